@@ -42,6 +42,9 @@ public sealed class OnnxModel
 
     public static OnnxModel FromProto(ModelProto proto) => new(proto, null, new());
 
+    /// <summary>A model with a different message but this one's origin and external-data layout (for write-back).</summary>
+    public OnnxModel WithProto(ModelProto proto) => new(proto, Path, new Dictionary<string, string>(externalLocations));
+
     /// <summary>Reads an .onnx file; missing, empty, truncated or non-ONNX files are user errors.</summary>
     public static OnnxModel Load(string path)
     {

@@ -1,0 +1,318 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Tensor = TorchSharp.torch.Tensor;
+using static TorchSharp.torch;
+
+namespace Evlf.OnnxHybrid.Onnx;
+
+/// <summary>Session settings; defaults are full graph optimisation on all cores of the chosen device.</summary>
+/// <param name="Device">auto | cpu | cuda. cuda needs the app to reference Microsoft.ML.OnnxRuntime.Gpu and a GPU.</param>
+/// <param name="IntraOpThreads">0 = ONNX Runtime's default (one per physical core).</param>
+/// <param name="CudaDeviceId">GPU ordinal for the CUDA execution provider.</param>
+public sealed record SessionSettings(ExecutionDevice Device = ExecutionDevice.Auto, int IntraOpThreads = 0, int CudaDeviceId = 0)
+{
+    public static SessionSettings Default { get; } = new();
+}
+
+/// <summary>
+/// One ONNX Runtime session over one model: execution provider choice, signature checks at load time,
+/// float16 handled at the boundary, and <see cref="Bind"/> for allocation-free calls in sampling loops.
+/// Inputs and outputs are TorchSharp CPU tensors, so the C# math around a model stays in one tensor type.
+/// </summary>
+public sealed class OnnxSession : IDisposable
+{
+    static int fallbackReported;
+
+    /// <summary>Where one-time notices go (the CUDA→CPU fallback). The CLI points it at its console.</summary>
+    public static Action<string> Notice { get; set; } = message => Console.Error.WriteLine(message);
+
+    readonly InferenceSession session;
+    readonly RunOptions runOptions = new();
+
+    OnnxSession(InferenceSession session, string label, ExecutionDevice device)
+    {
+        this.session = session;
+        Label = label;
+        Device = device;
+        Inputs = session.InputMetadata.Select(kv => Describe(kv.Key, kv.Value)).ToList();
+        Outputs = session.OutputMetadata.Select(kv => Describe(kv.Key, kv.Value)).ToList();
+    }
+
+    /// <summary>The model file (or a label for in-memory models), used in messages.</summary>
+    public string Label { get; }
+
+    /// <summary>The device actually used (never Auto).</summary>
+    public ExecutionDevice Device { get; }
+
+    /// <summary>Inputs as the model declares them; free dimensions are null.</summary>
+    public IReadOnlyList<TensorSpec> Inputs { get; }
+
+    public IReadOnlyList<TensorSpec> Outputs { get; }
+
+    public static OnnxSession Open(string path, SessionSettings? settings = null, ModelSignature? expected = null)
+    {
+        if (!File.Exists(path))
+            throw new UserInputException($"ONNX model '{path}' was not found.");
+        // Parse with our reader first: it gives one clear sentence for truncated or non-ONNX files.
+        OnnxModel.Load(path);
+        return Create(s => new InferenceSession(path, s), path, settings ?? SessionSettings.Default, expected);
+    }
+
+    public static OnnxSession FromModel(OnnxModel model, SessionSettings? settings = null, ModelSignature? expected = null, string? label = null)
+    {
+        if (model.ExternalLocations.Count > 0 && model.Path is not null)
+            return Open(model.Path, settings, expected);
+        byte[] bytes = Google.Protobuf.MessageExtensions.ToByteArray(model.Proto);
+        return Create(s => new InferenceSession(bytes, s), label ?? model.Path ?? model.Graph.Name, settings ?? SessionSettings.Default, expected);
+    }
+
+    static OnnxSession Create(Func<SessionOptions, InferenceSession> factory, string label, SessionSettings settings, ModelSignature? expected)
+    {
+        var device = ExecutionDevice.Cpu;
+        using var options = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            IntraOpNumThreads = settings.IntraOpThreads,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+        };
+        if (settings.Device != ExecutionDevice.Cpu)
+        {
+            string? why = TryAddCuda(options, settings.CudaDeviceId);
+            if (why is null) device = ExecutionDevice.Cuda;
+            else if (settings.Device == ExecutionDevice.Cuda)
+                throw new UserInputException($"Device 'cuda' was requested for '{label}' but {why}; use --device cpu or auto, or reference Microsoft.ML.OnnxRuntime.Gpu on a machine with an NVIDIA GPU.");
+            else if (Interlocked.Exchange(ref fallbackReported, 1) == 0)
+                Notice($"ONNX Runtime: CUDA is not available ({why}); running on CPU.");
+        }
+
+        InferenceSession session;
+        try { session = factory(options); }
+        catch (OnnxRuntimeException e)
+        {
+            throw new UserInputException($"ONNX Runtime could not load '{label}': {FirstLine(e.Message)}.", e);
+        }
+        var result = new OnnxSession(session, label, device);
+        if (expected is not null)
+        {
+            var problems = result.Check(expected);
+            if (problems.Count > 0)
+            {
+                result.Dispose();
+                throw new UserInputException($"ONNX model '{label}' does not have the expected signature: {string.Join("; ", problems)}.");
+            }
+        }
+        return result;
+    }
+
+    static string FirstLine(string s) => s.Split('\n')[0].TrimEnd('.', ' ', '\r');
+
+    static string? TryAddCuda(SessionOptions options, int deviceId)
+    {
+        if (!OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider"))
+            return "this build of ONNX Runtime has no CUDA execution provider";
+        try
+        {
+            options.AppendExecutionProvider_CUDA(deviceId);
+            return null;
+        }
+        catch (Exception e)
+        {
+            return $"the CUDA execution provider failed to start ({FirstLine(e.Message)})";
+        }
+    }
+
+    static TensorSpec Describe(string name, NodeMetadata meta)
+    {
+        if (!meta.IsTensor) return new TensorSpec(name, TensorElementType.DataTypeMax, 0);
+        var dims = meta.Dimensions.Select(d => d < 0 ? (long?)null : d).ToArray();
+        return new TensorSpec(name, meta.ElementDataType, dims.Length, dims);
+    }
+
+    /// <summary>Every way this model differs from <paramref name="expected"/>, one phrase each (empty when it matches).</summary>
+    public List<string> Check(ModelSignature expected)
+    {
+        var problems = new List<string>();
+        void Compare(string kind, IReadOnlyList<TensorSpec> want, IReadOnlyList<TensorSpec> have, bool exact)
+        {
+            foreach (var w in want)
+            {
+                var h = have.FirstOrDefault(x => x.Name == w.Name);
+                if (h is null)
+                {
+                    problems.Add($"{kind} '{w.Name}' is missing (expected {w}; found {string.Join(", ", have.Select(x => x.Name))})");
+                    continue;
+                }
+                bool typeOk = h.ElementType == w.ElementType || (w.ElementType == TensorElementType.Float && w.AcceptsFloat16 && h.ElementType == TensorElementType.Float16);
+                if (!typeOk) problems.Add($"{kind} '{w.Name}' has element type {h.ElementType}, expected {w.ElementType}");
+                if (h.Rank != w.Rank) problems.Add($"{kind} '{w.Name}' has rank {h.Rank} ({h}), expected rank {w.Rank} ({w})");
+                else if (w.Dims is not null)
+                    for (int i = 0; i < w.Rank; i++)
+                        if (w.Dims[i] is long need && h.Dims![i] is long got && need != got)
+                            problems.Add($"{kind} '{w.Name}' has size {got} in dimension {i}, expected {need}");
+            }
+            if (exact)
+                foreach (var h in have.Where(h => want.All(w => w.Name != h.Name)))
+                    problems.Add($"{kind} '{h.Name}' is not expected (expected only {string.Join(", ", want.Select(w => w.Name))})");
+        }
+        Compare("input", expected.Inputs, Inputs, exact: true);
+        Compare("output", expected.Outputs, Outputs, exact: false);
+        return problems;
+    }
+
+    /// <summary>Runs the model once; float inputs are converted to the model's float type and outputs come back as float32 (fp16 models).</summary>
+    public Dictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs, IEnumerable<string>? outputNames = null)
+    {
+        var names = (outputNames ?? Outputs.Select(o => o.Name)).ToList();
+        var prepared = new List<Tensor>();
+        var values = new Dictionary<string, OrtValue>();
+        try
+        {
+            foreach (var spec in Inputs)
+            {
+                if (!inputs.TryGetValue(spec.Name, out var t))
+                    throw new ArgumentException($"Model '{Label}' needs input '{spec.Name}' ({spec}); it was not given.");
+                var ready = ToModelLayout(t, spec);
+                prepared.Add(ready);
+                values[spec.Name] = WrapTensor(ready);
+            }
+            using var results = session.Run(runOptions, values, names);
+            var output = new Dictionary<string, Tensor>();
+            int i = 0;
+            foreach (var r in results)
+                output[names[i++]] = FromOrtValue(r);
+            return output;
+        }
+        finally
+        {
+            foreach (var v in values.Values) v.Dispose();
+            foreach (var p in prepared) p.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Fixes input shapes and returns a reusable binding: write into its input tensors, call
+    /// <see cref="BoundRun.Run"/>, read its output tensors. No allocation per call.
+    /// </summary>
+    public BoundRun Bind(IReadOnlyDictionary<string, long[]> inputShapes)
+    {
+        var inputTensors = new Dictionary<string, Tensor>();
+        foreach (var spec in Inputs)
+        {
+            if (!inputShapes.TryGetValue(spec.Name, out var shape))
+                throw new ArgumentException($"Model '{Label}': Bind needs a shape for input '{spec.Name}'.");
+            inputTensors[spec.Name] = zeros(shape, dtype: ToScalar(spec.ElementType));
+        }
+        // One probing run tells the output shapes for these input shapes.
+        var probe = Run(inputTensors);
+        var outputTensors = Outputs.ToDictionary(o => o.Name, o => zeros(probe[o.Name].shape, dtype: ToScalar(o.ElementType)));
+        foreach (var p in probe.Values) p.Dispose();
+        return new BoundRun(session, inputTensors, outputTensors);
+    }
+
+    static ScalarType ToScalar(TensorElementType t) => t switch
+    {
+        TensorElementType.Float => ScalarType.Float32,
+        TensorElementType.Float16 => ScalarType.Float16,
+        TensorElementType.Double => ScalarType.Float64,
+        TensorElementType.Int64 => ScalarType.Int64,
+        TensorElementType.Int32 => ScalarType.Int32,
+        TensorElementType.Bool => ScalarType.Bool,
+        TensorElementType.UInt8 => ScalarType.Byte,
+        TensorElementType.Int8 => ScalarType.Int8,
+        TensorElementType.BFloat16 => ScalarType.BFloat16,
+        _ => throw new NotSupportedException($"ONNX Runtime element type {t} is not supported."),
+    };
+
+    static TensorElementType ToElement(ScalarType t) => t switch
+    {
+        ScalarType.Float32 => TensorElementType.Float,
+        ScalarType.Float16 => TensorElementType.Float16,
+        ScalarType.Float64 => TensorElementType.Double,
+        ScalarType.Int64 => TensorElementType.Int64,
+        ScalarType.Int32 => TensorElementType.Int32,
+        ScalarType.Bool => TensorElementType.Bool,
+        ScalarType.Byte => TensorElementType.UInt8,
+        ScalarType.Int8 => TensorElementType.Int8,
+        ScalarType.BFloat16 => TensorElementType.BFloat16,
+        _ => throw new NotSupportedException($"TorchSharp type {t} is not supported by ONNX Runtime here."),
+    };
+
+    Tensor ToModelLayout(Tensor t, TensorSpec spec)
+    {
+        var dtype = ToScalar(spec.ElementType);
+        if (t.dim() != spec.Rank)
+            throw new ArgumentException($"Model '{Label}': input '{spec.Name}' must have rank {spec.Rank} ({spec}); got shape [{string.Join(",", t.shape)}].");
+        return t.detach().to(dtype, CPU).contiguous();
+    }
+
+    /// <summary>An OrtValue over the tensor's own memory (no copy); the tensor must outlive it.</summary>
+    internal static unsafe OrtValue WrapTensor(Tensor t)
+    {
+        var span = t.bytes;
+        fixed (byte* p = span)
+            return OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, ToElement(t.dtype), t.shape, (IntPtr)p, span.Length);
+    }
+
+    static Tensor FromOrtValue(OrtValue value)
+    {
+        var info = value.GetTensorTypeAndShape();
+        var dtype = ToScalar(info.ElementDataType);
+        var result = empty(info.Shape, dtype: dtype);
+        var source = value.GetTensorDataAsSpan<byte>();
+        source.CopyTo(result.bytes);
+        return dtype is ScalarType.Float16 or ScalarType.BFloat16 ? result.to(ScalarType.Float32) : result;
+    }
+
+    public void Dispose()
+    {
+        runOptions.Dispose();
+        session.Dispose();
+    }
+}
+
+/// <summary>
+/// Input and output tensors bound once to a session (IOBinding): each <see cref="Run"/> reuses the same
+/// memory. Copy inputs in with <c>copy_</c>; outputs are overwritten by the next call.
+/// </summary>
+public sealed class BoundRun : IDisposable
+{
+    readonly InferenceSession session;
+    readonly OrtIoBinding binding;
+    readonly RunOptions runOptions = new();
+    readonly List<OrtValue> values = new();
+
+    internal BoundRun(InferenceSession session, Dictionary<string, Tensor> inputs, Dictionary<string, Tensor> outputs)
+    {
+        this.session = session;
+        Inputs = inputs;
+        Outputs = outputs;
+        binding = session.CreateIoBinding();
+        foreach (var (name, t) in inputs)
+        {
+            var v = OnnxSession.WrapTensor(t);
+            values.Add(v);
+            binding.BindInput(name, v);
+        }
+        foreach (var (name, t) in outputs)
+        {
+            var v = OnnxSession.WrapTensor(t);
+            values.Add(v);
+            binding.BindOutput(name, v);
+        }
+    }
+
+    public IReadOnlyDictionary<string, Tensor> Inputs { get; }
+    public IReadOnlyDictionary<string, Tensor> Outputs { get; }
+
+    public void Run() => session.RunWithBinding(runOptions, binding);
+
+    public void Dispose()
+    {
+        binding.Dispose();
+        foreach (var v in values) v.Dispose();
+        runOptions.Dispose();
+        foreach (var t in Inputs.Values) t.Dispose();
+        foreach (var t in Outputs.Values) t.Dispose();
+    }
+}

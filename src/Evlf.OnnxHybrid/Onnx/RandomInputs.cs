@@ -1,0 +1,86 @@
+using Onnx;
+using TorchSharp;
+using static TorchSharp.torch;
+using DT = Onnx.TensorProto.Types.DataType;
+
+namespace Evlf.OnnxHybrid.Onnx;
+
+/// <summary>
+/// Seeded random inputs that are valid for a graph: floats ~ N(0,1); integer inputs that index an
+/// embedding table (found by following the value to a Gather) are drawn below the table's size;
+/// inputs named like a mask are ones; other integers are timesteps in [0, 1000).
+/// </summary>
+public static class RandomInputs
+{
+    /// <summary>Timesteps of the 1000-step schedules used by DiT and Stable Diffusion.</summary>
+    public const long TimestepRange = 1000;
+
+    /// <param name="dims">Sizes for symbolic dimensions by name; unnamed free dimensions and the first one default to <paramref name="batch"/>, the rest to 8.</param>
+    public static Dictionary<string, Tensor> For(OnnxModel model, long seed, int batch = 2, IReadOnlyDictionary<string, long>? dims = null)
+    {
+        var graph = model.Graph;
+        var initializers = graph.Initializer.ToDictionary(t => t.Name);
+        var generator = new Generator((ulong)seed);
+        var result = new Dictionary<string, Tensor>();
+        foreach (var input in graph.Input.Where(i => !initializers.ContainsKey(i.Name)))
+        {
+            var tensorType = input.Type?.TensorType ?? throw new UserInputException($"ONNX input '{input.Name}' is not a tensor; only tensor inputs are supported.");
+            var shape = tensorType.Shape?.Dim.Select((d, axis) => ResolveDim(input.Name, d, axis, batch, dims)).ToArray() ?? Array.Empty<long>();
+            var type = (DT)tensorType.ElemType;
+            Tensor value;
+            switch (type)
+            {
+                case DT.Float or DT.Float16 or DT.Double or DT.Bfloat16:
+                    value = randn(shape, generator: generator).to(OnnxTensor.ToScalarType((int)type));
+                    break;
+                case DT.Int64 or DT.Int32 or DT.Int16 or DT.Int8 or DT.Uint8:
+                    long high = IndexRange(graph, input.Name, initializers) ?? (LooksLikeMask(input.Name) ? 0 : TimestepRange);
+                    value = high == 0
+                        ? ones(shape, dtype: OnnxTensor.ToScalarType((int)type))
+                        : randint(0, high, shape, generator: generator).to(OnnxTensor.ToScalarType((int)type));
+                    break;
+                case DT.Bool:
+                    value = ones(shape, dtype: ScalarType.Bool);
+                    break;
+                default:
+                    throw new UserInputException($"ONNX input '{input.Name}' has element type {type}; random inputs support float and integer tensors.");
+            }
+            result[input.Name] = value;
+        }
+        return result;
+    }
+
+    static bool LooksLikeMask(string name) => name.Contains("mask", StringComparison.OrdinalIgnoreCase);
+
+    static long ResolveDim(string input, TensorShapeProto.Types.Dimension d, int axis, int batch, IReadOnlyDictionary<string, long>? dims)
+    {
+        if (d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && d.DimValue > 0) return d.DimValue;
+        if (d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimParam && dims is not null && dims.TryGetValue(d.DimParam, out var v)) return v;
+        return axis == 0 ? batch : 8;
+    }
+
+    /// <summary>Follows a value through shape-only ops to a Gather that uses it as indices; returns the table size.</summary>
+    static long? IndexRange(GraphProto graph, string name, Dictionary<string, TensorProto> initializers)
+    {
+        var frontier = new Queue<string>();
+        var seen = new HashSet<string>();
+        frontier.Enqueue(name);
+        while (frontier.Count > 0)
+        {
+            var value = frontier.Dequeue();
+            if (!seen.Add(value)) continue;
+            foreach (var node in graph.Node.Where(n => n.Input.Contains(value)))
+            {
+                if (node.OpType == "Gather" && node.Input.Count > 1 && node.Input[1] == value && initializers.TryGetValue(node.Input[0], out var table))
+                {
+                    long axis = node.Attribute.FirstOrDefault(a => a.Name == "axis")?.I ?? 0;
+                    if (axis < 0) axis += table.Dims.Count;
+                    return table.Dims[(int)axis];
+                }
+                if (node.OpType is "Cast" or "Reshape" or "Unsqueeze" or "Squeeze" or "Flatten" or "Identity" or "Expand" or "Slice" or "Concat")
+                    foreach (var o in node.Output) frontier.Enqueue(o);
+            }
+        }
+        return null;
+    }
+}
