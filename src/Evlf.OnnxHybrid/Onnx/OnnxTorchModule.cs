@@ -25,6 +25,8 @@ public sealed class OnnxTorchModule : nn.Module<IReadOnlyDictionary<string, Tens
     readonly int[] outputSlots;
     readonly HashSet<int> protectedSlots = new();
     readonly HashSet<int> producedSlots = new();
+    // Results of constant folding: not module state (never saved), but they follow the module's device.
+    readonly Dictionary<int, Tensor> foldedValues = new();
     readonly Dictionary<string, int> originalTypes = new();
     Tensor?[] cachedState = Array.Empty<Tensor?>();
     Device? cachedDevice;
@@ -101,9 +103,7 @@ public sealed class OnnxTorchModule : nn.Module<IReadOnlyDictionary<string, Tens
                     {
                         if (outs[k] < 0 || results[k] is null) continue;
                         var value = results[k]!;
-                        string bufferName = "folded/" + node.Output[k];
-                        register_buffer(bufferName, value, persistent: false);
-                        stateSlots.Add((outs[k], bufferName, false));
+                        foldedValues[outs[k]] = value;
                         staticValues[outs[k]] = value;
                         staticSlots.Add(outs[k]);
                     }
@@ -124,6 +124,7 @@ public sealed class OnnxTorchModule : nn.Module<IReadOnlyDictionary<string, Tens
 
         // Free each intermediate right after its last reader, so a forward pass holds only live activations.
         foreach (var s in stateSlots) protectedSlots.Add(s.Slot);
+        foreach (var s in foldedValues.Keys) protectedSlots.Add(s);
         foreach (var s in inputSlots) protectedSlots.Add(s);
         foreach (var s in outputSlots) protectedSlots.Add(s);
         var lastUse = new Dictionary<int, int>();
@@ -164,6 +165,7 @@ public sealed class OnnxTorchModule : nn.Module<IReadOnlyDictionary<string, Tens
         var slots = new Tensor?[slotOf.Count];
         RefreshStateCache();
         for (int i = 0; i < stateSlots.Count; i++) slots[stateSlots[i].Slot] = cachedState[i];
+        foreach (var (slot, value) in foldedValues) slots[slot] = value;
         for (int i = 0; i < InputNames.Length; i++)
             slots[inputSlots[i]] = inputs.TryGetValue(InputNames[i], out var t) ? t
                 : throw new ArgumentException($"Input '{InputNames[i]}' is required but was not given.");
@@ -238,6 +240,14 @@ public sealed class OnnxTorchModule : nn.Module<IReadOnlyDictionary<string, Tens
         var buffers = named_buffers().ToDictionary(b => b.name, b => b.buffer);
         cachedState = stateSlots.Select(s => s.IsParameter ? parameters[s.Name] : buffers[s.Name]).ToArray();
         cachedDevice = probe?.device;
+        if (cachedDevice is not null)
+            foreach (var slot in foldedValues.Keys.ToList())
+                if (foldedValues[slot].device != cachedDevice)
+                {
+                    var moved = foldedValues[slot].to(cachedDevice);
+                    foldedValues[slot].Dispose();
+                    foldedValues[slot] = moved;
+                }
     }
 
     Tensor? Lookup((int Slot, string Name, bool IsParameter) s) =>
