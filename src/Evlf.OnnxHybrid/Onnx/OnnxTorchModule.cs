@@ -52,7 +52,10 @@ public sealed class OnnxTorchModule : nn.Module<IReadOnlyDictionary<string, Tens
             return s;
         }
 
-        // Initializers: float ones are Parameters, others (shape constants, indices) buffers.
+        // Initializers: float ones are Parameters, others (shape constants, indices) buffers; so are
+        // BatchNormalization running statistics, which training updates in place rather than by gradient.
+        var runningStats = graph.Node.Where(nd => nd.OpType == "BatchNormalization")
+            .SelectMany(nd => nd.Input.Skip(3).Take(2)).ToHashSet(StringComparer.Ordinal);
         var initializerNames = new HashSet<string>(StringComparer.Ordinal);
         foreach (var init in graph.Initializer)
         {
@@ -61,7 +64,7 @@ public sealed class OnnxTorchModule : nn.Module<IReadOnlyDictionary<string, Tens
             var value = OnnxTensor.ToTorch(init);
             bool isFloat = init.DataType is (int)DT.Float or (int)DT.Double or (int)DT.Float16 or (int)DT.Bfloat16;
             int slot = Slot(init.Name);
-            if (isFloat)
+            if (isFloat && !runningStats.Contains(init.Name))
             {
                 bool trainable = options.IsTrainable(init.Name);
                 register_parameter(init.Name, new TorchSharp.Modules.Parameter(value, requires_grad: trainable));
@@ -79,9 +82,11 @@ public sealed class OnnxTorchModule : nn.Module<IReadOnlyDictionary<string, Tens
         InputNames = inputs.Select(i => i.Name).ToArray();
         inputSlots = inputs.Select(i => Slot(i.Name)).ToArray();
 
-        var staticSlots = new HashSet<int>(stateSlots.Where(s => !s.IsParameter).Select(s => s.Slot));
+        // Values that never change between calls: integer initializers and, below, what is computed from them alone.
         var staticValues = new Dictionary<int, Tensor>();
-        foreach (var (name, buffer) in named_buffers()) staticValues[slotOf[name]] = buffer;
+        foreach (var (name, buffer) in named_buffers())
+            if (!runningStats.Contains(name)) staticValues[slotOf[name]] = buffer;
+        var staticSlots = new HashSet<int>(staticValues.Keys);
         foreach (var node in graph.Node)
         {
             OpRegistry.TryGet(node.Domain, node.OpType, out var kernel);
