@@ -1,1 +1,3 @@
-return 0;
+using Evlf.Cli;
+
+return EvlfApp.Run(args);

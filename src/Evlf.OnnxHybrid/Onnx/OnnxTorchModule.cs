@@ -240,20 +240,22 @@ public sealed class OnnxTorchModule : nn.Module<IReadOnlyDictionary<string, Tens
     void RefreshStateCache()
     {
         var probe = stateSlots.Count > 0 ? Lookup(stateSlots[0]) : null;
-        if (cachedState.Length == stateSlots.Count && cachedState.Length > 0 && ReferenceEquals(cachedState[0], probe) && probe!.device == cachedDevice) return;
+        if (cachedState.Length == stateSlots.Count && cachedState.Length > 0 && ReferenceEquals(cachedState[0], probe) && SameDevice(probe!.device, cachedDevice)) return;
         var parameters = named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
         var buffers = named_buffers().ToDictionary(b => b.name, b => b.buffer);
         cachedState = stateSlots.Select(s => s.IsParameter ? parameters[s.Name] : buffers[s.Name]).ToArray();
         cachedDevice = probe?.device;
         if (cachedDevice is not null)
             foreach (var slot in foldedValues.Keys.ToList())
-                if (foldedValues[slot].device != cachedDevice)
+                if (!SameDevice(foldedValues[slot].device, cachedDevice))
                 {
                     var moved = foldedValues[slot].to(cachedDevice);
-                    foldedValues[slot].Dispose();
+                    if (!ReferenceEquals(moved, foldedValues[slot])) foldedValues[slot].Dispose();
                     foldedValues[slot] = moved;
                 }
     }
+
+    static bool SameDevice(Device a, Device? b) => b is not null && a.type == b.type && a.index == b.index;
 
     Tensor? Lookup((int Slot, string Name, bool IsParameter) s) =>
         s.IsParameter ? get_parameter(s.Name) : get_buffer(s.Name);

@@ -1,0 +1,123 @@
+using System.ComponentModel;
+using System.Globalization;
+using Evlf.OnnxHybrid;
+using Evlf.OnnxHybrid.Onnx;
+using Spectre.Console;
+using Spectre.Console.Cli;
+using static TorchSharp.torch;
+
+namespace Evlf.Cli.Commands;
+
+/// <summary>`evlf inspect MODEL.onnx [--parity] [--train-check] [--dim NAME=VALUE]...`</summary>
+public sealed class InspectCommand : Command<InspectCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "<PATH>")]
+        [Description("An .onnx file.")]
+        public string Path { get; init; } = "";
+
+        [CommandOption("--parity")]
+        [Description("Run ONNX Runtime and the TorchSharp importer on the same seeded random inputs; print max_abs_diff per output.")]
+        public bool Parity { get; init; }
+
+        [CommandOption("--train-check")]
+        [Description("Make every float initializer trainable, run 50 Adam steps (lr 1e-3) fitting every float output to a fixed random target; print loss_before and loss_after.")]
+        public bool TrainCheck { get; init; }
+
+        [CommandOption("--dim <NAME=VALUE>")]
+        [Description("Size of a dynamic dimension for the random inputs (repeatable). Unnamed first dimensions use --batch, others 8.")]
+        public string[] Dims { get; init; } = Array.Empty<string>();
+
+        [CommandOption("--batch <N>")]
+        [Description("Batch size of the random inputs.")]
+        [DefaultValue(2)]
+        public int Batch { get; init; } = 2;
+
+        [CommandOption("--seed <SEED>")]
+        [DefaultValue(0L)]
+        public long Seed { get; init; }
+
+        [CommandOption("--steps <N>")]
+        [Description("Adam steps for --train-check.")]
+        [DefaultValue(50)]
+        public int Steps { get; init; } = 50;
+
+        public override ValidationResult Validate()
+        {
+            if (Batch < 1) return ValidationResult.Error($"--batch must be at least 1; got {Batch}.");
+            if (Steps < 1) return ValidationResult.Error($"--steps must be at least 1; got {Steps}.");
+            foreach (var d in Dims)
+                if (!TryParseDim(d, out _, out _))
+                    return ValidationResult.Error($"--dim expects NAME=VALUE with a positive integer VALUE; got '{d}'.");
+            return ValidationResult.Success();
+        }
+    }
+
+    static bool TryParseDim(string text, out string name, out long value)
+    {
+        var parts = text.Split('=', 2);
+        name = parts[0].Trim();
+        value = 0;
+        return parts.Length == 2 && name.Length > 0 && long.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out value) && value > 0;
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        if (Directory.Exists(settings.Path) && !File.Exists(settings.Path))
+            throw new UserInputException($"'{settings.Path}' is a folder; expected an .onnx file.");
+        var model = OnnxModel.Load(settings.Path);
+        Describe(model);
+
+        if (!settings.Parity && !settings.TrainCheck) return 0;
+        var dims = settings.Dims.Select(d => { TryParseDim(d, out var n, out var v); return (n, v); }).ToDictionary(p => p.n, p => p.v);
+        using var scope = NewDisposeScope();
+        var inputs = RandomInputs.For(model, settings.Seed, settings.Batch, dims);
+        string described = string.Join(", ", inputs.Select(kv => $"{kv.Key} {kv.Value.dtype}[{string.Join(",", kv.Value.shape)}]"));
+        AnsiConsole.MarkupLineInterpolated($"[grey]random inputs (seed {settings.Seed}):[/] {described}");
+
+        if (settings.Parity)
+        {
+            foreach (var d in ParityCheck.Run(model, inputs))
+                Console.WriteLine(FormattableString.Invariant($"max_abs_diff: {d.MaxAbsDiff:E3}  output={d.Name} shape=[{string.Join(",", d.Shape)}] max_abs_value={d.MaxAbsValue:G4}"));
+        }
+        if (settings.TrainCheck)
+        {
+            var r = OnnxHybrid.Onnx.TrainCheck.Run(model, inputs, settings.Seed, settings.Steps);
+            Console.WriteLine(FormattableString.Invariant($"trainable: {r.TrainableTensors} tensors, {r.TrainableValues} values; {settings.Steps} Adam steps, lr 1e-3"));
+            Console.WriteLine(FormattableString.Invariant($"loss_before: {r.LossBefore:G6}"));
+            Console.WriteLine(FormattableString.Invariant($"loss_after: {r.LossAfter:G6}"));
+        }
+        return 0;
+    }
+
+    static void Describe(OnnxModel model)
+    {
+        var g = model.Graph;
+        var initializers = g.Initializer.Select(t => t.Name).ToHashSet();
+        AnsiConsole.MarkupLineInterpolated($"[bold]{model.Path}[/]  opset {model.Opset}, IR {model.Proto.IrVersion}, producer {model.Proto.ProducerName} {model.Proto.ProducerVersion}");
+        var io = new Table().AddColumns("", "name", "type", "shape");
+        foreach (var i in g.Input.Where(i => !initializers.Contains(i.Name))) io.AddRow(Row("input", i.Name, TypeOf(i), ShapeOf(i)));
+        foreach (var o in g.Output) io.AddRow(Row("output", o.Name, TypeOf(o), ShapeOf(o)));
+        AnsiConsole.Write(io);
+
+        long parameters = g.Initializer.Sum(OnnxTensor.ElementCount);
+        long bytes = g.Initializer.Sum(OnnxTensor.ByteSize);
+        AnsiConsole.MarkupLineInterpolated($"parameters: {parameters:N0} in {g.Initializer.Count} initializers ({bytes / 1024.0 / 1024.0:F2} MiB){(model.ExternalLocations.Count > 0 ? $", {model.ExternalLocations.Count} stored as external data" : "")}");
+        var ops = g.Node.GroupBy(n => string.IsNullOrEmpty(n.Domain) ? n.OpType : $"{n.Domain}.{n.OpType}").OrderByDescending(x => x.Count()).ThenBy(x => x.Key);
+        AnsiConsole.MarkupLineInterpolated($"nodes: {g.Node.Count}");
+        var histogram = new Table().AddColumns("op", "count");
+        foreach (var op in ops) histogram.AddRow(Row(op.Key, op.Count().ToString(CultureInfo.InvariantCulture)));
+        AnsiConsole.Write(histogram);
+    }
+
+    static Text[] Row(params string[] cells) => cells.Select(c => new Text(c)).ToArray();
+
+    static string TypeOf(global::Onnx.ValueInfoProto v) =>
+        v.Type?.TensorType is { } t ? ((global::Onnx.TensorProto.Types.DataType)t.ElemType).ToString().ToLowerInvariant() : "?";
+
+    static string ShapeOf(global::Onnx.ValueInfoProto v) =>
+        v.Type?.TensorType?.Shape is { } s
+            ? "[" + string.Join(", ", s.Dim.Select(d => d.ValueCase == global::Onnx.TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue ? d.DimValue.ToString(CultureInfo.InvariantCulture) : d.DimParam is { Length: > 0 } p ? p : "?")) + "]"
+            : "?";
+}

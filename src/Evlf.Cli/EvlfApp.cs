@@ -1,0 +1,55 @@
+using Evlf.Cli.Commands;
+using Evlf.OnnxHybrid;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Evlf.Cli;
+
+/// <summary>
+/// The `evlf` command. Exit codes: 0 success, 2 bad input or usage (one line, no stack trace),
+/// 1 internal error.
+/// </summary>
+public static class EvlfApp
+{
+    public const int UserError = 2;
+    public const int InternalError = 1;
+
+    public static int Run(string[] args, IAnsiConsole? console = null)
+    {
+        var app = new CommandApp();
+        app.Configure(config =>
+        {
+            config.SetApplicationName("evlf");
+            config.PropagateExceptions();
+            if (console is not null) config.ConfigureConsole(console);
+            config.AddCommand<InspectCommand>("inspect")
+                .WithDescription("Describe an ONNX model; --parity compares ONNX Runtime with the TorchSharp importer; --train-check proves it trains.")
+                .WithExample("inspect", "model.onnx", "--parity")
+                .WithExample("inspect", "model.onnx", "--train-check", "--dim", "seq=16");
+        });
+
+        var err = console ?? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        try
+        {
+            return app.Run(args);
+        }
+        catch (UserInputException e)
+        {
+            err.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return UserError;
+        }
+        catch (CommandAppException e)
+        {
+            // Unknown command or option, missing argument, bad flag value: a usage error.
+            err.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return UserError;
+        }
+        catch (Exception e)
+        {
+            err.MarkupLineInterpolated($"[red]internal error:[/] {e.GetType().Name}: {e.Message}");
+            if (Environment.GetEnvironmentVariable("EVLF_DEBUG") == "1") err.WriteException(e);
+            else err.MarkupLine("[grey](set EVLF_DEBUG=1 for the stack trace)[/]");
+            return InternalError;
+        }
+    }
+}
