@@ -14,6 +14,8 @@ public static class EvlfApp
     public const int UserError = 2;
     public const int InternalError = 1;
 
+    static string OneLine(string message) => string.Join(" ", message.Split(new[] { '\r', '\n' }, StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()));
+
     public static int Run(string[] args, IAnsiConsole? console = null)
     {
         var app = new CommandApp();
@@ -28,27 +30,27 @@ public static class EvlfApp
                 .WithExample("inspect", "model.onnx", "--train-check", "--dim", "seq=16");
         });
 
-        var err = console ?? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        // Errors go to stderr as plain single lines (no markup, no wrapping), so scripts can read them.
+        var err = Console.Error;
         try
         {
             return app.Run(args);
         }
         catch (UserInputException e)
         {
-            err.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            err.WriteLine($"error: {OneLine(e.Message)}");
             return UserError;
         }
         catch (CommandAppException e)
         {
             // Unknown command or option, missing argument, bad flag value: a usage error.
-            err.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            err.WriteLine($"error: {OneLine(e.Message)} (see evlf --help)");
             return UserError;
         }
         catch (Exception e)
         {
-            err.MarkupLineInterpolated($"[red]internal error:[/] {e.GetType().Name}: {e.Message}");
-            if (Environment.GetEnvironmentVariable("EVLF_DEBUG") == "1") err.WriteException(e);
-            else err.MarkupLine("[grey](set EVLF_DEBUG=1 for the stack trace)[/]");
+            err.WriteLine($"internal error: {e.GetType().Name}: {OneLine(e.Message)}");
+            err.WriteLine(Environment.GetEnvironmentVariable("EVLF_DEBUG") == "1" ? e.ToString() : "(set EVLF_DEBUG=1 for the stack trace)");
             return InternalError;
         }
     }

@@ -65,7 +65,10 @@ public sealed class OnnxModel
         }
         catch (InvalidProtocolBufferException e)
         {
-            throw new UserInputException($"ONNX model '{path}' could not be parsed ({e.Message.TrimEnd('.')}); expected a serialized ONNX ModelProto — the file may be truncated or not an ONNX model.", e);
+            string why = e.Message.Contains("truncated", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("ended unexpectedly", StringComparison.OrdinalIgnoreCase)
+                ? "it ends in the middle of a record, so it is truncated"
+                : "it is not a serialized ONNX ModelProto";
+            throw new UserInputException($"ONNX model '{path}' could not be read: {why} ({info.Length} bytes).", e);
         }
         if (proto.Graph is null || proto.IrVersion == 0 || (proto.Graph.Node.Count == 0 && proto.Graph.Output.Count == 0))
             throw new UserInputException($"ONNX model '{path}' holds no graph (IR version {proto.IrVersion}, {proto.Graph?.Node.Count ?? 0} nodes); expected an ONNX model.");
