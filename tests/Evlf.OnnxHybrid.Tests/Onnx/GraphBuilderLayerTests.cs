@@ -12,6 +12,11 @@ namespace Evlf.OnnxHybrid.Tests.Onnx;
 /// </summary>
 public class GraphBuilderLayerTests
 {
+    // xunit makes one instance per test: every test draws the same inputs on every run.
+    readonly Generator generator = new(20240601);
+
+    Tensor Randn(params long[] shape) => randn(shape, generator: generator);
+
     static OnnxModel OneLayer(Func<GraphBuilder, Value, Value> layer, params Dim[] dims) =>
         OneLayer(layer, ElementType.Float, dims);
 
@@ -24,11 +29,11 @@ public class GraphBuilderLayerTests
     }
 
     /// <summary>Replaces every parameter with N(0,1)-ish values so that ones/zeros defaults cannot hide a wrong Mul/Add.</summary>
-    static void Randomize(GraphBuilder g)
+    void Randomize(GraphBuilder g)
     {
         foreach (var p in g.Parameters)
         {
-            using var r = randn(p.Shape.ToArray());
+            using var r = Randn(p.Shape.ToArray()) * 0.5;
             g.SetParameter(p.Name, r);
         }
     }
@@ -46,7 +51,7 @@ public class GraphBuilderLayerTests
             Assert.Equal(new long[] { 4, 6 }, w.shape);
             Assert.Equal(bias ? 2 : 1, model.Graph.Initializer.Count);
             GraphRun.CheckBatches(model,
-                n => randn(new long[] { n }.Concat(dims.Select(d => d.Size!.Value)).ToArray()),
+                n => Randn(new long[] { n }.Concat(dims.Select(d => d.Size!.Value)).ToArray()),
                 x => F.linear(x, w, b));
         }
     }
@@ -62,7 +67,7 @@ public class GraphBuilderLayerTests
         var w = GraphRun.Param(model, "conv.weight");
         Assert.Equal(new long[] { outC, inC / groups, k, k }, w.shape);
         Tensor? b = bias ? GraphRun.Param(model, "conv.bias") : null;
-        GraphRun.CheckBatches(model, n => randn(n, inC, 9, 8),
+        GraphRun.CheckBatches(model, n => Randn(n, inC, 9, 8),
             x => F.conv2d(x, w, b, new long[] { stride, stride }, new long[] { padding, padding }, new long[] { dilation, dilation }, groups));
     }
 
@@ -84,7 +89,7 @@ public class GraphBuilderLayerTests
         Tensor? w = affine ? GraphRun.Param(model, "norm.weight") : null;
         Tensor? b = affine ? GraphRun.Param(model, "norm.bias") : null;
         GraphRun.CheckBatches(model,
-            n => randn(new long[] { n, channels }.Concat(spatial.Select(d => d.Size!.Value)).ToArray()) * 2 + 0.5,
+            n => Randn(new long[] { n, channels }.Concat(spatial.Select(d => d.Size!.Value)).ToArray()) * 2 + 0.5,
             x => F.group_norm(x, groups, w, b, 1e-5));
     }
 
@@ -101,7 +106,7 @@ public class GraphBuilderLayerTests
         Assert.Equal(affine ? 2 : 0, model.Graph.Initializer.Count);
         Tensor? w = affine ? GraphRun.Param(model, "norm.weight") : null;
         Tensor? b = affine ? GraphRun.Param(model, "norm.bias") : null;
-        GraphRun.CheckBatches(model, n => randn(n, 5, 8) * 3 - 1, x => F.layer_norm(x, new long[] { 8 }, w, b, eps));
+        GraphRun.CheckBatches(model, n => Randn(n, 5, 8) * 3 - 1, x => F.layer_norm(x, new long[] { 8 }, w, b, eps));
     }
 
     [Fact]
@@ -111,10 +116,10 @@ public class GraphBuilderLayerTests
         var x = g.Input("x", ElementType.Float, "batch", 3, 4, 4);
         g.Output("y", g.BatchNorm2d("bn", x, 3));
         Randomize(g);
-        using (var positive = rand(3) + 0.5) g.SetParameter("bn.running_var", positive);
+        using (var positive = rand(new long[] { 3 }, generator: generator) + 0.5) g.SetParameter("bn.running_var", positive);
         var model = g.Build();
         var p = (string n) => GraphRun.Param(model, "bn." + n);
-        GraphRun.CheckBatches(model, n => randn(n, 3, 4, 4),
+        GraphRun.CheckBatches(model, n => Randn(n, 3, 4, 4),
             x => F.batch_norm(x, p("running_mean"), p("running_var"), p("weight"), p("bias"), training: false, eps: 1e-5));
     }
 
@@ -148,8 +153,8 @@ public class GraphBuilderLayerTests
             foreach (int batch in new[] { 1, 3 })
             {
                 using var scope = NewDisposeScope();
-                var xs = randn(batch, 3, 8);
-                var cs = randn(batch, 5, 8);
+                var xs = Randn(batch, 3, 8);
+                var cs = Randn(batch, 5, 8);
                 var actual = GraphRun.Run(session, ("x", xs), ("ctx", cs), ("mask", maskValues))[0];
                 var (q, k, v) = kv(xs, cs);
                 // TorchSharp's module is sequence-first: (L, N, E).
@@ -187,7 +192,7 @@ public class GraphBuilderLayerTests
         foreach (int batch in new[] { 1, 3 })
         {
             using var scope = NewDisposeScope();
-            var (xs, ks, vs) = (randn(batch, 3, 8), randn(batch, 4, kdim), randn(batch, 4, vdim));
+            var (xs, ks, vs) = (Randn(batch, 3, 8), Randn(batch, 4, kdim), Randn(batch, 4, vdim));
             var actual = GraphRun.Run(session, ("x", xs), ("k", ks), ("v", vs))[0];
             var b = p("in_proj_bias").chunk(3);
             var byHand = AttentionByHand(F.linear(xs, p("q_proj_weight"), b[0]), F.linear(ks, p("k_proj_weight"), b[1]), F.linear(vs, p("v_proj_weight"), b[2]), 2,
@@ -239,7 +244,7 @@ public class GraphBuilderLayerTests
         foreach (int batch in new[] { 1, 3 })
         {
             using var scope = NewDisposeScope();
-            var (xs, cs) = (randn(batch, 6, 8), randn(batch, 4, 12));
+            var (xs, cs) = (Randn(batch, 6, 8), Randn(batch, 4, 12));
             var actual = GraphRun.Run(session, ("x", xs), ("ctx", cs))[0];
             var expected = AttentionByHand(F.linear(xs, p("to_q.weight")), F.linear(cs, p("to_k.weight")), F.linear(cs, p("to_v.weight")), 2,
                 o => F.linear(o, p("to_out.0.weight"), p("to_out.0.bias")));
@@ -256,7 +261,7 @@ public class GraphBuilderLayerTests
         Assert.Equal(new[] { "attn.qkv.weight", "attn.qkv.bias", "attn.proj.weight", "attn.proj.bias" }, g.Parameters.Select(p => p.Name));
         var model = g.Build();
         var p = (string n) => GraphRun.Param(model, "attn." + n);
-        GraphRun.CheckBatches(model, n => randn(n, 5, 8), xs =>
+        GraphRun.CheckBatches(model, n => Randn(n, 5, 8), xs =>
         {
             // timm: qkv(x).reshape(B, N, 3, heads, d) — q, k, v are consecutive thirds of the features.
             var qkv = F.linear(xs, p("qkv.weight"), p("qkv.bias")).chunk(3, -1);
@@ -276,7 +281,7 @@ public class GraphBuilderLayerTests
         foreach (int batch in new[] { 1, 3 })
         {
             using var scope = NewDisposeScope();
-            var (qs, ks, vs) = (randn(batch, 3, 8), randn(batch, 7, 8), randn(batch, 7, 4));
+            var (qs, ks, vs) = (Randn(batch, 3, 8), Randn(batch, 7, 8), Randn(batch, 7, 4));
             var actual = GraphRun.Run(session, ("q", qs), ("k", ks), ("v", vs))[0];
             Tensor Heads(Tensor t) => t.view(batch, t.shape[1], 2, -1).transpose(1, 2);
             var expected = F.scaled_dot_product_attention(Heads(qs), Heads(ks), Heads(vs)).transpose(1, 2).reshape(batch, 3, 4);
@@ -300,7 +305,7 @@ public class GraphBuilderLayerTests
         {
             var model = OneLayer(build, 4, 5);
             Assert.DoesNotContain(model.Graph.Node, n => n.OpType is "Gelu" or "Silu");
-            GraphRun.CheckBatches(model, n => randn(n, 4, 5) * 3, reference);
+            GraphRun.CheckBatches(model, n => Randn(n, 4, 5) * 3, reference);
         }
         // The two GELUs differ, so each test above pins its own formula.
         using var probe = tensor(new float[] { -2.5f, 1.7f });
@@ -316,7 +321,7 @@ public class GraphBuilderLayerTests
         Assert.Equal("Constant", ratio.OpType);
         Assert.Equal(0.3f, OnnxTensor.ToFloats(ratio.Attribute[0].T)[0]);
         Assert.Equal(1, dropout.Output.Count);
-        GraphRun.CheckBatches(model, n => randn(n, 4, 5), x => x, tolerance: 0);
+        GraphRun.CheckBatches(model, n => Randn(n, 4, 5), x => x, tolerance: 0);
 
         var none = OneLayer((g, x) => g.Relu(g.Dropout(x, 0)), 4);
         Assert.DoesNotContain(none.Graph.Node, n => n.OpType == "Dropout");
@@ -331,7 +336,7 @@ public class GraphBuilderLayerTests
         var model = OneLayer((g, x) => g.UpsampleNearest(x, factor), 2, 3, 4);
         var resize = Assert.Single(model.Graph.Node, n => n.OpType == "Resize");
         Assert.Equal("asymmetric", resize.Attribute.Single(a => a.Name == "coordinate_transformation_mode").S.ToStringUtf8());
-        GraphRun.CheckBatches(model, n => randn(n, 2, 3, 4),
+        GraphRun.CheckBatches(model, n => Randn(n, 2, 3, 4),
             x => F.interpolate(x, scale_factor: new double[] { factor, factor }, mode: InterpolationMode.Nearest), tolerance: 0);
     }
 
@@ -342,7 +347,7 @@ public class GraphBuilderLayerTests
     public void AvgPool2dMatchesFunctionalAvgPool(int kernel, int stride, int padding)
     {
         var model = OneLayer((g, x) => g.AvgPool2d(x, kernel, stride, padding), 3, 7, 6);
-        GraphRun.CheckBatches(model, n => randn(n, 3, 7, 6),
+        GraphRun.CheckBatches(model, n => Randn(n, 3, 7, 6),
             x => F.avg_pool2d(x, new long[] { kernel, kernel }, new long[] { stride, stride }, new long[] { padding, padding }));
     }
 
@@ -354,7 +359,7 @@ public class GraphBuilderLayerTests
     public void AdaptiveAvgPool2dMatchesFunctional(int oh, int ow)
     {
         var model = OneLayer((g, x) => g.AdaptiveAvgPool2d(x, oh, ow), 3, 8, 6);
-        GraphRun.CheckBatches(model, n => randn(n, 3, 8, 6), x => F.adaptive_avg_pool2d(x, new long[] { oh, ow }));
+        GraphRun.CheckBatches(model, n => Randn(n, 3, 8, 6), x => F.adaptive_avg_pool2d(x, new long[] { oh, ow }));
     }
 
     [Fact]
@@ -366,11 +371,11 @@ public class GraphBuilderLayerTests
         using var session = GraphRun.Session(model);
         foreach (var (h, w) in new[] { (5, 7), (2, 3) })
         {
-            using var x = randn(2, 3, h, w);
+            using var x = Randn(2, 3, h, w);
             GraphRun.AssertClose(F.adaptive_avg_pool2d(x, new long[] { 1, 1 }), GraphRun.Run(session, ("x", x))[0]);
         }
         var global = OneLayer((g, x) => g.GlobalAvgPool(x), 3, "h", "w");
-        GraphRun.CheckBatches(global, n => randn(n, 3, 4, 5), x => x.mean(new long[] { 2, 3 }, keepdim: true));
+        GraphRun.CheckBatches(global, n => Randn(n, 3, 4, 5), x => x.mean(new long[] { 2, 3 }, keepdim: true));
     }
 
     [Fact]
@@ -380,7 +385,7 @@ public class GraphBuilderLayerTests
         var table = GraphRun.Param(model, "y_embedder.embedding_table.weight");
         Assert.Equal(new long[] { 10, 6 }, table.shape);
         using var embedding = nn.Embedding_from_pretrained(table);
-        GraphRun.CheckBatches(model, n => randint(0, 10, new long[] { n, 4 }, dtype: ScalarType.Int64), ids => embedding.call(ids), tolerance: 0);
+        GraphRun.CheckBatches(model, n => randint(0, 10, new long[] { n, 4 }, dtype: ScalarType.Int64, generator: generator), ids => embedding.call(ids), tolerance: 0);
     }
 
     /// <summary>The PyTorch recipe (DiT's TimestepEmbedder.timestep_embedding / diffusers' get_timestep_embedding), float32.</summary>
