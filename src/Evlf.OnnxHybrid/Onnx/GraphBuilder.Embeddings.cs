@@ -25,7 +25,7 @@ public sealed partial class GraphBuilder
     /// freqs_i = exp(−ln(maxPeriod)·i / (half − downscaleFreqShift)), i &lt; half = dim/2;
     /// args = scale·t·freqs; output [cos(args), sin(args)] (cosFirst, DiT's TimestepEmbedder and SD's
     /// flip_sin_to_cos=True) or [sin, cos]; an odd dim gets a zero column at the end. The frequency table
-    /// is computed with libtorch float32 ops exactly as the PyTorch code does, so it matches bit for bit.
+    /// is computed with libtorch float32 ops in the order the PyTorch code uses, so it is PyTorch's table.
     /// </summary>
     public Value SinusoidalEmbedding(Value timesteps, int dim, bool cosFirst = true, double maxPeriod = 10000,
         double downscaleFreqShift = 0, double scale = 1)

@@ -27,7 +27,8 @@ public sealed partial class GraphBuilder
         var t = type switch
         {
             ElementType.Float => OnnxTensor.FromFloats("", Array.Empty<long>(), new[] { (float)value }),
-            ElementType.Int64 => OnnxTensor.FromInt64s("", Array.Empty<long>(), new[] { checked((long)value) }),
+            ElementType.Int64 when value == Math.Floor(value) => OnnxTensor.FromInt64s("", Array.Empty<long>(), new[] { checked((long)value) }),
+            ElementType.Int64 => throw new ArgumentException($"Scalar {value} is not an integer; an Int64 constant cannot hold it."),
             ElementType.Double => DoubleScalar(value),
             _ => throw new ArgumentException($"Scalar constants of type {type} are not supported; use Float, Double or Int64 (then Cast)."),
         };

@@ -43,7 +43,7 @@ public sealed partial class GraphBuilder
         string full = QualifiedName(name);
         if (parameters.ContainsKey(full))
             throw new ArgumentException($"Graph '{Name}' already has a parameter named '{full}'; parameter names must be unique.");
-        if (values.ContainsKey(full))
+        if (values.ContainsKey(full) || outputs.Any(o => o.Name == full))
             throw new ArgumentException($"Graph '{Name}' already has a value named '{full}'; a parameter cannot share it.");
         var tensor = OnnxTensor.FromFloats(full, shape, init.Draw(full, shape, Seed));
         parameters.Add(full, new ParameterEntry(new ParameterInfo(full, shape.ToArray(), trainable), tensor));

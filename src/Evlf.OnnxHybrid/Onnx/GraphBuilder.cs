@@ -32,6 +32,23 @@ public sealed partial class GraphBuilder
     /// <summary>Model metadata key listing initializers that are not meant to be trained.</summary>
     public const string FrozenMetadataKey = "evlf.frozen_initializers";
 
+    /// <summary>
+    /// Every ONNX op type (default domain) the builder can emit — the contract with the OnnxTorch importer,
+    /// which must execute each of them. Emitting anything else is a bug in the builder.
+    /// </summary>
+    public static IReadOnlySet<string> OpTypes { get; } = new SortedSet<string>(StringComparer.Ordinal)
+    {
+        // tensors and shapes
+        "Constant", "Identity", "Shape", "Gather", "Cast", "Reshape", "Transpose", "Concat", "Split", "Slice",
+        "Flatten", "Unsqueeze", "Squeeze", "Pad",
+        // arithmetic and activations
+        "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Exp", "Sqrt", "Sin", "Cos", "Erf", "Tanh", "Sigmoid", "Relu",
+        "MatMul", "Softmax", "Dropout",
+        // layers
+        "Conv", "AveragePool", "GlobalAveragePool", "Resize",
+        "InstanceNormalization", "LayerNormalization", "BatchNormalization",
+    };
+
     readonly record struct ValueMeta(ElementType Type, Dim[]? Shape);
 
     readonly List<NodeProto> nodes = new();
@@ -210,6 +227,7 @@ public sealed partial class GraphBuilder
     /// <summary>Emits one node; <paramref name="nodeInputs"/> entries that are null become ONNX's "absent input".</summary>
     Value[] Emit(string opType, Value?[] nodeInputs, (ElementType Type, Dim[]? Shape)[] outputMeta, params AttributeProto[] attributes)
     {
+        if (!OpTypes.Contains(opType)) throw new InvalidOperationException($"GraphBuilder emitted '{opType}', which is missing from GraphBuilder.OpTypes.");
         foreach (var v in nodeInputs)
             if (v is { } present) Meta(present);
         string nodeName = "/" + string.Join('/', scopes.Where(s => s.Length > 0).Append($"{opType}_{nextNodeId++}"));
