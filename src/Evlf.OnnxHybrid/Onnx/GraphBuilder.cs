@@ -7,9 +7,10 @@ namespace Evlf.OnnxHybrid.Onnx;
 /// Authors a network directly as an ONNX graph, PyTorch-style:
 /// <code>
 /// var g = new GraphBuilder("fusion", seed: 0);
-/// var zImg = g.Input("z_img", ElementType.Float, "batch", 4, 8, 8);
-/// using (g.Scope("layers.0")) h = g.Linear("attn.out_proj", h, 256, 256);   // layers.0.attn.out_proj.weight / .bias
-/// g.Output("z_fused", h);
+/// var x = g.Input("tokens", ElementType.Float, "batch", 64, 256);   // symbolic batch
+/// using (g.Scope("layers.0"))
+///     x = g.Linear("attn.out_proj", x, 256, 256);   // layers.0.attn.out_proj.weight / .bias
+/// g.Output("z_fused", x);
 /// OnnxModel model = g.Build();
 /// </code>
 /// <para><b>Parameters vs constants.</b> The graph's initializers are exactly the network's state dict:
