@@ -4,7 +4,8 @@ namespace Evlf.OnnxHybrid.Onnx;
 
 /// <summary>How an ONNX graph becomes a TorchSharp module.</summary>
 /// <param name="Trainable">Float initializers whose names match become trainable Parameters; null = all float
-/// initializers except exporter/builder constants (<see cref="IsConstantName"/>).</param>
+/// initializers except exporter constants (<see cref="IsConstantName"/>) and those the model lists as frozen
+/// (GraphBuilder's <c>evlf.frozen_initializers</c> metadata).</param>
 /// <param name="Frozen">Initializers whose names match stay frozen even when <paramref name="Trainable"/> matches.</param>
 /// <param name="FoldConstants">Evaluate, once at load time, nodes whose inputs never change.</param>
 public sealed record ImportOptions(Regex? Trainable = null, Regex? Frozen = null, bool FoldConstants = true)
@@ -15,23 +16,21 @@ public sealed record ImportOptions(Regex? Trainable = null, Regex? Frozen = null
     public static ImportOptions AllTrainable { get; } = new(new Regex(".*"));
 
     /// <summary>
-    /// Names that denote constants rather than weights: torch.onnx's folded helpers that are not
-    /// MatMul/Gemm weights (<c>onnx::Mul_12</c>, …) and GraphBuilder's constants (prefix <c>const/</c>).
+    /// Names that denote constants rather than weights: hand-made graphs' <c>const/</c> prefix, and
+    /// torch.onnx's <c>onnx::Slice_*</c>/<c>onnx::Constant_*</c>-style helpers. Weights torch renamed while
+    /// folding (<c>onnx::MatMul_*</c>, <c>onnx::Mul_*</c> GroupNorm gammas, <c>onnx::Add_*</c> betas, Conv/Gemm) stay weights.
     /// </summary>
     public static bool IsConstantName(string name) =>
-        name.StartsWith(GraphConstants.Prefix, StringComparison.Ordinal)
+        name.StartsWith("const/", StringComparison.Ordinal)
         || (name.StartsWith("onnx::", StringComparison.Ordinal)
-            && !name.StartsWith("onnx::MatMul_", StringComparison.Ordinal)
-            && !name.StartsWith("onnx::Gemm_", StringComparison.Ordinal)
-            && !name.StartsWith("onnx::Conv_", StringComparison.Ordinal)
-            && !name.StartsWith("onnx::Add_", StringComparison.Ordinal));
+            && !(name.StartsWith("onnx::MatMul_", StringComparison.Ordinal)
+                 || name.StartsWith("onnx::Gemm_", StringComparison.Ordinal)
+                 || name.StartsWith("onnx::Conv_", StringComparison.Ordinal)
+                 || name.StartsWith("onnx::Mul_", StringComparison.Ordinal)
+                 || name.StartsWith("onnx::Add_", StringComparison.Ordinal)));
 
-    public bool IsTrainable(string name) =>
-        (Trainable is null ? !IsConstantName(name) : Trainable.IsMatch(name)) && !(Frozen?.IsMatch(name) ?? false);
-}
-
-/// <summary>Naming rule shared by GraphBuilder and the importer for initializers that are not parameters.</summary>
-public static class GraphConstants
-{
-    public const string Prefix = "const/";
+    /// <param name="modelFrozen">Initializers the model itself declares frozen (fixed tables, running statistics).</param>
+    public bool IsTrainable(string name, IReadOnlySet<string> modelFrozen) =>
+        (Trainable is null ? !IsConstantName(name) && !modelFrozen.Contains(name) : Trainable.IsMatch(name))
+        && !(Frozen?.IsMatch(name) ?? false);
 }

@@ -1,5 +1,6 @@
+using System.Diagnostics;
+using System.Text;
 using Evlf.OnnxHybrid.Onnx.Ops;
-using Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
 using DT = Onnx.TensorProto.Types.DataType;
@@ -8,14 +9,27 @@ namespace Evlf.OnnxHybrid.Onnx;
 
 /// <summary>
 /// An ONNX graph as a trainable TorchSharp module. Float initializers become named Parameters (the
-/// trainable subset chosen by name, see <see cref="ImportOptions"/>); other initializers become buffers;
-/// nodes run as TorchSharp ops in graph order so autograd flows through them. <c>train()</c>/<c>eval()</c>
-/// switch Dropout and BatchNormalization semantics. <see cref="Save"/> writes the current weights back into
-/// a copy of the source file, everything else unchanged.
+/// trainable subset chosen by name, see <see cref="ImportOptions"/>); other initializers and BatchNorm
+/// running statistics become buffers; nodes run as TorchSharp ops in graph order so autograd flows through
+/// them. <c>train()</c>/<c>eval()</c> switch Dropout and BatchNormalization semantics. <see cref="Save"/>
+/// writes the current weights back into a copy of the source file, everything else unchanged.
 /// </summary>
+/// <remarks>
+/// Two things keep the per-call overhead low. Nodes whose inputs never change (integer initializers,
+/// Constant nodes) are evaluated once at load. Nodes whose inputs are only shapes (Shape, and the
+/// Gather/Concat/Unsqueeze arithmetic exporters build on it) are evaluated on the first call with given
+/// input shapes and reused for later calls with the same shapes. Intermediates are freed after their
+/// last reader. A forward pass is not re-entrant (one call at a time per module).
+/// </remarks>
 public sealed class OnnxTorchModule : nn.Module<IReadOnlyDictionary<string, Tensor>, Dictionary<string, Tensor>>
 {
-    sealed record CompiledNode(NodeContext Context, OpKernel Kernel, int[] InputSlots, int[] OutputSlots, int[] FreeAfter);
+    sealed record CompiledNode(NodeContext Context, OpKernel Kernel, int[] InputSlots, int[] OutputSlots, bool ShapeOnly)
+    {
+        public int[] FreeAfter { get; set; } = Array.Empty<int>();
+    }
+
+    const int ShapeCacheCapacity = 16;
+    static readonly HashSet<string> NonDeterministicOps = new() { "Dropout", "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli" };
 
     readonly OnnxModel source;
     readonly List<CompiledNode> nodes = new();
@@ -23,11 +37,14 @@ public sealed class OnnxTorchModule : nn.Module<IReadOnlyDictionary<string, Tens
     readonly List<(int Slot, string Name, bool IsParameter)> stateSlots = new();
     readonly int[] inputSlots;
     readonly int[] outputSlots;
-    readonly HashSet<int> protectedSlots = new();
     readonly HashSet<int> producedSlots = new();
+    readonly int[] shapeOnlySlots;
+    readonly Dictionary<string, int> originalTypes = new();
     // Results of constant folding: not module state (never saved), but they follow the module's device.
     readonly Dictionary<int, Tensor> foldedValues = new();
-    readonly Dictionary<string, int> originalTypes = new();
+    // Input-shape signature -> values of the shape-only nodes for those shapes (oldest evicted first).
+    readonly Dictionary<string, Tensor[]> shapeCache = new();
+    readonly Queue<string> shapeCacheOrder = new();
     Tensor?[] cachedState = Array.Empty<Tensor?>();
     Device? cachedDevice;
 
@@ -56,24 +73,32 @@ public sealed class OnnxTorchModule : nn.Module<IReadOnlyDictionary<string, Tens
         // BatchNormalization running statistics, which training updates in place rather than by gradient.
         var runningStats = graph.Node.Where(nd => nd.OpType == "BatchNormalization")
             .SelectMany(nd => nd.Input.Skip(3).Take(2)).ToHashSet(StringComparer.Ordinal);
+        var modelFrozen = model.Proto.MetadataProps.Where(p => p.Key == GraphBuilder.FrozenMetadataKey)
+            .SelectMany(p => p.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .ToHashSet(StringComparer.Ordinal);
         var initializerNames = new HashSet<string>(StringComparer.Ordinal);
+        // Values that never change between calls: integer initializers and, below, what is computed from them alone.
+        var staticValues = new Dictionary<int, Tensor>();
         foreach (var init in graph.Initializer)
         {
             initializerNames.Add(init.Name);
             originalTypes[init.Name] = init.DataType;
-            var value = OnnxTensor.ToTorch(init);
+            // Module state must outlive whatever dispose scope the caller constructed us in.
+            var value = OnnxTensor.ToTorch(init).DetachFromDisposeScope();
             bool isFloat = init.DataType is (int)DT.Float or (int)DT.Double or (int)DT.Float16 or (int)DT.Bfloat16;
             int slot = Slot(init.Name);
             if (isFloat && !runningStats.Contains(init.Name))
             {
-                bool trainable = options.IsTrainable(init.Name);
-                register_parameter(init.Name, new TorchSharp.Modules.Parameter(value, requires_grad: trainable));
+                var parameter = new TorchSharp.Modules.Parameter(value, requires_grad: options.IsTrainable(init.Name, modelFrozen));
+                parameter.DetachFromDisposeScope();
+                register_parameter(init.Name, parameter);
                 stateSlots.Add((slot, init.Name, true));
             }
             else
             {
                 register_buffer(init.Name, value);
                 stateSlots.Add((slot, init.Name, false));
+                if (!isFloat) staticValues[slot] = value;
             }
         }
 
@@ -82,11 +107,7 @@ public sealed class OnnxTorchModule : nn.Module<IReadOnlyDictionary<string, Tens
         InputNames = inputs.Select(i => i.Name).ToArray();
         inputSlots = inputs.Select(i => Slot(i.Name)).ToArray();
 
-        // Values that never change between calls: integer initializers and, below, what is computed from them alone.
-        var staticValues = new Dictionary<int, Tensor>();
-        foreach (var (name, buffer) in named_buffers())
-            if (!runningStats.Contains(name)) staticValues[slotOf[name]] = buffer;
-        var staticSlots = new HashSet<int>(staticValues.Keys);
+        var shapeOnly = new HashSet<int>();
         foreach (var node in graph.Node)
         {
             OpRegistry.TryGet(node.Domain, node.OpType, out var kernel);
@@ -94,53 +115,55 @@ public sealed class OnnxTorchModule : nn.Module<IReadOnlyDictionary<string, Tens
             var ins = node.Input.Select(i => i.Length == 0 ? -1 : slotOf.TryGetValue(i, out int s) ? s
                 : throw new UserInputException($"ONNX graph: node '{node.Name}' ({node.OpType}) reads '{i}', which no earlier node, input or initializer produces; expected a topologically sorted graph.")).ToArray();
             var outs = node.Output.Select(o => o.Length == 0 ? -1 : Slot(o)).ToArray();
-            bool foldable = options.FoldConstants && node.OpType is not ("Dropout" or "RandomNormal" or "RandomUniform" or "RandomNormalLike" or "RandomUniformLike" or "Multinomial" or "Bernoulli")
-                            && ins.All(s => s < 0 || staticSlots.Contains(s));
-            if (foldable)
+            bool deterministic = !NonDeterministicOps.Contains(node.OpType);
+            if (options.FoldConstants && deterministic && ins.All(s => s < 0 || staticValues.ContainsKey(s)))
             {
                 using (no_grad())
-                using (var scope = NewDisposeScope())
+                using (NewDisposeScope())
                 {
                     for (int k = 0; k < ins.Length; k++) ctx.Inputs[k] = ins[k] < 0 ? null : staticValues[ins[k]];
                     var results = kernel(ctx);
-                    foreach (var r in results) r?.MoveToOuterDisposeScope();
                     for (int k = 0; k < outs.Length; k++)
                     {
-                        if (outs[k] < 0 || results[k] is null) continue;
-                        var value = results[k]!;
+                        if (outs[k] < 0 || k >= results.Length || results[k] is null) continue;
+                        var value = results[k]!.DetachFromDisposeScope();
                         foldedValues[outs[k]] = value;
                         staticValues[outs[k]] = value;
-                        staticSlots.Add(outs[k]);
                     }
                     Array.Clear(ctx.Inputs);
                 }
                 continue;
             }
-            nodes.Add(new CompiledNode(ctx, kernel, ins, outs, Array.Empty<int>()));
+            bool isShapeOnly = options.FoldConstants && deterministic
+                && (node.OpType is "Shape" or "Size" || ins.All(s => s < 0 || staticValues.ContainsKey(s) || shapeOnly.Contains(s)));
+            if (isShapeOnly)
+                foreach (var o in outs)
+                    if (o >= 0) shapeOnly.Add(o);
+            nodes.Add(new CompiledNode(ctx, kernel, ins, outs, isShapeOnly));
         }
 
         OutputNames = graph.Output.Select(o => o.Name).ToArray();
         outputSlots = graph.Output.Select(o => slotOf.TryGetValue(o.Name, out int s) ? s
             : throw new UserInputException($"ONNX graph: output '{o.Name}' is produced by no node.")).ToArray();
-
+        shapeOnlySlots = shapeOnly.OrderBy(s => s).ToArray();
         foreach (var compiled in nodes)
             foreach (var s in compiled.OutputSlots)
                 if (s >= 0) producedSlots.Add(s);
 
         // Free each intermediate right after its last reader, so a forward pass holds only live activations.
-        foreach (var s in stateSlots) protectedSlots.Add(s.Slot);
-        foreach (var s in foldedValues.Keys) protectedSlots.Add(s);
-        foreach (var s in inputSlots) protectedSlots.Add(s);
-        foreach (var s in outputSlots) protectedSlots.Add(s);
+        var kept = new HashSet<int>(stateSlots.Select(s => s.Slot));
+        kept.UnionWith(foldedValues.Keys);
+        kept.UnionWith(inputSlots);
+        kept.UnionWith(outputSlots);
+        kept.UnionWith(shapeOnly);
         var lastUse = new Dictionary<int, int>();
         for (int i = 0; i < nodes.Count; i++)
             foreach (var s in nodes[i].InputSlots)
                 if (s >= 0) lastUse[s] = i;
         var freeLists = Enumerable.Range(0, nodes.Count).Select(_ => new List<int>()).ToArray();
         foreach (var (slot, node) in lastUse)
-            if (!protectedSlots.Contains(slot)) freeLists[node].Add(slot);
-        for (int i = 0; i < nodes.Count; i++)
-            nodes[i] = nodes[i] with { FreeAfter = freeLists[i].ToArray() };
+            if (!kept.Contains(slot)) freeLists[node].Add(slot);
+        for (int i = 0; i < nodes.Count; i++) nodes[i].FreeAfter = freeLists[i].ToArray();
     }
 
     /// <summary>Loads an .onnx file (external data included) as a module.</summary>
@@ -155,8 +178,14 @@ public sealed class OnnxTorchModule : nn.Module<IReadOnlyDictionary<string, Tens
 
     public OnnxModel Source => source;
 
-    /// <summary>Number of nodes executed per call (after constant folding).</summary>
+    /// <summary>Number of nodes left to run per call after constant folding (shape-only ones included).</summary>
     public int RuntimeNodeCount => nodes.Count;
+
+    /// <summary>Number of nodes that depend only on input shapes, evaluated once per distinct input shapes.</summary>
+    public int ShapeOnlyNodeCount => nodes.Count(n => n.ShapeOnly);
+
+    /// <summary>When set, <see cref="forward"/> accumulates wall time per op type here (for finding slow ops).</summary>
+    public Dictionary<string, (int Calls, double Milliseconds)>? Profile { get; set; }
 
     /// <summary>The trainable parameters, by initializer name.</summary>
     public IEnumerable<(string Name, TorchSharp.Modules.Parameter Parameter)> TrainableParameters =>
@@ -175,9 +204,16 @@ public sealed class OnnxTorchModule : nn.Module<IReadOnlyDictionary<string, Tens
             slots[inputSlots[i]] = inputs.TryGetValue(InputNames[i], out var t) ? t
                 : throw new ArgumentException($"Input '{InputNames[i]}' is required but was not given.");
 
+        string? signature = shapeOnlySlots.Length == 0 ? null : ShapeSignature(slots);
+        Tensor[]? cachedShapes = null;
+        bool haveShapes = signature is not null && shapeCache.TryGetValue(signature, out cachedShapes);
+        if (haveShapes)
+            for (int i = 0; i < shapeOnlySlots.Length; i++) slots[shapeOnlySlots[i]] = cachedShapes![i];
+
         bool training = this.training;
         foreach (var node in nodes)
         {
+            if (node.ShapeOnly && haveShapes) continue;
             var ctx = node.Context;
             for (int k = 0; k < node.InputSlots.Length; k++)
                 ctx.Inputs[k] = node.InputSlots[k] < 0 ? null : slots[node.InputSlots[k]];
@@ -185,10 +221,12 @@ public sealed class OnnxTorchModule : nn.Module<IReadOnlyDictionary<string, Tens
             Tensor?[] results;
             using (var scope = NewDisposeScope())
             {
+                long started = Profile is null ? 0 : Stopwatch.GetTimestamp();
                 try { results = node.Kernel(ctx); }
                 catch (Exception e) when (e is not UserInputException)
                 {
                     string shapes = string.Join(", ", ctx.Inputs.Select(t => t is null ? "-" : $"{t.dtype}[{string.Join(",", t.shape)}]"));
+                    Array.Clear(ctx.Inputs);
                     throw new InvalidOperationException($"ONNX node '{ctx.Name}' ({ctx.OpType}) failed on inputs ({shapes}): {e.Message}", e);
                 }
                 for (int k = 0; k < results.Length; k++)
@@ -197,7 +235,13 @@ public sealed class OnnxTorchModule : nn.Module<IReadOnlyDictionary<string, Tens
                     if (r is null) continue;
                     // A kernel must hand back new tensor objects: slots are disposed independently.
                     if (Array.IndexOf(ctx.Inputs, r) >= 0) results[k] = r = r.alias();
-                    r.MoveToOuterDisposeScope();
+                    if (node.ShapeOnly) r.DetachFromDisposeScope();
+                    else r.MoveToOuterDisposeScope();
+                }
+                if (Profile is not null)
+                {
+                    Profile.TryGetValue(ctx.OpType, out var p);
+                    Profile[ctx.OpType] = (p.Calls + 1, p.Milliseconds + Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 }
             }
             for (int k = 0; k < node.OutputSlots.Length; k++)
@@ -214,15 +258,44 @@ public sealed class OnnxTorchModule : nn.Module<IReadOnlyDictionary<string, Tens
                 slots[s] = null;
             }
         }
+        if (signature is not null && !haveShapes) RememberShapes(signature, slots);
 
         var outputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         for (int i = 0; i < OutputNames.Length; i++)
         {
-            var value = slots[outputSlots[i]]!;
-            // An output that is an input, a weight or a folded constant is handed out as a new alias, never the object itself.
-            outputs[OutputNames[i]] = producedSlots.Contains(outputSlots[i]) ? value : value.alias();
+            int slot = outputSlots[i];
+            var value = slots[slot]!;
+            // An output that is an input, a weight, a folded constant or a cached shape value is handed out
+            // as a new alias, never as the object the module keeps.
+            bool ownedByCaller = producedSlots.Contains(slot) && Array.BinarySearch(shapeOnlySlots, slot) < 0;
+            outputs[OutputNames[i]] = ownedByCaller ? value : value.alias();
         }
         return outputs;
+    }
+
+    static string ShapeSignature(Tensor?[] slots, int[] inputSlots)
+    {
+        var sb = new StringBuilder();
+        foreach (var s in inputSlots)
+        {
+            var t = slots[s]!;
+            sb.Append(t.dtype).Append(t.device_type).Append('[').AppendJoin(',', t.shape).Append(']');
+        }
+        return sb.ToString();
+    }
+
+    string ShapeSignature(Tensor?[] slots) => ShapeSignature(slots, inputSlots);
+
+    void RememberShapes(string signature, Tensor?[] slots)
+    {
+        if (shapeCacheOrder.Count >= ShapeCacheCapacity)
+        {
+            var oldest = shapeCacheOrder.Dequeue();
+            foreach (var t in shapeCache[oldest]) t.Dispose();
+            shapeCache.Remove(oldest);
+        }
+        shapeCache[signature] = shapeOnlySlots.Select(s => slots[s]!).ToArray();
+        shapeCacheOrder.Enqueue(signature);
     }
 
     /// <summary>Positional call: inputs in <see cref="InputNames"/> order, outputs in <see cref="OutputNames"/> order.</summary>
@@ -245,14 +318,14 @@ public sealed class OnnxTorchModule : nn.Module<IReadOnlyDictionary<string, Tens
         var buffers = named_buffers().ToDictionary(b => b.name, b => b.buffer);
         cachedState = stateSlots.Select(s => s.IsParameter ? parameters[s.Name] : buffers[s.Name]).ToArray();
         cachedDevice = probe?.device;
-        if (cachedDevice is not null)
-            foreach (var slot in foldedValues.Keys.ToList())
-                if (!SameDevice(foldedValues[slot].device, cachedDevice))
-                {
-                    var moved = foldedValues[slot].to(cachedDevice);
-                    if (!ReferenceEquals(moved, foldedValues[slot])) foldedValues[slot].Dispose();
-                    foldedValues[slot] = moved;
-                }
+        if (cachedDevice is null) return;
+        foreach (var slot in foldedValues.Keys.ToList())
+            if (!SameDevice(foldedValues[slot].device, cachedDevice))
+            {
+                var moved = foldedValues[slot].to(cachedDevice).DetachFromDisposeScope();
+                if (!ReferenceEquals(moved, foldedValues[slot])) foldedValues[slot].Dispose();
+                foldedValues[slot] = moved;
+            }
     }
 
     static bool SameDevice(Device a, Device? b) => b is not null && a.type == b.type && a.index == b.index;
@@ -281,5 +354,18 @@ public sealed class OnnxTorchModule : nn.Module<IReadOnlyDictionary<string, Tens
             init.RawData = fresh.RawData;
         }
         source.WithProto(proto).Save(path);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            foreach (var t in foldedValues.Values) t.Dispose();
+            foldedValues.Clear();
+            foreach (var values in shapeCache.Values)
+                foreach (var t in values) t.Dispose();
+            shapeCache.Clear();
+        }
+        base.Dispose(disposing);
     }
 }

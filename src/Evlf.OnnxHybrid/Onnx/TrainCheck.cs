@@ -5,8 +5,9 @@ namespace Evlf.OnnxHybrid.Onnx;
 
 /// <summary>
 /// Proves a graph trains through the importer: every float initializer trainable, Adam fits every float
-/// output to a fixed random target (MSE). Losses are measured in eval mode (deterministic); steps run in
-/// train mode, as real training does.
+/// output to a fixed random target (MSE), in train mode as real training runs. The loss before and after
+/// is measured in train mode too (the objective being minimised: BatchNorm uses batch statistics), with the
+/// random generator reseeded so Dropout draws the same masks for both measurements.
 /// </summary>
 public static class TrainCheck
 {
@@ -20,7 +21,7 @@ public static class TrainCheck
         Dictionary<string, Tensor> targets;
         using (no_grad())
         {
-            module.eval();
+            module.train();
             targets = module.forward(inputs)
                 .Where(kv => kv.Value.is_floating_point())
                 .ToDictionary(kv => kv.Key, kv => randn(kv.Value.shape, generator: generator));
@@ -31,12 +32,13 @@ public static class TrainCheck
         var parameters = module.TrainableParameters.Select(p => p.Parameter).ToList();
         using var optimizer = optim.Adam(parameters, lr: learningRate);
 
-        double Loss(bool train)
+        module.train();
+        double Loss(bool step)
         {
-            if (train) module.train(); else module.eval();
+            if (!step) manual_seed(seed + 2);
             var outputs = module.forward(inputs);
             var loss = targets.Select(kv => nn.functional.mse_loss(outputs[kv.Key].to(ScalarType.Float32), kv.Value)).Aggregate((a, b) => a + b);
-            if (train)
+            if (step)
             {
                 optimizer.zero_grad();
                 loss.backward();
@@ -46,14 +48,14 @@ public static class TrainCheck
         }
 
         double before;
-        using (no_grad()) before = Loss(train: false);
+        using (no_grad()) before = Loss(step: false);
         for (int i = 0; i < steps; i++)
         {
             using var stepScope = NewDisposeScope();
-            Loss(train: true);
+            Loss(step: true);
         }
         double after;
-        using (no_grad()) after = Loss(train: false);
+        using (no_grad()) after = Loss(step: false);
         return new Result(before, after, parameters.Count, parameters.Sum(p => p.NumberOfElements));
     }
 }
