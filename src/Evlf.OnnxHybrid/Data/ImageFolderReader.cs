@@ -53,7 +53,7 @@ public static class ImageFolderReader
             var files = ImageFiles(classDir);
             if (files.Count == 0 && requireEveryClass)
                 throw new UserInputException(
-                    $"Class folder '{classDir}' has no image files; expected at least one {string.Join("/", ImageCodec.Extensions.Order())} file.");
+                    $"Class folder '{classDir}' has no image files; expected at least one {string.Join("/", ImageCodec.Extensions.Order(StringComparer.Ordinal))} file.");
             paths.AddRange(files);
             labels.AddRange(Enumerable.Repeat(label, files.Count));
         }
