@@ -17,9 +17,9 @@ public static class AdmCenterCrop
         double scale = (double)size / Math.Min(image.Width, image.Height);
         int width = (int)Math.Round(image.Width * scale, MidpointRounding.ToEven);
         int height = (int)Math.Round(image.Height * scale, MidpointRounding.ToEven);
-        image = Resampler.Resize(image, width, height, ResampleFilter.Bicubic);
 
-        int top = (image.Height - size) / 2, left = (image.Width - size) / 2;
-        return ImageTransforms.Crop(image, top, left, size, size);
+        // Only the centred window of the bicubic resize is computed; it equals resizing fully, then cropping.
+        int top = (height - size) / 2, left = (width - size) / 2;
+        return Resampler.ResizeWindow(image, width, height, ResampleFilter.Bicubic, top, left, size, size);
     }
 }

@@ -121,4 +121,24 @@ public class ResamplerTests
             for (int y = 0; y < 40; y++) for (int x = 0; x < 13; x++) Assert.Equal(p[y, x, 0], out_[y, x, c]);
         }
     }
+
+    [Theory]
+    [InlineData(ResampleFilter.Bicubic, 3)]
+    [InlineData(ResampleFilter.Bilinear, 1)]
+    [InlineData(ResampleFilter.Box, 3)]
+    public void WindowOfAResizeEqualsCroppingTheFullResize(ResampleFilter filter, int channels)
+    {
+        var rng = new Random(11);
+        for (int trial = 0; trial < 40; trial++)
+        {
+            int w = rng.Next(1, 90), h = rng.Next(1, 90);
+            var img = TestImages.Pattern(h, w, channels, trial);
+            // Include unchanged axes (no pass on that axis) now and then.
+            int ow = rng.Next(4) == 0 ? w : rng.Next(1, 120), oh = rng.Next(4) == 0 ? h : rng.Next(1, 120);
+            int ww = rng.Next(1, ow + 1), wh = rng.Next(1, oh + 1), left = rng.Next(0, ow - ww + 1), top = rng.Next(0, oh - wh + 1);
+            var full = Resampler.Resize(img, ow, oh, filter);
+            var window = Resampler.ResizeWindow(img, ow, oh, filter, top, left, wh, ww);
+            Assert.Equal(ImageTransforms.Crop(full, top, left, wh, ww).Pixels, window.Pixels);
+        }
+    }
 }
