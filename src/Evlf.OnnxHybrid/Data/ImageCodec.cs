@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using SkiaSharp;
 
@@ -56,23 +57,31 @@ public static class ImageCodec
         bool graySource = info.ColorType == SKColorType.Gray8;
         var target = new SKImageInfo(info.Width, info.Height, graySource ? SKColorType.Gray8 : SKColorType.Rgba8888,
             graySource ? SKAlphaType.Opaque : SKAlphaType.Unpremul);
-        var buffer = new byte[target.BytesSize64];
-        var handle = GCHandle.Alloc(buffer, GCHandleType.Pinned);
-        SKCodecResult result;
+        // The decode buffer is pooled: it is large (4 bytes a pixel) and short-lived, and fresh large-object-heap
+        // arrays per image would trigger a full garbage collection every few images.
+        var buffer = ArrayPool<byte>.Shared.Rent(checked((int)target.BytesSize64));
         try
         {
-            result = codec.GetPixels(target, handle.AddrOfPinnedObject());
+            SKCodecResult result;
+            var handle = GCHandle.Alloc(buffer, GCHandleType.Pinned);
+            try
+            {
+                result = codec.GetPixels(target, handle.AddrOfPinnedObject());
+            }
+            finally
+            {
+                handle.Free();
+            }
+            if (result != SKCodecResult.Success)
+                throw new UserInputException(result == SKCodecResult.IncompleteInput
+                    ? $"Image file '{name}' is truncated: its {info.Width}x{info.Height} pixel data ends early ({encoded.Length} bytes)."
+                    : $"Image file '{name}' is corrupt: its {info.Width}x{info.Height} pixel data could not be decoded (decoder: {result}).");
+            return graySource ? FromGray(buffer, info.Width, info.Height, target.RowBytes, channels) : FromRgba(buffer, info.Width, info.Height, target.RowBytes, channels);
         }
         finally
         {
-            handle.Free();
+            ArrayPool<byte>.Shared.Return(buffer);
         }
-        if (result != SKCodecResult.Success)
-            throw new UserInputException(result == SKCodecResult.IncompleteInput
-                ? $"Image file '{name}' is truncated: its {info.Width}x{info.Height} pixel data ends early ({encoded.Length} bytes)."
-                : $"Image file '{name}' is corrupt: its {info.Width}x{info.Height} pixel data could not be decoded (decoder: {result}).");
-
-        return graySource ? FromGray(buffer, info.Width, info.Height, target.RowBytes, channels) : FromRgba(buffer, info.Width, info.Height, target.RowBytes, channels);
     }
 
     /// <summary>Reads only the header of <paramref name="path"/>: its width and height, and its format.</summary>
