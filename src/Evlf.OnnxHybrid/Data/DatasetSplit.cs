@@ -32,6 +32,9 @@ public abstract class DatasetSplit
     /// </summary>
     public abstract ByteImage Load(int index);
 
+    /// <summary>Sample <paramref name="index"/>: its image (as <see cref="Load"/>) and its label.</summary>
+    public (ByteImage Image, int Label) Get(int index) => (Load(index), LabelOf(index));
+
     /// <summary>All labels, in sample order.</summary>
     public int[] Labels()
     {

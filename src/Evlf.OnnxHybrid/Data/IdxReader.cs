@@ -61,6 +61,10 @@ public static class IdxReader
             long size = (long)count * rows * cols;
             if (count < 0 || rows <= 0 || cols <= 0 || size > Array.MaxLength)
                 throw new UserInputException($"IDX file '{path}' declares {count} images of {rows}x{cols}, which is not a valid image array.");
+            // A raw file's length is known: refuse a header that promises more than the file holds before allocating.
+            if (stream.CanSeek && 16 + size > stream.Length)
+                throw new UserInputException(
+                    $"IDX file '{path}' is truncated: its header declares {count} images of {rows}x{cols} ({size} bytes) but only {stream.Length - 16} follow.");
             var pixels = new byte[size];
             ReadBody(stream, pixels, path, $"{count} images of {rows}x{cols}");
             return (pixels, count, rows, cols);

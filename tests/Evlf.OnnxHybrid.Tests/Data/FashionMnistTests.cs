@@ -20,6 +20,14 @@ public class FashionMnistTests
         var first = ds.Train.Load(0);
         Assert.Equal((28, 28, 1), (first.Height, first.Width, first.Channels));
         Assert.Equal(76247, first.Pixels.Sum(b => b));
+
+        // What `evlf inspect --data fashion-mnist` prints: every sample decoded once, nothing skipped.
+        var report = DatasetInspector.Inspect(ds);
+        Assert.Equal((60000, 60000, 0), (report.Train.Total, report.Train.Decoded, report.Train.Skipped));
+        Assert.Equal((10000, 10000, 0), (report.Test.Total, report.Test.Decoded, report.Test.Skipped));
+        Assert.All(report.Train.PerClass, n => Assert.Equal(6000, n));
+        Assert.Equal((28, 28, 28, 28), (report.Train.MinWidth, report.Train.MaxWidth, report.Train.MinHeight, report.Train.MaxHeight));
+        Assert.Equal(FashionMnist.ClassNames, report.ClassNames);
     }
 
     [Fact]

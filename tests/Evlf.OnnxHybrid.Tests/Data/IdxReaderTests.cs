@@ -132,4 +132,34 @@ public class IdxReaderTests
         Assert.Contains("has label 2 at index 2, but there are only 2 classes", e.Message);
         Assert.Contains("train-labels-idx1-ubyte", e.Message);
     }
+
+    [Fact]
+    public void TruncatedGzipIsReportedNotHung()
+    {
+        using var dir = new TempDir();
+        WriteTinyIdx(dir.Path, gzip: true);
+        var images = dir.Combine("train-images-idx3-ubyte.gz");
+        var bytes = File.ReadAllBytes(images);
+        File.WriteAllBytes(images, bytes[..(bytes.Length / 2)]);
+        var e = Assert.Throws<UserInputException>(() => IdxReader.Open(dir.Path));
+        Assert.Contains($"'{images}'", e.Message);
+    }
+
+    [Fact]
+    public void HeaderPromisingMoreThanTheFileIsRefusedBeforeAllocating()
+    {
+        using var dir = new TempDir();
+        var path = dir.Combine("huge-idx3-ubyte");
+        IdxReader.WriteImages(path, new byte[28 * 28], 1, 28, 28);
+        var bytes = File.ReadAllBytes(path);
+        bytes[4] = 0x7F; bytes[5] = 0; bytes[6] = 0; bytes[7] = 1; // 0x7F000001 images of 28x28: larger than any array
+        File.WriteAllBytes(path, bytes);
+        Assert.Contains("not a valid image array", Assert.Throws<UserInputException>(() => IdxReader.ReadImages(path)).Message);
+        bytes[4] = 0; bytes[5] = 0x10; bytes[6] = 0; bytes[7] = 0; // 1 048 576 images: 822 MB promised, 784 bytes present
+        File.WriteAllBytes(path, bytes);
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        var e = Assert.Throws<UserInputException>(() => IdxReader.ReadImages(path));
+        Assert.True(GC.GetTotalAllocatedBytes(precise: true) - before < 10_000_000);
+        Assert.Contains("1048576 images of 28x28 (822083584 bytes) but only 784 follow", e.Message);
+    }
 }
