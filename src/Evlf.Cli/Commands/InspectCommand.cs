@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using Evlf.OnnxHybrid;
+using Evlf.OnnxHybrid.Data;
 using Evlf.OnnxHybrid.Onnx;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -8,14 +9,29 @@ using static TorchSharp.torch;
 
 namespace Evlf.Cli.Commands;
 
-/// <summary>`evlf inspect MODEL.onnx [--parity] [--train-check] [--dim NAME=VALUE]...`</summary>
+/// <summary>
+/// `evlf inspect MODEL.onnx [--parity] [--train-check] [--dim NAME=VALUE]...` describes an ONNX model;
+/// `evlf inspect --data SPEC [--skip-bad]` decodes every sample of a dataset once and reports its splits.
+/// </summary>
 public sealed class InspectCommand : Command<InspectCommand.Settings>
 {
     public sealed class Settings : CommandSettings
     {
-        [CommandArgument(0, "<PATH>")]
+        [CommandArgument(0, "[PATH]")]
         [Description("An .onnx file.")]
-        public string Path { get; init; } = "";
+        public string? Path { get; init; }
+
+        [CommandOption("--data <SPEC>")]
+        [Description("Inspect a dataset instead: fashion-mnist, idx:DIR, cifar10:DIR, cifar100:DIR, folder:DIR, imagenet:DIR:nette|woof|idc.")]
+        public string? Data { get; init; }
+
+        [CommandOption("--skip-bad")]
+        [Description("With --data: skip samples that cannot be decoded and report how many, instead of stopping at the first.")]
+        public bool SkipBad { get; init; }
+
+        [CommandOption("--quiet")]
+        [Description("No progress bars.")]
+        public bool Quiet { get; init; }
 
         [CommandOption("--parity")]
         [Description("Run ONNX Runtime and the TorchSharp importer on the same seeded random inputs; print max_abs_diff per output.")]
@@ -45,6 +61,9 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
 
         public override ValidationResult Validate()
         {
+            if (Data is null && string.IsNullOrEmpty(Path)) return ValidationResult.Error("inspect needs an .onnx file or --data SPEC.");
+            if (Data is not null && !string.IsNullOrEmpty(Path)) return ValidationResult.Error("inspect takes either an .onnx file or --data SPEC, not both.");
+            if (Data is null && SkipBad) return ValidationResult.Error("--skip-bad applies only with --data.");
             if (Batch < 1) return ValidationResult.Error($"--batch must be at least 1; got {Batch}.");
             if (Steps < 1) return ValidationResult.Error($"--steps must be at least 1; got {Steps}.");
             foreach (var d in Dims)
@@ -64,9 +83,11 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        if (Directory.Exists(settings.Path) && !File.Exists(settings.Path))
-            throw new UserInputException($"'{settings.Path}' is a folder; expected an .onnx file.");
-        var model = OnnxModel.Load(settings.Path);
+        if (settings.Data is not null) return InspectData(settings, cancellationToken);
+        string path = settings.Path!;
+        if (Directory.Exists(path) && !File.Exists(path))
+            throw new UserInputException($"'{path}' is a folder; expected an .onnx file.");
+        var model = OnnxModel.Load(path);
         Describe(model);
 
         if (!settings.Parity && !settings.TrainCheck) return 0;
@@ -89,6 +110,45 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
             Console.WriteLine(FormattableString.Invariant($"loss_after: {r.LossAfter:G6}"));
         }
         return 0;
+    }
+
+    static int InspectData(Settings settings, CancellationToken cancellationToken)
+    {
+        var dataset = DataSpec.Open(settings.Data!);
+        DatasetReport report = null!;
+        if (settings.Quiet || !AnsiConsole.Profile.Capabilities.Interactive)
+            report = DatasetInspector.Inspect(dataset, settings.SkipBad, null, cancellationToken);
+        else
+            AnsiConsole.Progress().AutoClear(true).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Start(ctx =>
+                {
+                    var tasks = new Dictionary<string, ProgressTask>();
+                    var progress = new SynchronousProgress<InspectProgress>(p =>
+                    {
+                        if (!tasks.TryGetValue(p.Split, out var task)) tasks[p.Split] = task = ctx.AddTask($"decoding {p.Split}", maxValue: Math.Max(p.Total, 1));
+                        task.Value = p.Done;
+                    });
+                    report = DatasetInspector.Inspect(dataset, settings.SkipBad, progress, cancellationToken);
+                });
+
+        Console.WriteLine($"dataset: {report.Dataset} ({report.ClassNames.Count} classes, {report.Channels} channel(s))");
+        var table = new Table().AddColumns("class", "train", "test");
+        for (int c = 0; c < report.ClassNames.Count; c++)
+            table.AddRow(Row($"{c}: {report.ClassNames[c]}", report.Train.PerClass[c].ToString(CultureInfo.InvariantCulture), report.Test.PerClass[c].ToString(CultureInfo.InvariantCulture)));
+        AnsiConsole.Write(table);
+        foreach (var split in new[] { report.Train, report.Test })
+        {
+            Console.WriteLine(FormattableString.Invariant($"{split.Split}: {split.Decoded} samples decoded of {split.Total}, {split.Skipped} skipped; sizes {split.MinWidth}-{split.MaxWidth} x {split.MinHeight}-{split.MaxHeight}"));
+            foreach (var bad in split.Bad.Take(20)) Console.WriteLine($"  skipped: {bad.Problem}");
+            if (split.Bad.Count > 20) Console.WriteLine($"  ... and {split.Bad.Count - 20} more");
+        }
+        return 0;
+    }
+
+    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>
+    sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
     }
 
     static void Describe(OnnxModel model)
