@@ -1,0 +1,69 @@
+using Evlf.OnnxHybrid.Onnx;
+using TorchSharp;
+using static TorchSharp.torch;
+using OptimizerHelper = TorchSharp.Modules.OptimizerHelper;
+
+namespace Evlf.OnnxHybrid.Models.Pretrain;
+
+/// <summary>What a training loop reports after each step.</summary>
+public readonly record struct StepReport(string Stage, long Step, long TotalSteps, double Loss);
+
+/// <summary>
+/// The optimisation loop every stage shares: resume from the checkpoint, run <paramref name="loss"/> for
+/// each remaining step (it derives its batch and random draws from the step index), backward, optional
+/// gradient clipping, optimizer step, checkpoint every so often and at the end. Each step runs in its
+/// own dispose scope. Returns the mean loss of each checkpoint interval.
+/// </summary>
+public static class TrainingLoop
+{
+    public static double[] Run(
+        string stage,
+        TrainingCheckpoint checkpoint,
+        IReadOnlyDictionary<string, OnnxTorchModule> modules,
+        OptimizerHelper optimizer,
+        long totalSteps,
+        Func<long, Tensor> loss,
+        int checkpointEvery = 200,
+        double clipGradNorm = 0,
+        Action<long>? beforeStep = null,
+        IProgress<StepReport>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        var resumed = checkpoint.LoadProgress(optimizer);
+        long step = resumed?.Step ?? 0;
+        var history = new List<double>(resumed?.Losses ?? Array.Empty<double>());
+        var parameters = modules.Values.SelectMany(m => m.parameters()).Where(p => p.requires_grad).ToList();
+        foreach (var m in modules.Values) m.train();
+        double intervalSum = 0;
+        int intervalCount = 0;
+        while (step < totalSteps)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            double value;
+            using (NewDisposeScope())
+            {
+                beforeStep?.Invoke(step);
+                optimizer.zero_grad();
+                var l = loss(step);
+                l.backward();
+                if (clipGradNorm > 0) nn.utils.clip_grad_norm_(parameters, clipGradNorm);
+                optimizer.step();
+                value = l.item<float>();
+            }
+            if (double.IsNaN(value) || double.IsInfinity(value))
+                throw new InvalidOperationException($"Training stage '{stage}' diverged at step {step} (loss {value}).");
+            step++;
+            intervalSum += value;
+            intervalCount++;
+            progress?.Report(new StepReport(stage, step, totalSteps, value));
+            if (step % checkpointEvery == 0 || step == totalSteps)
+            {
+                history.Add(intervalSum / intervalCount);
+                intervalSum = 0;
+                intervalCount = 0;
+                checkpoint.Save(modules, optimizer, new TrainingCheckpoint.Progress(step, history.ToArray()));
+            }
+        }
+        return history.ToArray();
+    }
+}
