@@ -17,15 +17,15 @@ public sealed record TextEncoderConfig
 
     [JsonPropertyName("input_ids")] public string InputIdsName { get; init; } = "input_ids";
 
-    [JsonPropertyName("attention_mask")] public string? AttentionMaskName { get; init; }
+    [JsonPropertyName("attention_mask"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? AttentionMaskName { get; init; }
 
-    [JsonPropertyName("token_type_ids")] public string? TokenTypeIdsName { get; init; }
+    [JsonPropertyName("token_type_ids"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? TokenTypeIdsName { get; init; }
 
     /// <summary>The (N, L, D) token-embedding output.</summary>
     [JsonPropertyName("output")] public string OutputName { get; init; } = "last_hidden_state";
 
     /// <summary>Expected D, checked against the model when it loads; null: take the model's.</summary>
-    [JsonPropertyName("hidden_size")] public int? HiddenSize { get; init; }
+    [JsonPropertyName("hidden_size"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public int? HiddenSize { get; init; }
 
     /// <summary>all-MiniLM-L6-v2 from the package: token embeddings (L, 384), mean pooling as sentence-transformers does.</summary>
     public static TextEncoderConfig MiniLm(int maxLength = 16, PoolingRule pooling = PoolingRule.Mean) => new()

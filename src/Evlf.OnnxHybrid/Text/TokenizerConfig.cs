@@ -18,19 +18,19 @@ public sealed record TokenizerConfig
     [JsonPropertyName("vocab")] public string Vocab { get; init; } = MiniLmResources.Builtin;
 
     /// <summary>merges.txt; CLIP only.</summary>
-    [JsonPropertyName("merges")] public string? Merges { get; init; }
+    [JsonPropertyName("merges"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Merges { get; init; }
 
     /// <summary>Row length, BOS and EOS included; null: 77 for CLIP, 128 for BERT.</summary>
-    [JsonPropertyName("max_length")] public int? MaxLength { get; init; }
+    [JsonPropertyName("max_length"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public int? MaxLength { get; init; }
 
     /// <summary>Null: EOS for CLIP (Stable Diffusion 1.x; OpenCLIP uses 0), the vocabulary's [PAD] for BERT.</summary>
-    [JsonPropertyName("pad_id")] public long? PadId { get; init; }
+    [JsonPropertyName("pad_id"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public long? PadId { get; init; }
 
     /// <summary>Null: the vocabulary's &lt;|startoftext|&gt; (CLIP) or [CLS] (BERT).</summary>
-    [JsonPropertyName("bos_id")] public long? BosId { get; init; }
+    [JsonPropertyName("bos_id"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public long? BosId { get; init; }
 
     /// <summary>Null: the vocabulary's &lt;|endoftext|&gt; (CLIP) or [SEP] (BERT).</summary>
-    [JsonPropertyName("eos_id")] public long? EosId { get; init; }
+    [JsonPropertyName("eos_id"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public long? EosId { get; init; }
 
     [JsonPropertyName("lowercase")] public bool Lowercase { get; init; } = true;
 
@@ -41,7 +41,7 @@ public sealed record TokenizerConfig
     public static TokenizerConfig Clip(string vocab, string merges, long? padId = null, int maxLength = ClipBpeTokenizer.DefaultMaxLength) =>
         new() { Kind = ClipBpe, Vocab = vocab, Merges = merges, MaxLength = maxLength, PadId = padId };
 
-    public int ResolvedMaxLength => MaxLength ?? (Kind == ClipBpe ? ClipBpeTokenizer.DefaultMaxLength : 128);
+    [JsonIgnore] public int ResolvedMaxLength => MaxLength ?? (Kind == ClipBpe ? ClipBpeTokenizer.DefaultMaxLength : 128);
 
     /// <summary>
     /// Every problem with this configuration, one sentence each naming the field as <paramref name="field"/>.name
