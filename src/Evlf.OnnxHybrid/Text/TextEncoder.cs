@@ -57,7 +57,7 @@ public sealed class TextEncoder : IDisposable
             if (mismatch.Count > 0)
                 throw new UserInputException($"Text encoder '{modelPath}' does not match its configuration: {string.Join("; ", mismatch)} (text_encoder.input_ids, attention_mask, token_type_ids and output name the model's inputs and output).");
             var output = session.Outputs.First(o => o.Name == config.OutputName);
-            return new TextEncoder(session, tokenizer, config, output.Dims?[2]);
+            return new TextEncoder(session, tokenizer, config, output.Dims?[2] ?? config.HiddenSize);
         }
         catch
         {
@@ -126,15 +126,21 @@ public sealed class TextEncoder : IDisposable
         {
             tokens = session.Run(feeds, new[] { config.OutputName })[config.OutputName];
         }
+        catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException e)
+        {
+            // Typically ids longer than the model's position table, or ids outside its vocabulary.
+            throw new UserInputException($"Text encoder '{Label}' failed on ids of shape ({inputIds.shape[0]}, {inputIds.shape[1]}) (max id {inputIds.max().item<long>()}): {e.Message.Split('\n')[0].TrimEnd('.')}; check text_encoder.tokenizer.max_length and the vocabulary against the model.", e);
+        }
         finally
         {
             types?.Dispose();
         }
-        if (tokens.dim() != 3 || tokens.shape[0] != inputIds.shape[0] || tokens.shape[1] != inputIds.shape[1])
+        if (tokens.dim() != 3 || tokens.shape[0] != inputIds.shape[0] || tokens.shape[1] != inputIds.shape[1]
+            || (HiddenSize is long d && tokens.shape[2] != d))
         {
             var shape = string.Join(",", tokens.shape);
             tokens.Dispose();
-            throw new UserInputException($"Text encoder '{Label}' output '{config.OutputName}' has shape [{shape}]; expected (N, L, D) = ({inputIds.shape[0]}, {inputIds.shape[1]}, D).");
+            throw new UserInputException($"Text encoder '{Label}' output '{config.OutputName}' has shape [{shape}]; expected (N, L, D) = ({inputIds.shape[0]}, {inputIds.shape[1]}, {HiddenSize?.ToString() ?? "D"}).");
         }
         var pooled = Text.Pooling.Pool(tokens, inputIds, attentionMask, config.Pooling, Tokenizer.EosId);
         return new TextEmbeddings(inputIds, attentionMask, tokens, pooled);

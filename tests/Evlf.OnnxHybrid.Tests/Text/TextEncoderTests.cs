@@ -139,6 +139,16 @@ public sealed class TextEncoderTests
     }
 
     [Fact]
+    public void Ids_the_model_cannot_take_are_a_user_error()
+    {
+        // The fixture's position table has 16 entries (meta.json max_pos).
+        using var encoder = OpenClipFixture(PoolingRule.Eos);
+        var ids = full(new long[] { 1, 20 }, 99L, dtype: ScalarType.Int64);
+        var e = Assert.Throws<UserInputException>(() => encoder.Encode(ids, ones_like(ids)));
+        Assert.Contains("max_length", e.Message);
+    }
+
+    [Fact]
     public void A_bert_style_configuration_feeds_mask_and_token_types()
     {
         var fixture = new Fixture("bert_text");
