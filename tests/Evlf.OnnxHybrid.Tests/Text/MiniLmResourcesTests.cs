@@ -1,0 +1,53 @@
+using Evlf.OnnxHybrid.Text;
+
+namespace Evlf.OnnxHybrid.Tests.Text;
+
+public sealed class MiniLmResourcesTests : IDisposable
+{
+    readonly string dir = Directory.CreateTempSubdirectory("evlf-minilm-").FullName;
+
+    [Fact]
+    public void Extracts_verified_files_and_repairs_a_corrupted_cache()
+    {
+        var files = MiniLmResources.Ensure(dir);
+        Assert.Equal(Path.Combine(dir, "model.onnx"), files.ModelPath);
+        Assert.Equal(MiniLmResources.ModelSha256, MiniLmResources.Sha256(files.ModelPath));
+        Assert.Equal(MiniLmResources.VocabSha256, MiniLmResources.Sha256(files.VocabPath));
+        Assert.Equal(90_893_304, new FileInfo(files.ModelPath).Length);
+        Assert.Equal(MiniLmResources.VocabularySize, File.ReadAllLines(files.VocabPath).Length);
+
+        // A cached file that no longer matches its checksum is extracted again.
+        using (var f = new FileStream(files.VocabPath, FileMode.Open)) { f.Position = 10; f.WriteByte((byte)'#'); }
+        Assert.NotEqual(MiniLmResources.VocabSha256, MiniLmResources.Sha256(files.VocabPath));
+        var modelTime = File.GetLastWriteTimeUtc(files.ModelPath);
+        MiniLmResources.Ensure(dir);
+        Assert.Equal(MiniLmResources.VocabSha256, MiniLmResources.Sha256(files.VocabPath));
+        Assert.Equal(modelTime, File.GetLastWriteTimeUtc(files.ModelPath)); // the intact file is left alone
+
+        // Writes go through temporary names that never stay behind.
+        Assert.Equal(new[] { "model.onnx", "vocab.txt" }, Directory.GetFiles(dir).Select(Path.GetFileName).Order());
+    }
+
+    [Fact]
+    public void Cache_root_follows_evlf_cache()
+    {
+        var saved = Environment.GetEnvironmentVariable(MiniLmResources.CacheVariable);
+        try
+        {
+            Environment.SetEnvironmentVariable(MiniLmResources.CacheVariable, dir);
+            Assert.Equal(Path.Combine(dir, "minilm", "24.9.52193"), MiniLmResources.DefaultDirectory());
+        }
+        finally { Environment.SetEnvironmentVariable(MiniLmResources.CacheVariable, saved); }
+    }
+
+    [Fact]
+    public void An_unwritable_cache_is_a_user_error()
+    {
+        var file = Path.Combine(dir, "not-a-folder");
+        File.WriteAllText(file, "");
+        var e = Assert.Throws<UserInputException>(() => MiniLmResources.Ensure(Path.Combine(file, "sub")));
+        Assert.Contains("EVLF_CACHE", e.Message);
+    }
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+}
