@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using Evlf.OnnxHybrid;
 using Evlf.OnnxHybrid.Data;
+using Evlf.OnnxHybrid.Models;
 using Evlf.OnnxHybrid.Onnx;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -18,7 +19,7 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
     public sealed class Settings : CommandSettings
     {
         [CommandArgument(0, "[PATH]")]
-        [Description("An .onnx file.")]
+        [Description("An .onnx file, or a bundle folder (with bundle.json).")]
         public string? Path { get; init; }
 
         [CommandOption("--data <SPEC>")]
@@ -86,7 +87,11 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
         if (settings.Data is not null) return InspectData(settings, cancellationToken);
         string path = settings.Path!;
         if (Directory.Exists(path) && !File.Exists(path))
-            throw new UserInputException($"'{path}' is a folder; expected an .onnx file.");
+        {
+            if (!File.Exists(System.IO.Path.Combine(path, BundleManifest.FileName)))
+                throw new UserInputException($"'{path}' is a folder without {BundleManifest.FileName}; expected an .onnx file or a bundle folder.");
+            return InspectBundle(path);
+        }
         var model = OnnxModel.Load(path);
         Describe(model);
 
@@ -110,6 +115,50 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
             Console.WriteLine(FormattableString.Invariant($"loss_after: {r.LossAfter:G6}"));
         }
         return 0;
+    }
+
+    static int InspectBundle(string directory)
+    {
+        var (bundle, problems) = ModelBundle.Check(directory, new SessionSettings(ExecutionDevice.Cpu));
+        if (bundle is not null)
+        {
+            var m = bundle.Manifest;
+            Console.WriteLine($"bundle: {m.Name} ({bundle.Directory})");
+            Console.WriteLine(FormattableString.Invariant($"image: {m.Image.Channels}x{m.Image.Size}x{m.Image.Size} in [{m.Image.Range[0]}, {m.Image.Range[1]}]; latent: {m.Latent.Channels}x{m.Latent.Size}x{m.Latent.Size}, scaling factor {m.Latent.ScalingFactor:G6}"));
+            var components = new Table().AddColumns("component", "file", "signature");
+            void Add(string name, string file, Func<OnnxSession> open)
+            {
+                string signature;
+                try
+                {
+                    using var s = open();
+                    signature = string.Join("  ", s.Inputs.Select(i => "in " + i)) + "  ->  " + string.Join("  ", s.Outputs.Select(o => "out " + o));
+                }
+                catch (UserInputException) { signature = "(see problems)"; }
+                components.AddRow(Row(name, file, signature));
+            }
+            var settings = new SessionSettings(ExecutionDevice.Cpu);
+            Add("vae encoder", m.Vae.Encoder, () => bundle.OpenVaeEncoder(settings));
+            Add("vae decoder", m.Vae.Decoder, () => bundle.OpenVaeDecoder(settings));
+            foreach (var (name, d) in m.Denoisers)
+            {
+                Add($"{name} ({d.Kind})", d.File, () => bundle.OpenDenoiser(name, settings));
+                Console.WriteLine(FormattableString.Invariant($"{name}: {d.Kind}, schedule {d.Schedule.Kind} beta {d.Schedule.BetaStart:G4}..{d.Schedule.BetaEnd:G4} over {d.Schedule.Steps} steps{(d.LearnedSigma ? ", learned sigma" : "")}{(d.NullClass is int nc ? $", null class {nc}" : "")}"));
+            }
+            AnsiConsole.Write(components);
+            if (m.TextEncoder is { } te)
+                Console.WriteLine($"text encoder: {te.Model}, tokenizer {te.Tokenizer.Kind} (max length {te.Tokenizer.MaxLength}), pooling {te.Pooling}");
+            Console.WriteLine($"classes ({m.Classes.Count}): {string.Join(", ", m.Classes)}");
+            Console.WriteLine($"prompt: \"{m.Prompt(0)}\" ...");
+        }
+        if (problems.Count == 0)
+        {
+            Console.WriteLine("no problems found");
+            return 0;
+        }
+        Console.WriteLine($"problems ({problems.Count}):");
+        foreach (var p in problems) Console.WriteLine($"  - {p}");
+        throw ModelBundle.Fail(directory, problems);
     }
 
     static int InspectData(Settings settings, CancellationToken cancellationToken)

@@ -53,9 +53,17 @@ public sealed class OnnxSession : IDisposable
     {
         if (!File.Exists(path))
             throw new UserInputException($"ONNX model '{path}' was not found.");
-        // Parse with our reader first: it gives one clear sentence for truncated or non-ONNX files.
-        OnnxModel.Load(path);
-        return Create(s => new InferenceSession(path, s), path, settings ?? SessionSettings.Default, expected);
+        return Create(s =>
+        {
+            try { return new InferenceSession(path, s); }
+            catch (OnnxRuntimeException)
+            {
+                // Our reader gives one clear sentence for truncated, empty or non-ONNX files; if it finds
+                // nothing wrong, ONNX Runtime's own message is reported.
+                OnnxModel.Load(path);
+                throw;
+            }
+        }, path, settings ?? SessionSettings.Default, expected);
     }
 
     public static OnnxSession FromModel(OnnxModel model, SessionSettings? settings = null, ModelSignature? expected = null, string? label = null)
