@@ -1,0 +1,1 @@
+Balphas_cumprodJ§èH.ÿï?

@@ -1,0 +1,1 @@
+Bposterior_log_variance_clippedJTUµ»±k"À

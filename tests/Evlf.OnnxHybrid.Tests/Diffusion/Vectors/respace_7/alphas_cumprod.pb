@@ -1,0 +1,1 @@
+Balphas_cumprodJ8§èH.ÿï?$ô¦ˆÞç?ƒñ€YdÔ?õujW{ê³?Akæ~†?Ò&Gf"M?"baŒÌ(?

@@ -1,0 +1,1 @@
+Bposterior_log_variance_clippedJ8Q†¨8Øk"ÀQ†¨8Øk"Àş—$—Œ²ø¿–•Æ…¤â¿ˆŞ÷‰oÌ¿ĞİpäX5¸¿ì¢¢&8¨¿

@@ -1,0 +1,1 @@
+	Bposterior_log_variance_clippedJHีฬ)ข#ภีฬ)ข#ภPฒQY๗ป"ภ;้•iํ7"ภxฃKย… ภÜQ‘3ภภ|ีdpsfภา@MÝMภ๏E9&ำKภ

@@ -1,0 +1,1 @@
+	Bsqrt_recipm1_alphas_cumprodJH…oÖd${„?*veâ¬_?{ë›Ål“?“ßµ7X—?õé:ş_¨?Nü9•çÕ?lW2‹@qÉ¿ügzc@¦Äq­c@

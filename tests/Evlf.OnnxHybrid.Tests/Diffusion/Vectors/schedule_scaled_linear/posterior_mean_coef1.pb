@@ -1,0 +1,1 @@
+	Bposterior_mean_coef1JHGÿÿÿÿÿï?‰çRKà?dÖ¤ZlsÕ?±2åÒÑ!Ğ?Z­0™¸è·?d4¯M[‰?–ê8µ¸l?÷m÷²ŞAK?1?`œ¾!K?

@@ -1,0 +1,1 @@
+	Bsqrt_recipm1_alphas_cumprodJHâþƒÙþÝ?ZbÂ )'¥?uÂÆò©?6ß¿§®?ßÚô•š)¹?ßójøÖ?žò˜Vxäù?ºßÔt-@À…UA²:-@
