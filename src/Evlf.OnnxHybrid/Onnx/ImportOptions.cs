@@ -8,7 +8,8 @@ namespace Evlf.OnnxHybrid.Onnx;
 /// (GraphBuilder's <c>evlf.frozen_initializers</c> metadata).</param>
 /// <param name="Frozen">Initializers whose names match stay frozen even when <paramref name="Trainable"/> matches.</param>
 /// <param name="FoldConstants">Evaluate, once at load time, nodes whose inputs never change.</param>
-public sealed record ImportOptions(Regex? Trainable = null, Regex? Frozen = null, bool FoldConstants = true)
+/// <param name="Fuse">Run recognised layer patterns (SiLU, erf GELU, GroupNorm) as one TorchSharp op each (<see cref="GraphFusion"/>).</param>
+public sealed record ImportOptions(Regex? Trainable = null, Regex? Frozen = null, bool FoldConstants = true, bool Fuse = true)
 {
     public static ImportOptions Default { get; } = new();
 

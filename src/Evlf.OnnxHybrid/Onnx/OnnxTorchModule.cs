@@ -108,7 +108,7 @@ public sealed class OnnxTorchModule : nn.Module<IReadOnlyDictionary<string, Tens
         inputSlots = inputs.Select(i => Slot(i.Name)).ToArray();
 
         var shapeOnly = new HashSet<int>();
-        foreach (var node in graph.Node)
+        foreach (var node in options.Fuse ? GraphFusion.Apply(graph) : graph.Node.ToList())
         {
             OpRegistry.TryGet(node.Domain, node.OpType, out var kernel);
             var ctx = new NodeContext(node, opset);

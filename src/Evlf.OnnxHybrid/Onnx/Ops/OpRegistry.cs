@@ -4,6 +4,14 @@ namespace Evlf.OnnxHybrid.Onnx.Ops;
 public static class OpRegistry
 {
     static readonly Dictionary<string, OpKernel> kernels = Build();
+    static readonly Dictionary<string, OpKernel> fused = BuildFused();
+
+    static Dictionary<string, OpKernel> BuildFused()
+    {
+        var ops = new Dictionary<string, OpKernel>(StringComparer.Ordinal);
+        FusedOps.Register(ops);
+        return ops;
+    }
 
     static Dictionary<string, OpKernel> Build()
     {
@@ -20,6 +28,7 @@ public static class OpRegistry
     public static bool TryGet(string domain, string opType, out OpKernel kernel)
     {
         kernel = null!;
+        if (domain == GraphFusion.Domain) return fused.TryGetValue(opType, out kernel!);
         return (domain is "" or "ai.onnx") && kernels.TryGetValue(opType, out kernel!);
     }
 }

@@ -1,0 +1,18 @@
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Evlf.OnnxHybrid.Onnx.Ops;
+
+/// <summary>Kernels for the nodes <see cref="GraphFusion"/> creates (domain ai.evlf.fused).</summary>
+static class FusedOps
+{
+    static Tensor?[] One(Tensor t) => new Tensor?[] { t };
+
+    public static void Register(Dictionary<string, OpKernel> ops)
+    {
+        ops["Silu"] = c => One(F.silu(c.Input(0)));
+        ops["Gelu"] = c => One(F.gelu(c.Input(0)));
+        // γ and β arrive shaped (C, 1, …) or (C,); group_norm wants (C,).
+        ops["GroupNorm"] = c => One(F.group_norm(c.Input(0), c.Int("num_groups", 1), c.Input(1).reshape(-1), c.Input(2).reshape(-1), c.Float("epsilon", 1e-5f)));
+    }
+}
