@@ -28,10 +28,16 @@ public static class EvlfApp
                 .WithDescription("Describe an ONNX model; --parity compares ONNX Runtime with the TorchSharp importer; --train-check proves it trains.")
                 .WithExample("inspect", "model.onnx", "--parity")
                 .WithExample("inspect", "model.onnx", "--train-check", "--dim", "seq=16");
+            config.AddCommand<PretrainCommand>("pretrain")
+                .WithDescription("Train the default bundle (KL-VAE, text UNet, class DiT) on a dataset.");
+            config.AddCommand<SampleCommand>("sample")
+                .WithDescription("Plain class-conditional sampling from a bundle into a PNG ImageFolder.");
         });
 
         // Errors go to stderr as plain single lines (no markup, no wrapping), so scripts can read them.
         var err = Console.Error;
+        // `--n N` is the documented spelling of sample's count; Spectre needs long names of two letters or more.
+        args = args.Select(a => a == "--n" ? "--count" : a).ToArray();
         try
         {
             return app.Run(args);

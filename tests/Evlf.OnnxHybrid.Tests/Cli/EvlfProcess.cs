@@ -30,7 +30,8 @@ public static class EvlfProcess
         Assert.True(r.ExitCode == 2, $"expected exit 2, got {r.ExitCode}\nstdout: {r.Stdout}\nstderr: {r.Stderr}");
         var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.True(lines.Length == 1, $"expected one line on stderr, got:\n{r.Stderr}");
-        Assert.DoesNotContain(" at ", lines[0]);
+        Assert.DoesNotMatch(@"\bat [\w.`<>]+\(", lines[0]);   // a stack frame
+        Assert.DoesNotContain("Exception", lines[0]);
         return lines[0];
     }
 }

@@ -26,6 +26,7 @@ public static class TrainingLoop
         int checkpointEvery = 200,
         double clipGradNorm = 0,
         Action<long>? beforeStep = null,
+        Action<long>? afterStep = null,
         IProgress<StepReport>? progress = null,
         CancellationToken cancellationToken = default)
     {
@@ -48,6 +49,7 @@ public static class TrainingLoop
                 l.backward();
                 if (clipGradNorm > 0) nn.utils.clip_grad_norm_(parameters, clipGradNorm);
                 optimizer.step();
+                afterStep?.Invoke(step);
                 value = l.item<float>();
             }
             if (double.IsNaN(value) || double.IsInfinity(value))

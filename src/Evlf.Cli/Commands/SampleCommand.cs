@@ -1,0 +1,113 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Evlf.OnnxHybrid;
+using Evlf.OnnxHybrid.Data;
+using Evlf.OnnxHybrid.Models;
+using Evlf.OnnxHybrid.Onnx;
+using Spectre.Console.Cli;
+using static TorchSharp.torch;
+
+namespace Evlf.Cli.Commands;
+
+/// <summary>`evlf sample --bundle DIR --denoiser unet|dit --class NAME|all --n N --cfg S --steps K --seed S --out DIR`</summary>
+public sealed class SampleCommand : Command<SampleCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--bundle <DIR>")]
+        [DefaultValue("models/fmnist-ldm")]
+        public string Bundle { get; init; } = "models/fmnist-ldm";
+
+        [CommandOption("--denoiser <NAME>")]
+        [Description("A denoiser of the bundle (the default bundle has unet and dit).")]
+        [DefaultValue("dit")]
+        public string Denoiser { get; init; } = "dit";
+
+        [CommandOption("--class <NAME>")]
+        [Description("A class name, or all.")]
+        [DefaultValue("all")]
+        public string Class { get; init; } = "all";
+
+        [CommandOption("-n|--count <N>")]
+        [Description("Images per class (also accepted as --n).")]
+        [DefaultValue(10)]
+        public int N { get; init; } = 10;
+
+        [CommandOption("--cfg <SCALE>")]
+        [DefaultValue(4.0)]
+        public double Cfg { get; init; } = 4.0;
+
+        [CommandOption("--steps <K>")]
+        [DefaultValue(50)]
+        public int Steps { get; init; } = 50;
+
+        [CommandOption("--seed <SEED>")]
+        [DefaultValue(0)]
+        public int Seed { get; init; }
+
+        [CommandOption("--out <DIR>")]
+        [DefaultValue("samples")]
+        public string Out { get; init; } = "samples";
+
+        [CommandOption("--device <DEVICE>")]
+        [Description("auto | cpu | cuda")]
+        [DefaultValue("auto")]
+        public string Device { get; init; } = "auto";
+
+        [CommandOption("--quiet")]
+        public bool Quiet { get; init; }
+
+        public override Spectre.Console.ValidationResult Validate()
+        {
+            if (N < 1) return Spectre.Console.ValidationResult.Error($"--n must be at least 1; got {N}.");
+            if (Steps < 1) return Spectre.Console.ValidationResult.Error($"--steps must be at least 1; got {Steps}.");
+            if (!(Cfg >= 1)) return Spectre.Console.ValidationResult.Error($"--cfg must be at least 1 (1 = no guidance); got {Cfg}.");
+            if (!Enum.TryParse<ExecutionDevice>(Device, true, out _)) return Spectre.Console.ValidationResult.Error($"--device must be auto, cpu or cuda; got '{Device}'.");
+            return Spectre.Console.ValidationResult.Success();
+        }
+    }
+
+    public override int Execute(CommandContext context, Settings s, CancellationToken cancellationToken)
+    {
+        var bundle = ModelBundle.Load(s.Bundle);
+        var m = bundle.Manifest;
+        bundle.Denoiser(s.Denoiser);
+        int[] classes = s.Class == "all" ? Enumerable.Range(0, m.Classes.Count).ToArray()
+            : m.Classes.IndexOf(s.Class) is int i and >= 0 ? new[] { i }
+            : throw new UserInputException($"Class '{s.Class}' is not in bundle '{s.Bundle}'; its classes are: {string.Join(", ", m.Classes)}.");
+
+        var clock = Stopwatch.StartNew();
+        using var runtime = new BundleRuntime(bundle, new SessionSettings(Enum.Parse<ExecutionDevice>(s.Device, true)));
+        var options = new SampleOptions(s.Steps, s.Cfg);
+        using var writer = SyntheticSetWriter.Create(s.Out, m.Classes, m.Image.Channels);
+        new ConsoleProgress(s.Quiet).Run(r =>
+        {
+            foreach (int c in classes)
+            {
+                using var scope = NewDisposeScope();
+                // One generator per class: a class's images do not depend on which other classes are sampled.
+                var generator = new Generator((ulong)(s.Seed * 1000 + c));
+                var latents = runtime.Sample(s.Denoiser, c, s.N, options, generator,
+                    progress: new ReporterProgress<int>(step => r.Report($"{m.Classes[c]}", s.Steps - step, s.Steps)), cancellationToken: cancellationToken);
+                var images = runtime.Decode(latents);
+                for (int k = 0; k < s.N; k++) writer.Add(c, BundleImages.ToByteImage(images[k]));
+                r.Report($"{m.Classes[c]}", s.Steps, s.Steps);
+            }
+        });
+        writer.Commit(new JsonObject
+        {
+            ["command"] = "sample",
+            ["bundle"] = bundle.Directory,
+            ["denoiser"] = s.Denoiser,
+            ["classes"] = new JsonArray(classes.Select(c => (JsonNode)m.Classes[c]).ToArray()),
+            ["n"] = s.N,
+            ["cfg"] = s.Cfg,
+            ["steps"] = s.Steps,
+            ["seed"] = s.Seed,
+            ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 2),
+        });
+        Console.WriteLine($"wrote {classes.Length * s.N} images to {s.Out}");
+        return 0;
+    }
+}

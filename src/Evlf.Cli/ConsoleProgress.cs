@@ -1,0 +1,73 @@
+using Spectre.Console;
+
+namespace Evlf.Cli;
+
+/// <summary>
+/// Progress for long work: Spectre progress bars on an interactive terminal, one plain line every so often
+/// otherwise (logs, CI), nothing with --quiet. Reports are taken on the calling thread.
+/// </summary>
+public sealed class ConsoleProgress
+{
+    readonly bool quiet;
+    readonly bool interactive = AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;
+
+    public ConsoleProgress(bool quiet) => this.quiet = quiet;
+
+    /// <summary>Runs <paramref name="work"/> with a reporter that creates one bar per named task.</summary>
+    public T Run<T>(Func<Reporter, T> work)
+    {
+        if (quiet || !interactive) return work(new Reporter(null, quiet));
+        T result = default!;
+        AnsiConsole.Progress().AutoClear(false).HideCompleted(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(ctx => result = work(new Reporter(ctx, quiet)));
+        return result;
+    }
+
+    public void Run(Action<Reporter> work) => Run<int>(r => { work(r); return 0; });
+
+    public sealed class Reporter
+    {
+        readonly ProgressContext? context;
+        readonly bool quiet;
+        readonly Dictionary<string, ProgressTask> tasks = new();
+        readonly Dictionary<string, DateTime> lastLine = new();
+
+        internal Reporter(ProgressContext? context, bool quiet)
+        {
+            this.context = context;
+            this.quiet = quiet;
+        }
+
+        /// <summary>Sets task <paramref name="name"/> to done/total, with an optional status text.</summary>
+        public void Report(string name, double done, double total, string? status = null)
+        {
+            if (quiet) return;
+            if (context is not null)
+            {
+                if (!tasks.TryGetValue(name, out var task)) tasks[name] = task = context.AddTask(Markup.Escape(name), maxValue: Math.Max(total, 1));
+                task.MaxValue = Math.Max(total, 1);
+                task.Value = done;
+                task.Description = Markup.Escape(status is null ? name : $"{name} {status}");
+                return;
+            }
+            var now = DateTime.UtcNow;
+            if (done < total && lastLine.TryGetValue(name, out var last) && (now - last).TotalSeconds < 30) return;
+            lastLine[name] = now;
+            Console.Error.WriteLine(FormattableString.Invariant($"{name}: {done:0}/{total:0}{(status is null ? "" : " " + status)}"));
+        }
+
+        public void Log(string message)
+        {
+            if (quiet) return;
+            if (context is not null) AnsiConsole.MarkupLine(Markup.Escape(message));
+            else Console.Error.WriteLine(message);
+        }
+    }
+}
+
+/// <summary>Adapts an IProgress to a reporter task.</summary>
+public sealed class ReporterProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}

@@ -1,0 +1,21 @@
+namespace Evlf.OnnxHybrid.Models.Pretrain;
+
+/// <summary>
+/// Everything `evlf pretrain` trains, with the default bundle's sizes. The step counts are chosen so the
+/// whole run fits the 90-minute budget on a 2-core CPU (see README, "The default bundle").
+/// </summary>
+public sealed record PretrainOptions
+{
+    public int Seed { get; init; }
+    public string Name { get; init; } = "fmnist-ldm";
+    public int ImageSize { get; init; } = 32;
+    public KlVaeConfig Vae { get; init; } = new(Channels: new[] { 16, 32, 64 });
+    public VaeStageOptions VaeTraining { get; init; } = new(Epochs: 2, BatchSize: 64);
+    public TextUNetConfig UNet { get; init; } = new(Channels: new[] { 32, 64 }, Heads: 4);
+    public DenoiserStageOptions UNetTraining { get; init; } = new(Steps: 2000);
+    public ClassDitConfig Dit { get; init; } = new(Hidden: 128, Depth: 4, Heads: 4);
+    public DenoiserStageOptions DitTraining { get; init; } = new(Steps: 2000);
+    /// <summary>Tokens of MiniLM context the UNet cross-attends to (prompts are short).</summary>
+    public int TextMaxLength { get; init; } = 16;
+    public string PromptTemplate { get; init; } = "a photo of a {class}";
+}

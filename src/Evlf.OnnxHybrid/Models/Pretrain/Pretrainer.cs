@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Evlf.OnnxHybrid.Data;
+using Evlf.OnnxHybrid.Onnx;
+using Evlf.OnnxHybrid.Text;
+using static TorchSharp.torch;
+
+namespace Evlf.OnnxHybrid.Models.Pretrain;
+
+/// <summary>What `evlf pretrain` measured; written to pretrain-report.json.</summary>
+public sealed record PretrainReport
+{
+    public string Bundle { get; init; } = "";
+    public string Commit { get; init; } = "";
+    public int Seed { get; init; }
+    public double VaeTestPsnr { get; init; }
+    public double ScalingFactor { get; init; }
+    public double[] VaeLosses { get; init; } = Array.Empty<double>();
+    public double[] UNetLosses { get; init; } = Array.Empty<double>();
+    public double[] DitLosses { get; init; } = Array.Empty<double>();
+    public Dictionary<string, double> StageSeconds { get; init; } = new();
+    public double TotalSeconds { get; init; }
+    public PretrainOptions? Options { get; init; }
+    public Dictionary<string, object>? Fidelity { get; set; }
+}
+
+/// <summary>
+/// Trains the default bundle: KL-VAE → latents of the training split → text UNet and class DiT, all
+/// through the importer, each stage checkpointed under OUT/.pretrain so a killed run resumes. Writes the
+/// ONNX files and bundle.json into OUT.
+/// </summary>
+public static class Pretrainer
+{
+    public const string WorkFolder = ".pretrain";
+
+    public static PretrainReport Run(ImageDataset dataset, string outDir, PretrainOptions o, Action<string>? log = null,
+        IProgress<StepReport>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        string work = Path.Combine(outDir, WorkFolder);
+        Directory.CreateDirectory(work);
+        manual_seed(o.Seed);
+        var seconds = new Dictionary<string, double>();
+        void Stage(string name, Action run)
+        {
+            var sw = Stopwatch.StartNew();
+            log?.Invoke($"stage {name}");
+            run();
+            seconds[name] = Math.Round(sw.Elapsed.TotalSeconds, 1);
+        }
+
+        Tensor train = null!, test = null!;
+        Stage("load", () =>
+        {
+            train = BundleImages.Load(dataset.Train, o.ImageSize, 1).DetachFromDisposeScope();
+            test = BundleImages.Load(dataset.Test, o.ImageSize, 1).DetachFromDisposeScope();
+        });
+
+        VaeStageResult vae = null!;
+        Stage("vae", () => vae = VaeStage.Run(o.Vae, train, test, o.VaeTraining, o.Seed, work, progress, cancellationToken));
+        log?.Invoke(FormattableString.Invariant($"vae: test PSNR {vae.TestPsnr:F2} dB, scaling factor {vae.ScalingFactor:F4}"));
+
+        LatentSet latents = null!;
+        Stage("latents", () =>
+        {
+            using var encoder = OnnxSession.Open(vae.EncoderPath);
+            var means = new List<Tensor>();
+            var stds = new List<Tensor>();
+            for (long start = 0; start < train.shape[0]; start += 500)
+            {
+                using var scope = NewDisposeScope();
+                var r = encoder.Run(new Dictionary<string, Tensor> { [KlVae.ImageInput] = train.narrow(0, start, Math.Min(500, train.shape[0] - start)) });
+                means.Add((r[KlVae.MeanOutput] * vae.ScalingFactor).MoveToOuterDisposeScope());
+                stds.Add(((r[KlVae.LogVarOutput].clamp(-30, 20) * 0.5).exp() * vae.ScalingFactor).MoveToOuterDisposeScope());
+            }
+            latents = new LatentSet(cat(means, 0).DetachFromDisposeScope(), cat(stds, 0).DetachFromDisposeScope(),
+                tensor(dataset.Train.Labels().Select(l => (long)l).ToArray()).DetachFromDisposeScope());
+        });
+
+        var classNames = dataset.ClassNames.ToList();
+        var promptNames = dataset.Name.StartsWith("fashion-mnist", StringComparison.Ordinal) ? FashionMnist.PromptNames.ToList() : classNames;
+        var manifest = new BundleManifest
+        {
+            Name = o.Name,
+            Image = new ImageSpec { Channels = 1, Size = o.ImageSize },
+            Latent = new LatentSpec { Channels = o.Vae.LatentChannels, Size = o.Vae.LatentSize, ScalingFactor = Math.Round(vae.ScalingFactor, 6) },
+            TextEncoder = TextEncoderConfig.MiniLm(o.TextMaxLength, PoolingRule.Mean),
+            PromptTemplate = o.PromptTemplate,
+            Classes = classNames,
+            PromptNames = promptNames,
+            Denoisers = new()
+            {
+                ["unet"] = new DenoiserSpec
+                {
+                    Kind = DenoiserSpec.UNetText, File = "unet.onnx", SampleInput = TextUNet.SampleInput, TimestepInput = TextUNet.TimestepInput,
+                    ConditionInput = TextUNet.ContextInput, Output = TextUNet.NoiseOutput, Schedule = ScheduleSpec.ScaledLinear,
+                    FinetunePattern = @"(bias|norm|time_embedding)",
+                },
+                ["dit"] = new DenoiserSpec
+                {
+                    Kind = DenoiserSpec.DitClass, File = "dit.onnx", LearnedSigma = o.Dit.LearnSigma, NullClass = o.Dit.NullClass,
+                    Schedule = ScheduleSpec.Linear, FinetunePattern = @"(bias|norm|gamma|y_embedder)",
+                },
+            },
+        };
+
+        Tensor classContexts = null!, nullContext = null!;
+        Stage("text", () =>
+        {
+            using var encoder = TextEncoder.Open(manifest.TextEncoder!, outDir);
+            using var prompts = encoder.Encode(Enumerable.Range(0, classNames.Count).Select(manifest.Prompt).ToList());
+            using var empty = encoder.Encode(new[] { "" });
+            classContexts = prompts.Tokens.clone().DetachFromDisposeScope();
+            nullContext = empty.Tokens.clone().DetachFromDisposeScope();
+        });
+
+        DenoiserStageResult unet = null!, dit = null!;
+        Stage("unet", () => unet = DenoiserStage.TrainUNet(o.UNet with { ContextDim = (int)classContexts.shape[2], ContextLength = (int)classContexts.shape[1] },
+            latents, classContexts, nullContext, o.UNetTraining, o.Seed, work, progress, cancellationToken));
+        Stage("dit", () => dit = DenoiserStage.TrainDit(o.Dit with { Classes = classNames.Count }, latents, o.DitTraining, o.Seed, work, progress, cancellationToken));
+
+        foreach (var (from, to) in new[] { (vae.EncoderPath, "vae_encoder.onnx"), (vae.DecoderPath, "vae_decoder.onnx"), (unet.ModelPath, "unet.onnx"), (dit.ModelPath, "dit.onnx") })
+            File.Copy(from, Path.Combine(outDir, to), overwrite: true);
+        ModelBundle.WriteManifest(outDir, manifest);
+
+        var report = new PretrainReport
+        {
+            Bundle = outDir,
+            Commit = GitCommit(),
+            Seed = o.Seed,
+            VaeTestPsnr = Math.Round(vae.TestPsnr, 3),
+            ScalingFactor = vae.ScalingFactor,
+            VaeLosses = vae.Losses,
+            UNetLosses = unet.Losses,
+            DitLosses = dit.Losses,
+            StageSeconds = seconds,
+            TotalSeconds = Math.Round(clock.Elapsed.TotalSeconds, 1),
+            Options = o,
+        };
+        WriteReport(outDir, report);
+        foreach (var t in new[] { train, test, latents.Means, latents.Stds, latents.Labels, classContexts, nullContext }) t.Dispose();
+        return report;
+    }
+
+    public static void WriteReport(string outDir, PretrainReport report)
+    {
+        string path = Path.Combine(outDir, "pretrain-report.json"), tmp = path + ".tmp";
+        File.WriteAllText(tmp, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    /// <summary>The current git commit of the working directory, or "unknown" outside a repository.</summary>
+    public static string GitCommit()
+    {
+        try
+        {
+            var psi = new ProcessStartInfo("git", "rev-parse --short HEAD") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            using var p = Process.Start(psi)!;
+            string s = p.StandardOutput.ReadToEnd().Trim();
+            p.WaitForExit();
+            return p.ExitCode == 0 && s.Length > 0 ? s : "unknown";
+        }
+        catch { return "unknown"; }
+    }
+}
