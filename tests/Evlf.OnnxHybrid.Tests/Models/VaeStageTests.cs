@@ -4,6 +4,12 @@ using static TorchSharp.torch;
 
 namespace Evlf.OnnxHybrid.Tests.Models;
 
+/// <summary>Cancels a training loop once it reports a given step (simulates a killed run).</summary>
+public sealed class StopAt(long step, CancellationTokenSource cts) : IProgress<StepReport>
+{
+    public void Report(StepReport value) { if (value.Step == step) cts.Cancel(); }
+}
+
 /// <summary>The VAE stage trains through the importer, and a run killed mid-way resumes to the same bytes.</summary>
 public class VaeStageTests
 {
@@ -11,11 +17,6 @@ public class VaeStageTests
     static readonly VaeStageOptions Options = new(Epochs: 3, BatchSize: 8, LearningRate: 3e-3, CheckpointEvery: 2);
 
     static Tensor Images(int n, int seed) => (rand(n, 1, 8, 8, generator: new Generator((ulong)seed)) * 2 - 1).DetachFromDisposeScope();
-
-    sealed class CancelAt(long step, CancellationTokenSource cts) : IProgress<StepReport>
-    {
-        public void Report(StepReport value) { if (value.Step == step) cts.Cancel(); }
-    }
 
     [Fact]
     public void KilledRunResumesToTheSameWeights()
@@ -30,7 +31,7 @@ public class VaeStageTests
             Assert.True(straight.Losses[^1] < straight.Losses[0], "the loss did not fall");
 
             using var cts = new CancellationTokenSource();
-            Assert.Throws<OperationCanceledException>(() => VaeStage.Run(Tiny, train, test, Options, seed: 5, b, new CancelAt(5, cts), cts.Token));
+            Assert.Throws<OperationCanceledException>(() => VaeStage.Run(Tiny, train, test, Options, seed: 5, b, new StopAt(5, cts), cts.Token));
             var resumed = VaeStage.Run(Tiny, train, test, Options, seed: 5, b);
 
             Assert.Equal(File.ReadAllBytes(straight.EncoderPath), File.ReadAllBytes(resumed.EncoderPath));

@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Evlf.OnnxHybrid.Models.Pretrain;
+using Evlf.OnnxHybrid.Onnx;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Evlf.OnnxHybrid.Fusion;
+
+/// <summary>The training set of stage A: VAE posterior means (unscaled), labels, and per-class text.</summary>
+/// <param name="ClassTokens">Token embeddings of each class prompt (K, L, D) — the fusion module's text input.</param>
+/// <param name="ClassVectors">Pooled class vectors (K, D) — the InfoNCE targets.</param>
+public sealed record FusionData(Tensor Latents, Tensor Labels, Tensor ClassTokens, Tensor ClassVectors);
+
+/// <summary>One logged point of stage A.</summary>
+public sealed record FusionLogEntry(long Step, double Loss, double InfoNce, double Mse, double Lambda2, double Temperature);
+
+public sealed record FusionTrainingResult(string FusionPath, string ProjectorPath, IReadOnlyList<FusionLogEntry> Log, double Seconds);
+
+/// <summary>
+/// Trains the fusion module and projector through the importer (EVLF stage A) and writes fusion.onnx and
+/// projector.onnx plus a JSON log. Checkpointed: a killed run resumes where it stopped.
+/// </summary>
+public static class FusionTrainer
+{
+    public static FusionTrainingResult Train(FusionConfig config, FusionData data, FusionTrainingOptions o, int seed, string workDir,
+        IProgress<StepReport>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        Directory.CreateDirectory(workDir);
+        var checkpoint = new TrainingCheckpoint(Path.Combine(workDir, "fusion-training"));
+        using var fusion = OnnxTorchModule.FromModel(checkpoint.ModelOr("fusion", () => CrossAttentionFusion.Build(config, seed)));
+        using var projector = OnnxTorchModule.FromModel(checkpoint.ModelOr("projector", () => CrossAttentionFusion.BuildProjector(config, seed + 1)));
+        // log(1/τ) as a module-free parameter: saved in the log, trained only with LearnTemperature.
+        var logitScale = new TorchSharp.Modules.Parameter(tensor(Math.Log(1 / o.Temperature), dtype: ScalarType.Float32), requires_grad: o.LearnTemperature);
+        string scalePath = Path.Combine(workDir, "logit_scale.json");
+        if (checkpoint.Exists && File.Exists(scalePath))
+            using (no_grad()) logitScale.fill_(JsonSerializer.Deserialize<double>(File.ReadAllText(scalePath)));
+
+        var groups = new List<TorchSharp.Modules.AdamW.ParamGroup>
+        {
+            new(fusion.TrainableParameters.Select(p => p.Parameter), lr: o.FusionLearningRate, weight_decay: o.WeightDecay),
+            new(projector.TrainableParameters.Select(p => p.Parameter).Concat(o.LearnTemperature ? new[] { logitScale } : Array.Empty<TorchSharp.Modules.Parameter>()), lr: o.ProjectorLearningRate, weight_decay: o.WeightDecay),
+        };
+        using var optimizer = optim.AdamW(groups);
+
+        long n = data.Latents.shape[0];
+        Tensor pool = o.MaxSamples is int max && max < n
+            ? randperm(n, generator: new Generator((ulong)seed + 17)).narrow(0, 0, max).DetachFromDisposeScope()
+            : arange(n).DetachFromDisposeScope();
+        var sampler = new EpochSampler(pool.shape[0], o.BatchSize, seed);
+        long microPerEpoch = sampler.StepsPerEpoch;
+        long steps = microPerEpoch * o.Epochs / o.Accumulation;
+        long rampMicroSteps = microPerEpoch * o.Epochs / 2;
+        var log = new List<FusionLogEntry>();
+        string logPath = Path.Combine(workDir, "fusion-log.json");
+        if (checkpoint.Exists && File.Exists(logPath)) log.AddRange(JsonSerializer.Deserialize<List<FusionLogEntry>>(File.ReadAllText(logPath))!);
+
+        var modules = new Dictionary<string, OnnxTorchModule> { ["fusion"] = fusion, ["projector"] = projector };
+        double sumLoss = 0, sumNce = 0, sumMse = 0;
+        int count = 0;
+        TrainingLoop.Run("fusion", checkpoint, modules, optimizer, steps, step =>
+        {
+            Tensor total = zeros(1).sum();
+            double lambda2 = 0;
+            for (int k = 0; k < o.Accumulation; k++)
+            {
+                long micro = step * o.Accumulation + k;
+                // Dropout inside the graph draws from the global generator: reseed it per micro-batch so a resumed run repeats exactly.
+                manual_seed(seed * 1_000_003L + micro);
+                var gen = sampler.StepGenerator(micro);
+                var idx = pool.index_select(0, sampler.Indices(micro));
+                var z = data.Latents.index_select(0, idx);
+                var labels = data.Labels.index_select(0, idx);
+                var text = data.ClassTokens.index_select(0, labels);
+                Tensor cond;
+                if (rand(1, generator: gen).item<float>() < o.NullConditionProbability) cond = zeros_like(text);
+                else
+                {
+                    var keep = rand(text.shape, generator: gen).ge(o.TokenDropout).to(text.dtype);
+                    cond = text * keep / (1 - o.TokenDropout) + randn(text.shape, generator: gen) * o.ConditionNoise;
+                }
+                var fused = fusion.Run(z, cond)[0];
+                var projected = projector.Run(fused)[0];
+                var nce = FusionLosses.InfoNce(projected, data.ClassVectors.index_select(0, labels), labels, logitScale);
+                var mse = FusionLosses.Mse(fused, z);
+                lambda2 = FusionLosses.Lambda2(micro, rampMicroSteps, o.Lambda2Start, o.Lambda2End);
+                var loss = o.Lambda1 * nce + lambda2 * mse;
+                total = total + loss / o.Accumulation;
+                sumNce += nce.item<float>();
+                sumMse += mse.item<float>();
+            }
+            sumLoss += total.item<float>();
+            count++;
+            if ((step + 1) % o.CheckpointEvery == 0 || step + 1 == steps)
+            {
+                log.Add(new FusionLogEntry(step + 1, sumLoss / count, sumNce / (count * o.Accumulation), sumMse / (count * o.Accumulation), lambda2, 1 / Math.Exp(logitScale.item<float>())));
+                sumLoss = sumNce = sumMse = 0;
+                count = 0;
+                WriteJson(logPath, log);
+                WriteJson(scalePath, (double)logitScale.item<float>());
+            }
+            return total;
+        }, o.CheckpointEvery, o.ClipGradNorm, progress: progress, cancellationToken: cancellationToken);
+
+        fusion.eval();
+        projector.eval();
+        string fusionPath = Path.Combine(workDir, "fusion.onnx"), projectorPath = Path.Combine(workDir, "projector.onnx");
+        fusion.Save(fusionPath);
+        projector.Save(projectorPath);
+        pool.Dispose();
+        return new FusionTrainingResult(fusionPath, projectorPath, log, clock.Elapsed.TotalSeconds);
+    }
+
+    static void WriteJson<T>(string path, T value)
+    {
+        File.WriteAllText(path + ".tmp", JsonSerializer.Serialize(value, new JsonSerializerOptions { WriteIndented = true }));
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
+}

@@ -1,0 +1,28 @@
+namespace Evlf.OnnxHybrid.Fusion;
+
+/// <summary>
+/// EVLF stage A training, defaults as released (PIPELINES.md §2): batch 16 with gradient accumulation 2,
+/// 4 epochs, AdamW (fusion lr 3e-4, projector lr 1e-4, weight decay 1e-2), clip 1.0, λ1 = 0.1, λ2 ramped
+/// 0.05 → 1.0 over the first half of the micro-batches, τ = 0.07 fixed, null condition with probability 0.2,
+/// token dropout 0.1 plus N(0, 0.01²) noise otherwise.
+/// </summary>
+/// <param name="LearnTemperature">Train log(1/τ) too (the paper's intent; the released optimizer leaves it out).</param>
+/// <param name="MaxSamples">Train on a seeded subset of this many samples per epoch (null = all).</param>
+public sealed record FusionTrainingOptions(
+    int Epochs = 4,
+    int BatchSize = 16,
+    int Accumulation = 2,
+    double FusionLearningRate = 3e-4,
+    double ProjectorLearningRate = 1e-4,
+    double WeightDecay = 1e-2,
+    double ClipGradNorm = 1.0,
+    double Lambda1 = 0.1,
+    double Lambda2Start = 0.05,
+    double Lambda2End = 1.0,
+    double NullConditionProbability = 0.2,
+    double TokenDropout = 0.1,
+    double ConditionNoise = 0.01,
+    double Temperature = 0.07,
+    bool LearnTemperature = false,
+    int CheckpointEvery = 500,
+    int? MaxSamples = null);
