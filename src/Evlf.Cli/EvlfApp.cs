@@ -28,6 +28,9 @@ public static class EvlfApp
                 .WithDescription("Describe an ONNX model; --parity compares ONNX Runtime with the TorchSharp importer; --train-check proves it trains.")
                 .WithExample("inspect", "model.onnx", "--parity")
                 .WithExample("inspect", "model.onnx", "--train-check", "--dim", "seq=16");
+            config.AddCommand<EvalCommand>("eval")
+                .WithDescription("Train classifiers on a synthetic set and test them on the real test split; prints accuracy: mean ± std and writes RUN_DIR/eval.json.")
+                .WithExample("eval", "--synthetic", "runs/random-ipc10", "--data", "fashion-mnist", "--model", "convnet3", "--epochs", "1000", "--repeats", "5", "--seed", "0");
         });
 
         // Errors go to stderr as plain single lines (no markup, no wrapping), so scripts can read them.
