@@ -8,7 +8,7 @@ using Spectre.Console.Cli;
 
 namespace Evlf.Cli.Commands;
 
-/// <summary>`evlf eval --synthetic RUN_DIR [--data SPEC] [--model NAME] [--protocol dsa] [--epochs N] [--repeats N] [--seed S] [--quiet]`</summary>
+/// <summary>`evlf eval --synthetic RUN_DIR [--data SPEC] [--model NAME] [--protocol dsa|idc] [--epochs N] [--repeats N] [--seed S] [--resolution PIXELS] [--threads N] [--quiet]`</summary>
 public sealed class EvalCommand : Command<EvalCommand.Settings>
 {
     public sealed class Settings : CommandSettings
@@ -28,14 +28,17 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         public string Model { get; init; } = "convnet3";
 
         [CommandOption("--protocol <NAME>")]
-        [Description("Training protocol: dsa (DC/DSA: SGD 0.01, batch 256, DSA augmentation, lr x0.1 at half).")]
+        [Description("Training protocol: dsa (DC/DSA: SGD 0.01, batch 256, DSA augmentation, lr x0.1 at half, 1000 epochs) or idc (IDC: batch 64, random-resized-crop, flip, colour jitter, lighting, CutMix, MultiStepLR; epochs from the IPC).")]
         [DefaultValue("dsa")]
         public string Protocol { get; init; } = "dsa";
 
         [CommandOption("--epochs <N>")]
-        [Description("Training epochs per classifier.")]
-        [DefaultValue(1000)]
-        public int Epochs { get; init; } = 1000;
+        [Description("Training epochs per classifier (default: 1000 for dsa; IDC's table by images per class for idc).")]
+        public int? Epochs { get; init; }
+
+        [CommandOption("--resolution <PIXELS>")]
+        [Description("Resize the shorter side of every image to PIXELS and centre-crop a square (for datasets of varying image size, e.g. 224 for ImageNet subsets).")]
+        public int? Resolution { get; init; }
 
         [CommandOption("--repeats <N>")]
         [Description("Classifiers to train; repeat r uses seed SEED + r.")]
@@ -60,15 +63,13 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
     {
         if (string.IsNullOrWhiteSpace(settings.Synthetic))
             throw new UserInputException("--synthetic RUN_DIR is required; expected the folder of a synthetic set (images/<class>/<n>.png and manifest.json).");
-        if (settings.Epochs < 1) throw new UserInputException($"--epochs must be 1 or more; got {settings.Epochs}.");
+        if (settings.Epochs is < 1) throw new UserInputException($"--epochs must be 1 or more; got {settings.Epochs}.");
+        if (settings.Resolution is < 1) throw new UserInputException($"--resolution must be 1 or more; got {settings.Resolution}.");
         if (settings.Repeats < 1) throw new UserInputException($"--repeats must be 1 or more; got {settings.Repeats}.");
         if (settings.Threads < 0) throw new UserInputException($"--threads must be 0 (one per core) or more; got {settings.Threads}.");
         var model = ClassifierArchitecture.Parse(settings.Model);
-        IEvaluationProtocol protocol = settings.Protocol.Trim().ToLowerInvariant() switch
-        {
-            "dsa" => new DsaProtocol(new DsaProtocolOptions { Epochs = settings.Epochs }),
-            _ => throw new UserInputException($"Protocol '{settings.Protocol}' is not known; expected dsa."),
-        };
+        var protocolName = settings.Protocol.Trim().ToLowerInvariant();
+        if (protocolName is not ("dsa" or "idc")) throw new UserInputException($"Protocol '{settings.Protocol}' is not known; expected dsa or idc.");
         var runDir = settings.Synthetic;
         if (!Directory.Exists(runDir))
             throw new UserInputException($"Run folder '{runDir}' does not exist; expected a folder with images/<class>/<n>.png and manifest.json.");
@@ -78,13 +79,18 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         var spec = DataSpec.Parse(settings.Data);
         var real = spec.Open();
         TorchSharp.torch.set_num_threads(settings.Threads > 0 ? settings.Threads : Environment.ProcessorCount);
+        var normalization = DatasetNormalization.For(spec, real);
+        IEvaluationProtocol protocol = protocolName == "dsa"
+            ? new DsaProtocol(new DsaProtocolOptions { Epochs = settings.Epochs ?? 1000 })
+            : new IdcProtocol(normalization, real.Channels, settings.Epochs ?? IdcEpochs(runDir, real.ClassCount));
         var options = new EvaluationOptions
         {
             Model = model,
             Protocol = protocol,
             Repeats = settings.Repeats,
             Seed = settings.Seed,
-            Normalization = DatasetNormalization.For(spec, real),
+            Normalization = normalization,
+            Resolution = settings.Resolution,
         };
 
         EvaluationResult result;
@@ -126,6 +132,14 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
             Console.WriteLine(FormattableString.Invariant(
                 $"{result.Model}, {result.Protocol} protocol, {result.Epochs} epochs, {result.Images} images (ipc {result.Ipc?.ToString(CultureInfo.InvariantCulture) ?? "?"}), {result.ImagesPerSecond:F0} training images/s, {result.Threads} threads, wall {result.WallSeconds:F1} s; wrote {Path.Combine(runDir, EvaluationResult.FileName)}"));
         return 0;
+    }
+
+    /// <summary>IDC's epochs for the set's images per class (the largest class count).</summary>
+    static int IdcEpochs(string runDir, int classes)
+    {
+        var set = SyntheticSetReader.Open(runDir);
+        var counts = set.Train.CountPerClass(set.ClassCount);
+        return IdcProtocol.EpochsFor(Math.Max(1, counts.Max()), classes);
     }
 
     static string Describe(int repeat, Settings s, string? status) =>

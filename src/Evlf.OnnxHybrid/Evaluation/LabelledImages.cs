@@ -34,10 +34,11 @@ public sealed class LabelledImages : IDisposable
     /// Loads every sample of <paramref name="split"/> (or those at <paramref name="indices"/>) into tensors.
     /// Images are converted to <paramref name="channels"/> channels and resized (PIL bilinear) to
     /// <paramref name="height"/>×<paramref name="width"/> when they differ; <paramref name="labelMap"/>, when
-    /// given, maps the split's labels onto others.
+    /// given, maps the split's labels onto others; <paramref name="preprocess"/>, when given, transforms every image first
+    /// (e.g. resize the shorter side and centre-crop).
     /// </summary>
     public static LabelledImages Load(DatasetSplit split, Normalization normalization, int channels, int height, int width,
-        IReadOnlyList<int>? indices = null, IReadOnlyList<int>? labelMap = null)
+        IReadOnlyList<int>? indices = null, IReadOnlyList<int>? labelMap = null, Func<ByteImage, ByteImage>? preprocess = null)
     {
         int n = indices?.Count ?? split.Count;
         if (n == 0) throw new ArgumentException($"Split '{split.Name}' has no samples to load.", nameof(split));
@@ -47,7 +48,9 @@ public sealed class LabelledImages : IDisposable
         Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
         {
             int index = indices?[i] ?? i;
-            var image = split.Load(index).WithChannels(channels);
+            var image = split.Load(index);
+            if (preprocess is not null) image = preprocess(image);
+            image = image.WithChannels(channels);
             if (image.Height != height || image.Width != width) image = ImageTransforms.Resize(image, width, height);
             NchwBatch.WriteChw(image, normalization, pixels.AsSpan((int)((long)i * plane), plane));
             int label = split.LabelOf(index);
@@ -64,6 +67,10 @@ public sealed class LabelledImages : IDisposable
         var indices = Enumerable.Range(0, split.Count).Where(i => map[split.LabelOf(i)] >= 0).ToArray();
         return Load(split, normalization, channels, height, width, indices, map);
     }
+
+    /// <summary>torchvision's Resize(size) then CenterCrop(size): the evaluation preprocessing of images of varying size (IDC, ImageNet subsets).</summary>
+    public static Func<ByteImage, ByteImage> ResizeAndCenterCrop(int size) =>
+        image => ImageTransforms.CenterCrop(ImageTransforms.ResizeShorterSide(image, size), size, size);
 
     /// <summary>Number of images of each class 0 .. <paramref name="classCount"/> − 1.</summary>
     public int[] CountPerClass(int classCount)

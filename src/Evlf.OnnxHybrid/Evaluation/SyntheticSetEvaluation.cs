@@ -18,6 +18,13 @@ public sealed record EvaluationOptions
 
     /// <summary>Pixel normalisation of training and test images (see <see cref="DatasetNormalization"/>).</summary>
     public required Normalization Normalization { get; init; }
+
+    /// <summary>
+    /// When set, every image (synthetic and test) is resized so its shorter side has this length and centre-cropped to
+    /// a square (torchvision Resize + CenterCrop, as IDC prepares ImageNet). When null, synthetic images are resized to the
+    /// size of the test images, which must all have one size.
+    /// </summary>
+    public int? Resolution { get; init; }
 }
 
 /// <summary>Where an evaluation is: repeat <paramref name="Repeat"/> (0-based) of <paramref name="Repeats"/>, its training progress, and its accuracy once tested.</summary>
@@ -51,13 +58,15 @@ public static class SyntheticSetEvaluation
             throw new UserInputException($"Synthetic set '{runDirectory}' has no images; its manifest lists {synthetic.ClassCount} classes with 0 images each.");
         var labelMap = MapClasses(synthetic.ClassNames, real.ClassNames, runDirectory, real.Name);
 
+        var preprocess = options.Resolution is int size ? LabelledImages.ResizeAndCenterCrop(size) : null;
         var probe = real.Test.Load(0);
-        int channels = real.Channels, height = probe.Height, width = probe.Width;
+        int channels = real.Channels;
+        int height = options.Resolution ?? probe.Height, width = options.Resolution ?? probe.Width;
         var first = synthetic.Train.Load(0);
         string? resizedFrom = first.Height != height || first.Width != width ? $"{first.Width}x{first.Height}" : null;
 
-        using var train = LabelledImages.Load(synthetic.Train, options.Normalization, channels, height, width, labelMap: labelMap);
-        using var test = LabelledImages.Load(real.Test, options.Normalization, channels, height, width);
+        using var train = LabelledImages.Load(synthetic.Train, options.Normalization, channels, height, width, labelMap: labelMap, preprocess: preprocess);
+        using var test = LoadTest(real.Test, options.Normalization, channels, height, width, preprocess);
         var perClass = train.CountPerClass(real.ClassCount);
 
         var accuracies = new List<double>();
@@ -99,6 +108,19 @@ public static class SyntheticSetEvaluation
             Threads = TorchSharp.torch.get_num_threads(),
             ResizedFrom = resizedFrom,
         };
+    }
+
+    static LabelledImages LoadTest(DatasetSplit test, Normalization normalization, int channels, int height, int width, Func<ByteImage, ByteImage>? preprocess)
+    {
+        if (preprocess is null)
+            for (int i = 0; i < test.Count; i++)
+            {
+                if (test.InMemory && i > 0) break; // in-memory splits (IDX, CIFAR) have one size
+                var image = test.Load(i);
+                if (image.Height != height || image.Width != width)
+                    throw new UserInputException($"Test image {test.SourceOf(i)} is {image.Width}x{image.Height} but the first is {width}x{height}; give a resolution (--resolution) to resize and centre-crop them all.");
+            }
+        return LabelledImages.Load(test, normalization, channels, height, width, preprocess: preprocess);
     }
 
     /// <summary><see cref="Run"/>, then writes RUN_DIR/eval.json atomically.</summary>
