@@ -1,0 +1,139 @@
+using Evlf.OnnxHybrid.Data;
+using Evlf.OnnxHybrid.Evaluation;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Evlf.OnnxHybrid.Distillation;
+
+/// <summary>The feature space <see cref="Herding"/> works in.</summary>
+public enum HerdingFeatureSpace
+{
+    /// <summary>
+    /// The 2048-d penultimate features (flattened last block) of a ConvNet-3 trained briefly on the real training set
+    /// (<see cref="HerdingOptions.EmbeddingEpochs"/> epochs over <see cref="HerdingOptions.EmbeddingImages"/> random
+    /// training images, SGD lr 0.01, momentum 0.9, weight decay 5e-4, batch 256, no augmentation).
+    /// </summary>
+    ConvNet,
+
+    /// <summary>Normalised pixels, one vector per image.</summary>
+    Pixels,
+}
+
+/// <summary>Settings of <see cref="Herding.Select(ImageDataset, int, HerdingOptions, Normalization, IProgress{string}?, CancellationToken)"/>.</summary>
+public sealed record HerdingOptions
+{
+    public HerdingFeatureSpace FeatureSpace { get; init; } = HerdingFeatureSpace.ConvNet;
+    public long Seed { get; init; }
+    public int EmbeddingEpochs { get; init; } = 1;
+    public int EmbeddingImages { get; init; } = 10_000;
+}
+
+/// <summary>
+/// Herding (Welling 2009), the coreset baseline of DC/DSA's Table 1, per class: with μ the class's mean
+/// feature and S the sum of the t − 1 features chosen so far, step t picks the unchosen sample i that minimises
+/// ‖μ − (S + f_i)/t‖, so the running mean of the chosen samples tracks μ greedily. The first pick is the sample
+/// closest to the mean. Features are used as they are (no L2 normalisation).
+/// </summary>
+public static class Herding
+{
+    /// <summary>Herding on one class: <paramref name="features"/> is n×d; returns <paramref name="k"/> row indices in pick order.</summary>
+    public static int[] Select(Tensor features, int k)
+    {
+        if (features.ndim != 2) throw new ArgumentException($"Features must be n×d, got [{string.Join(", ", features.shape)}].", nameof(features));
+        long n = features.shape[0];
+        if (k < 1 || k > n) throw new ArgumentOutOfRangeException(nameof(k), k, $"Need 1 ≤ k ≤ {n}.");
+        using var scope = NewDisposeScope();
+        var f = features.to(float64);
+        var mu = f.mean([0]);
+        var squaredNorms = f.pow(2).sum(1);
+        var sum = zeros_like(mu);
+        var taken = zeros(n, dtype: @bool);
+        var picks = new int[k];
+        for (int t = 1; t <= k; t++)
+        {
+            // ‖μ − (S + f_i)/t‖² = ‖target − f_i‖²/t² with target = tμ − S; drop the constant ‖target‖².
+            var target = mu * t - sum;
+            var distance = squaredNorms - 2 * f.matmul(target);
+            distance.masked_fill_(taken, double.PositiveInfinity);
+            long i = distance.argmin().item<long>();
+            picks[t - 1] = (int)i;
+            taken[i] = true;
+            sum.add_(f[i]);
+        }
+        return picks;
+    }
+
+    /// <summary>
+    /// <paramref name="ipc"/> herded training images per class of <paramref name="dataset"/>, in the feature space
+    /// <paramref name="options"/> names; indices into <c>dataset.Train</c>.
+    /// </summary>
+    public static int[][] Select(ImageDataset dataset, int ipc, HerdingOptions options, Normalization normalization,
+        IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (ipc < 1) throw new UserInputException($"Images per class must be 1 or more; got {ipc}.");
+        var split = dataset.Train;
+        var byClass = RandomSelection.IndicesByClass(split, dataset.ClassCount);
+        for (int c = 0; c < byClass.Length; c++)
+            if (byClass[c].Count < ipc)
+                throw new UserInputException($"Class '{dataset.ClassNames[c]}' has {byClass[c].Count} training images; {ipc} per class were asked for.");
+        var probe = split.Load(0);
+        int channels = dataset.Channels, height = probe.Height, width = probe.Width;
+
+        using var embedding = options.FeatureSpace == HerdingFeatureSpace.ConvNet
+            ? TrainEmbedding(dataset, normalization, channels, height, width, options, progress, cancellationToken)
+            : null;
+        var chosen = new int[dataset.ClassCount][];
+        for (int c = 0; c < dataset.ClassCount; c++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            progress?.Report($"herding class {c + 1}/{dataset.ClassCount}");
+            using var scope = NewDisposeScope();
+            using var images = LabelledImages.Load(split, normalization, channels, height, width, byClass[c]);
+            var features = embedding is null ? images.Images.flatten(1) : Embed(embedding, images.Images);
+            chosen[c] = Select(features, ipc).Select(i => byClass[c][i]).ToArray();
+        }
+        return chosen;
+    }
+
+    static ConvNet TrainEmbedding(ImageDataset dataset, Normalization normalization, int channels, int height, int width,
+        HerdingOptions options, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        var split = dataset.Train;
+        int count = Math.Min(options.EmbeddingImages, split.Count);
+        var subset = Enumerable.Range(0, split.Count).ToArray();
+        var random = new Random(unchecked((int)options.Seed) ^ 0x4E7D);
+        for (int i = 0; i < count; i++)
+        {
+            int j = random.Next(i, subset.Length);
+            (subset[i], subset[j]) = (subset[j], subset[i]);
+        }
+        subset = subset[..count];
+        using var train = LabelledImages.Load(split, normalization, channels, height, width, subset);
+        var net = new ConvNet(channels, height, width, dataset.ClassCount);
+        using (var init = new Generator((ulong)options.Seed, CPU)) ClassifierInit.TorchDefault(net, init);
+        using var generator = new Generator((ulong)options.Seed + 1, CPU);
+        var loop = new MiniBatchSgd
+        {
+            Epochs = options.EmbeddingEpochs,
+            BatchSize = 256,
+            Momentum = 0.9,
+            WeightDecay = 5e-4,
+            LearningRateAt = _ => 0.01,
+            Loss = (m, x, y, _) => F.cross_entropy(m.call(x), y),
+        };
+        progress?.Report($"training the herding embedding on {count} images");
+        loop.Train(net, train, generator, null, cancellationToken);
+        net.eval();
+        return net;
+    }
+
+    static Tensor Embed(ConvNet net, Tensor images)
+    {
+        using var _ = no_grad();
+        var parts = new List<Tensor>();
+        for (long start = 0; start < images.shape[0]; start += 500)
+            parts.Add(net.Embed(images.narrow(0, start, Math.Min(500, images.shape[0] - start))));
+        return cat(parts, 0);
+    }
+}

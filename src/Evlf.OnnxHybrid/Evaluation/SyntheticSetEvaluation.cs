@@ -1,0 +1,192 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Evlf.OnnxHybrid.Data;
+
+namespace Evlf.OnnxHybrid.Evaluation;
+
+/// <summary>Settings of <see cref="SyntheticSetEvaluation.Run"/>.</summary>
+public sealed record EvaluationOptions
+{
+    public ClassifierArchitecture Model { get; init; } = ClassifierArchitecture.ConvNet3;
+    public IEvaluationProtocol Protocol { get; init; } = new DsaProtocol();
+
+    /// <summary>Independently initialised classifiers to train; repeat r uses seed <see cref="Seed"/> + r.</summary>
+    public int Repeats { get; init; } = 5;
+
+    public long Seed { get; init; }
+
+    /// <summary>Pixel normalisation of training and test images (see <see cref="DatasetNormalization"/>).</summary>
+    public required Normalization Normalization { get; init; }
+
+    /// <summary>
+    /// When set, every image (synthetic and test) is resized so its shorter side has this length and centre-cropped to
+    /// a square (torchvision Resize + CenterCrop, as IDC prepares ImageNet). When null, synthetic images are resized to the
+    /// size of the test images, which must all have one size.
+    /// </summary>
+    public int? Resolution { get; init; }
+}
+
+/// <summary>Where an evaluation is: repeat <paramref name="Repeat"/> (0-based) of <paramref name="Repeats"/>, its training progress, and its accuracy once tested.</summary>
+public sealed record EvaluationProgress(int Repeat, int Repeats, TrainingProgress? Training, double? AccuracyPercent);
+
+/// <summary>
+/// <c>evlf eval</c>: trains classifiers on a synthetic set (a run folder with images/&lt;class&gt;/&lt;n&gt;.png and
+/// manifest.json) and tests them on the real dataset's test split.
+/// </summary>
+public static class SyntheticSetEvaluation
+{
+    /// <summary>
+    /// Loads the set at <paramref name="runDirectory"/>, checks its classes against <paramref name="real"/>'s,
+    /// runs <see cref="EvaluationOptions.Repeats"/> trainings and returns the accuracies (eval.json is written by the caller
+    /// or <see cref="RunAndWrite"/>). Problems with the run folder are <see cref="UserInputException"/>s.
+    /// </summary>
+    public static EvaluationResult Run(string runDirectory, ImageDataset real, string dataName, EvaluationOptions options,
+        IProgress<EvaluationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var wall = Stopwatch.StartNew();
+        if (options.Repeats < 1) throw new UserInputException($"Repeats must be 1 or more; got {options.Repeats}.");
+        if (!Directory.Exists(runDirectory))
+            throw new UserInputException($"Run folder '{runDirectory}' does not exist; expected a folder with images/<class>/<n>.png and manifest.json.");
+        if (!SyntheticSetReader.IsSyntheticSet(runDirectory))
+            throw new UserInputException($"Run folder '{runDirectory}' has no manifest.json and images/ folder; expected a synthetic set as evlf writes it.");
+        if (real.Test.Count == 0)
+            throw new UserInputException($"Dataset {real.Name} has no test split to evaluate on.");
+
+        var synthetic = SyntheticSetReader.Open(runDirectory, new DatasetOptions(Channels: real.Channels));
+        if (synthetic.Train.Count == 0)
+            throw new UserInputException($"Synthetic set '{runDirectory}' has no images; its manifest lists {synthetic.ClassCount} classes with 0 images each.");
+        var labelMap = MapClasses(synthetic.ClassNames, real.ClassNames, runDirectory, real.Name);
+
+        var preprocess = options.Resolution is int size ? LabelledImages.ResizeAndCenterCrop(size) : null;
+        var probe = real.Test.Load(0);
+        int channels = real.Channels;
+        int height = options.Resolution ?? probe.Height, width = options.Resolution ?? probe.Width;
+        var first = synthetic.Train.Load(0);
+        string? resizedFrom = first.Height != height || first.Width != width ? $"{first.Width}x{first.Height}" : null;
+
+        using var train = LabelledImages.Load(synthetic.Train, options.Normalization, channels, height, width, labelMap: labelMap, preprocess: preprocess);
+        using var test = LoadTest(real.Test, options.Normalization, channels, height, width, preprocess);
+        var perClass = train.CountPerClass(real.ClassCount);
+
+        var accuracies = new List<double>();
+        var seconds = new List<double>();
+        var seeds = new List<long>();
+        long images = 0;
+        for (int r = 0; r < options.Repeats; r++)
+        {
+            long seed = options.Seed + r;
+            int repeat = r;
+            var inner = progress is null ? null : new Relay<TrainingProgress>(t => progress.Report(new EvaluationProgress(repeat, options.Repeats, t, null)));
+            var result = options.Protocol.Run(options.Model, train, test, real.ClassCount, seed, inner, cancellationToken);
+            accuracies.Add(result.TestAccuracy * 100);
+            seconds.Add(result.TrainSeconds);
+            seeds.Add(seed);
+            images += result.TrainImages;
+            progress?.Report(new EvaluationProgress(r, options.Repeats, null, result.TestAccuracy * 100));
+        }
+
+        var (method, ipc) = ReadManifest(runDirectory);
+        return new EvaluationResult
+        {
+            Method = method,
+            Ipc = ipc ?? (perClass.Distinct().Count() == 1 ? perClass[0] : null),
+            Model = options.Model.Name,
+            Protocol = options.Protocol.Name,
+            Epochs = options.Protocol.Epochs,
+            Seed = options.Seed,
+            Seeds = seeds,
+            Accuracies = accuracies,
+            WallSeconds = wall.Elapsed.TotalSeconds,
+            TrainSeconds = seconds,
+            TrainImages = images,
+            Data = dataName,
+            Synthetic = Path.GetFullPath(runDirectory),
+            Images = train.Count,
+            ImagesPerClass = perClass,
+            TestImages = test.Count,
+            Threads = TorchSharp.torch.get_num_threads(),
+            ResizedFrom = resizedFrom,
+        };
+    }
+
+    static LabelledImages LoadTest(DatasetSplit test, Normalization normalization, int channels, int height, int width, Func<ByteImage, ByteImage>? preprocess)
+    {
+        if (preprocess is null)
+            for (int i = 0; i < test.Count; i++)
+            {
+                if (test.InMemory && i > 0) break; // in-memory splits (IDX, CIFAR) have one size
+                var image = test.Load(i);
+                if (image.Height != height || image.Width != width)
+                    throw new UserInputException($"Test image {test.SourceOf(i)} is {image.Width}x{image.Height} but the first is {width}x{height}; give a resolution (--resolution) to resize and centre-crop them all.");
+            }
+        return LabelledImages.Load(test, normalization, channels, height, width, preprocess: preprocess);
+    }
+
+    /// <summary><see cref="Run"/>, then writes RUN_DIR/eval.json atomically.</summary>
+    public static EvaluationResult RunAndWrite(string runDirectory, ImageDataset real, string dataName, EvaluationOptions options,
+        IProgress<EvaluationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var result = Run(runDirectory, real, dataName, options, progress, cancellationToken);
+        result.Write(Path.Combine(runDirectory, EvaluationResult.FileName));
+        return result;
+    }
+
+    /// <summary>
+    /// For each synthetic class, the real label with the same name (exact, else ignoring case). Every real class
+    /// must appear exactly once, since the classifier is tested on all of them.
+    /// </summary>
+    public static int[] MapClasses(IReadOnlyList<string> syntheticNames, IReadOnlyList<string> realNames, string runDirectory, string realName)
+    {
+        var map = new int[syntheticNames.Count];
+        var used = new HashSet<int>();
+        for (int i = 0; i < syntheticNames.Count; i++)
+        {
+            var name = syntheticNames[i];
+            int label = IndexOf(realNames, name, StringComparison.Ordinal);
+            if (label < 0) label = IndexOf(realNames, name, StringComparison.OrdinalIgnoreCase);
+            if (label < 0)
+                throw new UserInputException($"Synthetic set '{runDirectory}' has class '{name}', which {realName} does not have; expected its classes: {string.Join(", ", realNames.Select(n => $"'{n}'"))}.");
+            if (!used.Add(label))
+                throw new UserInputException($"Synthetic set '{runDirectory}' lists class '{realNames[label]}' twice.");
+            map[i] = label;
+        }
+        var missing = Enumerable.Range(0, realNames.Count).Where(l => !used.Contains(l)).Select(l => $"'{realNames[l]}'").ToArray();
+        if (missing.Length > 0)
+            throw new UserInputException($"Synthetic set '{runDirectory}' lacks class(es) {string.Join(", ", missing)} of {realName}; a classifier tested on every class needs every class in the set.");
+        return map;
+
+        static int IndexOf(IReadOnlyList<string> names, string name, StringComparison comparison)
+        {
+            for (int i = 0; i < names.Count; i++)
+                if (string.Equals(names[i], name, comparison)) return i;
+            return -1;
+        }
+    }
+
+    /// <summary>The manifest's <c>method</c> and <c>ipc</c> (top level or under <c>options</c>), when present.</summary>
+    static (string? Method, int? Ipc) ReadManifest(string runDirectory)
+    {
+        try
+        {
+            var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(runDirectory, SyntheticSetReader.ManifestFile)));
+            var options = manifest?["options"] as JsonObject;
+            string? method = Text(manifest?["method"]) ?? Text(options?["method"]);
+            int? ipc = Integer(manifest?["ipc"]) ?? Integer(options?["ipc"]);
+            return (method, ipc);
+        }
+        catch (JsonException)
+        {
+            return (null, null);
+        }
+
+        static string? Text(JsonNode? n) => n is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+        static int? Integer(JsonNode? n) => n is JsonValue v && v.TryGetValue<int>(out var i) ? i : null;
+    }
+
+    /// <summary>An IProgress that reports synchronously on the caller's thread (Progress&lt;T&gt; would post to the thread pool).</summary>
+    private sealed class Relay<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}
