@@ -24,6 +24,10 @@ public static class EvlfApp
             config.SetApplicationName("evlf");
             config.PropagateExceptions();
             if (console is not null) config.ConfigureConsole(console);
+            config.AddCommand<DistillCommand>("distill")
+                .WithDescription("Distil a dataset into a few synthetic images per class (default: MGD3 + EVLF, IPC 10, Fashion-MNIST, the default bundle).")
+                .WithExample("distill")
+                .WithExample("distill", "--method", "d4m", "--no-evlf", "--ipc", "1", "--out", "runs/d4m-ipc1");
             config.AddCommand<InspectCommand>("inspect")
                 .WithDescription("Describe an ONNX model; --parity compares ONNX Runtime with the TorchSharp importer; --train-check proves it trains.")
                 .WithExample("inspect", "model.onnx", "--parity")

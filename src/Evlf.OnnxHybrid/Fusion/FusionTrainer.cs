@@ -10,7 +10,9 @@ namespace Evlf.OnnxHybrid.Fusion;
 /// <summary>The training set of stage A: VAE posterior means (unscaled), labels, and per-class text.</summary>
 /// <param name="ClassTokens">Token embeddings of each class prompt (K, L, D) — the fusion module's text input.</param>
 /// <param name="ClassVectors">Pooled class vectors (K, D) — the InfoNCE targets.</param>
-public sealed record FusionData(Tensor Latents, Tensor Labels, Tensor ClassTokens, Tensor ClassVectors);
+/// <param name="FlippedLatents">Latents of the horizontally flipped images: when given, each sample of each batch
+/// is drawn flipped with probability ½ (the released data loader's random flip).</param>
+public sealed record FusionData(Tensor Latents, Tensor Labels, Tensor ClassTokens, Tensor ClassVectors, Tensor? FlippedLatents = null);
 
 /// <summary>One logged point of stage A.</summary>
 public sealed record FusionLogEntry(long Step, double Loss, double InfoNce, double Mse, double Lambda2, double Temperature);
@@ -71,6 +73,8 @@ public static class FusionTrainer
                 var gen = sampler.StepGenerator(micro);
                 var idx = pool.index_select(0, sampler.Indices(micro));
                 var z = data.Latents.index_select(0, idx);
+                if (data.FlippedLatents is { } flipped)
+                    z = where(rand(new[] { idx.shape[0], 1L, 1L, 1L }, generator: gen).lt(0.5), flipped.index_select(0, idx), z);
                 var labels = data.Labels.index_select(0, idx);
                 var text = data.ClassTokens.index_select(0, labels);
                 Tensor cond;

@@ -87,11 +87,12 @@ public sealed class BundleRuntime : IDisposable
     /// <summary>
     /// Samples <paramref name="n"/> latents of one class. <paramref name="modes"/> (n, C·H·W) turns on MGD3 mode
     /// guidance with <paramref name="modeGuidance"/>; <paramref name="start"/> (n, C, H, W, scaled) with a strength
-    /// starts from those latents noised to that strength (img2img). Deterministic for a generator.
+    /// starts from those latents noised to that strength (img2img); <paramref name="negativePrompt"/> replaces the
+    /// empty prompt of a text UNet's unconditional branch. Deterministic for a generator.
     /// </summary>
     public Tensor Sample(string denoiserName, int classIndex, int n, SampleOptions o, Generator generator,
         Tensor? modes = null, ModeGuidanceOptions? modeGuidance = null, Tensor? start = null, double strength = 1.0,
-        IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+        string? negativePrompt = null, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
         var d = bundle.Denoiser(denoiserName);
         var session = Denoiser(denoiserName);
@@ -108,7 +109,8 @@ public sealed class BundleRuntime : IDisposable
         else
         {
             using var prompt = TextEncoder.Encode(new[] { M.Prompt(classIndex) });
-            using var empty = TextEncoder.Encode(new[] { "" });
+            // The unconditional branch: the empty prompt the UNet was trained with, or a negative prompt (D4M).
+            using var empty = TextEncoder.Encode(new[] { negativePrompt ?? "" });
             condition = prompt.Tokens.expand(n, -1, -1).contiguous();
             nullCondition = empty.Tokens.expand(n, -1, -1).contiguous();
         }

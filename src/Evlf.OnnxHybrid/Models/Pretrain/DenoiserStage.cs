@@ -37,10 +37,17 @@ public sealed record LatentSet(Tensor Means, Tensor Stds, Tensor Labels)
 public static class DenoiserStage
 {
     public static DenoiserStageResult TrainDit(ClassDitConfig config, LatentSet data, DenoiserStageOptions o, int seed, string workDir,
+        IProgress<StepReport>? progress = null, CancellationToken cancellationToken = default) =>
+        TrainDit("dit", () => ClassDit.Build(config, seed), ImportOptions.Default, NoiseScheduleOptions.DiT, config.LatentChannels, config.NullClass, config.LearnSigma,
+            data, o, seed, workDir, progress, cancellationToken);
+
+    /// <summary>Trains (or fine-tunes, when <paramref name="build"/> loads an existing model and <paramref name="import"/> picks a subset) a class DiT.</summary>
+    public static DenoiserStageResult TrainDit(string name, Func<OnnxModel> build, ImportOptions import, NoiseScheduleOptions scheduleOptions,
+        int latentChannels, int nullClass, bool learnSigma, LatentSet data, DenoiserStageOptions o, int seed, string workDir,
         IProgress<StepReport>? progress = null, CancellationToken cancellationToken = default)
     {
-        var schedule = NoiseSchedule.Create(NoiseScheduleOptions.DiT);
-        return Train("dit", () => ClassDit.Build(config, seed), o, seed, workDir, data, progress, cancellationToken, (module, step, sampler, indices) =>
+        var schedule = NoiseSchedule.Create(scheduleOptions);
+        return Train(name, build, import, o, seed, workDir, data, progress, cancellationToken, (module, step, sampler, indices) =>
         {
             var gen = sampler.StepGenerator(step);
             var x0 = data.Sample(indices, gen);
@@ -49,22 +56,27 @@ public static class DenoiserStage
             var noise = randn(x0.shape, generator: gen);
             var xt = schedule.AddNoise(x0, noise, t);
             var drop = rand(new[] { n }, generator: gen).lt(o.ConditionDropout);
-            var y = where(drop, full_like(indices, config.NullClass), data.Labels.index_select(0, indices));
+            var y = where(drop, full_like(indices, nullClass), data.Labels.index_select(0, indices));
             var output = module.Run(xt, t, y)[0];
-            var eps = output.narrow(1, 0, config.LatentChannels);
-            return DiffusionLoss.Epsilon(eps, noise) + (config.LearnSigma ? DiffusionLoss.LearnedRangeVb(schedule, x0, xt, t, output) : zeros(1).sum());
+            var eps = output.narrow(1, 0, latentChannels);
+            return DiffusionLoss.Epsilon(eps, noise) + (learnSigma ? DiffusionLoss.LearnedRangeVb(schedule, x0, xt, t, output) : zeros(1).sum());
         });
     }
 
     /// <param name="classContexts">Text encoder token embeddings of each class prompt (K, L, D).</param>
     /// <param name="nullContext">Embeddings of the empty prompt (1, L, D), the unconditional branch.</param>
     public static DenoiserStageResult TrainUNet(TextUNetConfig config, LatentSet data, Tensor classContexts, Tensor nullContext, DenoiserStageOptions o,
-        int seed, string workDir, IProgress<StepReport>? progress = null, CancellationToken cancellationToken = default)
+        int seed, string workDir, IProgress<StepReport>? progress = null, CancellationToken cancellationToken = default) =>
+        TrainUNet("unet", () => TextUNet.Build(config, seed), ImportOptions.Default, NoiseScheduleOptions.StableDiffusion, data, classContexts, nullContext, o, seed, workDir, progress, cancellationToken);
+
+    /// <summary>Trains (or fine-tunes) a text UNet; see <see cref="TrainDit(string, Func{OnnxModel}, ImportOptions, NoiseScheduleOptions, int, int, bool, LatentSet, DenoiserStageOptions, int, string, IProgress{StepReport}?, CancellationToken)"/>.</summary>
+    public static DenoiserStageResult TrainUNet(string name, Func<OnnxModel> build, ImportOptions import, NoiseScheduleOptions scheduleOptions, LatentSet data,
+        Tensor classContexts, Tensor nullContext, DenoiserStageOptions o, int seed, string workDir, IProgress<StepReport>? progress = null, CancellationToken cancellationToken = default)
     {
-        var schedule = NoiseSchedule.Create(NoiseScheduleOptions.StableDiffusion);
+        var schedule = NoiseSchedule.Create(scheduleOptions);
         var contexts = cat(new[] { classContexts, nullContext }, 0);
         long nullIndex = classContexts.shape[0];
-        return Train("unet", () => TextUNet.Build(config, seed), o, seed, workDir, data, progress, cancellationToken, (module, step, sampler, indices) =>
+        return Train(name, build, import, o, seed, workDir, data, progress, cancellationToken, (module, step, sampler, indices) =>
         {
             var gen = sampler.StepGenerator(step);
             var x0 = data.Sample(indices, gen);
@@ -79,12 +91,14 @@ public static class DenoiserStage
         });
     }
 
-    static DenoiserStageResult Train(string name, Func<OnnxModel> build, DenoiserStageOptions o, int seed, string workDir, LatentSet data,
+    static DenoiserStageResult Train(string name, Func<OnnxModel> build, ImportOptions import, DenoiserStageOptions o, int seed, string workDir, LatentSet data,
         IProgress<StepReport>? progress, CancellationToken cancellationToken, Func<OnnxTorchModule, long, EpochSampler, Tensor, Tensor> loss)
     {
         var clock = Stopwatch.StartNew();
         var checkpoint = new TrainingCheckpoint(Path.Combine(workDir, name));
-        using var module = OnnxTorchModule.FromModel(checkpoint.ModelOr("model", build));
+        using var module = OnnxTorchModule.FromModel(checkpoint.ModelOr("model", build), import);
+        if (!module.TrainableParameters.Any())
+            throw new UserInputException($"Denoiser '{name}' has no trainable parameters under the fine-tune pattern {import.Trainable}; expected at least one initializer name to match.");
         using var ema = OnnxTorchModule.FromModel(checkpoint.ModelOr("ema", build), new ImportOptions(Trainable: new Regex("(?!)")));
         var trainable = module.TrainableParameters.ToList();
         var emaParameters = ema.named_parameters().ToDictionary(p => p.name, p => p.parameter);

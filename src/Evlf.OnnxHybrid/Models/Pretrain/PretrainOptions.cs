@@ -10,7 +10,7 @@ public sealed record PretrainOptions
     public string Name { get; init; } = "fmnist-ldm";
     public int ImageSize { get; init; } = 32;
     public KlVaeConfig Vae { get; init; } = new(Channels: new[] { 16, 32, 64 });
-    public VaeStageOptions VaeTraining { get; init; } = new(Epochs: 2, BatchSize: 64);
+    public VaeStageOptions VaeTraining { get; init; } = new(Epochs: 3, BatchSize: 64);
     public TextUNetConfig UNet { get; init; } = new(Channels: new[] { 32, 64 }, Heads: 4);
     public DenoiserStageOptions UNetTraining { get; init; } = new(Steps: 2000);
     public ClassDitConfig Dit { get; init; } = new(Hidden: 128, Depth: 4, Heads: 4);

@@ -1,0 +1,386 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Evlf.OnnxHybrid.Data;
+using Evlf.OnnxHybrid.Diffusion;
+using Evlf.OnnxHybrid.Fusion;
+using Evlf.OnnxHybrid.Models;
+using Evlf.OnnxHybrid.Models.Pretrain;
+using Evlf.OnnxHybrid.Onnx;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Evlf.OnnxHybrid.Distillation;
+
+/// <summary>How a pipeline reports progress: a named task, done of total, optional status.</summary>
+public delegate void PipelineProgress(string task, double done, double total, string? status);
+
+public sealed record DistillResult(string Out, int Images, double Seconds, JsonObject Manifest);
+
+/// <summary>
+/// `evlf distill`: reads the data, and for the generative methods encodes it with the bundle's VAE,
+/// optionally trains and applies the EVLF fusion module (stages A and B), clusters per class, optionally
+/// fine-tunes the denoiser, samples, decodes and writes <c>OUT/images/&lt;class&gt;/&lt;n&gt;.png</c> with
+/// <c>OUT/manifest.json</c>. Every stage is cached in the run folder (<see cref="RunFolder"/>).
+/// </summary>
+public sealed class DistillationPipeline
+{
+    readonly DistillOptions o;
+    readonly Action<string> log;
+    readonly PipelineProgress progress;
+
+    public DistillationPipeline(DistillOptions options, Action<string>? log = null, PipelineProgress? progress = null)
+    {
+        o = options;
+        this.log = log ?? (_ => { });
+        this.progress = progress ?? ((_, _, _, _) => { });
+    }
+
+    IProgress<StepReport> Steps() => new InlineProgress<StepReport>(r => progress(r.Stage, r.Step, r.TotalSteps, FormattableString.Invariant($"loss {r.Loss:F4}")));
+
+    public DistillResult Run(CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        if (o.Ipc < 1) throw new UserInputException($"--ipc must be at least 1; got {o.Ipc}.");
+        if (o.Steps < 1) throw new UserInputException($"--steps must be at least 1; got {o.Steps}.");
+        var dataset = DataSpec.Open(o.Data);
+        var perClass = dataset.Train.CountPerClass(dataset.ClassNames.Count);
+        int smallest = perClass.Min();
+        if (o.Ipc > smallest)
+            throw new UserInputException($"--ipc {o.Ipc} is larger than class '{dataset.ClassNames[Array.IndexOf(perClass, smallest)]}', which has {smallest} training images.");
+        if (o.Finetune && !o.UsesGenerativeModel)
+            throw new UserInputException($"--finetune applies to the generative methods (dit, d4m, mgd3); method '{o.Method.ToString().ToLowerInvariant()}' selects real images.");
+
+        var run = new RunFolder(o.Out);
+        string dataId = DataIdentity.Of(o.Data, dataset);
+        var manifest = new JsonObject
+        {
+            ["method"] = o.Method.ToString().ToLowerInvariant(),
+            ["evlf"] = o.UsesFusion,
+            ["finetune"] = o.Finetune,
+            ["ipc"] = o.Ipc,
+            ["seed"] = o.Seed,
+            ["data"] = new JsonObject { ["spec"] = o.Data, ["id"] = dataId, ["train"] = dataset.Train.Count, ["test"] = dataset.Test.Count },
+            ["options"] = JsonSerializer.SerializeToNode(o),
+            ["commit"] = Pretrainer.GitCommit(),
+        };
+
+        string setDir = o.UsesGenerativeModel
+            ? Generative(dataset, dataId, run, manifest, cancellationToken)
+            : Selection(dataset, dataId, run, cancellationToken);
+
+        manifest["stages"] = new JsonArray(run.Records.Select(r => (JsonNode)new JsonObject
+        {
+            ["stage"] = r.Stage, ["key"] = r.Key, ["cached"] = r.Cached, ["seconds"] = r.Seconds,
+        }).ToArray());
+        manifest["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 2);
+        int images = Publish(setDir, run.Root, dataset.ClassNames, manifest);
+        log($"wrote {images} images to {run.Root}");
+        return new DistillResult(run.Root, images, clock.Elapsed.TotalSeconds, manifest);
+    }
+
+    // ---- real-image baselines ----------------------------------------------------------------
+
+    string Selection(ImageDataset dataset, string dataId, RunFolder run, CancellationToken ct)
+    {
+        var herding = new HerdingOptions { Seed = o.Seed };
+        string key = RunFolder.Key(new { stage = "select", method = o.Method.ToString(), o.Ipc, o.Seed, dataId, herding });
+        return run.Stage("select", key, tmp =>
+        {
+            var chosen = o.Method == DistillMethod.Herding
+                ? Herding.Select(dataset, o.Ipc, herding, Evaluation.DatasetNormalization.For(DataSpec.Parse(o.Data), dataset),
+                    new InlineProgress<string>(status => progress("herding", 0, 1, status)), ct)
+                : RandomSelection.Select(dataset.Train, dataset.ClassNames.Count, o.Ipc, o.Seed);
+            RealSubset.Write(dataset, chosen, Path.Combine(tmp, "set"), o.Method.ToString().ToLowerInvariant());
+        });
+    }
+
+    // ---- generative methods --------------------------------------------------------------------
+
+    string Generative(ImageDataset dataset, string dataId, RunFolder run, JsonObject manifest, CancellationToken ct)
+    {
+        var bundle = ModelBundle.Load(o.Bundle);
+        var m = bundle.Manifest;
+        string denoiser = RequireDenoiser(bundle);
+        if (m.Classes.Count != dataset.ClassNames.Count || !m.Classes.SequenceEqual(dataset.ClassNames))
+            throw new UserInputException($"Bundle '{o.Bundle}' knows classes [{string.Join(", ", m.Classes)}] but dataset '{o.Data}' has [{string.Join(", ", dataset.ClassNames)}]; expected the same classes in the same order.");
+        if (m.Image.Channels != dataset.Channels)
+            throw new UserInputException($"Bundle '{o.Bundle}' works on {m.Image.Channels}-channel images but dataset '{o.Data}' has {dataset.Channels} channels.");
+        var d = bundle.Denoiser(denoiser);
+        if (o.Finetune && (d.FinetunePattern is null || !OnnxModel.Load(bundle.PathOf(d.File)).Graph.Initializer.Any(t => Regex.IsMatch(t.Name, d.FinetunePattern))))
+            throw new UserInputException($"--finetune needs trainable denoiser weights, but denoiser '{denoiser}' of bundle '{o.Bundle}' declares {(d.FinetunePattern is null ? "no finetune pattern" : $"a finetune pattern '{d.FinetunePattern}' that matches none of its weights")}.");
+
+        var hashes = new JsonObject();
+        foreach (var f in new[] { BundleManifest.FileName, m.Vae.Encoder, m.Vae.Decoder, d.File })
+            hashes[f] = RunFolder.FileHash(bundle.PathOf(f));
+        manifest["bundle"] = new JsonObject { ["path"] = bundle.Directory, ["denoiser"] = denoiser, ["hashes"] = hashes };
+        string bundleKey = RunFolder.Key(hashes.ToJsonString());
+        var settings = new SessionSettings(o.Device);
+        using var runtime = new BundleRuntime(bundle, settings);
+        double scale = m.Latent.ScalingFactor;
+
+        // Stage: VAE posteriors of every training image, plain and flipped (flips: fusion's augmentation and the modes' random flip).
+        string latentKey = RunFolder.Key(new { stage = "latents", dataId, bundleKey });
+        string latentDir = run.Stage("latents", latentKey, tmp =>
+        {
+            var images = BundleImages.Load(dataset.Train, m.Image.Size, m.Image.Channels, progress: new InlineProgress<int>(n => progress("load images", n, dataset.Train.Count, null)));
+            var labels = tensor(dataset.Train.Labels().Select(l => (long)l).ToArray());
+            Encode(runtime, images, "encode", out var mean, out var logVar);
+            StageTensors.Save(tmp, "mean", mean);
+            StageTensors.Save(tmp, "logvar", logVar);
+            Encode(runtime, images.flip(3), "encode flipped", out var meanFlip, out var logVarFlip);
+            StageTensors.Save(tmp, "mean_flip", meanFlip);
+            StageTensors.Save(tmp, "logvar_flip", logVarFlip);
+            StageTensors.Save(tmp, "labels", labels);
+        });
+        using var scope = NewDisposeScope();
+        var means = StageTensors.Load(latentDir, "mean");
+        var meansFlip = StageTensors.Load(latentDir, "mean_flip");
+        var labelsAll = StageTensors.Load(latentDir, "labels");
+        // The modes' random flip: one seeded coin per image.
+        var flipMask = o.FlipForModes ? rand(new[] { means.shape[0], 1L, 1L, 1L }, generator: new Generator((ulong)o.Seed + 11)).lt(0.5) : zeros(new[] { means.shape[0], 1L, 1L, 1L }, dtype: ScalarType.Bool);
+        var modeLatents = where(flipMask, meansFlip, means);
+
+        Tensor clusterInput = modeLatents;
+        string upstreamKey = latentKey;
+        if (o.UsesFusion)
+        {
+            var (fusionPath, fusionKey) = TrainFusion(bundle, runtime, run, latentDir, latentKey, dataset, manifest, ct);
+            string fuseKey = RunFolder.Key(new { stage = "fuse", fusionKey, o.Seed, o.FlipForModes });
+            string fuseDir = run.Stage("fuse", fuseKey, tmp =>
+            {
+                var tokens = StageTensors.Load(Path.GetDirectoryName(fusionPath)!, "class_tokens");
+                StageTensors.Save(tmp, "fused", Fuse(fusionPath, modeLatents, labelsAll, tokens, settings));
+            });
+            clusterInput = StageTensors.Load(fuseDir, "fused");
+            upstreamKey = fuseKey;
+        }
+
+        // Stage: per-class k-means of the scaled, flattened latents: MGD3's modes or D4M's prototypes.
+        string modesKey = RunFolder.Key(new { stage = "modes", upstreamKey, o.Ipc, o.Seed, method = o.Method.ToString(), scale });
+        string modesDir = run.Stage("modes", modesKey, tmp =>
+        {
+            // D4M clusters VAE samples (mean + σ·ε), MGD3/EVLF the posterior means (PIPELINES.md §2, §3, §6).
+            var vectors = clusterInput * scale;
+            if (o.Method == DistillMethod.D4m && !o.UsesFusion)
+            {
+                var logVar = where(flipMask, StageTensors.Load(latentDir, "logvar_flip"), StageTensors.Load(latentDir, "logvar"));
+                vectors = (clusterInput + (logVar * 0.5).exp() * randn(clusterInput.shape, generator: new Generator((ulong)o.Seed + 13))) * scale;
+            }
+            StageTensors.Save(tmp, "modes", ClusterPerClass(vectors.flatten(1), labelsAll, dataset.ClassNames.Count, ct));
+        });
+        var modes = StageTensors.Load(modesDir, "modes");   // (classes, ipc, C·H·W)
+
+        if (o.Finetune)
+        {
+            bundle = Finetune(bundle, denoiser, run, upstreamKey, clusterInput * scale, labelsAll, runtime, ct);
+            manifest["finetuned_bundle"] = bundle.Directory;
+        }
+
+        string sampleKey = RunFolder.Key(new
+        {
+            stage = "sample", modesKey, bundle = bundle.Directory, finetune = o.Finetune, o.Ipc, o.Seed, o.Steps, cfg = o.GuidanceScale,
+            o.ModeGuidanceLambda, o.ModeGuidanceStopT, o.Strength, o.NegativePrompt, method = o.Method.ToString(),
+        });
+        return run.Stage("sample", sampleKey, tmp =>
+        {
+            using var sampler = new BundleRuntime(bundle, settings);
+            using var writer = SyntheticSetWriter.Create(Path.Combine(tmp, "set"), m.Classes, m.Image.Channels);
+            var options = new SampleOptions(o.Steps, o.GuidanceScale);
+            for (int c = 0; c < m.Classes.Count; c++)
+            {
+                ct.ThrowIfCancellationRequested();
+                using var classScope = NewDisposeScope();
+                var generator = new Generator((ulong)(o.Seed * 1000 + c));
+                var classModes = modes[c];
+                var stepProgress = new InlineProgress<int>(i => progress($"sample {m.Classes[c]}", o.Steps - i, o.Steps, null));
+                var latents = o.Method switch
+                {
+                    DistillMethod.Mgd3 => sampler.Sample(denoiser, c, o.Ipc, options, generator, modes: classModes,
+                        modeGuidance: new ModeGuidanceOptions(o.ModeGuidanceLambda, o.ModeGuidanceStopT), progress: stepProgress, cancellationToken: ct),
+                    DistillMethod.D4m => sampler.Sample(denoiser, c, o.Ipc, options, generator,
+                        start: classModes.reshape(o.Ipc, m.Latent.Channels, m.Latent.Size, m.Latent.Size), strength: o.Strength,
+                        negativePrompt: o.NegativePrompt, progress: stepProgress, cancellationToken: ct),
+                    _ => sampler.Sample(denoiser, c, o.Ipc, options, generator, progress: stepProgress, cancellationToken: ct),
+                };
+                var images = sampler.Decode(latents);
+                for (int k = 0; k < o.Ipc; k++) writer.Add(c, BundleImages.ToByteImage(images[k]));
+                progress($"sample {m.Classes[c]}", o.Steps, o.Steps, null);
+            }
+            writer.Commit();
+        });
+    }
+
+    string RequireDenoiser(ModelBundle bundle)
+    {
+        string kind = o.Method == DistillMethod.D4m ? DenoiserSpec.UNetText : DenoiserSpec.DitClass;
+        var match = bundle.Manifest.Denoisers.FirstOrDefault(kv => kv.Value.Kind == kind);
+        if (match.Key is null)
+            throw new UserInputException($"Method '{o.Method.ToString().ToLowerInvariant()}' needs a {kind} denoiser, but bundle '{o.Bundle}' has only: {string.Join(", ", bundle.Manifest.Denoisers.Select(kv => $"{kv.Key} ({kv.Value.Kind})"))}.");
+        if (o.Method == DistillMethod.D4m && bundle.Manifest.TextEncoder is null)
+            throw new UserInputException($"Method 'd4m' needs a text encoder, but bundle '{o.Bundle}' has none.");
+        return match.Key;
+    }
+
+    void Encode(BundleRuntime runtime, Tensor images, string task, out Tensor mean, out Tensor logVar)
+    {
+        var means = new List<Tensor>();
+        var logVars = new List<Tensor>();
+        const int batch = 500;
+        for (long start = 0; start < images.shape[0]; start += batch)
+        {
+            var (mu, lv) = runtime.Encode(images.narrow(0, start, Math.Min(batch, images.shape[0] - start)), batch);
+            means.Add(mu);
+            logVars.Add(lv);
+            progress(task, Math.Min(start + batch, images.shape[0]), images.shape[0], null);
+        }
+        mean = cat(means, 0);
+        logVar = cat(logVars, 0);
+    }
+
+    (string FusionPath, string Key) TrainFusion(ModelBundle bundle, BundleRuntime runtime, RunFolder run, string latentDir, string latentKey,
+        ImageDataset dataset, JsonObject manifest, CancellationToken ct)
+    {
+        var m = bundle.Manifest;
+        var textConfig = m.TextEncoder ?? throw new UserInputException($"--evlf needs the bundle's text encoder, but bundle '{o.Bundle}' has none; use --no-evlf.");
+        // The released code conditions on the raw class string (PIPELINES.md §2); the bundle template is an option.
+        var prompts = Enumerable.Range(0, m.Classes.Count).Select(c => o.FusionUsesPromptTemplate ? m.Prompt(c) : (m.PromptNames ?? m.Classes)[c]).ToList();
+        var config = o.Fusion ?? new FusionConfig(m.Latent.Channels, m.Latent.Size, TextDim: 0, TextLength: 0);
+        string textKey = RunFolder.Key(new { stage = "text", prompts, text = JsonSerializer.Serialize(textConfig) });
+        string textDir = run.Stage("text", textKey, tmp =>
+        {
+            using var embeddings = runtime.TextEncoder.Encode(prompts);
+            StageTensors.Save(tmp, "class_tokens", embeddings.Tokens);
+            StageTensors.Save(tmp, "class_vectors", embeddings.Pooled);
+        });
+        var tokens = StageTensors.Load(textDir, "class_tokens");
+        var vectors = StageTensors.Load(textDir, "class_vectors");
+        config = config with { TextDim = (int)tokens.shape[2], TextLength = (int)tokens.shape[1] };
+
+        string key = RunFolder.Key(new { stage = "fusion", latentKey, textKey, config, training = o.FusionTraining, o.Seed });
+        string work = run.WorkFolder("fusion", key);
+        string dir = run.Stage("fusion", key, tmp =>
+        {
+            var data = new FusionData(StageTensors.Load(latentDir, "mean"), StageTensors.Load(latentDir, "labels"), tokens, vectors, StageTensors.Load(latentDir, "mean_flip"));
+            var result = FusionTrainer.Train(config, data, o.FusionTraining, o.Seed, work, Steps(), ct);
+            File.Copy(result.FusionPath, Path.Combine(tmp, "fusion.onnx"));
+            File.Copy(result.ProjectorPath, Path.Combine(tmp, "projector.onnx"));
+            File.Copy(Path.Combine(work, "fusion-log.json"), Path.Combine(tmp, "fusion-log.json"));
+            StageTensors.Save(tmp, "class_tokens", tokens);
+            StageTensors.Save(tmp, "class_vectors", vectors);
+        });
+        Directory.Delete(work, true);
+        manifest["fusion"] = new JsonObject
+        {
+            ["config"] = JsonSerializer.SerializeToNode(config),
+            ["prompts"] = new JsonArray(prompts.Select(p => (JsonNode)p).ToArray()),
+            ["log"] = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "fusion-log.json"))),
+        };
+        return (Path.Combine(dir, "fusion.onnx"), key);
+    }
+
+    /// <summary>EVLF stage B: the trained fusion module (ONNX Runtime, eval, clean class text) on every latent.</summary>
+    Tensor Fuse(string fusionPath, Tensor latents, Tensor labels, Tensor classTokens, SessionSettings settings)
+    {
+        using var session = OnnxSession.Open(fusionPath, settings);
+        var parts = new List<Tensor>();
+        const int batch = 500;
+        for (long start = 0; start < latents.shape[0]; start += batch)
+        {
+            using var scope = NewDisposeScope();
+            long n = Math.Min(batch, latents.shape[0] - start);
+            var text = classTokens.index_select(0, labels.narrow(0, start, n));
+            parts.Add(session.Run(new Dictionary<string, Tensor>
+            {
+                [CrossAttentionFusion.LatentInput] = latents.narrow(0, start, n),
+                [CrossAttentionFusion.TextInput] = text,
+            })[CrossAttentionFusion.FusedOutput].MoveToOuterDisposeScope());
+            progress("fuse", start + n, latents.shape[0], null);
+        }
+        return cat(parts, 0);
+    }
+
+    Tensor ClusterPerClass(Tensor vectors, Tensor labels, int classes, CancellationToken ct)
+    {
+        var result = new List<Tensor>();
+        for (int c = 0; c < classes; c++)
+        {
+            ct.ThrowIfCancellationRequested();
+            var rows = vectors.index_select(0, labels.eq(c).nonzero().flatten());
+            result.Add(ClusterClass(rows, c));
+            progress("k-means", c + 1, classes, null);
+        }
+        return stack(result, 0);
+    }
+
+    Tensor ClusterClass(Tensor rows, int classIndex) => throw new InvalidOperationException("k-means is not wired yet");
+
+    ModelBundle Finetune(ModelBundle bundle, string denoiser, RunFolder run, string upstreamKey, Tensor scaledLatents, Tensor labels,
+        BundleRuntime runtime, CancellationToken ct)
+    {
+        var d = bundle.Denoiser(denoiser);
+        string key = RunFolder.Key(new { stage = "finetune", upstreamKey, denoiser, bundle = RunFolder.FileHash(bundle.PathOf(d.File)), o.FinetuneSteps, o.FinetuneLearningRate, o.Seed });
+        string work = run.WorkFolder("finetune", key);
+        string dir = run.Stage("finetune", key, tmp =>
+        {
+            var data = new LatentSet(scaledLatents, zeros_like(scaledLatents), labels);
+            var stageOptions = new DenoiserStageOptions(Steps: o.FinetuneSteps, BatchSize: 32, LearningRate: o.FinetuneLearningRate, EmaDecay: 0.99, CheckpointEvery: 100);
+            var import = new ImportOptions(new Regex(d.FinetunePattern!));
+            var schedule = BundleRuntime.ToOptions(d.Schedule);
+            Func<OnnxModel> load = () => OnnxModel.Load(bundle.PathOf(d.File));
+            DenoiserStageResult result;
+            if (d.Kind == DenoiserSpec.DitClass)
+                result = DenoiserStage.TrainDit(denoiser, load, import, schedule, bundle.Manifest.Latent.Channels, d.NullClass!.Value, d.LearnedSigma,
+                    data, stageOptions, o.Seed, work, Steps(), ct);
+            else
+            {
+                var prompts = Enumerable.Range(0, bundle.Manifest.Classes.Count).Select(bundle.Manifest.Prompt).ToList();
+                using var classText = runtime.TextEncoder.Encode(prompts);
+                using var empty = runtime.TextEncoder.Encode(new[] { "" });
+                result = DenoiserStage.TrainUNet(denoiser, load, import, schedule, data, classText.Tokens, empty.Tokens, stageOptions, o.Seed, work, Steps(), ct);
+            }
+            // A new bundle: the same files and manifest, with the fine-tuned denoiser.
+            string bundleDir = Path.Combine(tmp, "bundle");
+            Directory.CreateDirectory(bundleDir);
+            foreach (var file in Directory.GetFiles(bundle.Directory))
+                File.Copy(file, Path.Combine(bundleDir, Path.GetFileName(file)));
+            File.Copy(result.ModelPath, Path.Combine(bundleDir, d.File), overwrite: true);
+        });
+        Directory.Delete(work, true);
+        return ModelBundle.Load(Path.Combine(dir, "bundle"));
+    }
+
+    /// <summary>Moves the finished set into OUT/images and OUT/manifest.json (manifest last: its presence means complete).</summary>
+    static int Publish(string stageDir, string outDir, IReadOnlyList<string> classNames, JsonObject manifest)
+    {
+        string set = Path.Combine(stageDir, "set");
+        string images = Path.Combine(outDir, "images"), manifestPath = Path.Combine(outDir, "manifest.json");
+        if (File.Exists(manifestPath)) File.Delete(manifestPath);
+        string staging = Path.Combine(outDir, ".images.tmp-" + Environment.ProcessId);
+        if (Directory.Exists(staging)) Directory.Delete(staging, true);
+        CopyDirectory(Path.Combine(set, "images"), staging);
+        if (Directory.Exists(images)) Directory.Delete(images, true);
+        Directory.Move(staging, images);
+        var setManifest = JsonNode.Parse(File.ReadAllText(Path.Combine(set, "manifest.json")))!.AsObject();
+        foreach (var (k, v) in manifest) setManifest[k] = v?.DeepClone();
+        File.WriteAllText(manifestPath + ".tmp", setManifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        File.Move(manifestPath + ".tmp", manifestPath);
+        return Directory.GetFiles(images, "*.png", SearchOption.AllDirectories).Length;
+    }
+
+    static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
+            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, dir)));
+        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+            File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
+    }
+}
+
+/// <summary>An IProgress that reports on the calling thread.</summary>
+public sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}
