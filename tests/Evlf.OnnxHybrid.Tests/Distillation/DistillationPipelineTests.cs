@@ -1,0 +1,108 @@
+using System.Text.Json.Nodes;
+using Evlf.OnnxHybrid.Distillation;
+using Evlf.OnnxHybrid.Fusion;
+using Evlf.OnnxHybrid.Tests.Cli;
+using Evlf.OnnxHybrid.Tests.Models;
+
+namespace Evlf.OnnxHybrid.Tests.Distillation;
+
+/// <summary>
+/// Every method (± EVLF, ± fine-tune) on a tiny bundle and dataset: the right number of images per class,
+/// a complete manifest, identical bytes for the same seed, and a killed run that resumes to the same result.
+/// </summary>
+public class DistillationPipelineTests : IDisposable
+{
+    readonly string root = Directory.CreateTempSubdirectory("evlf-distill-").FullName;
+    readonly string bundle;
+    readonly string data;
+
+    public DistillationPipelineTests()
+    {
+        bundle = TinyBundle.Create(Path.Combine(root, "bundle"), withUNet: true);
+        data = "folder:" + TinyBundle.Dataset(Path.Combine(root, "data"));
+    }
+
+    public void Dispose() => Directory.Delete(root, true);
+
+    DistillOptions Options(DistillMethod method, bool evlf, int ipc, string name, bool finetune = false) => new()
+    {
+        Data = data, Bundle = bundle, Method = method, Evlf = evlf, Finetune = finetune, Ipc = ipc, Seed = 1,
+        Out = Path.Combine(root, name), Steps = 4, Device = Evlf.OnnxHybrid.Onnx.ExecutionDevice.Cpu,
+        Fusion = new FusionConfig(LatentSize: 4, Width: 16, Heads: 2, Layers: 1, ProjectorKernel: 2, ProjectorPool: 2),
+        FusionTraining = new FusionTrainingOptions(Epochs: 1, BatchSize: 4, CheckpointEvery: 2),
+        FinetuneSteps = 3,
+    };
+
+    static void AssertSet(DistillResult r, int ipc, string method)
+    {
+        foreach (var cls in new[] { "a", "b", "c" })
+            Assert.Equal(ipc, Directory.GetFiles(Path.Combine(r.Out, "images", cls), "*.png").Length);
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(r.Out, "manifest.json")))!;
+        Assert.Equal(method, manifest["method"]!.GetValue<string>());
+        Assert.Equal(ipc, manifest["ipc"]!.GetValue<int>());
+        Assert.NotNull(manifest["stages"]);
+        Assert.NotNull(manifest["commit"]);
+        Assert.NotNull(manifest["data"]!["id"]);
+    }
+
+    [Theory]
+    [InlineData(DistillMethod.Random, false, 1)]
+    [InlineData(DistillMethod.Random, false, 3)]
+    [InlineData(DistillMethod.Herding, false, 2)]
+    [InlineData(DistillMethod.Dit, false, 2)]
+    [InlineData(DistillMethod.Mgd3, false, 2)]
+    [InlineData(DistillMethod.Mgd3, true, 1)]
+    [InlineData(DistillMethod.D4m, false, 2)]
+    [InlineData(DistillMethod.D4m, true, 1)]
+    public void EveryMethodWritesIpcImagesPerClass(DistillMethod method, bool evlf, int ipc)
+    {
+        var r = new DistillationPipeline(Options(method, evlf, ipc, $"{method}-{evlf}-{ipc}")).Run();
+        AssertSet(r, ipc, method.ToString().ToLowerInvariant());
+        Assert.Equal(3 * ipc, r.Images);
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(r.Out, "manifest.json")))!;
+        Assert.Equal(evlf && method is DistillMethod.Mgd3 or DistillMethod.D4m, manifest["evlf"]!.GetValue<bool>());
+        if (evlf) Assert.NotNull(manifest["fusion"]!["log"]);
+    }
+
+    [Fact]
+    public void SameSeedSameBytesAndKilledRunResumes()
+    {
+        var a = new DistillationPipeline(Options(DistillMethod.Mgd3, true, 2, "a")).Run();
+        using var cts = new CancellationTokenSource();
+        int reports = 0;
+        var pipeline = new DistillationPipeline(Options(DistillMethod.Mgd3, true, 2, "b"),
+            progress: (task, _, _, _) => { if (task == "fusion" && ++reports == 2) cts.Cancel(); });
+        Assert.ThrowsAny<OperationCanceledException>(() => pipeline.Run(cts.Token));
+        Assert.False(File.Exists(Path.Combine(root, "b", "manifest.json")));
+        var b = new DistillationPipeline(Options(DistillMethod.Mgd3, true, 2, "b")).Run();
+        foreach (var file in Directory.GetFiles(Path.Combine(a.Out, "images"), "*.png", SearchOption.AllDirectories))
+            Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(Path.Combine(b.Out, Path.GetRelativePath(a.Out, file))));
+
+        // A re-run with nothing changed reuses every stage.
+        var again = new DistillationPipeline(Options(DistillMethod.Mgd3, true, 2, "a")).Run();
+        Assert.All(again.Manifest["stages"]!.AsArray(), s => Assert.True(s!["cached"]!.GetValue<bool>()));
+    }
+
+    [Fact]
+    public void FinetuneWritesANewBundleAndSamplesFromIt()
+    {
+        var r = new DistillationPipeline(Options(DistillMethod.Mgd3, true, 1, "ft", finetune: true)).Run();
+        AssertSet(r, 1, "mgd3");
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(r.Out, "manifest.json")))!;
+        string tuned = manifest["finetuned_bundle"]!.GetValue<string>();
+        Assert.NotEqual(File.ReadAllBytes(Path.Combine(bundle, "dit.onnx")), File.ReadAllBytes(Path.Combine(tuned, "dit.onnx")));
+    }
+
+    [Fact]
+    public void BadOptionsAreOneClearLine()
+    {
+        string o = Path.Combine(root, "bad");
+        Assert.Contains("--ipc", EvlfProcess.AssertUserError(EvlfProcess.Run("distill", "--data", data, "--bundle", bundle, "--ipc", "0", "--out", o)));
+        Assert.Contains("larger than class", EvlfProcess.AssertUserError(EvlfProcess.Run("distill", "--data", data, "--bundle", bundle, "--ipc", "9", "--out", o, "--quiet")));
+        Assert.Contains("--method", EvlfProcess.AssertUserError(EvlfProcess.Run("distill", "--method", "gan", "--out", o)));
+        string noDit = TinyBundle.Create(Path.Combine(root, "nodit"), m => m with { Denoisers = new() { ["unet"] = TinyBundle.WithUNet(m).Denoisers["unet"] }, TextEncoder = TinyBundle.WithUNet(m).TextEncoder }, withUNet: true);
+        Assert.Contains("dit-class", EvlfProcess.AssertUserError(EvlfProcess.Run("distill", "--data", data, "--bundle", noDit, "--method", "mgd3", "--out", o, "--quiet")));
+        string noPattern = TinyBundle.Create(Path.Combine(root, "nopattern"), m => m with { Denoisers = new() { ["dit"] = m.Denoisers["dit"] with { FinetunePattern = null } } });
+        Assert.Contains("--finetune", EvlfProcess.AssertUserError(EvlfProcess.Run("distill", "--data", data, "--bundle", noPattern, "--method", "mgd3", "--finetune", "--no-evlf", "--out", o, "--quiet")));
+    }
+}
