@@ -65,9 +65,3 @@ public sealed class ConsoleProgress
         }
     }
 }
-
-/// <summary>Adapts an IProgress to a reporter task.</summary>
-public sealed class ReporterProgress<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
-}

@@ -172,7 +172,7 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
                 .Start(ctx =>
                 {
                     var tasks = new Dictionary<string, ProgressTask>();
-                    var progress = new SynchronousProgress<InspectProgress>(p =>
+                    var progress = new InlineProgress<InspectProgress>(p =>
                     {
                         if (!tasks.TryGetValue(p.Split, out var task)) tasks[p.Split] = task = ctx.AddTask($"decoding {p.Split}", maxValue: Math.Max(p.Total, 1));
                         task.Value = p.Done;
@@ -192,12 +192,6 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
             if (split.Bad.Count > 20) Console.WriteLine($"  ... and {split.Bad.Count - 20} more");
         }
         return 0;
-    }
-
-    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>
-    sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 
     static void Describe(OnnxModel model)

@@ -58,7 +58,7 @@ public sealed class PretrainCommand : Command<PretrainCommand.Settings>
             DitTraining = s.DitSteps is int t ? d.DitTraining with { Steps = t } : d.DitTraining,
         };
         var report = new ConsoleProgress(s.Quiet).Run(r => Pretrainer.Run(dataset, s.Out, d, r.Log,
-            new ReporterProgress<StepReport>(p => r.Report(p.Stage, p.Step, p.TotalSteps, FormattableString.Invariant($"loss {p.Loss:F4}"))),
+            new InlineProgress<StepReport>(p => r.Report(p.Stage, p.Step, p.TotalSteps, FormattableString.Invariant($"loss {p.Loss:F4}"))),
             cancellationToken));
         Console.WriteLine(FormattableString.Invariant($"bundle written to {s.Out}: VAE test PSNR {report.VaeTestPsnr:F2} dB, {report.TotalSeconds / 60:F1} min"));
         return 0;

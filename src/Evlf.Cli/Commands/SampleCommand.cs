@@ -89,7 +89,7 @@ public sealed class SampleCommand : Command<SampleCommand.Settings>
                 // One generator per class: a class's images do not depend on which other classes are sampled.
                 var generator = new Generator((ulong)(s.Seed * 1000 + c));
                 var latents = runtime.Sample(s.Denoiser, c, s.N, options, generator,
-                    progress: new ReporterProgress<int>(step => r.Report($"{m.Classes[c]}", s.Steps - step, s.Steps)), cancellationToken: cancellationToken);
+                    progress: new InlineProgress<int>(step => r.Report($"{m.Classes[c]}", s.Steps - step, s.Steps)), cancellationToken: cancellationToken);
                 var images = runtime.Decode(latents);
                 for (int k = 0; k < s.N; k++) writer.Add(c, BundleImages.ToByteImage(images[k]));
                 r.Report($"{m.Classes[c]}", s.Steps, s.Steps);

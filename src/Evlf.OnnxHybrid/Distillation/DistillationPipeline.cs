@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Evlf.OnnxHybrid.Clustering;
 using Evlf.OnnxHybrid.Data;
 using Evlf.OnnxHybrid.Diffusion;
 using Evlf.OnnxHybrid.Fusion;
@@ -44,7 +45,9 @@ public sealed class DistillationPipeline
         var clock = Stopwatch.StartNew();
         if (o.Ipc < 1) throw new UserInputException($"--ipc must be at least 1; got {o.Ipc}.");
         if (o.Steps < 1) throw new UserInputException($"--steps must be at least 1; got {o.Steps}.");
-        var dataset = DataSpec.Open(o.Data);
+        // Generative methods read the data with the bundle's channel count (a grayscale bundle sees folders as gray).
+        var bundle = o.UsesGenerativeModel ? ModelBundle.Load(o.Bundle) : null;
+        var dataset = DataSpec.Open(o.Data, bundle is null ? null : new DatasetOptions(Channels: bundle.Manifest.Image.Channels));
         var perClass = dataset.Train.CountPerClass(dataset.ClassNames.Count);
         int smallest = perClass.Min();
         if (o.Ipc > smallest)
@@ -67,7 +70,7 @@ public sealed class DistillationPipeline
         };
 
         string setDir = o.UsesGenerativeModel
-            ? Generative(dataset, dataId, run, manifest, cancellationToken)
+            ? Generative(bundle!, dataset, dataId, run, manifest, cancellationToken)
             : Selection(dataset, dataId, run, cancellationToken);
 
         manifest["stages"] = new JsonArray(run.Records.Select(r => (JsonNode)new JsonObject
@@ -98,9 +101,8 @@ public sealed class DistillationPipeline
 
     // ---- generative methods --------------------------------------------------------------------
 
-    string Generative(ImageDataset dataset, string dataId, RunFolder run, JsonObject manifest, CancellationToken ct)
+    string Generative(ModelBundle bundle, ImageDataset dataset, string dataId, RunFolder run, JsonObject manifest, CancellationToken ct)
     {
-        var bundle = ModelBundle.Load(o.Bundle);
         var m = bundle.Manifest;
         string denoiser = RequireDenoiser(bundle);
         if (m.Classes.Count != dataset.ClassNames.Count || !m.Classes.SequenceEqual(dataset.ClassNames))
@@ -314,7 +316,12 @@ public sealed class DistillationPipeline
         return stack(result, 0);
     }
 
-    Tensor ClusterClass(Tensor rows, int classIndex) => throw new InvalidOperationException("k-means is not wired yet");
+    /// <summary>k = IPC k-means of one class, k-means++ with one init, seeded as the anchors (random_state = seed for every class).</summary>
+    Tensor ClusterClass(Tensor rows, int classIndex)
+    {
+        using var result = KMeans.Fit(rows, o.Ipc, new KMeansOptions(Seed: o.Seed));
+        return result.Centroids.clone();
+    }
 
     ModelBundle Finetune(ModelBundle bundle, string denoiser, RunFolder run, string upstreamKey, Tensor scaledLatents, Tensor labels,
         BundleRuntime runtime, CancellationToken ct)
@@ -377,10 +384,4 @@ public sealed class DistillationPipeline
         foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
             File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
     }
-}
-
-/// <summary>An IProgress that reports on the calling thread.</summary>
-public sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
 }

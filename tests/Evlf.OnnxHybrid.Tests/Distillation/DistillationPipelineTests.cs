@@ -101,8 +101,8 @@ public class DistillationPipelineTests : IDisposable
         Assert.Contains("larger than class", EvlfProcess.AssertUserError(EvlfProcess.Run("distill", "--data", data, "--bundle", bundle, "--ipc", "9", "--out", o, "--quiet")));
         Assert.Contains("--method", EvlfProcess.AssertUserError(EvlfProcess.Run("distill", "--method", "gan", "--out", o)));
         string noDit = TinyBundle.Create(Path.Combine(root, "nodit"), m => m with { Denoisers = new() { ["unet"] = TinyBundle.WithUNet(m).Denoisers["unet"] }, TextEncoder = TinyBundle.WithUNet(m).TextEncoder }, withUNet: true);
-        Assert.Contains("dit-class", EvlfProcess.AssertUserError(EvlfProcess.Run("distill", "--data", data, "--bundle", noDit, "--method", "mgd3", "--out", o, "--quiet")));
+        Assert.Contains("dit-class", EvlfProcess.AssertUserError(EvlfProcess.Run("distill", "--data", data, "--bundle", noDit, "--method", "mgd3", "--ipc", "1", "--out", o, "--quiet")));
         string noPattern = TinyBundle.Create(Path.Combine(root, "nopattern"), m => m with { Denoisers = new() { ["dit"] = m.Denoisers["dit"] with { FinetunePattern = null } } });
-        Assert.Contains("--finetune", EvlfProcess.AssertUserError(EvlfProcess.Run("distill", "--data", data, "--bundle", noPattern, "--method", "mgd3", "--finetune", "--no-evlf", "--out", o, "--quiet")));
+        Assert.Contains("--finetune", EvlfProcess.AssertUserError(EvlfProcess.Run("distill", "--data", data, "--bundle", noPattern, "--method", "mgd3", "--finetune", "--no-evlf", "--ipc", "1", "--out", o, "--quiet")));
     }
 }
