@@ -33,6 +33,10 @@ public sealed class PretrainCommand : Command<PretrainCommand.Settings>
         [CommandOption("--dit-steps <N>")]
         public int? DitSteps { get; init; }
 
+        [CommandOption("--fidelity-only")]
+        [Description("Only (re)measure class fidelity of the bundle already in --out and update its pretrain-report.json.")]
+        public bool FidelityOnly { get; init; }
+
         [CommandOption("--quiet")]
         public bool Quiet { get; init; }
 
@@ -50,6 +54,14 @@ public sealed class PretrainCommand : Command<PretrainCommand.Settings>
         var dataset = DataSpec.Open(s.Data);
         if (dataset.Channels != 1)
             throw new UserInputException($"pretrain builds a single-channel bundle; dataset '{s.Data}' has {dataset.Channels} channels.");
+        if (s.FidelityOnly)
+        {
+            var existing = Pretrainer.ReadReport(s.Out);
+            var updated = new ConsoleProgress(s.Quiet).Run(r => Pretrainer.AddFidelity(s.Out, dataset, existing, s.Seed, r.Log, cancellationToken));
+            foreach (var f in updated.Fidelity!)
+                Console.WriteLine(FormattableString.Invariant($"fidelity {f.Denoiser}: {f.Accuracy:F2}% (classifier {updated.FidelityClassifier!.TestAccuracy:F2}% on the test split)"));
+            return 0;
+        }
         var d = new PretrainOptions { Seed = s.Seed };
         d = d with
         {

@@ -21,7 +21,8 @@ public sealed record PretrainReport
     public Dictionary<string, double> StageSeconds { get; init; } = new();
     public double TotalSeconds { get; init; }
     public PretrainOptions? Options { get; init; }
-    public Dictionary<string, object>? Fidelity { get; set; }
+    public FidelityClassifier? FidelityClassifier { get; set; }
+    public List<DenoiserFidelity>? Fidelity { get; set; }
 }
 
 /// <summary>
@@ -139,7 +140,27 @@ public static class Pretrainer
         };
         WriteReport(outDir, report);
         foreach (var t in new[] { train, test, latents.Means, latents.Stds, latents.Labels, classContexts, nullContext }) t.Dispose();
+        Stage("fidelity", () => AddFidelity(outDir, dataset, report, o.Seed, log, cancellationToken));
+        report = report with { StageSeconds = seconds, TotalSeconds = Math.Round(clock.Elapsed.TotalSeconds, 1) };
+        WriteReport(outDir, report);
         return report;
+    }
+
+    /// <summary>Measures class fidelity of every denoiser of the bundle in OUT and records it in the report.</summary>
+    public static PretrainReport AddFidelity(string outDir, ImageDataset dataset, PretrainReport report, int seed, Action<string>? log, CancellationToken cancellationToken)
+    {
+        var (classifier, denoisers) = FidelityCheck.Run(ModelBundle.Load(outDir), dataset, seed: seed, log: log, cancellationToken: cancellationToken);
+        report.FidelityClassifier = classifier;
+        report.Fidelity = denoisers;
+        WriteReport(outDir, report);
+        return report;
+    }
+
+    public static PretrainReport ReadReport(string outDir)
+    {
+        string path = Path.Combine(outDir, "pretrain-report.json");
+        if (!File.Exists(path)) throw new UserInputException($"'{path}' was not found; run evlf pretrain first.");
+        return JsonSerializer.Deserialize<PretrainReport>(File.ReadAllText(path))!;
     }
 
     public static void WriteReport(string outDir, PretrainReport report)
