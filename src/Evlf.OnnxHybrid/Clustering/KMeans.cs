@@ -100,9 +100,6 @@ public static class KMeans
             throw new ArgumentException($"k-means expects a (N, D) tensor with N, D ≥ 1; got shape [{string.Join(", ", x.shape)}].", name);
         if (!x.is_floating_point())
             throw new ArgumentException($"k-means expects floating-point data; got {x.dtype}.", name);
-        using var finite = x.isfinite().all();
-        if (!finite.item<bool>())
-            throw new ArgumentException("k-means data contain NaN or infinite values.", name);
     }
 
     /// <summary>
@@ -192,6 +189,11 @@ public static class KMeans
             var mean = xw.mean([0L]);
             var xc = xw.sub(mean).contiguous();
             var norms = SquaredDistances.RowNorms(xc);
+            // A NaN or ±∞ anywhere makes the mean, hence every centred row of its column, and so the norms non-finite:
+            // checking N norms is much cheaper than checking N·D values.
+            using (var finite = norms.isfinite().all())
+                if (!finite.item<bool>())
+                    throw new ArgumentException("k-means data contain NaN or infinite values (or values too large to square in their dtype).", nameof(x));
             // mean_j Var(x_{·j}) = Σ_ij (x_ij − μ_j)² / (N·D), with the data already centred.
             double meanVariance = norms.sum(ScalarType.Float64).item<double>() / (x.shape[0] * (double)x.shape[1]);
             return new CenteredData
