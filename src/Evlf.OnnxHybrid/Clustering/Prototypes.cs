@@ -27,20 +27,22 @@ public static class Prototypes
         try
         {
             var space = pca?.Transform(flat) ?? flat;
-            using var fit = KMeans.Fit(space, ipc, o.KMeans);
+            var (centroids, inertia, iterations) = o.MiniBatchChunk is int chunk
+                ? MiniBatchCentroids(space, ipc, chunk, o.MiniBatch)
+                : LloydCentroids(space, ipc, o.KMeans);
             Tensor vectors;
             long[]? indices = null;
             if (o.ClosestRealSample)
             {
-                var (nearest, _) = SquaredDistances.Nearest(fit.Centroids.to(space.dtype), space);
+                var (nearest, _) = SquaredDistances.Nearest(centroids.to(space.dtype), space);
                 indices = nearest.data<long>().ToArray();
                 vectors = flat.index_select(0, nearest);
             }
-            else vectors = pca?.InverseTransform(fit.Centroids) ?? fit.Centroids.clone();
+            else vectors = pca?.InverseTransform(centroids) ?? centroids;
 
             long[] shape = [ipc, .. samples.shape.Skip(1)];
             var result = vectors.to(samples.dtype).reshape(shape).contiguous().MoveToOuterDisposeScope();
-            return new ClassPrototypes(classIndex, result, indices, fit.Inertia, fit.Iterations);
+            return new ClassPrototypes(classIndex, result, indices, inertia, iterations);
         }
         finally
         {
@@ -97,6 +99,26 @@ public static class Prototypes
             throw;
         }
         return result;
+    }
+
+    static (Tensor Centroids, double Inertia, int Iterations) LloydCentroids(Tensor space, int ipc, KMeansOptions? options)
+    {
+        using var fit = KMeans.Fit(space, ipc, options);
+        return (fit.Centroids.clone(), fit.Inertia, fit.Iterations);
+    }
+
+    /// <summary>One pass of mini-batch k-means over the rows in order; "iterations" are the chunks seen.</summary>
+    static (Tensor Centroids, double Inertia, int Iterations) MiniBatchCentroids(Tensor space, int ipc, int chunk, MiniBatchKMeansOptions? options)
+    {
+        if (chunk < 1) throw new ArgumentException($"PrototypeOptions.MiniBatchChunk must be at least 1 row; got {chunk}.", nameof(chunk));
+        using var model = new MiniBatchKMeans(ipc, options);
+        long n = space.shape[0];
+        // The first chunk initialises k-means++ and must hold at least IPC rows.
+        long first = Math.Min(n, Math.Max(chunk, ipc));
+        model.PartialFit(space.narrow(0, 0, first));
+        for (long start = first; start < n; start += chunk)
+            model.PartialFit(space.narrow(0, start, Math.Min(chunk, n - start)));
+        return (model.Centroids!.clone(), model.Inertia(space), model.Steps);
     }
 
     static void CheckIpc(int ipc, long available, int classIndex)

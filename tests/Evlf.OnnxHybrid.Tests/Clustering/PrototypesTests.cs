@@ -90,6 +90,27 @@ public class PrototypesTests
     }
 
     [Fact]
+    public void MiniBatchPrototypesAreMiniBatchKMeansOverTheClassInChunks()
+    {
+        using var scope = NewDisposeScope();
+        var x = ClusteringData.Blobs(3, 20, 12, spread: 4, seed: 7).reshape(60, 3, 2, 2);
+        using var p = Prototypes.ForClass(x, 3, new PrototypeOptions(MiniBatchChunk: 16, MiniBatch: new MiniBatchKMeansOptions(Seed: 2)));
+        Assert.Equal(new long[] { 3, 3, 2, 2 }, p.Vectors.shape);
+        Assert.Equal(4, p.Iterations); // chunks of 16, 16, 16, 12
+
+        var flat = x.reshape(60, -1);
+        using var model = new MiniBatchKMeans(3, new MiniBatchKMeansOptions(Seed: 2));
+        for (int start = 0; start < 60; start += 16) model.PartialFit(flat.narrow(0, start, Math.Min(16, 60 - start)));
+        Assert.True(p.Vectors.reshape(3, -1).eq(model.Centroids!).all().item<bool>());
+        Assert.Equal(model.Inertia(flat), p.Inertia);
+
+        // A chunk smaller than IPC: the first chunk grows to IPC rows so k-means++ can start.
+        using var small = Prototypes.ForClass(x, 5, new PrototypeOptions(MiniBatchChunk: 2));
+        Assert.Equal(5, small.Vectors.shape[0]);
+        Assert.True(small.Vectors.isfinite().all().item<bool>());
+    }
+
+    [Fact]
     public void IpcOutOfRangeIsAClearArgumentError()
     {
         using var scope = NewDisposeScope();
