@@ -171,6 +171,11 @@ def main():
     lloyd_case(args.out, "lloyd_d5_maxiter2", small, init, max_iter=2)
     lloyd_case(args.out, "lloyd_d5_f32", small.astype(np.float32), init.astype(np.float32))
 
+    # Uniform data creep: the tolerance rule (not unchanged labels) stops Lloyd here, at 17 iterations where
+    # tol = 0 takes 21, tol/1.5 takes 20 and tol·D takes 15, so the tolerance's scaling is pinned down.
+    creep = np.random.RandomState(9).uniform(size=(400, 2))
+    lloyd_case(args.out, "lloyd_uniform_tol1e-3", creep, creep[:8].copy(), tol=1e-3)
+
     far = init.copy()
     far[2] = 1000.0  # no row is nearest to centre 2 in the first iteration
     lloyd_case(args.out, "empty_lloyd_d5", small, far)
