@@ -9,11 +9,15 @@ namespace Evlf.OnnxHybrid.Clustering;
 /// <list type="bullet">
 /// <item>the data are centred on their mean first (better rounding in ‖x‖² − 2x·c + ‖c‖²) and the mean is added back;</item>
 /// <item>an iteration assigns every row to its nearest centre, then moves each centre to the mean of its rows;</item>
-/// <item>a centre left without rows takes the row farthest from its own centre (largest first), which leaves its old cluster;</item>
+/// <item>a centre left without rows takes the row farthest from its own centre (largest first), which leaves its old cluster;
+/// unlike scikit-learn, rows already on their centre are never moved, so when every row sits on a centre (k above the
+/// number of distinct rows) the surplus clusters stay empty and keep their centres;</item>
 /// <item>Lloyd stops when the labels repeat, or when the squared centre shift Σ‖c − c′‖² ≤ tol · mean per-feature variance;</item>
 /// <item>the returned labels and inertia are those of the final centres.</item>
 /// </list>
 /// float64 input is clustered in float64; every other floating dtype in float32. Inertia is always summed in float64.
+/// Restart r draws from its own System.Random seeded by a hash of (Seed, r), so runs are reproducible on one machine
+/// (the matrix products may round differently on another BLAS). Memory: one centred copy of x plus chunks.
 /// </summary>
 public static class KMeans
 {
