@@ -20,6 +20,8 @@ Three kinds of case:
               variants start with a centre no row is nearest to, exercising the empty-cluster relocation.
   minibatch_* MiniBatchKMeans.partial_fit over fixed chunks from given centres with reassignment off
               (exact), and, for quality, the inertias it reaches from k-means++ over many seeds.
+  pca_*       PCA (exact SVD solver): mean, components (sign up to scikit-learn's convention), explained
+              variance and its ratio, and the projection of the data.
 
 scikit-learn is the reference implementation here; this script only calls its public API.
 """
@@ -34,6 +36,7 @@ import sklearn
 from onnx import numpy_helper
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.datasets import make_blobs
+from sklearn.decomposition import PCA
 
 QUALITY_SEEDS = 200
 MINIBATCH_SEEDS = 50
@@ -124,6 +127,18 @@ def minibatch_quality_case(out, name, x, k, chunk, lloyd_best):
     })
 
 
+def pca_case(out, name, x, components):
+    pca = PCA(n_components=components, svd_solver="full").fit(x)
+    write_case(out, name, {
+        "x": x,
+        "mean": pca.mean_,
+        "components": pca.components_,
+        "explained_variance": pca.explained_variance_,
+        "explained_variance_ratio": pca.explained_variance_ratio_,
+        "z": pca.transform(x),
+    }, {"components": components})
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True)
@@ -156,6 +171,11 @@ def main():
     lloyd_case(args.out, "lloyd_d5_maxiter2", small, init, max_iter=2)
     lloyd_case(args.out, "lloyd_d5_f32", small.astype(np.float32), init.astype(np.float32))
 
+    # Uniform data creep: the tolerance rule (not unchanged labels) stops Lloyd here, at 17 iterations where
+    # tol = 0 takes 21, tol/1.5 takes 20 and tol·D takes 15, so the tolerance's scaling is pinned down.
+    creep = np.random.RandomState(9).uniform(size=(400, 2))
+    lloyd_case(args.out, "lloyd_uniform_tol1e-3", creep, creep[:8].copy(), tol=1e-3)
+
     far = init.copy()
     far[2] = 1000.0  # no row is nearest to centre 2 in the first iteration
     lloyd_case(args.out, "empty_lloyd_d5", small, far)
@@ -170,6 +190,12 @@ def main():
     minibatch_exact_case(args.out, "minibatch_exact_d5", small, init, chunk=48)
     best16 = json.load(open(os.path.join(args.out, "quality_blobs_d16", "params.json")))["best_inertia"]
     minibatch_quality_case(args.out, "minibatch_quality_blobs_d16", blobs16.astype(np.float64), 10, 100, best16)
+
+    # --- pca: anisotropic data (decaying column scales, then a random rotation) ---
+    rng = np.random.RandomState(8)
+    raw = rng.normal(size=(80, 12)) * np.geomspace(10.0, 0.1, 12)
+    rotation, _ = np.linalg.qr(rng.normal(size=(12, 12)))
+    pca_case(args.out, "pca_d12", raw @ rotation + 3.0, 4)
 
     cases = sorted(d for d in os.listdir(args.out) if os.path.isdir(os.path.join(args.out, d)))
     with open(os.path.join(args.out, "index.json"), "w") as f:

@@ -9,11 +9,15 @@ namespace Evlf.OnnxHybrid.Clustering;
 /// <list type="bullet">
 /// <item>the data are centred on their mean first (better rounding in ‖x‖² − 2x·c + ‖c‖²) and the mean is added back;</item>
 /// <item>an iteration assigns every row to its nearest centre, then moves each centre to the mean of its rows;</item>
-/// <item>a centre left without rows takes the row farthest from its own centre (largest first), which leaves its old cluster;</item>
+/// <item>a centre left without rows takes the row farthest from its own centre (largest first), which leaves its old cluster;
+/// unlike scikit-learn, rows already on their centre are never moved, so when every row sits on a centre (k above the
+/// number of distinct rows) the surplus clusters stay empty and keep their centres;</item>
 /// <item>Lloyd stops when the labels repeat, or when the squared centre shift Σ‖c − c′‖² ≤ tol · mean per-feature variance;</item>
 /// <item>the returned labels and inertia are those of the final centres.</item>
 /// </list>
 /// float64 input is clustered in float64; every other floating dtype in float32. Inertia is always summed in float64.
+/// Restart r draws from its own System.Random seeded by a hash of (Seed, r), so runs are reproducible on one machine
+/// (the matrix products may round differently on another BLAS). Memory: one centred copy of x plus chunks.
 /// </summary>
 public static class KMeans
 {
@@ -100,9 +104,6 @@ public static class KMeans
             throw new ArgumentException($"k-means expects a (N, D) tensor with N, D ≥ 1; got shape [{string.Join(", ", x.shape)}].", name);
         if (!x.is_floating_point())
             throw new ArgumentException($"k-means expects floating-point data; got {x.dtype}.", name);
-        using var finite = x.isfinite().all();
-        if (!finite.item<bool>())
-            throw new ArgumentException("k-means data contain NaN or infinite values.", name);
     }
 
     /// <summary>
@@ -192,6 +193,11 @@ public static class KMeans
             var mean = xw.mean([0L]);
             var xc = xw.sub(mean).contiguous();
             var norms = SquaredDistances.RowNorms(xc);
+            // A NaN or ±∞ anywhere makes the mean, hence every centred row of its column, and so the norms non-finite:
+            // checking N norms is much cheaper than checking N·D values.
+            using (var finite = norms.isfinite().all())
+                if (!finite.item<bool>())
+                    throw new ArgumentException("k-means data contain NaN or infinite values (or values too large to square in their dtype).", nameof(x));
             // mean_j Var(x_{·j}) = Σ_ij (x_ij − μ_j)² / (N·D), with the data already centred.
             double meanVariance = norms.sum(ScalarType.Float64).item<double>() / (x.shape[0] * (double)x.shape[1]);
             return new CenteredData

@@ -14,7 +14,12 @@ public static class SquaredDistances
     public const long DefaultChunkElements = 1L << 22;
 
     /// <summary>‖x_i‖² for each row of a (N, D) tensor, in x's dtype.</summary>
-    public static Tensor RowNorms(Tensor x) => x.square().sum(1);
+    public static Tensor RowNorms(Tensor x)
+    {
+        // vector_norm reduces without materialising x² (an N×D temporary); squaring the norm costs ~1 ulp.
+        using var norms = linalg.vector_norm(x, 2, [1L]);
+        return norms.square();
+    }
 
     /// <summary>The full (N, K) matrix of squared distances between the rows of <paramref name="x"/> and of <paramref name="c"/>, in x's dtype.</summary>
     public static Tensor Pairwise(Tensor x, Tensor c, Tensor? xNorms = null)
@@ -64,7 +69,7 @@ public static class SquaredDistances
         return perRow.sum().item<double>();
     }
 
-    /// <summary>‖x_i − c_{label_i}‖² for each row, computed directly, in float64.</summary>
+    /// <summary>‖x_i − c_{label_i}‖² for each row, computed directly (row sums in x's dtype), returned in float64.</summary>
     public static Tensor ToAssigned(Tensor x, Tensor c, Tensor labels, long chunkElements = DefaultChunkElements)
     {
         using var scope = NewDisposeScope();
@@ -76,7 +81,7 @@ public static class SquaredDistances
             long len = Math.Min(rows, n - start);
             using var chunk = NewDisposeScope();
             var diff = x.narrow(0, start, len).sub(c.index_select(0, labels.narrow(0, start, len)));
-            result.narrow(0, start, len).copy_(diff.pow_(2).sum(1, type: ScalarType.Float64));
+            result.narrow(0, start, len).copy_(RowNorms(diff));
         }
         return result.MoveToOuterDisposeScope();
     }

@@ -1,0 +1,1 @@
+Bexplained_varianceJ Û‹jIb@2Ó…H@éV§D$7@µeüØc@

@@ -1,0 +1,1 @@
+Bexplained_variance_ratioJ èÓÉ7Gä?36>Ð½Ê?4}ˆ=©¹?˜XcˆÙ ?
