@@ -319,8 +319,8 @@ public sealed class DistillationPipeline
     /// <summary>k = IPC k-means of one class, k-means++ with one init, seeded as the anchors (random_state = seed for every class).</summary>
     Tensor ClusterClass(Tensor rows, int classIndex)
     {
-        using var result = KMeans.Fit(rows, o.Ipc, new KMeansOptions(Seed: o.Seed));
-        return result.Centroids.clone();
+        using var prototypes = Prototypes.ForClass(rows, o.Ipc, new PrototypeOptions(new KMeansOptions(Seed: o.Seed)));
+        return prototypes.Vectors.clone();
     }
 
     ModelBundle Finetune(ModelBundle bundle, string denoiser, RunFolder run, string upstreamKey, Tensor scaledLatents, Tensor labels,

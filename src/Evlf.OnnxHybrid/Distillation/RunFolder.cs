@@ -15,6 +15,9 @@ public sealed class RunFolder
 {
     public const string StagesFolder = ".stages";
 
+    /// <summary>Part of every stage key: bump it when a stage's code changes what it produces for the same inputs.</summary>
+    public const int PipelineVersion = 1;
+
     readonly string root;
     readonly List<StageRecord> records = new();
 
@@ -32,7 +35,7 @@ public sealed class RunFolder
     /// <summary>A short, stable hash of any JSON-serialisable description of a stage's inputs.</summary>
     public static string Key(object inputs)
     {
-        var json = JsonSerializer.Serialize(inputs, new JsonSerializerOptions { WriteIndented = false });
+        var json = PipelineVersion + ":" + JsonSerializer.Serialize(inputs, new JsonSerializerOptions { WriteIndented = false });
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(json)))[..16].ToLowerInvariant();
     }
 
