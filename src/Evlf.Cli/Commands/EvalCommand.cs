@@ -36,6 +36,11 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         [Description("Training epochs per classifier (default: 1000 for dsa; IDC's table by images per class for idc).")]
         public int? Epochs { get; init; }
 
+        [CommandOption("--dsa-strategy <OPS>")]
+        [Description("dsa protocol only: the DSA operation groups, joined by '_', one drawn per batch; 'none' trains without augmentation (DC's protocol for its baselines).")]
+        [DefaultValue(DsaParameters.DefaultStrategy)]
+        public string DsaStrategy { get; init; } = DsaParameters.DefaultStrategy;
+
         [CommandOption("--resolution <PIXELS>")]
         [Description("Resize the shorter side of every image to PIXELS and centre-crop a square (for datasets of varying image size, e.g. 224 for ImageNet subsets).")]
         public int? Resolution { get; init; }
@@ -61,6 +66,7 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        TorchThreads.PreferShortSpin(); // before libtorch loads; see TorchThreads
         if (string.IsNullOrWhiteSpace(settings.Synthetic))
             throw new UserInputException("--synthetic RUN_DIR is required; expected the folder of a synthetic set (images/<class>/<n>.png and manifest.json).");
         if (settings.Epochs is < 1) throw new UserInputException($"--epochs must be 1 or more; got {settings.Epochs}.");
@@ -70,6 +76,7 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         var model = ClassifierArchitecture.Parse(settings.Model);
         var protocolName = settings.Protocol.Trim().ToLowerInvariant();
         if (protocolName is not ("dsa" or "idc")) throw new UserInputException($"Protocol '{settings.Protocol}' is not known; expected dsa or idc.");
+        _ = new DsaParameters(settings.DsaStrategy).Ops(); // an unknown operation is a user error before any work
         var runDir = settings.Synthetic;
         if (!Directory.Exists(runDir))
             throw new UserInputException($"Run folder '{runDir}' does not exist; expected a folder with images/<class>/<n>.png and manifest.json.");
@@ -78,10 +85,10 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
 
         var spec = DataSpec.Parse(settings.Data);
         var real = spec.Open();
-        TorchSharp.torch.set_num_threads(settings.Threads > 0 ? settings.Threads : Environment.ProcessorCount);
+        TorchThreads.Set(settings.Threads);
         var normalization = DatasetNormalization.For(spec, real);
         IEvaluationProtocol protocol = protocolName == "dsa"
-            ? new DsaProtocol(new DsaProtocolOptions { Epochs = settings.Epochs ?? 1000 })
+            ? new DsaProtocol(new DsaProtocolOptions { Epochs = settings.Epochs ?? 1000, Augmentation = new DsaParameters(settings.DsaStrategy) })
             : new IdcProtocol(normalization, real.Channels, settings.Epochs ?? IdcEpochs(runDir, real.ClassCount));
         var options = new EvaluationOptions
         {

@@ -6,8 +6,8 @@ namespace Evlf.OnnxHybrid.Evaluation;
 /// <summary>Top-1 accuracy of a classifier on labelled images, in eval mode and without gradients.</summary>
 public static class ClassifierAccuracy
 {
-    /// <summary>Default test batch: large enough that per-call overhead vanishes, small enough to stay well under 1 GB of activations for ConvNet-3 at 32×32.</summary>
-    public const int DefaultBatchSize = 500;
+    /// <summary>Default test batch: large enough that per-call overhead vanishes, small enough that ConvNet-3's 32×32 activations stay near 130 MB a tensor.</summary>
+    public const int DefaultBatchSize = 256;
 
     /// <summary>Fraction of <paramref name="data"/> whose arg-max logit equals its label.</summary>
     public static double Measure(nn.Module<Tensor, Tensor> model, LabelledImages data, int batchSize = DefaultBatchSize, CancellationToken cancellationToken = default)

@@ -31,6 +31,9 @@ public sealed class DsaProtocol : IEvaluationProtocol
 
     public int Epochs => Options.Epochs;
 
+    public string Summary => FormattableString.Invariant(
+        $"SGD lr {Options.LearningRate} momentum {Options.Momentum} weight decay {Options.WeightDecay}, batch {Options.BatchSize}, lr x{Options.DecayFactor} from epoch {Options.Epochs / 2} (momentum restarts), DSA {(augmentation.Ops.Count == 0 ? "none" : Options.Augmentation.Strategy)} (one op per batch, per-sample parameters), cross-entropy");
+
     /// <summary>The learning rate of epoch <paramref name="epoch"/> (0-based): lr before ⌊E/2⌋, lr·0.1 from it on.</summary>
     public double LearningRateAt(int epoch) => epoch < Options.Epochs / 2 ? Options.LearningRate : Options.LearningRate * Options.DecayFactor;
 

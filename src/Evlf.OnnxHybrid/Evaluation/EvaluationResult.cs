@@ -16,6 +16,9 @@ public sealed record EvaluationResult
     public int? Ipc { get; init; }
     public required string Model { get; init; }
     public required string Protocol { get; init; }
+
+    /// <summary>The protocol's settings in words (<see cref="IEvaluationProtocol.Summary"/>).</summary>
+    public string? ProtocolSettings { get; init; }
     public required int Epochs { get; init; }
     public required long Seed { get; init; }
 
@@ -59,6 +62,7 @@ public sealed record EvaluationResult
             ["ipc"] = Ipc,
             ["model"] = Model,
             ["protocol"] = Protocol,
+            ["protocolSettings"] = ProtocolSettings,
             ["epochs"] = Epochs,
             ["repeats"] = Accuracies.Count,
             ["seed"] = Seed,

@@ -12,6 +12,9 @@ public interface IEvaluationProtocol
     /// <summary>Training epochs.</summary>
     int Epochs { get; }
 
+    /// <summary>The settings in one line, for eval.json (optimiser, batch, schedule, augmentation).</summary>
+    string Summary { get; }
+
     /// <summary>
     /// Trains a new <paramref name="architecture"/> network, initialised from <paramref name="seed"/>, on
     /// <paramref name="train"/> and returns its accuracy on <paramref name="test"/> after the last epoch.

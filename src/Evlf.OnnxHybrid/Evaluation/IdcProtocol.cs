@@ -46,6 +46,9 @@ public sealed class IdcProtocol : IEvaluationProtocol
 
     public int Epochs { get; }
 
+    public string Summary => FormattableString.Invariant(
+        $"SGD lr {Options.LearningRate} momentum {Options.Momentum} weight decay {Options.WeightDecay}, batch {Options.BatchSize}, MultiStepLR x{Options.Gamma} at epochs {2 * Epochs / 3} and {5 * Epochs / 6}, RandomResizedCrop(scale {Options.Augmentation.CropScaleMin}-{Options.Augmentation.CropScaleMax}), flip, colour jitter ({Options.Augmentation.Brightness}, {Options.Augmentation.Contrast}, {Options.Augmentation.Saturation}), lighting {Options.Augmentation.LightingStd} (RGB only), CutMix p {Options.CutMixProbability}, cross-entropy");
+
     /// <summary>
     /// IDC's epoch table for 10 classes: IPC 1 → 3000, ≤ 10 → 2000, ≤ 50 → 1500, ≤ 200 → 1000, ≤ 500 → 500, else 300;
     /// for 100 or more classes two thirds of that, rounded down to a multiple of 100.

@@ -9,6 +9,8 @@ namespace Evlf.OnnxHybrid.Evaluation;
 /// The training loop both protocols share: every epoch a fresh random permutation of the training set in
 /// mini-batches (the last one smaller, as a DataLoader without drop_last), SGD with momentum and weight decay,
 /// a per-epoch learning rate, and one dispose scope per step so native memory stays flat however long it runs.
+/// Training first asks glibc to keep large freed blocks (<see cref="NativeAllocator"/>), so each step's activations
+/// reuse the previous step's memory instead of page-faulting fresh mappings.
 /// </summary>
 internal sealed class MiniBatchSgd
 {

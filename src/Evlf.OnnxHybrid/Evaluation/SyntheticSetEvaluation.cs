@@ -93,6 +93,7 @@ public static class SyntheticSetEvaluation
             Ipc = ipc ?? (perClass.Distinct().Count() == 1 ? perClass[0] : null),
             Model = options.Model.Name,
             Protocol = options.Protocol.Name,
+            ProtocolSettings = options.Protocol.Summary,
             Epochs = options.Protocol.Epochs,
             Seed = options.Seed,
             Seeds = seeds,

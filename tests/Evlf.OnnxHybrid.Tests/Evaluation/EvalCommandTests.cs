@@ -17,7 +17,7 @@ public class EvalCommandTests
         var run = dir.Combine("random-ipc1");
         RealSubset.Write(fm, RandomSelection.Select(fm.Train, 10, 1, seed: 0), run, "random");
 
-        var r = EvlfProcess.Run("eval", "--synthetic", run, "--data", "fashion-mnist", "--model", "convnet1", "--epochs", "2", "--repeats", "2", "--seed", "3", "--quiet");
+        var r = EvlfProcess.Run("eval", "--synthetic", run, "--data", "fashion-mnist", "--model", "convnet1", "--epochs", "2", "--repeats", "2", "--seed", "3", "--dsa-strategy", "none", "--quiet");
         Assert.True(r.ExitCode == 0, r.Stderr + r.Stdout);
         var line = r.Stdout.Split('\n', StringSplitOptions.TrimEntries).Single(l => l.StartsWith("accuracy: "));
         var parts = line["accuracy: ".Length..].Split(" ± ");
@@ -29,6 +29,7 @@ public class EvalCommandTests
         Assert.Equal("convnet1", (string?)json["model"]);
         Assert.Equal("dsa", (string?)json["protocol"]);
         Assert.Equal(10000, (int)json["testImages"]!);
+        Assert.Contains("DSA none", (string?)json["protocolSettings"]);
         Assert.Equal(new long[] { 3, 4 }, json["seeds"]!.AsArray().Select(s => (long)s!).ToArray());
     }
 
@@ -46,6 +47,7 @@ public class EvalCommandTests
         Assert.Contains("--epochs", EvlfProcess.AssertUserError(EvlfProcess.Run("eval", "--synthetic", good, "--epochs", "0")));
         Assert.Contains("not a known classifier", EvlfProcess.AssertUserError(EvlfProcess.Run("eval", "--synthetic", good, "--model", "vgg11")));
         Assert.Contains("Protocol", EvlfProcess.AssertUserError(EvlfProcess.Run("eval", "--synthetic", good, "--protocol", "kip")));
+        Assert.Contains("'blur'", EvlfProcess.AssertUserError(EvlfProcess.Run("eval", "--synthetic", good, "--dsa-strategy", "flip_blur")));
 
         var empty = dir.Combine("empty");
         TinyData.WriteSet(fm, empty, 0);

@@ -30,6 +30,8 @@ public class SyntheticSetEvaluationTests
         Assert.Equal(2, (int)json["ipc"]!);
         Assert.Equal("convnet1", (string?)json["model"]);
         Assert.Equal("dsa", (string?)json["protocol"]);
+        Assert.Contains("DSA color_crop_cutout_flip_scale_rotate", (string?)json["protocolSettings"]);
+        Assert.Contains("batch 256", (string?)json["protocolSettings"]);
         Assert.Equal(2, (int)json["epochs"]!);
         Assert.Equal(new long[] { 10, 11 }, json["seeds"]!.AsArray().Select(s => (long)s!).ToArray());
         var accuracies = json["accuracies"]!.AsArray().Select(a => (double)a!).ToArray();
