@@ -271,6 +271,13 @@ public sealed class DistillationPipeline
             File.Copy(Path.Combine(work, "fusion-log.json"), Path.Combine(tmp, "fusion-log.json"));
             StageTensors.Save(tmp, "class_tokens", tokens);
             StageTensors.Save(tmp, "class_vectors", vectors);
+            // The module's quality on the test split, which it never saw: latent kept, classes separated.
+            using var testScope = NewDisposeScope();
+            var testImages = BundleImages.Load(dataset.Test, m.Image.Size, m.Image.Channels, progress: new InlineProgress<int>(n => progress("load test images", n, dataset.Test.Count, null)));
+            Encode(runtime, testImages, "encode test", out var testMean, out _);
+            var testLabels = tensor(dataset.Test.Labels().Select(l => (long)l).ToArray());
+            var quality = FusionEvaluation.Measure(Path.Combine(tmp, "fusion.onnx"), Path.Combine(tmp, "projector.onnx"), testMean, testLabels, tokens, vectors, new SessionSettings(o.Device));
+            File.WriteAllText(Path.Combine(tmp, "fusion-test.json"), JsonSerializer.Serialize(quality));
         });
         Directory.Delete(work, true);
         manifest["fusion"] = new JsonObject
@@ -278,30 +285,14 @@ public sealed class DistillationPipeline
             ["config"] = JsonSerializer.SerializeToNode(config),
             ["prompts"] = new JsonArray(prompts.Select(p => (JsonNode)p).ToArray()),
             ["log"] = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "fusion-log.json"))),
+            ["test"] = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "fusion-test.json"))),
         };
         return (Path.Combine(dir, "fusion.onnx"), key);
     }
 
     /// <summary>EVLF stage B: the trained fusion module (ONNX Runtime, eval, clean class text) on every latent.</summary>
-    Tensor Fuse(string fusionPath, Tensor latents, Tensor labels, Tensor classTokens, SessionSettings settings)
-    {
-        using var session = OnnxSession.Open(fusionPath, settings);
-        var parts = new List<Tensor>();
-        const int batch = 500;
-        for (long start = 0; start < latents.shape[0]; start += batch)
-        {
-            using var scope = NewDisposeScope();
-            long n = Math.Min(batch, latents.shape[0] - start);
-            var text = classTokens.index_select(0, labels.narrow(0, start, n));
-            parts.Add(session.Run(new Dictionary<string, Tensor>
-            {
-                [CrossAttentionFusion.LatentInput] = latents.narrow(0, start, n),
-                [CrossAttentionFusion.TextInput] = text,
-            })[CrossAttentionFusion.FusedOutput].MoveToOuterDisposeScope());
-            progress("fuse", start + n, latents.shape[0], null);
-        }
-        return cat(parts, 0);
-    }
+    Tensor Fuse(string fusionPath, Tensor latents, Tensor labels, Tensor classTokens, SessionSettings settings) =>
+        FusionEvaluation.Fuse(fusionPath, latents, labels, classTokens, settings, new InlineProgress<(long Done, long Total)>(p => progress("fuse", p.Done, p.Total, null)));
 
     Tensor ClusterPerClass(Tensor vectors, Tensor labels, int classes, CancellationToken ct)
     {

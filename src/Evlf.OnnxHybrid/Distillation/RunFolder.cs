@@ -16,7 +16,7 @@ public sealed class RunFolder
     public const string StagesFolder = ".stages";
 
     /// <summary>Part of every stage key: bump it when a stage's code changes what it produces for the same inputs.</summary>
-    public const int PipelineVersion = 1;
+    public const int PipelineVersion = 2;
 
     readonly string root;
     readonly List<StageRecord> records = new();

@@ -59,6 +59,8 @@ public static class FusionTrainer
         if (checkpoint.Exists && File.Exists(logPath)) log.AddRange(JsonSerializer.Deserialize<List<FusionLogEntry>>(File.ReadAllText(logPath))!);
 
         var modules = new Dictionary<string, OnnxTorchModule> { ["fusion"] = fusion, ["projector"] = projector };
+        using var dropoutGenerator = new Generator(0);
+        fusion.RandomGenerator = projector.RandomGenerator = dropoutGenerator;
         double sumLoss = 0, sumNce = 0, sumMse = 0;
         int count = 0;
         TrainingLoop.Run("fusion", checkpoint, modules, optimizer, steps, step =>
@@ -68,8 +70,8 @@ public static class FusionTrainer
             for (int k = 0; k < o.Accumulation; k++)
             {
                 long micro = step * o.Accumulation + k;
-                // Dropout inside the graph draws from the global generator: reseed it per micro-batch so a resumed run repeats exactly.
-                manual_seed(seed * 1_000_003L + micro);
+                // Dropout inside the graph draws from the module's generator, reseeded per micro-batch so a resumed run repeats exactly.
+                dropoutGenerator.manual_seed(seed * 1_000_003L + micro);
                 var gen = sampler.StepGenerator(micro);
                 var idx = pool.index_select(0, sampler.Indices(micro));
                 var z = data.Latents.index_select(0, idx);

@@ -187,6 +187,12 @@ public sealed class OnnxTorchModule : nn.Module<IReadOnlyDictionary<string, Tens
     /// <summary>When set, <see cref="forward"/> accumulates wall time per op type here (for finding slow ops).</summary>
     public Dictionary<string, (int Calls, double Milliseconds)>? Profile { get; set; }
 
+    /// <summary>
+    /// Where Dropout nodes draw their masks in training mode; null means libtorch's global generator. A module-owned
+    /// generator keeps a training run reproducible when other work in the process also draws random numbers.
+    /// </summary>
+    public Generator? RandomGenerator { get; set; }
+
     /// <summary>The trainable parameters, by initializer name.</summary>
     public IEnumerable<(string Name, TorchSharp.Modules.Parameter Parameter)> TrainableParameters =>
         named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter));
@@ -218,6 +224,7 @@ public sealed class OnnxTorchModule : nn.Module<IReadOnlyDictionary<string, Tens
             for (int k = 0; k < node.InputSlots.Length; k++)
                 ctx.Inputs[k] = node.InputSlots[k] < 0 ? null : slots[node.InputSlots[k]];
             ctx.Training = training;
+            ctx.Generator = RandomGenerator;
             Tensor?[] results;
             using (var scope = NewDisposeScope())
             {

@@ -126,4 +126,45 @@ public class FusionTests
             Directory.Delete(b, true);
         }
     }
+
+    [Fact]
+    public void HeldOutQualityMatchesTheImporterAndTheDefinitions()
+    {
+        using var scope = NewDisposeScope();
+        string dir = Directory.CreateTempSubdirectory("evlf-fusion-q-").FullName;
+        try
+        {
+            var fusionModel = CrossAttentionFusion.Build(Small, 3);
+            var projectorModel = CrossAttentionFusion.BuildProjector(Small, 4);
+            string fusionPath = Path.Combine(dir, "fusion.onnx"), projectorPath = Path.Combine(dir, "projector.onnx");
+            fusionModel.Save(fusionPath);
+            projectorModel.Save(projectorPath);
+            var gen = new Generator(9);
+            var labels = arange(1100).remainder(3);   // more than one 500-row batch
+            var latents = randn(new long[] { 1100, 4, 8, 8 }, generator: gen);
+            var tokens = randn(new long[] { 3, 5, 12 }, generator: gen);
+            var vectors = randn(new long[] { 3, 12 }, generator: gen);
+
+            var q = FusionEvaluation.Measure(fusionPath, projectorPath, latents, labels, tokens, vectors, new SessionSettings(ExecutionDevice.Cpu));
+
+            // The same quantities from the importer (libtorch), written out from their definitions.
+            using var fusion = OnnxTorchModule.FromModel(fusionModel);
+            using var projector = OnnxTorchModule.FromModel(projectorModel);
+            fusion.eval();
+            projector.eval();
+            using var _ = no_grad();
+            var fused = fusion.Run(latents, tokens.index_select(0, labels))[0];
+            double ratio = (fused - latents).square().sum().item<float>() / latents.square().sum().item<float>();
+            var u = projector.Run(fused)[0];
+            var cos = u.matmul(vectors.t()) / (u.norm(1, true) * vectors.norm(1, true).t());
+            double top1 = cos.argmax(1).eq(labels).sum().item<long>() / 1100.0;
+            Assert.Equal(1100, q.Samples);
+            Assert.Equal(ratio, q.MseRatio, 4);
+            Assert.Equal(top1, q.Top1, 3);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
 }

@@ -328,6 +328,27 @@ public class GraphBuilderLayerTests
         Assert.Throws<ArgumentOutOfRangeException>(() => OneLayer((g, x) => g.Dropout(x, 1), 4));
     }
 
+    [Fact]
+    public void TrainingDropoutDrawsFromTheModulesGeneratorWhenGiven()
+    {
+        using var scope = NewDisposeScope();
+        using var module = OnnxTorchModule.FromModel(OneLayer((g, x) => g.Dropout(x, 0.5), 1000));
+        module.train();
+        var x = ones(2, 1000);
+        using var generator = new Generator(0);
+        module.RandomGenerator = generator;
+        generator.manual_seed(42);
+        var first = module.Run(x)[0];
+        rand(1000);   // other work drawing from the global generator in between
+        generator.manual_seed(42);
+        var second = module.Run(x)[0];
+        Assert.True(first.eq(second).all().item<bool>());
+        // Inverted dropout: kept entries scaled by 1/(1−p), about half of them kept.
+        Assert.True(first.eq(0).logical_or(first.eq(2)).all().item<bool>());
+        double kept = first.eq(2).to(ScalarType.Float32).mean().item<float>();
+        Assert.InRange(kept, 0.45, 0.55);
+    }
+
     [Theory]
     [InlineData(2)]
     [InlineData(3)]

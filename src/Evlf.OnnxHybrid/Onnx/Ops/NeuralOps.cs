@@ -190,11 +190,12 @@ static class NeuralOps
         var result = new Tensor?[c.OutputCount];
         if (c.Training && ratio > 0)
         {
-            if (c.OutputCount > 1 && c.Node.Output[1].Length > 0)
+            bool wantsMask = c.OutputCount > 1 && c.Node.Output[1].Length > 0;
+            if (wantsMask || c.Generator is not null)
             {
-                var mask = torch.rand_like(x).ge(ratio);
+                var mask = torch.rand(x.shape, dtype: x.dtype, device: x.device, generator: c.Generator).ge(ratio);
                 result[0] = x * mask / (1 - ratio);
-                result[1] = mask;
+                if (wantsMask) result[1] = mask;
             }
             else result[0] = F.dropout(x, ratio, training: true);
         }

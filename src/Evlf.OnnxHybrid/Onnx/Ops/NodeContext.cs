@@ -34,6 +34,9 @@ public sealed class NodeContext
     /// <summary>True while the owning module is in training mode (Dropout active, BatchNorm uses batch statistics).</summary>
     public bool Training { get; set; }
 
+    /// <summary>The owning module's random generator for Dropout; null means libtorch's global one.</summary>
+    public Generator? Generator { get; set; }
+
     public int OutputCount => Node.Output.Count;
 
     public bool HasInput(int i) => i < Inputs.Length && Inputs[i] is not null;

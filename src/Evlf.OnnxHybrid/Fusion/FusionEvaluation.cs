@@ -1,0 +1,64 @@
+using Evlf.OnnxHybrid.Onnx;
+using static TorchSharp.torch;
+
+namespace Evlf.OnnxHybrid.Fusion;
+
+/// <summary>
+/// How well a trained fusion module keeps the latent and separates the classes, on held-out latents:
+/// <see cref="MseRatio"/> = mean((z_fused − z)²) / mean(z²) (Eq. 9's term, relative), and
+/// <see cref="Top1"/> = InfoNCE top-1 class retrieval of the projected fused latents against the class text vectors.
+/// </summary>
+public sealed record FusionQuality(long Samples, double MseRatio, double Top1);
+
+/// <summary>EVLF stage B (the fusion module applied with clean class text) and its held-out measurement, in ONNX Runtime.</summary>
+public static class FusionEvaluation
+{
+    const int Batch = 500;
+
+    /// <summary>
+    /// Runs the fusion module on <paramref name="latents"/> (N×C×H×W posterior means), each conditioned on its class's
+    /// token embeddings <paramref name="classTokens"/>[label], in batches of 500.
+    /// </summary>
+    public static Tensor Fuse(string fusionPath, Tensor latents, Tensor labels, Tensor classTokens, SessionSettings settings,
+        IProgress<(long Done, long Total)>? progress = null)
+    {
+        using var session = OnnxSession.Open(fusionPath, settings);
+        var parts = new List<Tensor>();
+        long total = latents.shape[0];
+        for (long start = 0; start < total; start += Batch)
+        {
+            using var scope = NewDisposeScope();
+            long n = Math.Min(Batch, total - start);
+            var text = classTokens.index_select(0, labels.narrow(0, start, n));
+            parts.Add(session.Run(new Dictionary<string, Tensor>
+            {
+                [CrossAttentionFusion.LatentInput] = latents.narrow(0, start, n),
+                [CrossAttentionFusion.TextInput] = text,
+            })[CrossAttentionFusion.FusedOutput].MoveToOuterDisposeScope());
+            progress?.Report((start + n, total));
+        }
+        var fused = cat(parts, 0);
+        foreach (var p in parts) p.Dispose();
+        return fused;
+    }
+
+    /// <summary>Measures <see cref="FusionQuality"/> of a trained fusion module and projector on the given latents.</summary>
+    public static FusionQuality Measure(string fusionPath, string projectorPath, Tensor latents, Tensor labels, Tensor classTokens,
+        Tensor classVectors, SessionSettings settings)
+    {
+        using var scope = NewDisposeScope();
+        var fused = Fuse(fusionPath, latents, labels, classTokens, settings);
+        using var projector = OnnxSession.Open(projectorPath, settings);
+        var projected = new List<Tensor>();
+        for (long start = 0; start < fused.shape[0]; start += Batch)
+        {
+            long n = Math.Min(Batch, fused.shape[0] - start);
+            projected.Add(projector.Run(new Dictionary<string, Tensor> { [CrossAttentionFusion.ProjectorInput] = fused.narrow(0, start, n) })
+                [CrossAttentionFusion.ProjectorOutput]);
+        }
+        var z = latents.to(ScalarType.Float64);
+        double ratio = (fused.to(ScalarType.Float64) - z).square().mean().item<double>() / z.square().mean().item<double>();
+        double top1 = FusionLosses.Top1Retrieval(cat(projected, 0), classVectors, labels);
+        return new FusionQuality(latents.shape[0], ratio, top1);
+    }
+}
