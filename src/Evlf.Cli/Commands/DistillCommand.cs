@@ -51,6 +51,10 @@ public sealed class DistillCommand : Command<DistillCommand.Settings>
         [DefaultValue("runs/distill")]
         public string Out { get; init; } = "runs/distill";
 
+        [CommandOption("--cache <DIR>")]
+        [Description("Keep stage outputs in DIR instead of OUT/.stages, so runs that differ only in method or IPC reuse the latents and the fusion module.")]
+        public string? Cache { get; init; }
+
         [CommandOption("--device <DEVICE>")]
         [Description("auto | cpu | cuda")]
         [DefaultValue("auto")]
@@ -114,7 +118,7 @@ public sealed class DistillCommand : Command<DistillCommand.Settings>
         var options = new DistillOptions
         {
             Data = s.Data, Bundle = s.Bundle, Method = method, Evlf = !s.NoEvlf, Finetune = s.Finetune, Ipc = s.Ipc, Seed = s.Seed,
-            Out = s.Out, Device = Enum.Parse<ExecutionDevice>(s.Device, true), Steps = s.Steps, Cfg = s.Cfg, FusionTraining = training,
+            Out = s.Out, Cache = s.Cache, Device = Enum.Parse<ExecutionDevice>(s.Device, true), Steps = s.Steps, Cfg = s.Cfg, FusionTraining = training,
             FinetuneSteps = s.FinetuneSteps, Quiet = s.Quiet,
         };
         var result = new ConsoleProgress(s.Quiet).Run(r =>

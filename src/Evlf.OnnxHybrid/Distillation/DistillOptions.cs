@@ -34,6 +34,8 @@ public sealed record DistillOptions
     public int Ipc { get; init; } = 10;
     public int Seed { get; init; }
     public string Out { get; init; } = "runs/distill";
+    /// <summary>Stage cache folder shared between runs (null: <c>Out/.stages</c>).</summary>
+    public string? Cache { get; init; }
     public ExecutionDevice Device { get; init; } = ExecutionDevice.Auto;
 
     /// <summary>Diffusion steps (respaced) for sampling.</summary>

@@ -55,7 +55,7 @@ public sealed class DistillationPipeline
         if (o.Finetune && !o.UsesGenerativeModel)
             throw new UserInputException($"--finetune applies to the generative methods (dit, d4m, mgd3); method '{o.Method.ToString().ToLowerInvariant()}' selects real images.");
 
-        var run = new RunFolder(o.Out);
+        var run = new RunFolder(o.Out, o.Cache);
         string dataId = DataIdentity.Of(o.Data, dataset);
         var manifest = new JsonObject
         {

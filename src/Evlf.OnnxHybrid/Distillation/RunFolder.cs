@@ -19,17 +19,23 @@ public sealed class RunFolder
     public const int PipelineVersion = 2;
 
     readonly string root;
+    readonly string stages;
     readonly List<StageRecord> records = new();
 
     public sealed record StageRecord(string Stage, string Key, bool Cached, double Seconds);
 
-    public RunFolder(string root)
+    /// <param name="root">The run's output folder.</param>
+    /// <param name="stagesRoot">Where the stage outputs live, when not <c>root/.stages</c>: a cache shared by runs that
+    /// differ only downstream (another method or IPC reuses the latents and the fusion module).</param>
+    public RunFolder(string root, string? stagesRoot = null)
     {
         this.root = Path.GetFullPath(root);
-        Directory.CreateDirectory(Path.Combine(this.root, StagesFolder));
+        stages = Path.GetFullPath(stagesRoot ?? Path.Combine(this.root, StagesFolder));
+        Directory.CreateDirectory(stages);
     }
 
     public string Root => root;
+    public string StagesRoot => stages;
     public IReadOnlyList<StageRecord> Records => records;
 
     /// <summary>A short, stable hash of any JSON-serialisable description of a stage's inputs.</summary>
@@ -48,7 +54,7 @@ public sealed class RunFolder
     /// <summary>Returns the stage's folder, producing it first with <paramref name="produce"/> (given a temporary folder) unless it exists.</summary>
     public string Stage(string stage, string key, Action<string> produce)
     {
-        string dir = Path.Combine(root, StagesFolder, $"{stage}-{key}");
+        string dir = Path.Combine(stages, $"{stage}-{key}");
         if (File.Exists(Path.Combine(dir, ".done")))
         {
             records.Add(new StageRecord(stage, key, true, 0));
@@ -72,7 +78,7 @@ public sealed class RunFolder
     /// </summary>
     public string WorkFolder(string stage, string key)
     {
-        string dir = Path.Combine(root, StagesFolder, $"{stage}-{key}.work");
+        string dir = Path.Combine(stages, $"{stage}-{key}.work");
         Directory.CreateDirectory(dir);
         return dir;
     }
