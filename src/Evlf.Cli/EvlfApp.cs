@@ -44,7 +44,7 @@ public static class EvlfApp
             config.AddCommand<ReportCommand>("report")
                 .WithDescription("Turn run folders into a markdown results table (accuracy, density and coverage, pending cells, published Fashion-MNIST rows) and PNG figures beside it.")
                 .WithExample("report", "runs/random-ipc10", "runs/mgd3-evlf-ipc10", "--out", "docs/RESULTS.md")
-                .WithExample("report", "runs/d4m-ipc10", "--pending", "d4m+EVLF:10:fusion training not finished", "--no-metrics");
+                .WithExample("report", "runs/d4m-ipc10", "--pending", "d4m+EVLF:10", "--no-metrics");
         });
 
         // Errors go to stderr as plain single lines (no markup, no wrapping), so scripts can read them.

@@ -16,6 +16,9 @@ public sealed record FidelityOptions
     /// <summary>Principal components of the pixel feature space.</summary>
     public int Components { get; init; } = PixelPcaFeatures.DefaultComponents;
 
+    /// <summary>Images whose longer side exceeds this are shrunk to fit before the PCA (see <see cref="PixelPcaFeatures"/>).</summary>
+    public int MaxSide { get; init; } = PixelPcaFeatures.DefaultMaxSide;
+
     /// <summary>Seeds the reference sample and the randomized PCA.</summary>
     public int Seed { get; init; }
 }

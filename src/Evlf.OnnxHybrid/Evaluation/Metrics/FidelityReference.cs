@@ -54,7 +54,7 @@ public sealed class FidelityReference : IDisposable
         var labels = indices.Select(real.Train.LabelOf).ToArray();
 
         log?.Invoke("fitting the PCA feature space");
-        var space = PixelPcaFeatures.Fit(images, o.Components, o.Seed);
+        var space = PixelPcaFeatures.Fit(images, o.Components, o.Seed, o.MaxSide);
         var features = space.Transform(images);
         log?.Invoke($"k-NN radii (k = {o.K}) of {indices.Length} real images");
         var perClass = new RealManifold?[real.ClassCount];

@@ -40,6 +40,23 @@ public class FidelityReferenceTests
     }
 
     [Fact]
+    public void LargeImagesAreShrunkToTheLargestSide()
+    {
+        var random = new Random(2);
+        var images = Enumerable.Range(0, 5).Select(_ =>
+        {
+            var pixels = new byte[64 * 48 * 3];
+            random.NextBytes(pixels);
+            return new ByteImage(48, 64, 3, pixels);
+        }).ToArray();
+        using var space = PixelPcaFeatures.Fit(images, components: 3, maxSide: 32);
+        Assert.Equal((24, 32, 3), (space.Height, space.Width, space.Channels)); // 64×48 → 32×24
+        using var z = space.Transform([new ByteImage(10, 10, 1)]);                 // any size and channels map into the space
+        Assert.Equal(new long[] { 1, 3 }, z.shape);
+        Assert.Contains("(32×24×3)", space.Describe());
+    }
+
+    [Fact]
     public void SampleIsSeededBoundedAndGroupedByClass()
     {
         var data = TinyData.Bars(perClass: 10);
