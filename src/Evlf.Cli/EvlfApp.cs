@@ -41,6 +41,10 @@ public static class EvlfApp
             config.AddCommand<EvalCommand>("eval")
                 .WithDescription("Train classifiers on a synthetic set and test them on the real test split; prints accuracy: mean ± std and writes RUN_DIR/eval.json.")
                 .WithExample("eval", "--synthetic", "runs/random-ipc10", "--data", "fashion-mnist", "--model", "convnet3", "--epochs", "1000", "--repeats", "5", "--seed", "0");
+            config.AddCommand<ReportCommand>("report")
+                .WithDescription("Turn run folders into a markdown results table (accuracy, density and coverage, pending cells, published Fashion-MNIST rows) and PNG figures beside it.")
+                .WithExample("report", "runs/random-ipc10", "runs/mgd3-evlf-ipc10", "--out", "docs/RESULTS.md")
+                .WithExample("report", "runs/d4m-ipc10", "--pending", "d4m+EVLF:10", "--no-metrics");
         });
 
         // Errors go to stderr as plain single lines (no markup, no wrapping), so scripts can read them.

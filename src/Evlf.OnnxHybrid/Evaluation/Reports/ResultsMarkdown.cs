@@ -1,0 +1,168 @@
+using System.Globalization;
+using System.Text;
+using Evlf.OnnxHybrid.Evaluation.Metrics;
+
+namespace Evlf.OnnxHybrid.Evaluation.Reports;
+
+/// <summary>
+/// Writes a <see cref="ReportDocument"/> as markdown: a method × IPC summary of test accuracy (with pending cells and
+/// the published Fashion-MNIST rows), a table of every run with its protocol, density and coverage, how the metrics
+/// are computed, and the figures. The text depends only on the document (no dates), so an unchanged set of runs
+/// gives the same file.
+/// </summary>
+public static class ResultsMarkdown
+{
+    public const string Pending = "pending";
+    public const string NotEvaluated = "not evaluated";
+
+    public static string Render(ReportDocument doc)
+    {
+        var md = new StringBuilder();
+        var entries = doc.Entries.OrderBy(e => Rank(e.Run.Label)).ThenBy(e => e.Run.Label, StringComparer.Ordinal)
+            .ThenBy(e => e.Run.Ipc ?? int.MaxValue).ThenBy(e => e.Run.Name, StringComparer.Ordinal).ToArray();
+        var ipcs = entries.Select(e => e.Run.Ipc).Where(i => i is not null).Select(i => i!.Value)
+            .Concat(doc.Pending.Select(p => p.Ipc)).Distinct().Order().ToArray();
+        var labels = PendingRun.StandardLabels
+            .Concat(entries.Select(e => e.Run.Label).Concat(doc.Pending.Select(p => p.Label)).Where(l => !PendingRun.StandardLabels.Contains(l)).Distinct().Order(StringComparer.Ordinal))
+            .ToArray();
+
+        md.AppendLine("# Results").AppendLine();
+        md.AppendLine($"Test accuracy (%) of classifiers trained only on each distilled set and tested on the real test split of `{Escape(doc.Data)}`, " +
+                      "as `evlf eval` measured it: mean ± population standard deviation over the repeats, accuracy after the last epoch. " +
+                      "Written by `evlf report`; run it again after new runs or evaluations.").AppendLine();
+
+        // ---- summary -------------------------------------------------------------------------------
+        md.AppendLine("## Accuracy by method and images per class (IPC)").AppendLine();
+        bool anyNonReference = false;
+        if (ipcs.Length == 0) md.AppendLine("No run records its images per class.").AppendLine();
+        else
+        {
+            md.AppendLine("| method | " + string.Join(" | ", ipcs.Select(i => $"IPC {i}")) + " |");
+            md.AppendLine("|---|" + string.Concat(ipcs.Select(_ => "---|")));
+            foreach (var label in labels)
+            {
+                var cells = ipcs.Select(ipc =>
+                {
+                    var runs = entries.Where(e => e.Run.Label == label && e.Run.Ipc == ipc).ToArray();
+                    if (runs.Length == 0) return doc.Pending.Any(p => p.Label == label && p.Ipc == ipc) ? Pending : "–";
+                    return string.Join("; ", runs.Select(e =>
+                    {
+                        if (e.Run.Accuracy is not { } a) return NotEvaluated;
+                        anyNonReference |= !a.IsDsaReference;
+                        return Accuracy(a) + (a.IsDsaReference ? "" : " †");
+                    }));
+                });
+                md.AppendLine($"| {Escape(label)} | " + string.Join(" | ", cells) + " |");
+            }
+            if (doc.ShowPublished)
+                foreach (var p in PublishedResults.FashionMnist)
+                    md.AppendLine($"| *published:* {Escape(p.Method)} | " + string.Join(" | ", ipcs.Select(i => p.ByIpc.TryGetValue(i, out var v) ? v : "–")) + " |");
+            md.AppendLine();
+            md.AppendLine($"*{Pending}*: no run yet; *{NotEvaluated}*: a run without eval.json" +
+                          (anyNonReference ? "; †: not evaluated with the DC/DSA protocol (ConvNet-3, DSA augmentation, 1000 epochs), see the runs below" : "") + ".");
+            if (doc.ShowPublished)
+            {
+                md.AppendLine($"Published rows: ConvNet-3 under the DC/DSA protocol (copied from the project's reference notes, " +
+                              $"shared/reference/BENCHMARKS.md); the whole training set reaches {PublishedResults.FashionMnistWholeSet}. Sources:");
+                md.AppendLine();
+                foreach (var p in PublishedResults.FashionMnist) md.AppendLine($"- {Escape(p.Method)}: {Escape(p.Source)}");
+            }
+            md.AppendLine();
+        }
+
+        // ---- runs ----------------------------------------------------------------------------------
+        md.AppendLine("## Runs").AppendLine();
+        md.AppendLine("| run | method | IPC | accuracy (%) | repeats | epochs | protocol | model | density | coverage | global density | global coverage | in-manifold | figures |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var e in entries)
+        {
+            var r = e.Run;
+            var a = r.Accuracy;
+            var f = e.Fidelity;
+            var figures = string.Join(", ", new[] { (e.SheetPath, "images"), (e.ScatterPath, "PCA") }.Where(x => x.Item1 is not null).Select(x => $"[{x.Item2}]({x.Item1})"));
+            md.AppendLine(Row(
+                $"`{Escape(e.RunPath)}`", Escape(r.Label), r.Ipc?.ToString(CultureInfo.InvariantCulture) ?? "?",
+                a is null ? NotEvaluated : Accuracy(a),
+                a?.Repeats.ToString(CultureInfo.InvariantCulture) ?? "", a?.Epochs.ToString(CultureInfo.InvariantCulture) ?? "",
+                Escape(a?.Protocol ?? ""), Escape(a?.Model ?? ""),
+                Metric(f?.MeanDensity), Metric(f?.MeanCoverage), Metric(f?.Global.Density), Metric(f?.Global.Coverage), Metric(f?.MeanInManifold),
+                figures.Length == 0 ? "–" : figures));
+        }
+        foreach (var p in doc.Pending.OrderBy(p => Rank(p.Label)).ThenBy(p => p.Label, StringComparer.Ordinal).ThenBy(p => p.Ipc))
+            md.AppendLine(Row(["–", Escape(p.Label), p.Ipc.ToString(CultureInfo.InvariantCulture), Pending + (p.Reason is null ? "" : ": " + Escape(p.Reason)), .. Enumerable.Repeat("", 10)]));
+        md.AppendLine();
+        var settings = entries.Select(e => e.Run.Accuracy?.ProtocolSettings).Where(s => s is not null).Distinct().ToArray();
+        if (settings.Length > 0)
+        {
+            md.AppendLine("Protocol settings of the evaluated runs:").AppendLine();
+            foreach (var s in settings) md.AppendLine($"- {Escape(s!)}");
+            md.AppendLine();
+        }
+
+        // ---- metrics -------------------------------------------------------------------------------
+        md.AppendLine("## Density and coverage").AppendLine();
+        if (doc.FeatureSpace is null || doc.Fidelity is null)
+            md.AppendLine("Not computed for this report (`--no-metrics`).").AppendLine();
+        else
+        {
+            var o = doc.Fidelity;
+            md.AppendLine($"Density and coverage (Naeem et al., ICML 2020, \"Reliable Fidelity and Diversity Metrics for Generative Models\") with k = {o.K}. " +
+                          $"Each real image i gets the radius r_i of its {o.K}th nearest other real image; density = Σ_j Σ_i 1[‖F_j − R_i‖ ≤ r_i] / (k·M) " +
+                          "(fidelity: about 1 when synthetic images look like real ones, can exceed 1), coverage = the fraction of real images whose ball holds " +
+                          "at least one synthetic image (diversity, 0 to 1).");
+            md.AppendLine();
+            md.AppendLine($"- Feature space: {Escape(doc.FeatureSpace)}, the same for every run; synthetic images are resized to the real size first.");
+            md.AppendLine($"- Real reference: at most {o.RealPerClass} training images per class, drawn with seed {o.Seed}.");
+            md.AppendLine("- *density*, *coverage*, *in-manifold*: per class (synthetic images of class c against real images of class c), averaged over the classes; " +
+                          "*global*: all synthetic images against all reference images, labels ignored.");
+            md.AppendLine("- *in-manifold*: the fraction of synthetic images inside at least one real ball, which is what the EVLF paper (§5.4) reports as \"coverage\".");
+            md.AppendLine("- Coverage grows with the number of synthetic images M: with M = IPC images per class against hundreds of real ones it is small by construction, so compare it between runs of the same IPC only.");
+            md.AppendLine();
+        }
+
+        // ---- figures -------------------------------------------------------------------------------
+        var withFigures = entries.Where(e => e.SheetPath is not null || e.ScatterPath is not null).ToArray();
+        if (withFigures.Length > 0)
+        {
+            md.AppendLine("## Figures").AppendLine();
+            md.AppendLine($"Contact sheets show one row per class (the number in front is the class index), the run's first {ContactSheet.DefaultColumns} images per class. " +
+                          $"PCA scatters show the first two principal components of the feature space: {doc.ScatterRealPerClass} real reference images per class as grey dots, " +
+                          "the synthetic images as discs coloured by class.");
+            md.AppendLine();
+            if (doc.ClassNames.Count > 0)
+            {
+                md.AppendLine("| index | class | colour |");
+                md.AppendLine("|---|---|---|");
+                for (int c = 0; c < doc.ClassNames.Count; c++)
+                    md.AppendLine($"| {c} | {Escape(doc.ClassNames[c])} | `{ClassPalette.Of(c, doc.ClassNames.Count)}` |");
+                md.AppendLine();
+            }
+            foreach (var e in withFigures)
+            {
+                md.AppendLine($"### {Escape(e.Run.Name)} ({Escape(e.Run.Label)}, IPC {e.Run.Ipc?.ToString(CultureInfo.InvariantCulture) ?? "?"})").AppendLine();
+                if (e.SheetPath is not null) md.AppendLine($"![images of {Escape(e.Run.Name)}]({e.SheetPath})").AppendLine();
+                if (e.ScatterPath is not null) md.AppendLine($"![PCA of {Escape(e.Run.Name)}]({e.ScatterPath})").AppendLine();
+            }
+        }
+        return md.ToString().TrimEnd('\n') + "\n";
+    }
+
+    /// <summary>A table row; empty cells are written "| |".</summary>
+    static string Row(params string[] cells) => "|" + string.Concat(cells.Select(c => c.Length == 0 ? " |" : $" {c} |"));
+
+    /// <summary>The order of rows: the standard methods first, in their order.</summary>
+    static int Rank(string label)
+    {
+        int i = PendingRun.StandardLabels.ToList().IndexOf(label);
+        return i >= 0 ? i : PendingRun.StandardLabels.Count;
+    }
+
+    static string Accuracy(RunAccuracy a) => double.IsFinite(a.Std)
+        ? FormattableString.Invariant($"{a.Mean:F2} ± {a.Std:F2}")
+        : FormattableString.Invariant($"{a.Mean:F2}");
+
+    static string Metric(double? v) => v is double d && double.IsFinite(d) ? d.ToString("F3", CultureInfo.InvariantCulture) : "–";
+
+    /// <summary>Keeps table cells intact: pipes escaped, line breaks flattened.</summary>
+    static string Escape(string text) => text.Replace("|", "\\|").Replace("\r", " ").Replace("\n", " ");
+}

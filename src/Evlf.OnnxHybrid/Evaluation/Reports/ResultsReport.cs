@@ -1,0 +1,162 @@
+using System.Text.RegularExpressions;
+using Evlf.OnnxHybrid.Data;
+using Evlf.OnnxHybrid.Evaluation.Metrics;
+using static TorchSharp.torch;
+
+namespace Evlf.OnnxHybrid.Evaluation.Reports;
+
+/// <summary>
+/// `evlf report`: reads run folders (<see cref="RunRecord"/>), scores each image set's density and coverage against
+/// the real training images (<see cref="FidelityReference"/>, one reference for all runs), draws a contact sheet and a
+/// PCA scatter per run into <c>figures/</c> beside the markdown file, and writes the markdown
+/// (<see cref="ResultsMarkdown"/>). Every file is written atomically. Run folders are read before anything is written,
+/// so a bad folder leaves the previous report in place.
+/// </summary>
+public static class ResultsReport
+{
+    public const string FiguresFolder = "figures";
+
+    public static ReportDocument Write(ReportOptions options, Action<string>? log = null, CancellationToken cancellationToken = default)
+    {
+        log ??= _ => { };
+        if (options.Runs.Count == 0)
+            throw new UserInputException("No run folder was given; expected one or more RUN_DIR folders written by evlf distill.");
+        if (options.ScatterRealPerClass < 0)
+            throw new UserInputException($"Real points per class in the scatter must be 0 or more; got {options.ScatterRealPerClass}.");
+        var requested = options.Pending.Select(PendingRun.Parse).ToArray();
+        var runs = options.Runs.Select(RunRecord.Read).ToArray();
+        var outPath = Path.GetFullPath(options.Out);
+        if (Directory.Exists(outPath))
+            throw new UserInputException($"Output '{options.Out}' is a folder; expected the path of a markdown file such as docs/RESULTS.md.");
+        var outDir = Path.GetDirectoryName(outPath)!;
+        var data = options.Data ?? AgreedDataSpec(runs) ?? "fashion-mnist";
+        var spec = DataSpec.Parse(data);
+
+        var fidelity = new SetFidelity?[runs.Length];
+        var sheets = new string?[runs.Length];
+        var scatters = new string?[runs.Length];
+        IReadOnlyList<string> classNames = [];
+        string? featureSpace = null;
+        if (options.Metrics && runs.Any(r => r.HasImages))
+        {
+            log($"opening {spec}");
+            var real = spec.Open();
+            classNames = real.ClassNames;
+            using var reference = FidelityReference.Build(real, options.Fidelity, log);
+            featureSpace = reference.Space.Describe();
+            var realPoints = ScatterReal(reference, options.ScatterRealPerClass, options.Fidelity.Seed);
+            var names = FigureNames(runs);
+            for (int i = 0; i < runs.Length; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (!runs[i].HasImages) continue;
+                log($"scoring {runs[i].Directory}");
+                var (images, labels) = LoadSet(runs[i].Directory, real);
+                if (images.Count == 0) continue;
+                using var features = reference.Space.Transform(images);
+                fidelity[i] = reference.Score(features, labels);
+
+                var byClass = Enumerable.Range(0, real.ClassCount).Select(c => (IReadOnlyList<ByteImage>)images.Where((_, k) => labels[k] == c).ToArray()).ToArray();
+                var sheet = Path.Combine(outDir, FiguresFolder, names[i] + "-sheet.png");
+                AtomicFile.Write(sheet, ContactSheet.Render(byClass).EncodePng());
+                var scatter = Path.Combine(outDir, FiguresFolder, names[i] + "-pca.png");
+                AtomicFile.Write(scatter, FeatureScatter.Render(realPoints, Points(features, labels), real.ClassCount).EncodePng());
+                sheets[i] = Relative(outDir, sheet);
+                scatters[i] = Relative(outDir, scatter);
+            }
+        }
+
+        var doc = new ReportDocument
+        {
+            Entries = runs.Select((r, i) => new ReportEntry(r, Relative(outDir, Path.GetFullPath(r.Directory)), fidelity[i], sheets[i], scatters[i])).ToArray(),
+            Pending = PendingCells(runs, requested),
+            Data = spec.ToString(),
+            ClassNames = classNames,
+            FeatureSpace = featureSpace,
+            Fidelity = featureSpace is null ? null : options.Fidelity,
+            ScatterRealPerClass = options.ScatterRealPerClass,
+            ShowPublished = spec.Kind == DataSpecKind.FashionMnist,
+        };
+        AtomicFile.Write(outPath, ResultsMarkdown.Render(doc));
+        log($"wrote {outPath}");
+        return doc;
+    }
+
+    /// <summary>
+    /// The pending cells: each standard method (<see cref="PendingRun.StandardLabels"/>) at each IPC that a run or a
+    /// requested entry names, where no run has that label and IPC, plus the requested entries without a run. A requested
+    /// entry's reason is kept.
+    /// </summary>
+    public static IReadOnlyList<PendingRun> PendingCells(IReadOnlyList<RunRecord> runs, IReadOnlyList<PendingRun> requested)
+    {
+        var done = runs.Where(r => r.Ipc is not null).Select(r => (r.Label, r.Ipc!.Value)).ToHashSet();
+        var ipcs = runs.Where(r => r.Ipc is not null).Select(r => r.Ipc!.Value).Concat(requested.Select(p => p.Ipc)).Distinct().Order();
+        var cells = new List<PendingRun>();
+        foreach (var label in PendingRun.StandardLabels)
+            foreach (var ipc in ipcs)
+                if (!done.Contains((label, ipc)))
+                    cells.Add(requested.FirstOrDefault(p => p.Label == label && p.Ipc == ipc) ?? new PendingRun(label, ipc, null));
+        foreach (var p in requested)
+            if (!done.Contains((p.Label, p.Ipc)) && !cells.Any(c => c.Label == p.Label && c.Ipc == p.Ipc)) cells.Add(p);
+        return cells;
+    }
+
+    /// <summary>The data spec the runs' manifests agree on, or null.</summary>
+    static string? AgreedDataSpec(IReadOnlyList<RunRecord> runs)
+    {
+        var specs = runs.Select(r => r.DataSpec).Where(s => s is not null).Distinct().ToArray();
+        return specs.Length == 1 ? specs[0] : null;
+    }
+
+    /// <summary>Every image of the set and its label in the real dataset's order.</summary>
+    static (IReadOnlyList<ByteImage> Images, int[] Labels) LoadSet(string directory, ImageDataset real)
+    {
+        var set = SyntheticSetReader.Open(directory, new DatasetOptions(Channels: real.Channels));
+        var map = SyntheticSetEvaluation.MapClasses(set.ClassNames, real.ClassNames, directory, real.Name);
+        var images = new ByteImage[set.Train.Count];
+        Parallel.For(0, images.Length, i => images[i] = set.Train.Load(i));
+        var labels = Enumerable.Range(0, images.Length).Select(i => map[set.Train.LabelOf(i)]).ToArray();
+        return (images, labels);
+    }
+
+    /// <summary>At most <paramref name="perClass"/> reference rows per class (seeded), as 2-D points on the first two components.</summary>
+    static IReadOnlyList<ScatterPoint> ScatterReal(FidelityReference reference, int perClass, int seed)
+    {
+        var labels = reference.RealLabels;
+        var random = new Random(seed + 1);
+        var chosen = new List<int>();
+        foreach (var c in labels.Distinct().Order())
+        {
+            var rows = Enumerable.Range(0, labels.Count).Where(i => labels[i] == c).ToArray();
+            random.Shuffle(rows);
+            chosen.AddRange(rows.Take(perClass));
+        }
+        chosen.Sort();
+        using var index = tensor(chosen.Select(i => (long)i).ToArray());
+        using var rowsFeatures = reference.RealFeatures.index_select(0, index);
+        return Points(rowsFeatures, chosen.Select(i => labels[i]).ToArray());
+    }
+
+    static IReadOnlyList<ScatterPoint> Points(Tensor features, IReadOnlyList<int> labels)
+    {
+        int n = (int)features.shape[0], d = (int)features.shape[1];
+        var values = features.to(ScalarType.Float64).contiguous().data<double>().ToArray();
+        return Enumerable.Range(0, n).Select(i => new ScatterPoint(values[i * d], d > 1 ? values[i * d + 1] : 0.0, labels[i])).ToArray();
+    }
+
+    /// <summary>File-name-safe, unique names for the runs' figures (the folder names, with -2, -3 … on clashes).</summary>
+    static string[] FigureNames(IReadOnlyList<RunRecord> runs)
+    {
+        var used = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        return runs.Select(r =>
+        {
+            var stem = Regex.Replace(r.Name, "[^A-Za-z0-9._-]+", "-").Trim('-', '.');
+            if (stem.Length == 0) stem = "run";
+            var name = stem;
+            for (int k = 2; !used.Add(name); k++) name = $"{stem}-{k}";
+            return name;
+        }).ToArray();
+    }
+
+    static string Relative(string fromDir, string path) => Path.GetRelativePath(fromDir, path).Replace('\\', '/');
+}

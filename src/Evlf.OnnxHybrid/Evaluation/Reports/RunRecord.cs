@@ -1,0 +1,137 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Evlf.OnnxHybrid.Data;
+
+namespace Evlf.OnnxHybrid.Evaluation.Reports;
+
+/// <summary>What a run's eval.json says (see <see cref="EvaluationResult.ToJson"/>).</summary>
+/// <param name="Mean">Mean test accuracy, percent.</param>
+/// <param name="Std">Population standard deviation of the repeats, percent.</param>
+/// <param name="Repeats">Classifiers trained.</param>
+/// <param name="Epochs">Training epochs per classifier.</param>
+/// <param name="Protocol">dsa or idc.</param>
+/// <param name="Model">The classifier, e.g. convnet3.</param>
+/// <param name="ProtocolSettings">The protocol's settings in words, when recorded.</param>
+public sealed record RunAccuracy(double Mean, double Std, int Repeats, int Epochs, string Protocol, string Model, string? ProtocolSettings)
+{
+    /// <summary>Whether this is the DC/DSA protocol the published Fashion-MNIST numbers use: ConvNet-3, DSA, 1000 epochs.</summary>
+    public bool IsDsaReference => Model == "convnet3" && Protocol == "dsa" && Epochs == 1000
+        && (ProtocolSettings is null || !ProtocolSettings.Contains("DSA none", StringComparison.Ordinal));
+}
+
+/// <summary>
+/// One run folder as <c>evlf report</c> sees it: the method, EVLF and fine-tune flags, IPC and seed from
+/// manifest.json (as <c>evlf distill</c> or the baselines write it), and the accuracy from eval.json when the run
+/// has been evaluated.
+/// </summary>
+public sealed record RunRecord
+{
+    /// <summary>The folder, as given.</summary>
+    public required string Directory { get; init; }
+
+    /// <summary>The folder's own name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>random, herding, dit, d4m, mgd3 (lower case), or "unknown" when neither file names one.</summary>
+    public required string Method { get; init; }
+
+    public bool Evlf { get; init; }
+    public bool Finetune { get; init; }
+    public int? Ipc { get; init; }
+    public long? Seed { get; init; }
+
+    /// <summary>The manifest's data spec (data.spec), when it records one.</summary>
+    public string? DataSpec { get; init; }
+
+    /// <summary>Null when the run has no eval.json.</summary>
+    public RunAccuracy? Accuracy { get; init; }
+
+    /// <summary>Whether the folder holds an image set (manifest.json with an imageSet and images/).</summary>
+    public bool HasImages { get; init; }
+
+    /// <summary>The row label: the method, "+EVLF" with fusion, "+ft" with a fine-tuned denoiser (e.g. "d4m+EVLF").</summary>
+    public string Label => Method + (Evlf ? "+EVLF" : "") + (Finetune ? "+ft" : "");
+
+    /// <summary>Reads <paramref name="directory"/>; a missing folder, a missing or unreadable manifest.json, or an unreadable eval.json is a <see cref="UserInputException"/>.</summary>
+    public static RunRecord Read(string directory)
+    {
+        if (!System.IO.Directory.Exists(directory))
+            throw new UserInputException($"Run folder '{directory}' does not exist; expected a folder with manifest.json as evlf distill writes it.");
+        var manifestPath = Path.Combine(directory, SyntheticSetReader.ManifestFile);
+        if (!File.Exists(manifestPath))
+            throw new UserInputException($"Run folder '{directory}' has no manifest.json; expected a run folder as evlf distill writes it.");
+        var manifest = ParseObject(manifestPath);
+        var options = manifest["options"] as JsonObject;
+
+        var evalPath = Path.Combine(directory, EvaluationResult.FileName);
+        JsonObject? eval = File.Exists(evalPath) ? ParseObject(evalPath) : null;
+
+        var method = (Text(manifest["method"]) ?? Text(options?["method"]) ?? Text(eval?["method"]) ?? "unknown").ToLowerInvariant();
+        int? ipc = Integer(manifest["ipc"]) ?? Integer(options?["ipc"]) ?? Integer(eval?["ipc"]) ?? ImageSetIpc(manifest);
+        var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)));
+        return new RunRecord
+        {
+            Directory = directory,
+            Name = name,
+            Method = method,
+            Evlf = Flag(manifest["evlf"]),
+            Finetune = Flag(manifest["finetune"]),
+            Ipc = ipc,
+            Seed = Long(manifest["seed"]) ?? Long(options?["seed"]),
+            DataSpec = Text((manifest["data"] as JsonObject)?["spec"]),
+            Accuracy = eval is null ? null : ReadAccuracy(eval, evalPath),
+            HasImages = manifest[SyntheticSetWriter.ManifestKey] is JsonObject && SyntheticSetReader.IsSyntheticSet(directory),
+        };
+    }
+
+    static RunAccuracy ReadAccuracy(JsonObject eval, string path)
+    {
+        var accuracies = (eval["accuracies"] as JsonArray)?.Select(a => Double(a)).ToArray();
+        double? mean = Double(eval["mean"]), std = Double(eval["std"]);
+        if (mean is null && accuracies is { Length: > 0 } && accuracies.All(a => a is not null)) mean = accuracies.Average(a => a!.Value);
+        if (mean is null)
+            throw new UserInputException($"Evaluation file '{path}' has no numeric 'mean'; expected eval.json as evlf eval writes it.");
+        return new RunAccuracy(
+            Mean: mean.Value,
+            Std: std ?? double.NaN,
+            Repeats: Integer(eval["repeats"]) ?? accuracies?.Length ?? 0,
+            Epochs: Integer(eval["epochs"]) ?? 0,
+            Protocol: Text(eval["protocol"]) ?? "?",
+            Model: Text(eval["model"]) ?? "?",
+            ProtocolSettings: Text(eval["protocolSettings"]));
+    }
+
+    static JsonObject ParseObject(string path)
+    {
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(path)) as JsonObject
+                ?? throw new UserInputException($"File '{path}' does not hold a JSON object; expected one as evlf writes it.");
+        }
+        catch (JsonException e)
+        {
+            throw new UserInputException($"File '{path}' is not valid JSON: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The largest per-class count of the manifest's imageSet, when it lists classes.</summary>
+    static int? ImageSetIpc(JsonObject manifest)
+    {
+        var counts = (manifest[SyntheticSetWriter.ManifestKey] as JsonObject)?["classes"] as JsonArray;
+        var values = counts?.Select(c => Integer((c as JsonObject)?["count"])).Where(c => c is not null).Select(c => c!.Value).ToArray();
+        return values is { Length: > 0 } ? values.Max() : null;
+    }
+
+    static string? Text(JsonNode? n) => n is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+    static bool Flag(JsonNode? n) => n is JsonValue v && v.TryGetValue<bool>(out var b) && b;
+    static double? Double(JsonNode? n) => n is JsonValue v && v.TryGetValue<double>(out var d) ? d : null;
+
+    static int? Integer(JsonNode? n) => Long(n) is long l and >= int.MinValue and <= int.MaxValue ? (int)l : null;
+
+    static long? Long(JsonNode? n)
+    {
+        if (n is not JsonValue v) return null;
+        if (v.TryGetValue<long>(out var l)) return l;
+        return v.TryGetValue<double>(out var d) && d == Math.Floor(d) && Math.Abs(d) < 1e15 ? (long)d : null;
+    }
+}

@@ -1,0 +1,93 @@
+using Evlf.OnnxHybrid.Evaluation.Metrics;
+using Evlf.OnnxHybrid.Evaluation.Reports;
+
+namespace Evlf.OnnxHybrid.Tests.Evaluation.Reports;
+
+public class ResultsTableTests
+{
+    static RunRecord Run(string method, int ipc, bool evlf = false, RunAccuracy? accuracy = null, string? name = null) => new()
+    {
+        Directory = "/runs/" + (name ?? $"{method}{(evlf ? "-evlf" : "")}-ipc{ipc}"),
+        Name = name ?? $"{method}{(evlf ? "-evlf" : "")}-ipc{ipc}",
+        Method = method,
+        Evlf = evlf,
+        Ipc = ipc,
+        Accuracy = accuracy,
+    };
+
+    static readonly RunAccuracy Dsa = new(73.456, 0.5, 5, 1000, "dsa", "convnet3", "DSA color_crop_cutout_flip_scale_rotate");
+
+    [Fact]
+    public void PendingEntriesParse()
+    {
+        Assert.Equal(new PendingRun("d4m+EVLF", 10, "needs: the fine-tuned bundle"), PendingRun.Parse("D4M+evlf:10:needs: the fine-tuned bundle"));
+        Assert.Equal(new PendingRun("dc", 1, null), PendingRun.Parse(" dc : 1 "));
+        Assert.Contains("label:ipc", Assert.Throws<UserInputException>(() => PendingRun.Parse("d4m")).Message);
+        Assert.Contains("IPC 'ten'", Assert.Throws<UserInputException>(() => PendingRun.Parse("d4m:ten")).Message);
+        Assert.Throws<UserInputException>(() => PendingRun.Parse("d4m:0"));
+    }
+
+    [Fact]
+    public void EveryStandardMethodWithoutARunIsPendingAtEachIpcPresent()
+    {
+        RunRecord[] runs = [Run("random", 10), Run("mgd3", 10, evlf: true), Run("d4m", 1)];
+        var pending = ResultsReport.PendingCells(runs, [PendingRun.Parse("d4m+EVLF:10:fusion not trained"), PendingRun.Parse("dc:50")]);
+        // IPCs present: 1, 10 (runs) and 50 (requested); 7 labels × 3 IPCs − 3 runs = 18 standard cells, plus dc at 50.
+        Assert.Equal(19, pending.Count);
+        Assert.DoesNotContain(pending, p => p is { Label: "random", Ipc: 10 });
+        Assert.DoesNotContain(pending, p => p is { Label: "mgd3+EVLF", Ipc: 10 });
+        Assert.Contains(pending, p => p is { Label: "mgd3", Ipc: 10, Reason: null });
+        Assert.Contains(pending, p => p is { Label: "random", Ipc: 50 });
+        Assert.Contains(new PendingRun("d4m+EVLF", 10, "fusion not trained"), pending);
+        Assert.Contains(new PendingRun("dc", 50, null), pending);
+    }
+
+    [Fact]
+    public void MarkdownHasTheSummaryTheRunsAndThePublishedRows()
+    {
+        var fidelity = new SetFidelity(new DensityCoverage(0.9, 0.25, 0.95, 1000, 100, 20),
+            [new DensityCoverage(1.0, 0.1, 1.0, 100, 10, 20), new DensityCoverage(0.5, 0.3, 0.5, 100, 10, 20)]);
+        RunRecord[] runs =
+        [
+            Run("random", 10, accuracy: Dsa),
+            Run("mgd3", 10, evlf: true),
+            Run("d4m", 10, accuracy: Dsa with { Model = "convnet1", Epochs = 2 }),
+        ];
+        var doc = new ReportDocument
+        {
+            Entries =
+            [
+                new ReportEntry(runs[0], "../runs/random-ipc10", fidelity, "figures/random-ipc10-sheet.png", "figures/random-ipc10-pca.png"),
+                new ReportEntry(runs[1], "../runs/mgd3-evlf-ipc10", null, null, null),
+                new ReportEntry(runs[2], "../runs/d4m-ipc10", null, null, null),
+            ],
+            Pending = ResultsReport.PendingCells(runs, [PendingRun.Parse("d4m+EVLF:10:a | pipe")]),
+            Data = "fashion-mnist",
+            ClassNames = ["T-shirt/top", "Trouser"],
+            FeatureSpace = "PCA-64 of [−1, 1] pixels (28×28×1) fitted on 2000 real training images",
+            Fidelity = new FidelityOptions(),
+            ScatterRealPerClass = 200,
+            ShowPublished = true,
+        };
+        var md = ResultsMarkdown.Render(doc);
+        var lines = md.Split('\n');
+
+        Assert.Contains("| method | IPC 10 |", lines);
+        Assert.Contains("| random | 73.46 ± 0.50 |", lines);
+        Assert.Contains("| mgd3+EVLF | not evaluated |", lines);
+        Assert.Contains("| d4m | 73.46 ± 0.50 † |", lines);          // another protocol than the published rows'
+        Assert.Contains("| herding | pending |", lines);
+        Assert.Contains("| *published:* DC | 82.3 ± 0.4 |", lines);
+        Assert.Contains("| *published:* FreD (trajectory matching) | 89.1 |", lines);
+        // The runs table: per-class means 0.750 / 0.200 / 0.750, global 0.900 / 0.250.
+        Assert.Contains("| `../runs/random-ipc10` | random | 10 | 73.46 ± 0.50 | 5 | 1000 | dsa | convnet3 | 0.750 | 0.200 | 0.900 | 0.250 | 0.750 | [images](figures/random-ipc10-sheet.png), [PCA](figures/random-ipc10-pca.png) |", lines);
+        Assert.Contains("| `../runs/mgd3-evlf-ipc10` | mgd3+EVLF | 10 | not evaluated | | | | | – | – | – | – | – | – |", lines);
+        Assert.Contains("| – | d4m+EVLF | 10 | pending: a \\| pipe | | | | | | | | | | |", lines);
+        Assert.Contains("![images of random-ipc10](figures/random-ipc10-sheet.png)", lines);
+        Assert.Contains("| 1 | Trouser | `#ff7f0e` |", lines);
+        Assert.Contains("k = 20", md);
+        Assert.Equal(md, ResultsMarkdown.Render(doc)); // no dates: same document, same text
+        // Every row of the runs table has the header's 14 cells: 15 pipes, 16 pieces.
+        Assert.All(lines.Where(l => l.StartsWith("| `") || l.StartsWith("| – |")), l => Assert.Equal(16, l.Replace("\\|", "").Split('|').Length));
+    }
+}

@@ -1,0 +1,83 @@
+using System.Text.Json.Nodes;
+using Evlf.OnnxHybrid.Evaluation;
+using Evlf.OnnxHybrid.Evaluation.Reports;
+using Evlf.OnnxHybrid.Tests.Data;
+
+namespace Evlf.OnnxHybrid.Tests.Evaluation.Reports;
+
+public class RunRecordTests
+{
+    internal static EvaluationResult Eval(double[] accuracies, string model = "convnet3", int epochs = 1000, string protocol = "dsa") => new()
+    {
+        Method = "mgd3",
+        Ipc = 10,
+        Model = model,
+        Protocol = protocol,
+        ProtocolSettings = "SGD lr 0.01, DSA color_crop_cutout_flip_scale_rotate",
+        Epochs = epochs,
+        Seed = 0,
+        Seeds = accuracies.Select((_, i) => (long)i).ToArray(),
+        Accuracies = accuracies,
+        WallSeconds = 1,
+        TrainSeconds = accuracies.Select(_ => 1.0).ToArray(),
+        TrainImages = 100,
+        Data = "fashion-mnist",
+        Synthetic = "/runs/x",
+        Images = 100,
+        ImagesPerClass = Enumerable.Repeat(10, 10).ToArray(),
+        TestImages = 10000,
+        Threads = 2,
+    };
+
+    [Fact]
+    public void ReadsTheDistillManifestAndEvalJson()
+    {
+        using var dir = new TempDir();
+        var run = dir.Combine("mgd3-evlf-ipc10");
+        Directory.CreateDirectory(run);
+        // The fields DistillationPipeline.Run puts in manifest.json.
+        File.WriteAllText(Path.Combine(run, "manifest.json"), new JsonObject
+        {
+            ["method"] = "mgd3", ["evlf"] = true, ["finetune"] = false, ["ipc"] = 10, ["seed"] = 3,
+            ["data"] = new JsonObject { ["spec"] = "fashion-mnist", ["train"] = 60000 },
+            ["options"] = new JsonObject { ["Method"] = 4, ["Ipc"] = 10 },
+        }.ToJsonString());
+        Eval([80, 82]).Write(Path.Combine(run, EvaluationResult.FileName));
+
+        var r = RunRecord.Read(run);
+        Assert.Equal(("mgd3", true, false, 10, 3L), (r.Method, r.Evlf, r.Finetune, r.Ipc, r.Seed));
+        Assert.Equal("mgd3+EVLF", r.Label);
+        Assert.Equal("mgd3-evlf-ipc10", r.Name);
+        Assert.Equal("fashion-mnist", r.DataSpec);
+        Assert.False(r.HasImages);
+        var a = r.Accuracy!;
+        Assert.Equal((81.0, 1.0, 2, 1000, "dsa", "convnet3"), (a.Mean, a.Std, a.Repeats, a.Epochs, a.Protocol, a.Model));
+        Assert.True(a.IsDsaReference);
+        Assert.False((a with { Epochs = 300 }).IsDsaReference);
+    }
+
+    [Fact]
+    public void ARunWithoutEvalJsonHasNoAccuracyAndIpcComesFromTheImageSet()
+    {
+        using var dir = new TempDir();
+        var run = dir.Combine("set");
+        TinyData.WriteSet(TinyData.Bars(3), run, 2, new JsonObject { ["method"] = "Herding" });
+        var r = RunRecord.Read(run + "/");
+        Assert.Null(r.Accuracy);
+        Assert.Equal(("herding", 2, true, "set"), (r.Method, r.Ipc, r.HasImages, r.Name));
+        Assert.Equal("herding", r.Label);
+    }
+
+    [Fact]
+    public void MissingOrBrokenFilesAreUserErrorsNamingThem()
+    {
+        using var dir = new TempDir();
+        Assert.Contains("does not exist", Assert.Throws<UserInputException>(() => RunRecord.Read(dir.Combine("nope"))).Message);
+        Assert.Contains("has no manifest.json", Assert.Throws<UserInputException>(() => RunRecord.Read(dir.Path)).Message);
+        File.WriteAllText(dir.Combine("manifest.json"), "{ not json");
+        Assert.Contains("manifest.json' is not valid JSON", Assert.Throws<UserInputException>(() => RunRecord.Read(dir.Path)).Message);
+        File.WriteAllText(dir.Combine("manifest.json"), "{}");
+        File.WriteAllText(dir.Combine("eval.json"), "{\"model\": \"convnet3\"}");
+        Assert.Contains("no numeric 'mean'", Assert.Throws<UserInputException>(() => RunRecord.Read(dir.Path)).Message);
+    }
+}
