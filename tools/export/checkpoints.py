@@ -9,10 +9,10 @@ import struct
 import numpy as np
 import torch
 
-# safetensors dtype names -> (numpy dtype, torch dtype). BF16 has no numpy type: read as uint16, widen.
+# safetensors dtype names -> (numpy dtype, torch dtype). BF16 has no numpy type: its bits travel as int16.
 _SAFETENSORS_DTYPES = {
     "F64": (np.float64, torch.float64), "F32": (np.float32, torch.float32), "F16": (np.float16, torch.float16),
-    "BF16": (np.uint16, torch.bfloat16), "I64": (np.int64, torch.int64), "I32": (np.int32, torch.int32),
+    "BF16": (np.int16, torch.bfloat16), "I64": (np.int64, torch.int64), "I32": (np.int32, torch.int32),
     "I16": (np.int16, torch.int16), "I8": (np.int8, torch.int8), "U8": (np.uint8, torch.uint8),
     "BOOL": (np.bool_, torch.bool),
 }
@@ -63,7 +63,7 @@ def write_safetensors(path, tensors, metadata=None):
     header, blobs, offset = {}, [], 0
     for name in sorted(tensors):
         t = tensors[name].detach().contiguous().cpu()
-        raw = t.view(torch.uint16).numpy().tobytes() if t.dtype == torch.bfloat16 else t.numpy().tobytes()
+        raw = t.view(torch.int16).numpy().tobytes() if t.dtype == torch.bfloat16 else t.numpy().tobytes()
         header[name] = {"dtype": _TORCH_TO_SAFETENSORS[t.dtype], "shape": list(t.shape),
                         "data_offsets": [offset, offset + len(raw)]}
         blobs.append(raw)

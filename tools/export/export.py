@@ -62,6 +62,7 @@ def export_vae(folder, out, args, refs, latent_size=None):
                              % (image_size, latent_size, latent_size, latent_size * factor))
         image_size = latent_size * factor
     cfg, encoder, decoder = vae.build(sd, load_config(folder), args.vae_groups, image_size, args.scaling_factor)
+    del sd  # the modules hold their own copies; full-size checkpoints are gigabytes
     log(cfg.describe())
     g = _gen(args.seed, 1)
     image = torch.rand(BATCH, cfg.image_channels, cfg.image_size, cfg.image_size, generator=g) * 2 - 1
@@ -107,6 +108,7 @@ def export_text_encoder(path, tokenizer, out, args, refs):
     """text_encoder.onnx plus the tokenizer files; returns the text_encoder section of bundle.json."""
     sd = load_state_dict(path)
     cfg, model = clip_text.build(sd, load_config(path), args.text_heads)
+    del sd
     log(cfg.describe())
     eos, vocab_size = bundle.copy_tokenizer(tokenizer, out)
     if vocab_size > cfg.vocab:
@@ -133,6 +135,7 @@ def export_dit_denoiser(checkpoint, out, args, refs, heads):
     sd = load_state_dict(checkpoint)
     latent = None if args.latent_size == "auto" else int(args.latent_size)
     cfg, model = dit.build(sd, heads, latent, args.difffit)
+    del sd
     log(cfg.describe())
     if cfg.added_gamma_blocks:
         log("  --difffit: added gamma vectors (ones) to blocks %s" % cfg.added_gamma_blocks)
@@ -152,6 +155,7 @@ def export_dit_denoiser(checkpoint, out, args, refs, heads):
 def export_unet_denoiser(path, out, args, refs, latent_cfg, context_dim, sequence):
     sd = load_state_dict(path)
     cfg, model = unet.build(sd, load_config(path), args.unet_heads, args.unet_groups)
+    del sd
     log(cfg.describe())
     if cfg.in_channels != latent_cfg.latent_channels:
         raise UsageError("the UNet takes %d latent channels but the VAE makes %d" % (cfg.in_channels,

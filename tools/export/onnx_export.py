@@ -129,6 +129,20 @@ def compact_value_names(model):
     del graph.value_info[:]
 
 
+def fix_output_dims(model, reference, dynamic_axes):
+    """Writes the sizes torch's shape inference lost (e.g. the channels after a chunk) into the declared outputs:
+    every axis that is not dynamic gets the size PyTorch produced."""
+    for out in model.graph.output:
+        shape = out.type.tensor_type.shape
+        sizes = reference[out.name].shape
+        while len(shape.dim) < len(sizes):
+            shape.dim.add()
+        for axis, size in enumerate(sizes):
+            if axis not in dynamic_axes.get(out.name, {}):
+                shape.dim[axis].Clear()
+                shape.dim[axis].dim_value = int(size)
+
+
 def parameter_names(module):
     """Initializer names that hold trainable weights (a parameter, or its transpose)."""
     names = {n for n, _ in module.named_parameters()}
@@ -136,32 +150,36 @@ def parameter_names(module):
 
 
 def to_fp16_storage(model, weight_names):
-    """Stores the named float32 initializers as float16, each followed by a Cast back to float32. Buffers and
-    folded constants (timestep frequencies, position tables) stay float32: fp16 would spoil them."""
+    """Stores the named float32 initializers as float16 with a Cast back to float32, so the arithmetic stays
+    float32. A table read by Gather (embeddings) is gathered in float16 and the rows are cast, so it stays a
+    plain initializer input of the Gather (RandomInputs finds index ranges that way) and is never widened
+    whole. Buffers and folded constants (timestep frequencies, position tables) stay float32: fp16 would
+    spoil them."""
     graph = model.graph
-    casts, converted = [], 0
+    converted = set()
     for init in graph.initializer:
-        if init.name not in weight_names or init.data_type != onnx.TensorProto.FLOAT:
-            continue
-        arr = numpy_helper.to_array(init).astype(np.float16)
-        half = numpy_helper.from_array(arr, init.name)
-        init.CopyFrom(half)
-        converted += 1
-    renamed = {}
-    for init in graph.initializer:
-        if init.data_type == onnx.TensorProto.FLOAT16 and init.name in weight_names:
-            fp32 = init.name + ".fp32"
-            casts.append(helper.make_node("Cast", [init.name], [fp32], name="cast_" + init.name,
-                                          to=onnx.TensorProto.FLOAT))
-            renamed[init.name] = fp32
+        if init.name in weight_names and init.data_type == onnx.TensorProto.FLOAT:
+            init.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(init).astype(np.float16), init.name))
+            converted.add(init.name)
+    nodes, casts = [], {}
     for node in graph.node:
+        if node.op_type == "Gather" and node.input[0] in converted:
+            out = node.output[0]
+            node.output[0] = out + ".fp16"
+            nodes.append(node)
+            nodes.append(helper.make_node("Cast", [out + ".fp16"], [out], name=node.name + "/to_fp32",
+                                          to=onnx.TensorProto.FLOAT))
+            continue
         for i, name in enumerate(node.input):
-            if name in renamed:
-                node.input[i] = renamed[name]
-    nodes = casts + list(graph.node)
+            if name in converted:
+                if name not in casts:
+                    casts[name] = helper.make_node("Cast", [name], [name + ".fp32"], name="cast_" + name,
+                                                   to=onnx.TensorProto.FLOAT)
+                node.input[i] = name + ".fp32"
+        nodes.append(node)
     del graph.node[:]
-    graph.node.extend(nodes)
-    return converted
+    graph.node.extend(list(casts.values()) + nodes)
+    return len(converted)
 
 
 def round_to_fp16(module):
@@ -254,6 +272,7 @@ def export(module, inputs, output_names, dynamic_axes, path, fp16=False, externa
         model = onnx.load(raw)  # loads external data torch may have written for > 2 GB graphs
     renamed = restore_names(model, module)
     compact_value_names(model)
+    fix_output_dims(model, dict(zip(output_names, reference)), dynamic_axes)
     weights = parameter_names(module)
     converted = to_fp16_storage(model, weights) if fp16 else 0
     model.producer_name = "evlf tools/export (torch %s)" % torch.__version__
