@@ -103,7 +103,8 @@ def read_classes(spec):
 
 
 def copy_tokenizer(tokenizer_dir, out_dir):
-    """Copies vocab.json and merges.txt (Hugging Face CLIPTokenizer files) into the bundle; returns the EOS id."""
+    """Copies vocab.json and merges.txt (Hugging Face CLIPTokenizer files) into the bundle; returns the BOS and EOS
+    ids and the vocabulary size."""
     for name in ("vocab.json", "merges.txt"):
         src = os.path.join(tokenizer_dir, name)
         if not os.path.isfile(src):
@@ -112,9 +113,10 @@ def copy_tokenizer(tokenizer_dir, out_dir):
         shutil.copyfile(src, os.path.join(out_dir, name))
     with open(os.path.join(out_dir, "vocab.json"), encoding="utf-8") as f:
         vocab = json.load(f)
-    if "<|endoftext|>" not in vocab:
-        raise ValueError("tokenizer vocab.json has no <|endoftext|> entry; is it a CLIP vocabulary?")
-    return int(vocab["<|endoftext|>"]), len(vocab)
+    for special in ("<|startoftext|>", "<|endoftext|>"):
+        if special not in vocab:
+            raise ValueError("tokenizer vocab.json has no %s entry; is it a CLIP vocabulary?" % special)
+    return int(vocab["<|startoftext|>"]), int(vocab["<|endoftext|>"]), len(vocab)
 
 
 def write_tensor(path, tensor, name):
@@ -126,21 +128,30 @@ def write_tensor(path, tensor, name):
 
 class References:
     """reference/<component>/{inputs,outputs}/<name>.pb (serialized onnx TensorProto) plus reference/reference.json
-    listing each component's ONNX file and tensors; PyTorch outputs for fixed seeded inputs."""
+    listing each component's ONNX file and tensors; PyTorch outputs for fixed seeded inputs. `keep` keeps the
+    entries of components this export does not rewrite (a denoiser added to an existing bundle)."""
 
-    def __init__(self, bundle_dir, seed, note):
+    def __init__(self, bundle_dir, seed, note, keep=False):
         self.root = os.path.join(bundle_dir, "reference")
-        if os.path.isdir(self.root):
-            shutil.rmtree(self.root)
-        self.index = {"format": REFERENCE_FORMAT, "seed": seed, "note": note, "components": {}}
+        self.seed, self.note = seed, note
+        index = os.path.join(self.root, "reference.json")
+        if keep and os.path.isfile(index):
+            with open(index, encoding="utf-8") as f:
+                self.index = json.load(f)
+        else:
+            if os.path.isdir(self.root):
+                shutil.rmtree(self.root)
+            self.index = {"format": REFERENCE_FORMAT, "components": {}}
 
     def add(self, component, onnx_file, inputs, outputs):
         folder = os.path.join(self.root, component)
+        if os.path.isdir(folder):
+            shutil.rmtree(folder)
         for kind, tensors in (("inputs", inputs), ("outputs", outputs)):
             for name, t in tensors.items():
                 write_tensor(os.path.join(folder, kind, name + ".pb"), t, name)
         self.index["components"][component] = {
-            "file": onnx_file, "folder": component,
+            "file": onnx_file, "folder": component, "seed": self.seed, "note": self.note,
             "inputs": {n: list(t.shape) for n, t in inputs.items()},
             "outputs": {n: list(t.shape) for n, t in outputs.items()},
         }

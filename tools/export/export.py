@@ -73,7 +73,7 @@ def export_vae(folder, out, args, refs, latent_size=None):
     latent_axes = {0: "batch", 2: "latent_height", 3: "latent_width"}
 
     inputs = {"image": image}
-    alternatives = [onnx_export.grow_batch(inputs, 3), {"image": image[:1, :, :other * factor, :other * factor]
+    alternatives = [{"image": image[:1, :, :other * factor, :other * factor]
                                                          if other < cfg.latent_size else
                                                          torch.rand(1, cfg.image_channels, other * factor,
                                                                     other * factor, generator=g)}]
@@ -84,8 +84,7 @@ def export_vae(folder, out, args, refs, latent_size=None):
     refs.add("vae_encoder", "vae_encoder.onnx", inputs, outputs)
 
     inputs = {"latent": latent}
-    alternatives = [onnx_export.grow_batch(inputs, 3),
-                    {"latent": torch.randn(1, cfg.latent_channels, other, other, generator=g)}]
+    alternatives = [{"latent": torch.randn(1, cfg.latent_channels, other, other, generator=g)}]
     report, outputs = onnx_export.export(decoder, inputs, ["image"], {"latent": latent_axes, "image": image_axes},
                                          os.path.join(out, "vae_decoder.onnx"), args.fp16, args.external_threshold,
                                          alternatives, log)
@@ -93,7 +92,7 @@ def export_vae(folder, out, args, refs, latent_size=None):
     return cfg
 
 
-def _token_rows(seed, vocab, eos, bos, length, batch=BATCH):
+def _token_rows(seed, bos, eos, length, batch=BATCH):
     """BOS, random tokens, EOS, then EOS padding (SD 1.x); rows of different lengths."""
     g = _gen(seed, 2)
     ids = torch.full((batch, length), eos, dtype=torch.int64)
@@ -110,17 +109,16 @@ def export_text_encoder(path, tokenizer, out, args, refs):
     cfg, model = clip_text.build(sd, load_config(path), args.text_heads)
     del sd
     log(cfg.describe())
-    eos, vocab_size = bundle.copy_tokenizer(tokenizer, out)
+    bos, eos, vocab_size = bundle.copy_tokenizer(tokenizer, out)
     if vocab_size > cfg.vocab:
         raise UsageError("the tokenizer has %d entries but the text encoder's table only %d rows"
                          % (vocab_size, cfg.vocab))
     if args.max_length > cfg.max_positions:
         raise UsageError("--max-length %d exceeds the text encoder's %d positions" % (args.max_length,
                                                                                       cfg.max_positions))
-    bos = eos - 1
-    ids = _token_rows(args.seed, cfg.vocab, eos, bos, args.max_length)
+    ids = _token_rows(args.seed, bos, eos, args.max_length)
     inputs = {"input_ids": ids}
-    alternatives = [onnx_export.grow_batch(inputs, 3), {"input_ids": ids[:1, :max(2, args.max_length // 3)]}]
+    alternatives = [{"input_ids": ids[:1, :max(2, args.max_length // 3)]}]
     axes = {0: "batch", 1: "sequence"}
     _, outputs = onnx_export.export(model, inputs, ["last_hidden_state"],
                                     {"input_ids": axes, "last_hidden_state": axes},
@@ -171,8 +169,7 @@ def export_unet_denoiser(path, out, args, refs, latent_cfg, context_dim, sequenc
     inputs = {"sample": sample, "timestep": timestep, "encoder_hidden_states": context}
     multiple = 2 ** (cfg.levels - 1)
     other = _halve_or_double(size, multiple)
-    alternatives = [onnx_export.grow_batch(inputs, 3),
-                    {"sample": torch.randn(1, cfg.in_channels, other, other, generator=g), "timestep": timestep[:1],
+    alternatives = [{"sample": torch.randn(1, cfg.in_channels, other, other, generator=g), "timestep": timestep[:1],
                      "encoder_hidden_states": context[:1, :max(1, sequence // 3)]}]
     spatial = {0: "batch", 2: "latent_height", 3: "latent_width"}
     axes = {"sample": spatial, "timestep": {0: "batch"}, "encoder_hidden_states": {0: "batch", 1: "sequence"},
@@ -205,17 +202,19 @@ def run_dit(args, workdir):
     heads = args.num_heads
     checkpoint, vae_path = args.checkpoint, args.vae
     default_classes = None
-    if args.random_config:
-        checkpoint, vae_path, random_heads, default_classes = random_checkpoints.write_dit(args.random_config,
-                                                                                            workdir, args.seed)
-        heads = heads or random_heads
-    if not checkpoint:
-        raise UsageError("dit needs --checkpoint PATH (or --random-config tiny|small)")
-    heads = heads or 16
     out = args.out
     os.makedirs(out, exist_ok=True)
     existing = bundle.read_manifest(out)
-    refs = bundle.References(out, args.seed, _reference_note(args))
+    if args.random_config:
+        checkpoint, random_vae, random_heads, default_classes = random_checkpoints.write_dit(args.random_config,
+                                                                                             workdir, args.seed)
+        heads = heads or random_heads
+        if existing is None:  # a random VAE only where the bundle has none
+            vae_path = vae_path or random_vae
+    if not checkpoint:
+        raise UsageError("dit needs --checkpoint PATH (or --random-config tiny|small|full)")
+    heads = heads or 16
+    refs = bundle.References(out, args.seed, _reference_note(args), keep=existing is not None)
     cfg = export_dit_denoiser(checkpoint, out, args, refs, heads)
     if vae_path:
         vae_cfg = export_vae(vae_path, out, args, refs, latent_size=cfg.latent_size)
@@ -242,7 +241,7 @@ def run_dit(args, workdir):
         raise UsageError("the DiT works on %d×%d×%d latents but the VAE/bundle has %d×%d×%d"
                          % (cfg.in_channels, cfg.latent_size, cfg.latent_size, vae_cfg.latent_channels,
                             vae_cfg.latent_size, vae_cfg.latent_size))
-    classes, prompts = _classes(args, default_classes or (existing or {}).get("classes")
+    classes, prompts = _classes(args, (existing or {}).get("classes") or default_classes
                                 or ["class_%d" % i for i in range(cfg.num_classes)])
     if len(classes) > cfg.num_classes:
         raise UsageError("%d class names for a DiT with %d classes" % (len(classes), cfg.num_classes))
@@ -253,6 +252,9 @@ def run_dit(args, workdir):
     m = bundle.manifest(name, vae_cfg, denoisers, classes, text, args.prompt_template or
                         (existing or {}).get("prompt_template", "{class}"),
                         prompts if prompts is not None else (existing or {}).get("prompt_names"))
+    if existing is not None and not vae_path:
+        m["vae"] = existing.get("vae", m["vae"])  # the bundle's own VAE files and names
+        m["name"] = args.name or existing.get("name", m["name"])
     return m, refs
 
 
@@ -265,7 +267,7 @@ def run_sd(args, workdir):
         default_classes = written["classes"]
     missing = [k for k, v in paths.items() if not v]
     if missing:
-        raise UsageError("sd needs %s (or --random-config tiny|small)"
+        raise UsageError("sd needs %s (or --random-config tiny|small|full)"
                          % ", ".join("--" + k.replace("_", "-") + " PATH" for k in missing))
     if not args.classes and not default_classes:
         raise UsageError("sd needs --classes FILE|a,b,c: the class names of the dataset to distil, in label order")
@@ -304,8 +306,9 @@ def parser():
         s.add_argument("--external-data-threshold-mb", type=float, default=2048.0, metavar="MB",
                        help="store initializers in <file>.onnx.data when a graph's weights exceed this "
                             "(default 2048: protobuf's 2 GB limit; 0 forces it)")
-        s.add_argument("--random-config", choices=sorted(random_checkpoints.CONFIGS),
-                       help="export random-initialised checkpoints of this small configuration instead")
+        s.add_argument("--random-config", choices=list(random_checkpoints.CONFIGS),
+                       help="export random-initialised checkpoints of this configuration instead (tiny, small; "
+                            "full: the official sizes)")
         s.add_argument("--keep-checkpoints", metavar="DIR", help="with --random-config: keep the random "
                                                                   "checkpoints here (default: a temporary folder)")
         s.add_argument("--seed", type=int, default=0, help="seed of the random weights and the reference inputs")

@@ -1,7 +1,8 @@
 """torch.onnx export of one bundle component, and what happens to the file afterwards:
 
-1. PyTorch-side sanity: the module is traced at batch 2 and the trace is run at batch 3 against eager mode
-   (catches sizes frozen into the graph; the ONNX export uses the same trace).
+1. PyTorch-side sanity: the module is traced at batch 2 and the trace is run at batch 1 (and another image
+   size or sequence length where those are dynamic) against eager mode: catches sizes frozen into the graph,
+   since the ONNX export records the same trace.
 2. torch.onnx.export, opset 17, constant folding, dynamic axes; identical initializers are NOT merged (torch
    would tie e.g. DiffFit's all-ones gammas into one tensor, which a fine-tune must train separately).
 3. Initializers that constant folding renamed (`onnx::MatMul_123` = a transposed Linear weight, `onnx::Mul_45` =
@@ -14,6 +15,7 @@
 """
 
 import hashlib
+import inspect
 import os
 import shutil
 import tempfile
@@ -45,8 +47,11 @@ def _install_layer_norm_fix():
     torch.onnx.register_custom_op_symbolic("aten::layer_norm", layer_norm, OPSET)
 
 
-_install_layer_norm_fix()
+if int(torch.__version__.split(".")[0]) < 2:  # fixed in torch 2
+    _install_layer_norm_fix()
 torch._C._jit_pass_onnx_deduplicate_initializers = lambda graph, params, training: params
+# torch ≥ 2.9 defaults to the dynamo exporter; this tool relies on the TorchScript one (custom symbolics, names).
+_LEGACY_EXPORTER = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
 
 
 def _as_tuple(out):
@@ -59,15 +64,22 @@ def grow_batch(inputs, batch):
 
 
 def trace_check(module, inputs, alternatives):
-    """Largest |traced − eager| over `alternatives` (inputs of other batch sizes, image sizes, sequence lengths)
-    for a trace recorded on `inputs`: 0 when no size is frozen into the graph."""
+    """Largest |traced − eager| over `alternatives` (inputs of another batch size, and image size or sequence
+    length where those are dynamic) for a trace recorded on `inputs`: 0 when no size is frozen into the graph,
+    inf when the trace cannot even run on them."""
     worst = 0.0
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         traced = torch.jit.trace(module, tuple(inputs.values()), check_trace=False)
         for alt in alternatives:
             args = tuple(alt[k] for k in inputs)
-            a, b = _as_tuple(traced(*args)), _as_tuple(module(*args))
+            try:
+                a = _as_tuple(traced(*args))
+            except RuntimeError:
+                return float("inf")
+            b = _as_tuple(module(*args))
+            if any(x.shape != y.shape for x, y in zip(a, b)):
+                return float("inf")
             worst = max([worst] + [float((x - y).abs().max()) for x, y in zip(a, b)])
     return worst
 
@@ -247,7 +259,7 @@ def verify(path, input_names, output_names, dynamic_axes):
 def export(module, inputs, output_names, dynamic_axes, path, fp16=False, external_threshold=TWO_GB,
            alternatives=None, log=print):
     """Exports `module` called with `inputs` (an ordered name → tensor dict) to `path`. `alternatives`: other
-    inputs the trace must generalise to (default: batch 3). Returns a report and the PyTorch outputs on `inputs`
+    inputs the trace must generalise to (default: batch 1). Returns a report and the PyTorch outputs on `inputs`
     (float32, after fp16 rounding of the weights when fp16)."""
     module = module.float().eval()
     if fp16:
@@ -257,7 +269,7 @@ def export(module, inputs, output_names, dynamic_axes, path, fp16=False, externa
         reference = _as_tuple(module(*args))
     if len(reference) != len(output_names):
         raise RuntimeError("%s: module returns %d outputs, expected %s" % (path, len(reference), output_names))
-    alternatives = alternatives if alternatives is not None else [grow_batch(inputs, 3)]
+    alternatives = alternatives if alternatives is not None else [grow_batch(inputs, 1)]
     frozen = trace_check(module, inputs, alternatives)
     if frozen > 1e-4:
         raise RuntimeError("%s: the traced graph differs from eager mode on other input sizes by %.3g; some size "
@@ -268,7 +280,8 @@ def export(module, inputs, output_names, dynamic_axes, path, fp16=False, externa
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(module, args, raw, export_params=True, opset_version=OPSET, do_constant_folding=True,
-                              input_names=list(inputs), output_names=list(output_names), dynamic_axes=dynamic_axes)
+                              input_names=list(inputs), output_names=list(output_names), dynamic_axes=dynamic_axes,
+                              **_LEGACY_EXPORTER)
         model = onnx.load(raw)  # loads external data torch may have written for > 2 GB graphs
     renamed = restore_names(model, module)
     compact_value_names(model)

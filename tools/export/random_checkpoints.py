@@ -19,7 +19,7 @@ from dit import sincos_pos_embed
 # ---------------------------------------------------------------------------------------------------------
 # Configurations. `tiny` is what tests/Evlf.OnnxHybrid.Tests/Fixtures/Export holds; `small` is bigger and
 # flips the switches `tiny` leaves at SD 1.x defaults (linear projections, erf GELU, more heads), for
-# acceptance runs on graphs that are not in the repository.
+# acceptance runs on graphs that are not in the repository; `full` has the official sizes.
 # ---------------------------------------------------------------------------------------------------------
 CONFIGS = {
     "tiny": {
@@ -45,6 +45,21 @@ CONFIGS = {
                      transformer_depth=1, linear_projection=True, time_proj=16),
         "text": dict(hidden=32, layers=3, heads=4, mlp=64, positions=77, activation="gelu"),
         "classes": ["cat", "dog", "bird", "photo"],
+    },
+    # The official sizes (DiT-XL/2-256 with Minimax's DiffFit gammas, its VAE at 256 px; SD 1.5 at 512 px with
+    # CLIP ViT-L/14's 49408-row table), random: for timing and for the > 2 GB path. Gigabytes; minutes.
+    "full": {
+        "dit": dict(hidden=1152, depth=28, heads=16, patch=2, in_channels=4, latent_size=32, classes=1000,
+                    freq_dim=256, mlp_ratio=4, learned_sigma=True, gamma_blocks=14),
+        "dit_vae": dict(widths=[128, 256, 512, 512], layers=2, groups=32, image_channels=3, latent_channels=4,
+                        image_size=256),
+        "vae": dict(widths=[128, 256, 512, 512], layers=2, groups=32, image_channels=3, latent_channels=4,
+                    image_size=512),
+        "unet": dict(widths=[320, 640, 1280, 1280], layers=2, groups=32, heads=8, attention_levels=[0, 1, 2],
+                     transformer_depth=1, linear_projection=False, time_proj=320),
+        "text": dict(hidden=768, layers=12, heads=12, mlp=3072, positions=77, activation="quick_gelu",
+                     vocab=49408),
+        "classes": ["cat", "dog", "bird"],
     },
 }
 
@@ -330,7 +345,7 @@ def write_dit(name, folder, seed):
 def write_sd(name, folder, seed):
     """diffusers-style vae/, unet/, text_encoder/, tokenizer/ folders; returns their paths and the classes."""
     cfg = CONFIGS[name]
-    vocab_size = write_tiny_tokenizer(os.path.join(folder, "tokenizer"))
+    vocab_size = max(write_tiny_tokenizer(os.path.join(folder, "tokenizer")), cfg["text"].get("vocab", 0))
     text = _component(os.path.join(folder, "text_encoder"), text_state_dict(cfg["text"], vocab_size, _Draw(seed + 2)),
                       text_config_json(cfg["text"], vocab_size), weights="model.safetensors")
     latent = cfg["vae"]["image_size"] // 2 ** (len(cfg["vae"]["widths"]) - 1)

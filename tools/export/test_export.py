@@ -2,11 +2,14 @@
 """Unit tests of tools/export that need no ONNX Runtime (the C# tests in tests/Evlf.OnnxHybrid.Tests/Export do
 the ONNX Runtime and importer parity). Run: /usr/bin/python3 -m unittest discover -s tools/export -p 'test_*.py'"""
 
+import contextlib
+import io
 import json
 import os
 import struct
 import sys
 import tempfile
+import types
 import unittest
 
 import onnx
@@ -17,7 +20,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bundle  # noqa: E402
 import clip_text  # noqa: E402
 import dit  # noqa: E402
+import export  # noqa: E402
 import onnx_export  # noqa: E402
+import ort_check  # noqa: E402
 import random_checkpoints as rc  # noqa: E402
 import unet  # noqa: E402
 import vae  # noqa: E402
@@ -174,6 +179,22 @@ class ExportTests(unittest.TestCase):
         halves = {i.name for i in m.graph.initializer if i.data_type == onnx.TensorProto.FLOAT16}
         self.assertIn("embeddings.token_embedding.weight", halves)
 
+    def test_trace_check_catches_a_batch_frozen_into_the_graph(self):
+        class Frozen(torch.nn.Module):
+            def forward(self, x):
+                n = int(x.shape[0])  # a Python int: the trace records the constant 2
+                return x.reshape(n, -1).sum(1)
+
+        class Free(torch.nn.Module):
+            def forward(self, x):
+                return x.reshape(x.shape[0], -1).sum(1)
+
+        inputs = {"x": torch.randn(2, 3)}
+        alternatives = [onnx_export.grow_batch(inputs, 1), onnx_export.grow_batch(inputs, 4)]
+        self.assertEqual(onnx_export.trace_check(Free(), inputs, alternatives), 0.0)
+        for alt in alternatives:
+            self.assertEqual(onnx_export.trace_check(Frozen(), inputs, [alt]), float("inf"))
+
     def test_external_data_below_the_threshold(self):
         with tempfile.TemporaryDirectory() as d:
             path, report = self._export(d, fp16=False, threshold=0)
@@ -183,6 +204,40 @@ class ExportTests(unittest.TestCase):
             external = [i for i in raw.graph.initializer if i.data_location == onnx.TensorProto.EXTERNAL]
             self.assertGreater(len(external), 0)
             self.assertTrue(all(i.external_data[0].value == "text.onnx.data" for i in external))
+
+
+    def test_dit_added_to_an_existing_bundle_keeps_its_vae_classes_and_references(self):
+        with tempfile.TemporaryDirectory() as d:
+            # What `sd` leaves: a VAE under its own names, classes, and references for its components.
+            vae = dict(bundle.vae_section(), encoder="sd_vae_encoder.onnx", decoder="sd_vae_decoder.onnx")
+            existing = {"format": bundle.FORMAT, "name": "sd-bundle", "vae": vae, "classes": ["cat", "dog"],
+                        "image": {"channels": 3, "size": 64, "range": [-1.0, 1.0]},
+                        "latent": {"channels": 4, "size": 8, "scaling_factor": 0.5}, "denoisers": {}}
+            bundle.write_manifest(d, existing)
+            refs = bundle.References(d, 7, "the sd export")
+            refs.add("vae_decoder", "sd_vae_decoder.onnx", {"latent": torch.zeros(1, 4, 8, 8)},
+                     {"image": torch.zeros(1, 3, 64, 64)})
+            refs.save()
+            with contextlib.redirect_stdout(io.StringIO()):
+                self.assertEqual(export.main(["dit", "--random-config", "tiny", "--out", d]), 0)
+            m = bundle.read_manifest(d)
+            with open(os.path.join(d, "reference", "reference.json"), encoding="utf-8") as f:
+                index = json.load(f)
+            written = sorted(os.listdir(d))
+        self.assertEqual((m["name"], m["vae"], m["classes"], m["latent"]["scaling_factor"]),
+                         ("sd-bundle", vae, ["cat", "dog"], 0.5))
+        self.assertEqual(m["denoisers"]["dit"]["null_class"], rc.CONFIGS["tiny"]["dit"]["classes"])
+        self.assertNotIn("vae_encoder.onnx", written)  # no random VAE over the bundle's own
+        self.assertEqual(sorted(index["components"]), ["dit", "vae_decoder"])
+        self.assertEqual((index["components"]["vae_decoder"]["seed"], index["components"]["dit"]["seed"]), (7, 0))
+
+    def test_token_rows_are_bos_tokens_eos_then_eos_padding(self):
+        ids = export._token_rows(0, bos=40, eos=41, length=12)
+        for row in ids.tolist():
+            self.assertEqual(row[0], 40)
+            body = row[1:row.index(41)]
+            self.assertTrue(body and all(0 <= t < 40 for t in body))
+            self.assertTrue(all(t == 41 for t in row[row.index(41):]))
 
 
 class BundleTests(unittest.TestCase):
@@ -203,6 +258,54 @@ class BundleTests(unittest.TestCase):
         self.assertEqual(vocab["<|endoftext|>"], n - 1)
         self.assertEqual(len(rc.byte_symbols()), 256)
         self.assertIn("cat</w>", vocab)
+
+
+class OrtCheckTests(unittest.TestCase):
+    """ort_check.py's plumbing (reference index, tensor files, names, exit code) with a stand-in for onnxruntime,
+    which the development machines lack; on a machine that has it, run the script on a real bundle."""
+
+    def _run(self, bundle_dir, outputs):
+        class Session:
+            def __init__(self, path, providers):
+                self.path = path
+
+            def run(self, names, feeds):
+                assert set(feeds) == {"x"} and feeds["x"].shape == (2, 3), feeds
+                assert self.path.endswith("model.onnx"), self.path
+                return [outputs[n] for n in names]
+
+            def get_providers(self):
+                return ["CPUExecutionProvider"]
+
+        stub = types.ModuleType("onnxruntime")
+        stub.InferenceSession = Session
+        saved = sys.modules.get("onnxruntime")
+        sys.modules["onnxruntime"] = stub
+        try:
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                code = ort_check.main([bundle_dir])
+            return code, out.getvalue()
+        finally:
+            if saved is None:
+                del sys.modules["onnxruntime"]
+            else:
+                sys.modules["onnxruntime"] = saved
+
+    def test_exit_code_follows_the_tolerance(self):
+        y = torch.randn(2, 4)
+        with tempfile.TemporaryDirectory() as d:
+            refs = bundle.References(d, 0, "test")
+            refs.add("model", "model.onnx", {"x": torch.randn(2, 3)}, {"y": y})
+            refs.save()
+            code, text = self._run(d, {"y": y.numpy()})
+            self.assertEqual(code, 0, text)
+            self.assertIn("model: ort_max_abs_diff: 0.000e+00", text)
+            code, text = self._run(d, {"y": y.numpy() + 1e-3})
+            self.assertEqual(code, 1, text)
+            code, text = self._run(d, {"y": y.numpy()[:1]})  # wrong shape
+            self.assertEqual(code, 1, text)
+            self.assertIn("inf", text)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,16 @@ TRANSFORMER_GN_EPS = 1e-6
 LN_EPS = 1e-5
 
 
+# config.json settings that change the computation in ways the module below does not implement.
+_SUPPORTED_CONFIG = {
+    "center_input_sample": (False,), "resnet_time_scale_shift": ("default",), "act_fn": ("silu",),
+    "time_embedding_type": ("positional",), "only_cross_attention": (False,), "dual_cross_attention": (False,),
+    "timestep_post_act": (None,), "time_cond_proj_dim": (None,), "class_embed_type": (None,),
+    "addition_embed_type": (None,), "resnet_out_scale_factor": (1.0, 1), "mid_block_type":
+        ("UNetMidBlock2DCrossAttn", None), "attention_type": ("default",),
+}
+
+
 def _per_level(value, levels, what):
     if value is None:
         return None
@@ -60,6 +70,11 @@ class UNetConfig:
         if unsupported:
             raise CheckpointError("UNet: %s… are not supported (SD 1.x/2.x text-conditioned UNets only)"
                                   % unsupported[0])
+        for key, supported in _SUPPORTED_CONFIG.items():
+            values = config.get(key, supported[0])
+            if any(v not in supported for v in (values if isinstance(values, list) else [values])):
+                raise CheckpointError("UNet: config.json has %s = %r, which this exporter does not implement "
+                                      "(supported: %s)" % (key, config[key], supported))
 
     def describe(self):
         return ("UNet: widths %s, %d resnets per level, transformers at levels %s, cross-attention width %s, "

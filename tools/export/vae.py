@@ -34,6 +34,8 @@ class VaeConfig:
                        for i in range(self.levels)]
         self.layers_per_block = count_indexed(sd, "encoder.down_blocks.0.resnets.")
         self.downsamples = downsampling_levels(sd)
+        if config.get("act_fn", "silu") != "silu":
+            raise CheckpointError("VAE: config.json has act_fn = %r; only silu is implemented" % config["act_fn"])
         self.groups = groups or config.get("norm_num_groups", 32)
         self.image_size = image_size or config.get("sample_size", 512)
         self.scaling_factor = scaling_factor or config.get("scaling_factor", 0.18215)
