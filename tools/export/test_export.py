@@ -138,6 +138,18 @@ class UNetAndTextTests(unittest.TestCase):
             out = model(torch.randn(1, 4, 8, 8), torch.tensor([10]), torch.randn(1, 5, 16))
             self.assertEqual(tuple(out.shape), (1, 4, 8, 8))
 
+    def test_config_json_settings_the_modules_do_not_implement_are_errors(self):
+        c = rc.CONFIGS["tiny"]["unet"]
+        sd = rc.unet_state_dict(c, 16, rc._Draw(3))
+        for key, value in (("resnet_time_scale_shift", "scale_shift"), ("only_cross_attention", [False, True]),
+                           ("class_embed_type", "timestep")):
+            with self.assertRaisesRegex(CheckpointError, key):
+                unet.build(sd, dict(rc.unet_config_json(c, 16, 8), **{key: value}))
+        unet.build(sd, dict(rc.unet_config_json(c, 16, 8), only_cross_attention=[False] * 4, mid_block_type=None))
+        v = rc.CONFIGS["tiny"]["dit_vae"]
+        with self.assertRaisesRegex(CheckpointError, "act_fn"):
+            vae.build(rc.vae_state_dict(v, rc._Draw(2)), dict(rc.vae_config_json(v), act_fn="gelu"))
+
     def test_text_encoder_reads_with_or_without_the_text_model_prefix(self):
         c = rc.CONFIGS["tiny"]["text"]
         sd = rc.text_state_dict(c, 40, rc._Draw(4))
