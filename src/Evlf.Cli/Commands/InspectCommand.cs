@@ -12,6 +12,8 @@ namespace Evlf.Cli.Commands;
 
 /// <summary>
 /// `evlf inspect MODEL.onnx [--parity] [--train-check] [--dim NAME=VALUE]...` describes an ONNX model;
+/// `evlf inspect BUNDLE_DIR [--parity]` describes a bundle, lists its problems, and with --parity checks every ONNX
+/// component (ONNX Runtime vs the importer; ONNX Runtime vs PyTorch where tools/export left reference outputs);
 /// `evlf inspect --data SPEC [--skip-bad]` decodes every sample of a dataset once and reports its splits.
 /// </summary>
 public sealed class InspectCommand : Command<InspectCommand.Settings>
@@ -35,7 +37,7 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
         public bool Quiet { get; init; }
 
         [CommandOption("--parity")]
-        [Description("Run ONNX Runtime and the TorchSharp importer on the same seeded random inputs; print max_abs_diff per output.")]
+        [Description("Run ONNX Runtime and the TorchSharp importer on the same seeded random inputs; print max_abs_diff per output. For a bundle folder: every ONNX component, at the bundle's sizes, plus ONNX Runtime vs the PyTorch outputs in reference/ when tools/export wrote them.")]
         public bool Parity { get; init; }
 
         [CommandOption("--train-check")]
@@ -65,6 +67,7 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
             if (Data is null && string.IsNullOrEmpty(Path)) return ValidationResult.Error("inspect needs an .onnx file or --data SPEC.");
             if (Data is not null && !string.IsNullOrEmpty(Path)) return ValidationResult.Error("inspect takes either an .onnx file or --data SPEC, not both.");
             if (Data is null && SkipBad) return ValidationResult.Error("--skip-bad applies only with --data.");
+            if (TrainCheck && Path is not null && Directory.Exists(Path)) return ValidationResult.Error("--train-check applies to an .onnx file, not a bundle folder.");
             if (Batch < 1) return ValidationResult.Error($"--batch must be at least 1; got {Batch}.");
             if (Steps < 1) return ValidationResult.Error($"--steps must be at least 1; got {Steps}.");
             foreach (var d in Dims)
@@ -90,13 +93,13 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
         {
             if (!File.Exists(System.IO.Path.Combine(path, BundleManifest.FileName)))
                 throw new UserInputException($"'{path}' is a folder without {BundleManifest.FileName}; expected an .onnx file or a bundle folder.");
-            return InspectBundle(path);
+            return InspectBundle(path, settings);
         }
         var model = OnnxModel.Load(path);
         Describe(model);
 
         if (!settings.Parity && !settings.TrainCheck) return 0;
-        var dims = settings.Dims.Select(d => { TryParseDim(d, out var n, out var v); return (n, v); }).ToDictionary(p => p.n, p => p.v);
+        var dims = ParseDims(settings);
         using var scope = NewDisposeScope();
         var inputs = RandomInputs.For(model, settings.Seed, settings.Batch, dims);
         string described = string.Join(", ", inputs.Select(kv => $"{kv.Key} {kv.Value.dtype}[{string.Join(",", kv.Value.shape)}]"));
@@ -117,7 +120,10 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
         return 0;
     }
 
-    static int InspectBundle(string directory)
+    static Dictionary<string, long> ParseDims(Settings settings) =>
+        settings.Dims.Select(d => { TryParseDim(d, out var n, out var v); return (n, v); }).ToDictionary(p => p.n, p => p.v);
+
+    static int InspectBundle(string directory, Settings options)
     {
         var (bundle, problems) = ModelBundle.Check(directory, new SessionSettings(ExecutionDevice.Cpu));
         if (bundle is not null)
@@ -154,11 +160,142 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
         if (problems.Count == 0)
         {
             Console.WriteLine("no problems found");
+            if (options.Parity) BundleParity(bundle!, options);
             return 0;
         }
         Console.WriteLine($"problems ({problems.Count}):");
         foreach (var p in problems) Console.WriteLine($"  - {p}");
         throw ModelBundle.Fail(directory, problems);
+    }
+
+    /// <summary>One ONNX file of a bundle, with the sizes the bundle gives its inputs (null: free, e.g. the batch).</summary>
+    sealed record BundleComponent(string Name, string Path, IReadOnlyDictionary<string, long?[]> InputSizes);
+
+    /// <summary>Every ONNX component of a bundle: VAE encoder and decoder, each denoiser, the text encoder.</summary>
+    static List<BundleComponent> Components(ModelBundle bundle)
+    {
+        var m = bundle.Manifest;
+        long? sequence = m.TextEncoder?.Tokenizer.ResolvedMaxLength;
+        var list = new List<BundleComponent>
+        {
+            new("vae_encoder", bundle.PathOf(m.Vae.Encoder), new Dictionary<string, long?[]> { [m.Vae.EncoderInput] = new long?[] { null, m.Image.Channels, m.Image.Size, m.Image.Size } }),
+            new("vae_decoder", bundle.PathOf(m.Vae.Decoder), new Dictionary<string, long?[]> { [m.Vae.DecoderInput] = new long?[] { null, m.Latent.Channels, m.Latent.Size, m.Latent.Size } }),
+        };
+        foreach (var (name, d) in m.Denoisers)
+        {
+            var sizes = bundle.DenoiserSignature(d).Inputs.ToDictionary(i => i.Name, i => i.Dims?.ToArray() ?? new long?[i.Rank]);
+            if (d.Kind == DenoiserSpec.UNetText && sizes[d.ConditionInput].Length == 3) sizes[d.ConditionInput][1] = sequence;  // context tokens
+            list.Add(new(name, bundle.PathOf(d.File), sizes));
+        }
+        if (m.TextEncoder is { } te)
+        {
+            string path = te.Model == OnnxHybrid.Text.MiniLmResources.Builtin
+                ? OnnxHybrid.Text.MiniLmResources.Ensure().ModelPath
+                : System.IO.Path.GetFullPath(System.IO.Path.Combine(bundle.Directory, te.Model));
+            var sizes = new[] { te.InputIdsName, te.AttentionMaskName, te.TokenTypeIdsName }.OfType<string>()
+                .ToDictionary(n => n, _ => new long?[] { null, sequence });
+            list.Add(new("text_encoder", path, sizes));
+        }
+        return list;
+    }
+
+    /// <summary>Names the free dimensions of <paramref name="model"/>'s inputs with the bundle's sizes; --dim wins.</summary>
+    static Dictionary<string, long> DimsFor(OnnxModel model, BundleComponent component, Dictionary<string, long> user)
+    {
+        var dims = new Dictionary<string, long>();
+        foreach (var input in model.Graph.Input)
+        {
+            if (!component.InputSizes.TryGetValue(input.Name, out var sizes) || input.Type?.TensorType?.Shape is not { } shape) continue;
+            for (int axis = 1; axis < shape.Dim.Count && axis < sizes.Length; axis++)
+                if (shape.Dim[axis].DimParam is { Length: > 0 } param && sizes[axis] is long size)
+                    dims.TryAdd(param, size);
+        }
+        foreach (var (name, value) in user) dims[name] = value;
+        return dims;
+    }
+
+    /// <summary>
+    /// `evlf inspect BUNDLE --parity`: every component in ONNX Runtime and in the importer on seeded random inputs
+    /// (floats N(0,1), labels and token ids within their tables, timesteps in [0, 1000)); then, where tools/export
+    /// left reference/reference.json, ONNX Runtime on the reference inputs against the PyTorch outputs.
+    /// </summary>
+    static void BundleParity(ModelBundle bundle, Settings settings)
+    {
+        var user = ParseDims(settings);
+        var cpu = new SessionSettings(ExecutionDevice.Cpu);
+        double worst = 0;
+        int count = 0;
+        foreach (var component in Components(bundle))
+        {
+            using var scope = NewDisposeScope();
+            var model = OnnxModel.Load(component.Path);
+            var inputs = RandomInputs.For(model, settings.Seed, settings.Batch, DimsFor(model, component, user));
+            string described = string.Join(", ", inputs.Select(kv => $"{kv.Key} {kv.Value.dtype}[{string.Join(",", kv.Value.shape)}]"));
+            AnsiConsole.MarkupLineInterpolated($"[grey]{component.Name}: random inputs (seed {settings.Seed}): {described}[/]");
+            foreach (var d in ParityCheck.Run(model, inputs, cpu))
+            {
+                Console.WriteLine(FormattableString.Invariant($"{component.Name}: max_abs_diff: {d.MaxAbsDiff:E3}  output={d.Name} shape=[{string.Join(",", d.Shape)}] max_abs_value={d.MaxAbsValue:G4}"));
+                worst = Math.Max(worst, d.MaxAbsDiff);
+                count++;
+            }
+        }
+        Console.WriteLine(FormattableString.Invariant($"importer vs ONNX Runtime: {count} outputs, worst {worst:E3}"));
+
+        string index = System.IO.Path.Combine(bundle.Directory, ExportReference.DirectoryName, ExportReference.IndexFile);
+        if (!File.Exists(index)) return;
+        worst = 0;
+        count = 0;
+        foreach (var reference in ExportReference.Read(index))
+        {
+            using var scope = NewDisposeScope();
+            using var session = OnnxSession.Open(bundle.PathOf(reference.File), cpu);
+            var actual = session.Run(reference.Inputs());
+            foreach (var (name, expected) in reference.Outputs())
+            {
+                if (!actual.TryGetValue(name, out var got) || !got.shape.SequenceEqual(expected.shape))
+                    throw new UserInputException($"Bundle '{bundle.Directory}': {reference.Component} output '{name}' does not match reference/{reference.Folder} (missing, or shape [{string.Join(",", got?.shape ?? Array.Empty<long>())}] instead of [{string.Join(",", expected.shape)}]); was the reference written by another export?");
+                double diff = (got.to(ScalarType.Float64) - expected.to(ScalarType.Float64)).abs().max().item<double>();
+                double scale = expected.abs().max().to(ScalarType.Float64).item<double>();
+                Console.WriteLine(FormattableString.Invariant($"{reference.Component}: pytorch_max_abs_diff: {diff:E3}  output={name} shape=[{string.Join(",", expected.shape)}] max_abs_value={scale:G4}"));
+                worst = Math.Max(worst, diff);
+                count++;
+            }
+        }
+        Console.WriteLine(FormattableString.Invariant($"ONNX Runtime vs PyTorch (reference/): {count} outputs, worst {worst:E3}"));
+    }
+
+    /// <summary>
+    /// The PyTorch reference tools/export writes into a bundle: reference/reference.json lists, per component, its ONNX
+    /// file and a folder with inputs/*.pb and outputs/*.pb (serialized onnx TensorProto).
+    /// </summary>
+    sealed record ExportReference(string Component, string File, string Folder, string Root)
+    {
+        public const string DirectoryName = "reference";
+        public const string IndexFile = "reference.json";
+
+        public static List<ExportReference> Read(string indexPath)
+        {
+            string root = System.IO.Path.GetDirectoryName(indexPath)!;
+            try
+            {
+                using var doc = System.Text.Json.JsonDocument.Parse(System.IO.File.ReadAllText(indexPath));
+                return doc.RootElement.GetProperty("components").EnumerateObject()
+                    .Select(c => new ExportReference(c.Name, c.Value.GetProperty("file").GetString()!, c.Value.GetProperty("folder").GetString()!, root))
+                    .ToList();
+            }
+            catch (Exception e) when (e is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
+            {
+                throw new UserInputException($"'{indexPath}' is not a tools/export reference index ({e.Message.Split('.')[0]}); delete the reference folder or export again.");
+            }
+        }
+
+        public Dictionary<string, Tensor> Inputs() => ReadTensors("inputs");
+
+        public Dictionary<string, Tensor> Outputs() => ReadTensors("outputs");
+
+        Dictionary<string, Tensor> ReadTensors(string kind) =>
+            Directory.GetFiles(System.IO.Path.Combine(Root, Folder, kind), "*.pb").OrderBy(f => f, StringComparer.Ordinal)
+                .ToDictionary(f => System.IO.Path.GetFileNameWithoutExtension(f), f => OnnxTensor.ToTorch(global::Onnx.TensorProto.Parser.ParseFrom(System.IO.File.ReadAllBytes(f))));
     }
 
     static int InspectData(Settings settings, CancellationToken cancellationToken)
