@@ -68,6 +68,29 @@ public sealed class DistillCommand : Command<DistillCommand.Settings>
         [Description("Guidance scale (default 4 for dit/mgd3, 8 for d4m).")]
         public double? Cfg { get; init; }
 
+        [CommandOption("--mode-lambda <L>")]
+        [Description("MGD3 mode-guidance strength λ (released code: 0.1).")]
+        [DefaultValue(0.1)]
+        public double ModeLambda { get; init; } = 0.1;
+
+        [CommandOption("--mode-stop-t <T>")]
+        [Description("MGD3: mode guidance applies while the respaced step index t > T (released code: 25 of 50).")]
+        [DefaultValue(25)]
+        public int ModeStopT { get; init; } = 25;
+
+        [CommandOption("--strength <S>")]
+        [Description("D4M img2img strength (released code: 0.7).")]
+        [DefaultValue(0.7)]
+        public double Strength { get; init; } = 0.7;
+
+        [CommandOption("--no-flip")]
+        [Description("Cluster unflipped latents (the released code flips each image with probability 0.5 first).")]
+        public bool NoFlip { get; init; }
+
+        [CommandOption("--fusion-prompt-template")]
+        [Description("Condition the fusion module on the bundle's prompt template instead of the raw class name (the released code's choice).")]
+        public bool FusionPromptTemplate { get; init; }
+
         [CommandOption("--fusion-epochs <N>")]
         [Description("Epochs of EVLF fusion training (released code: 4).")]
         public int? FusionEpochs { get; init; }
@@ -97,6 +120,9 @@ public sealed class DistillCommand : Command<DistillCommand.Settings>
             if (Cfg is < 1) return Spectre.Console.ValidationResult.Error($"--cfg must be at least 1; got {Cfg}.");
             if (FusionEpochs is < 1) return Spectre.Console.ValidationResult.Error($"--fusion-epochs must be at least 1; got {FusionEpochs}.");
             if (FusionSamples is < 32) return Spectre.Console.ValidationResult.Error($"--fusion-samples must be at least 32; got {FusionSamples}.");
+            if (ModeLambda < 0) return Spectre.Console.ValidationResult.Error($"--mode-lambda must be at least 0; got {ModeLambda}.");
+            if (ModeStopT < 0) return Spectre.Console.ValidationResult.Error($"--mode-stop-t must be at least 0; got {ModeStopT}.");
+            if (Strength is <= 0 or > 1) return Spectre.Console.ValidationResult.Error($"--strength must be in (0, 1]; got {Strength}.");
             if (FinetuneSteps < 1) return Spectre.Console.ValidationResult.Error($"--finetune-steps must be at least 1; got {FinetuneSteps}.");
             if (!Enum.TryParse<ExecutionDevice>(Device, true, out _)) return Spectre.Console.ValidationResult.Error($"--device must be auto, cpu or cuda; got '{Device}'.");
             return Spectre.Console.ValidationResult.Success();
@@ -119,7 +145,8 @@ public sealed class DistillCommand : Command<DistillCommand.Settings>
         {
             Data = s.Data, Bundle = s.Bundle, Method = method, Evlf = !s.NoEvlf, Finetune = s.Finetune, Ipc = s.Ipc, Seed = s.Seed,
             Out = s.Out, Cache = s.Cache, Device = Enum.Parse<ExecutionDevice>(s.Device, true), Steps = s.Steps, Cfg = s.Cfg, FusionTraining = training,
-            FinetuneSteps = s.FinetuneSteps, Quiet = s.Quiet,
+            FinetuneSteps = s.FinetuneSteps, Quiet = s.Quiet, ModeGuidanceLambda = s.ModeLambda, ModeGuidanceStopT = s.ModeStopT,
+            Strength = s.Strength, FlipForModes = !s.NoFlip, FusionUsesPromptTemplate = s.FusionPromptTemplate,
         };
         var result = new ConsoleProgress(s.Quiet).Run(r =>
             new DistillationPipeline(options, r.Log, (task, done, total, status) => r.Report(task, done, total, status)).Run(cancellationToken));

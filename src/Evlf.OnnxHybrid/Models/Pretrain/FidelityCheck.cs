@@ -28,27 +28,20 @@ public static class FidelityCheck
         var normalization = Normalization.MeanStd(new[] { mean }, new[] { std });
         using var train = LabelledImages.Load(dataset.Train, normalization, 1, 28, 28);
         using var test = LabelledImages.Load(dataset.Test, normalization, 1, 28, 28);
-        manual_seed(seed);
-        using var net = new ConvNet(1, 28, 28, dataset.ClassNames.Count);
         var clock = Stopwatch.StartNew();
-        using var optimizer = optim.SGD(net.parameters(), 0.01, momentum: 0.9, weight_decay: 5e-4);
-        var generator = new Generator((ulong)seed + 5);
-        for (int epoch = 0; epoch < epochs; epoch++)
+        // The evaluation protocols' own loop and initialisation (constant rate, no augmentation).
+        using var net = ClassifierArchitecture.ConvNet3.Create(1, 28, 28, dataset.ClassNames.Count, seed);
+        using var generator = new Generator((ulong)seed + 5);
+        var loop = new MiniBatchSgd
         {
-            net.train();
-            var order = randperm(train.Count, generator: generator);
-            for (long start = 0; start + 256 <= train.Count; start += 256)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                using var scope = NewDisposeScope();
-                var idx = order.narrow(0, start, 256);
-                optimizer.zero_grad();
-                var loss = nn.functional.cross_entropy(net.forward(train.Images.index_select(0, idx)), train.Labels.index_select(0, idx));
-                loss.backward();
-                optimizer.step();
-            }
-            order.Dispose();
-        }
+            Epochs = epochs,
+            BatchSize = 256,
+            Momentum = 0.9,
+            WeightDecay = 5e-4,
+            LearningRateAt = _ => 0.01,
+            Loss = (model, x, y, _) => nn.functional.cross_entropy(model.call(x), y),
+        };
+        loop.Train(net, train, generator, null, cancellationToken);
         net.eval();
         double testAccuracy = ClassifierAccuracy.Measure(net, test);
         var classifier = new FidelityClassifier("convnet3-instance", epochs, 256, 0.01, Math.Round(100 * testAccuracy, 2), Math.Round(clock.Elapsed.TotalSeconds, 1));
@@ -69,7 +62,7 @@ public static class FidelityCheck
                 var crop = images.narrow(2, pad, 28).narrow(3, pad, 28);
                 var normalized = ((crop.clamp(-1, 1) + 1) / 2 - mean) / std;
                 using (no_grad())
-                    perClassAccuracy[c] = net.forward(normalized).argmax(1).eq(c).to(ScalarType.Float32).mean().item<float>();
+                    perClassAccuracy[c] = net.call(normalized).argmax(1).eq(c).to(ScalarType.Float32).mean().item<float>();
             }
             var fidelity = new DenoiserFidelity(name, Math.Round(100 * perClassAccuracy.Average(), 2), perClassAccuracy.Select(a => Math.Round(100 * a, 1)).ToArray(),
                 perClass * perClassAccuracy.Length, 4.0, 50, Math.Round(sampleClock.Elapsed.TotalSeconds, 1));

@@ -18,7 +18,9 @@ public sealed record PretrainReport
     public double[] VaeLosses { get; init; } = Array.Empty<double>();
     public double[] UNetLosses { get; init; } = Array.Empty<double>();
     public double[] DitLosses { get; init; } = Array.Empty<double>();
+    /// <summary>Wall seconds per stage, summed over every attempt of a resumed run.</summary>
     public Dictionary<string, double> StageSeconds { get; init; } = new();
+    /// <summary>The sum of <see cref="StageSeconds"/>.</summary>
     public double TotalSeconds { get; init; }
     public PretrainOptions? Options { get; init; }
     public FidelityClassifier? FidelityClassifier { get; set; }
@@ -37,17 +39,28 @@ public static class Pretrainer
     public static PretrainReport Run(ImageDataset dataset, string outDir, PretrainOptions o, Action<string>? log = null,
         IProgress<StepReport>? progress = null, CancellationToken cancellationToken = default)
     {
-        var clock = Stopwatch.StartNew();
         string work = Path.Combine(outDir, WorkFolder);
         Directory.CreateDirectory(work);
         manual_seed(o.Seed);
+        // Wall time per stage summed over every attempt (a resumed run adds to what earlier attempts spent; an attempt
+        // that is cancelled saves its share, one that is killed outright loses the time since its last finished stage).
+        string secondsPath = Path.Combine(work, "stage-seconds.json");
+        var earlier = File.Exists(secondsPath)
+            ? JsonSerializer.Deserialize<Dictionary<string, double>>(File.ReadAllText(secondsPath)) ?? new()
+            : new Dictionary<string, double>();
         var seconds = new Dictionary<string, double>();
         void Stage(string name, Action run)
         {
             var sw = Stopwatch.StartNew();
             log?.Invoke($"stage {name}");
-            run();
-            seconds[name] = Math.Round(sw.Elapsed.TotalSeconds, 1);
+            try { run(); }
+            finally
+            {
+                earlier[name] = Math.Round(earlier.GetValueOrDefault(name) + sw.Elapsed.TotalSeconds, 1);
+                seconds[name] = earlier[name];
+                File.WriteAllText(secondsPath + ".tmp", JsonSerializer.Serialize(earlier));
+                File.Move(secondsPath + ".tmp", secondsPath, overwrite: true);
+            }
         }
 
         Tensor train = null!, test = null!;
@@ -135,13 +148,13 @@ public static class Pretrainer
             UNetLosses = unet.Losses,
             DitLosses = dit.Losses,
             StageSeconds = seconds,
-            TotalSeconds = Math.Round(clock.Elapsed.TotalSeconds, 1),
+            TotalSeconds = Math.Round(seconds.Values.Sum(), 1),
             Options = o,
         };
         WriteReport(outDir, report);
         foreach (var t in new[] { train, test, latents.Means, latents.Stds, latents.Labels, classContexts, nullContext }) t.Dispose();
         Stage("fidelity", () => AddFidelity(outDir, dataset, report, o.Seed, log, cancellationToken));
-        report = report with { StageSeconds = seconds, TotalSeconds = Math.Round(clock.Elapsed.TotalSeconds, 1) };
+        report = report with { StageSeconds = seconds, TotalSeconds = Math.Round(seconds.Values.Sum(), 1) };
         WriteReport(outDir, report);
         return report;
     }

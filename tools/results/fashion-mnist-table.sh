@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Produces the Fashion-MNIST results table of docs/RESULTS.md: every method at IPC 1 and 10, each set evaluated
+# with ConvNet-3 under the DSA protocol (1000 epochs), REPEATS repeats, then `evlf report`.
+# Finished runs and evaluations are skipped, so the script can be stopped and restarted.
+# Usage: tools/results/fashion-mnist-table.sh [REPEATS] [IPC...]      (defaults: 3, IPC 1 10)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+repeats=${1:-3}; shift || true
+ipcs=${*:-1 10}
+dotnet build -c Release src/Evlf.Cli >/dev/null
+evlf() { dotnet src/Evlf.Cli/bin/Release/net10.0/evlf.dll "$@"; }
+runs=()
+for ipc in $ipcs; do
+  for spec in "random" "herding" "dit" "d4m --no-evlf" "d4m --evlf" "mgd3 --no-evlf" "mgd3 --evlf"; do
+    read -r method flag <<<"$spec"
+    name="$method${flag:+-${flag#--}}-ipc$ipc"
+    out="runs/table/$name"
+    if [ ! -f "$out/manifest.json" ]; then
+      evlf distill --method "$method" ${flag:-} --ipc "$ipc" --seed 0 --out "$out" --cache runs/table/.cache --quiet
+    fi
+    if [ ! -f "$out/eval.json" ]; then
+      evlf eval --synthetic "$out" --data fashion-mnist --model convnet3 --epochs 1000 --repeats "$repeats" --seed 0 --quiet
+    fi
+    runs+=("$out")
+  done
+done
+evlf report "${runs[@]}" --out docs/RESULTS.md
