@@ -83,6 +83,10 @@ public sealed class DistillCommand : Command<DistillCommand.Settings>
         [DefaultValue(0.7)]
         public double Strength { get; init; } = 0.7;
 
+        [CommandOption("--guide-all-channels")]
+        [Description("DiT: apply classifier-free guidance to every ε channel (the released DiT code guides channels 0–2 only).")]
+        public bool GuideAllChannels { get; init; }
+
         [CommandOption("--no-flip")]
         [Description("Cluster unflipped latents (the released code flips each image with probability 0.5 first).")]
         public bool NoFlip { get; init; }
@@ -146,7 +150,7 @@ public sealed class DistillCommand : Command<DistillCommand.Settings>
             Data = s.Data, Bundle = s.Bundle, Method = method, Evlf = !s.NoEvlf, Finetune = s.Finetune, Ipc = s.Ipc, Seed = s.Seed,
             Out = s.Out, Cache = s.Cache, Device = Enum.Parse<ExecutionDevice>(s.Device, true), Steps = s.Steps, Cfg = s.Cfg, FusionTraining = training,
             FinetuneSteps = s.FinetuneSteps, Quiet = s.Quiet, ModeGuidanceLambda = s.ModeLambda, ModeGuidanceStopT = s.ModeStopT,
-            Strength = s.Strength, FlipForModes = !s.NoFlip, FusionUsesPromptTemplate = s.FusionPromptTemplate,
+            Strength = s.Strength, FlipForModes = !s.NoFlip, DitGuidanceChannels = !s.GuideAllChannels, FusionUsesPromptTemplate = s.FusionPromptTemplate,
         };
         var result = new ConsoleProgress(s.Quiet).Run(r =>
             new DistillationPipeline(options, r.Log, (task, done, total, status) => r.Report(task, done, total, status)).Run(cancellationToken));

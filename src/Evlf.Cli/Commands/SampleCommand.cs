@@ -38,6 +38,10 @@ public sealed class SampleCommand : Command<SampleCommand.Settings>
         [DefaultValue(4.0)]
         public double Cfg { get; init; } = 4.0;
 
+        [CommandOption("--guide-all-channels")]
+        [Description("DiT: apply classifier-free guidance to every ε channel (the released DiT code guides channels 0–2 only).")]
+        public bool GuideAllChannels { get; init; }
+
         [CommandOption("--steps <K>")]
         [DefaultValue(50)]
         public int Steps { get; init; } = 50;
@@ -79,7 +83,7 @@ public sealed class SampleCommand : Command<SampleCommand.Settings>
 
         var clock = Stopwatch.StartNew();
         using var runtime = new BundleRuntime(bundle, new SessionSettings(Enum.Parse<ExecutionDevice>(s.Device, true)));
-        var options = new SampleOptions(s.Steps, s.Cfg);
+        var options = new SampleOptions(s.Steps, s.Cfg, DitGuidanceChannels: !s.GuideAllChannels);
         using var writer = SyntheticSetWriter.Create(s.Out, m.Classes, m.Image.Channels);
         new ConsoleProgress(s.Quiet).Run(r =>
         {

@@ -45,6 +45,8 @@ public sealed record DistillOptions
     /// <summary>MGD3 mode-guidance λ and stop_t (PIPELINES.md §3).</summary>
     public double ModeGuidanceLambda { get; init; } = 0.1;
     public int ModeGuidanceStopT { get; init; } = 25;
+    /// <summary>DiT guidance on ε channels 0–2 only, as DiT's released code does (PIPELINES.md §1); false guides every channel.</summary>
+    public bool DitGuidanceChannels { get; init; } = true;
     /// <summary>D4M img2img strength (0.7) and negative prompt ("cartoon, anime, painting" in D4M's code).</summary>
     public double Strength { get; init; } = 0.7;
     public string NegativePrompt { get; init; } = "cartoon, anime, painting";

@@ -183,13 +183,13 @@ public sealed class DistillationPipeline
         string sampleKey = RunFolder.Key(new
         {
             stage = "sample", modesKey, bundle = bundle.Directory, finetune = o.Finetune, o.Ipc, o.Seed, o.Steps, cfg = o.GuidanceScale,
-            o.ModeGuidanceLambda, o.ModeGuidanceStopT, o.Strength, o.NegativePrompt, method = o.Method.ToString(),
+            o.ModeGuidanceLambda, o.ModeGuidanceStopT, o.Strength, o.NegativePrompt, method = o.Method.ToString(), o.DitGuidanceChannels,
         });
         return run.Stage("sample", sampleKey, tmp =>
         {
             using var sampler = new BundleRuntime(bundle, settings);
             using var writer = SyntheticSetWriter.Create(Path.Combine(tmp, "set"), m.Classes, m.Image.Channels);
-            var options = new SampleOptions(o.Steps, o.GuidanceScale);
+            var options = new SampleOptions(o.Steps, o.GuidanceScale, o.DitGuidanceChannels);
             for (int c = 0; c < m.Classes.Count; c++)
             {
                 ct.ThrowIfCancellationRequested();

@@ -162,7 +162,8 @@ public static class Pretrainer
     /// <summary>Measures class fidelity of every denoiser of the bundle in OUT and records it in the report.</summary>
     public static PretrainReport AddFidelity(string outDir, ImageDataset dataset, PretrainReport report, int seed, Action<string>? log, CancellationToken cancellationToken)
     {
-        var (classifier, denoisers) = FidelityCheck.Run(ModelBundle.Load(outDir), dataset, seed: seed, log: log, cancellationToken: cancellationToken);
+        var (classifier, denoisers) = FidelityCheck.Run(ModelBundle.Load(outDir), dataset, seed: seed, log: log, cancellationToken: cancellationToken,
+            cacheDir: Path.Combine(outDir, WorkFolder));
         report.FidelityClassifier = classifier;
         report.Fidelity = denoisers;
         WriteReport(outDir, report);
