@@ -26,9 +26,6 @@ public sealed class ReferenceVectors
         parameters = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "params.json"))).RootElement.Clone();
     }
 
-    /// <summary>Whether the case has a tensor called <paramref name="name"/>.</summary>
-    public bool Has(string name) => File.Exists(Path.Combine(folder, name + ".pb"));
-
     /// <summary>The names of all cases whose name starts with <paramref name="prefix"/>.</summary>
     public static IEnumerable<object[]> Cases(string prefix) =>
         Directory.GetDirectories(Root, prefix + "*").Select(d => new object[] { Path.GetFileName(d) }).OrderBy(c => (string)c[0]);

@@ -148,7 +148,7 @@ public class FusionReferenceTests(ITestOutputHelper output)
         // zero since softmax ignores a shift shared by all keys, and a few tiny others) a float32 gradient
         // error δ moves the step by up to lr·δ·ε/(min|g|+ε)²: that, bounded by the compared gradients,
         // is allowed on top of 1e-6 relative to |w| + lr (a weight near 0 is the difference of two near lr).
-        const double eps = 1e-8;
+        double eps = v.Double("eps");   // torch.optim.AdamW's default, which TorchSharp's AdamW shares
         double worstGrad = 0, worstWeight = 0, worstSensitive = 0;
         int sensitive = 0, elements = 0;
         foreach (var (module, m) in modules)
