@@ -39,12 +39,7 @@ public static class FusionTrainer
         if (checkpoint.Exists && File.Exists(scalePath))
             using (no_grad()) logitScale.fill_(JsonSerializer.Deserialize<double>(File.ReadAllText(scalePath)));
 
-        var groups = new List<TorchSharp.Modules.AdamW.ParamGroup>
-        {
-            new(fusion.TrainableParameters.Select(p => p.Parameter), lr: o.FusionLearningRate, weight_decay: o.WeightDecay),
-            new(projector.TrainableParameters.Select(p => p.Parameter).Concat(o.LearnTemperature ? new[] { logitScale } : Array.Empty<TorchSharp.Modules.Parameter>()), lr: o.ProjectorLearningRate, weight_decay: o.WeightDecay),
-        };
-        using var optimizer = optim.AdamW(groups);
+        using var optimizer = CreateOptimizer(fusion, projector, logitScale, o);
 
         long n = data.Latents.shape[0];
         Tensor pool = o.MaxSamples is int max && max < n
@@ -116,6 +111,23 @@ public static class FusionTrainer
         projector.Save(projectorPath);
         pool.Dispose();
         return new FusionTrainingResult(fusionPath, projectorPath, log, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// AdamW with the released two groups: the fusion module at <see cref="FusionTrainingOptions.FusionLearningRate"/>,
+    /// the projector (and log(1/τ) when <see cref="FusionTrainingOptions.LearnTemperature"/>) at
+    /// <see cref="FusionTrainingOptions.ProjectorLearningRate"/>, both with <see cref="FusionTrainingOptions.WeightDecay"/>;
+    /// betas and eps are AdamW's defaults.
+    /// </summary>
+    public static TorchSharp.Modules.AdamW CreateOptimizer(OnnxTorchModule fusion, OnnxTorchModule projector,
+        TorchSharp.Modules.Parameter logitScale, FusionTrainingOptions o)
+    {
+        var groups = new List<TorchSharp.Modules.AdamW.ParamGroup>
+        {
+            new(fusion.TrainableParameters.Select(p => p.Parameter), lr: o.FusionLearningRate, weight_decay: o.WeightDecay),
+            new(projector.TrainableParameters.Select(p => p.Parameter).Concat(o.LearnTemperature ? new[] { logitScale } : Array.Empty<TorchSharp.Modules.Parameter>()), lr: o.ProjectorLearningRate, weight_decay: o.WeightDecay),
+        };
+        return optim.AdamW(groups);
     }
 
     static void WriteJson<T>(string path, T value)

@@ -6,8 +6,8 @@ using static TorchSharp.torch;
 namespace Evlf.OnnxHybrid.Tests.Diffusion;
 
 /// <summary>
-/// One case written by tools/reference/diffusion_reference.py: its tensors (onnx TensorProto .pb files)
-/// and its scalar parameters (params.json).
+/// One case written by a tools/reference script (by default diffusion_reference.py): its tensors (onnx
+/// TensorProto .pb files) and its scalar parameters (params.json).
 /// </summary>
 public sealed class ReferenceVectors
 {
@@ -16,10 +16,13 @@ public sealed class ReferenceVectors
     readonly string folder;
     readonly JsonElement parameters;
 
-    public ReferenceVectors(string caseName)
+    public ReferenceVectors(string caseName) : this(Root, caseName, "tools/reference/diffusion_reference.py") { }
+
+    /// <summary>A case under another vectors folder, written by <paramref name="script"/> (named in the failure message).</summary>
+    public ReferenceVectors(string root, string caseName, string script)
     {
-        folder = Path.Combine(Root, caseName);
-        Assert.True(Directory.Exists(folder), $"Reference case '{caseName}' is missing under {Root}; regenerate with tools/reference/diffusion_reference.py.");
+        folder = Path.Combine(root, caseName);
+        Assert.True(Directory.Exists(folder), $"Reference case '{caseName}' is missing under {root}; regenerate with {script}.");
         parameters = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "params.json"))).RootElement.Clone();
     }
 

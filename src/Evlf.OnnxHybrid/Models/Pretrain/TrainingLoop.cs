@@ -33,7 +33,7 @@ public static class TrainingLoop
         var resumed = checkpoint.LoadProgress(optimizer);
         long step = resumed?.Step ?? 0;
         var history = new List<double>(resumed?.Losses ?? Array.Empty<double>());
-        var parameters = modules.Values.SelectMany(m => m.parameters()).Where(p => p.requires_grad).ToList();
+        var parameters = ClippedParameters(modules.Values);
         foreach (var m in modules.Values) m.train();
         double intervalSum = 0;
         int intervalCount = 0;
@@ -44,11 +44,7 @@ public static class TrainingLoop
             using (NewDisposeScope())
             {
                 beforeStep?.Invoke(step);
-                optimizer.zero_grad();
-                var l = loss(step);
-                l.backward();
-                if (clipGradNorm > 0) nn.utils.clip_grad_norm_(parameters, clipGradNorm);
-                optimizer.step();
+                var (l, _) = Step(optimizer, () => loss(step), parameters, clipGradNorm);
                 afterStep?.Invoke(step);
                 value = l.item<float>();
             }
@@ -67,5 +63,26 @@ public static class TrainingLoop
             }
         }
         return history.ToArray();
+    }
+
+    /// <summary>The parameters gradient clipping measures and scales: every parameter of every module that requires a gradient.</summary>
+    public static List<TorchSharp.Modules.Parameter> ClippedParameters(IEnumerable<OnnxTorchModule> modules) =>
+        modules.SelectMany(m => m.parameters()).Where(p => p.requires_grad).ToList();
+
+    /// <summary>
+    /// One optimisation step as <see cref="Run"/> takes it: zero the gradients, compute and backpropagate
+    /// <paramref name="loss"/>, clip the global L2 norm of the gradients of <paramref name="clipped"/> to
+    /// <paramref name="clipGradNorm"/> (0: no clipping), step. Returns the loss and the gradient norm before
+    /// clipping (NaN when not clipping).
+    /// </summary>
+    public static (Tensor Loss, double GradNorm) Step(OptimizerHelper optimizer, Func<Tensor> loss,
+        IReadOnlyList<TorchSharp.Modules.Parameter> clipped, double clipGradNorm)
+    {
+        optimizer.zero_grad();
+        var l = loss();
+        l.backward();
+        double norm = clipGradNorm > 0 ? nn.utils.clip_grad_norm_(clipped, clipGradNorm) : double.NaN;
+        optimizer.step();
+        return (l, norm);
     }
 }

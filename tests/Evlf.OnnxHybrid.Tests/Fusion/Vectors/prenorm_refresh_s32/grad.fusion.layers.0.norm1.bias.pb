@@ -1,0 +1,1 @@
+Bgrad.fusion.layers.0.norm1.biasJ€ÿ©Œ‘H?õaJB?m¯’SŽGg¿¡”H4VLe?'X8,t±B?ÓR´.Òü1¿Øb(«†Êb¿ÜHÁ§ÿf?ü›ª>Ùc?‚øœí=¿¸ªÙ‘x]?ˆFX?¼}‡×¢Šb?‡ùúšL?Tƒ¢+?2ë:”xFd¿

@@ -1,0 +1,1 @@
+B!grad.fusion.layers.0.norm1.weightJÄ8Ò√Ô=øU¶†¨∂à)ø<°–°H÷P?±v<a$+ø‡gó+P,?<•Z40?q‡ÿ"–öYøÚ$ ∆Bb?˚•"˙ì`øä£z2œ?‡*m+Ÿ/BøGÅIÄVPF?hBœ˚–Zø1#∂àw%øáR@ò«l1?`ß…ømJ?

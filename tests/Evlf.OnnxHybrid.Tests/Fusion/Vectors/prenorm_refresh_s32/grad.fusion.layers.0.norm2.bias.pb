@@ -1,0 +1,1 @@
+Bgrad.fusion.layers.0.norm2.biasJ€p•6ÿPu¿Ï'ezáR¿ëDêg¿Å:6šú¿’²'^I?Þ’,ÔFj¿DNQ¦[?'°Â“O?z_elÍ7¿—Š£ÁY¿ƒéÏÍ™ƒF¿ ¸ÈòQ?«áÊÎb¾a?>±G/T?Úò‡ƒe?	HV§Àl?

@@ -1,0 +1,1 @@
+B!grad.fusion.layers.0.norm2.weightJ€'*ZüUb¿ñ{:2T;?¶Ú9Dw1>?R}eX?Ð¡0c+Zh?’„`œe;G?ö,í–Ôd?”–*Ã9d?£ÐÔV1S¿,%QÖ·h?–ºÀ- ´¿¨ØþžÞ[D¿Š§‡YcÞX¿Ú“ßý…œQ?5›2bW\?]ÉHªS¿

@@ -1,0 +1,1 @@
+B!grad.fusion.layers.1.norm2.weightJ€ÉWMqê?¿ITç]Šb¿c@eÅr¿—ó)Cf¿³Q%çÕdC¿euþ‘Ú”R?zu	ÙNÔv¿¨¿aËXI¿ÍÛR’xIV¿ÃÊ'>jæq¿váDa#µk?¶¹\ÉÓ±Z?Å¹ùxr«À¾pÉ €R¿ï÷Gù4V?Ì9q94º%?

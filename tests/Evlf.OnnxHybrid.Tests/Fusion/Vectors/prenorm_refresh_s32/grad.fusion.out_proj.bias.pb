@@ -1,0 +1,1 @@
+Bgrad.fusion.out_proj.biasJ "½‚„w°¿øc¬¿1•e¸F«¿9LŒ]œº¿

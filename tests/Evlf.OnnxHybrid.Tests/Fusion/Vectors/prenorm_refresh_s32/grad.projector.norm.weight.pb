@@ -1,0 +1,1 @@
+Bgrad.projector.norm.weightJ`ªw<çU¿¬Õg÷›È“?ýk"Žd¿UÓæ;jF¿FDýÈ»d¿½=j‚ï/c?[×²g?‚ãp‹$§?À2ÕmUy?íå`(bŸ¿³Þ£œé˜D?8TB†úpX?

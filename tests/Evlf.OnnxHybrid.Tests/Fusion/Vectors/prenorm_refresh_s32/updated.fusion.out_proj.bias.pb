@@ -1,0 +1,1 @@
+Bupdated.fusion.out_proj.biasJ í&_£®¿eüÇñ2È¿ŠY9º»?nèãÀ€$Å¿

@@ -1,0 +1,1 @@
+Bupdated.projector.fc.biasJ`FM‹¤jN?¹m,'hQ°?Jn¶sv\ª?ß/ö=®?§Qžÿ¯@‘¿|×âð»˜¿  ¤//ý¦¿WJr£¤íº¿Þ¤Œ€ðŠ¿ŠH’¤±?eFRcw¹¿ëYSÈ¢›¿

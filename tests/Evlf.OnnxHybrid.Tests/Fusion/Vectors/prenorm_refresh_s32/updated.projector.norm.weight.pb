@@ -1,0 +1,1 @@
+Bupdated.projector.norm.weightJ`oL{s%ğ?¿V¢Xèî?é¹ıñ?óW‡²ğ?IÏ•W‰zî?­!1Oˆğ?»®W{‚Uï?‹–Æ¼í?FÂg[øğ?§+Šğ?®‘ûU,%ğ?ŒQö£_4ñ?

@@ -1,0 +1,1 @@
+B'grad.fusion.layers.0.attn.out_proj.biasJ€‹SΈ°-„?¤ήdf_‡–ΏG$7 HmΏΉ,ρn°x?NÒΖT@c? F+/? ο?ήqΏώΒ]L3z?ώdzα4KSΏEΛ+Ίϋ7Ώhβ‹jYΰ’?`ΐ£†Ώ‚={IάyΏsΘU‚ÒZi?ZξτάφbΏQvΑ„„Ώ

@@ -1,0 +1,1 @@
+ Bgrad.fusion.layers.0.ffn.0.biasJ€&FD0%n}¿ûøúéc?kP{Cp^?åaapK¿×u|d?ôZ‘ÓJ¸p¿É?Í¢Ø(G?¶%èyãˆf¿‹×½uUÍp¿rqòò7T_¿ÏqÌV?¹	¦ı)L¿\£ğ†<9?“¿FÿPL?	7–~‰m¿)ëÚ<`A¿´£O™'w?@átY²5p¿ëÜ@JÁQ_?²WA†²`¿[IµÔ,Á_¿2e·ÕK?lË¡v¾1?"­~?Jk¿S¨K¤Š`¿3qó/AG?¡|¦¸ùjj¿5LÄ‘eÙ¿y~]åŸVv?ÜÜÏB™d?ˆ(•ò¯z¿òl×.¿

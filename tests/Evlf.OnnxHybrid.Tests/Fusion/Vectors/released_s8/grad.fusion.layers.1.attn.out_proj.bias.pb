@@ -1,0 +1,1 @@
+B'grad.fusion.layers.1.attn.out_proj.biasJ€mÕeHÌ€?í‡L/¿¤€‚Åfn¿+GêtF¯?´qæ´½w?ÔûM´07Š?½pò¹)¸q¿ªá\}?‘ì¦mD9?·ï~V‡d¿^R^Ù•?zËé"ô€”¿'#+*œ«€¿SkéŠ˜¾D?V¹·Fû`?–Ş‰ÂÕ‰¿

@@ -1,0 +1,1 @@
+Bgrad.fusion.layers.1.norm1.biasJ€íâ±ïK?¤/zpêl¿A¼§÷Øt¿yÏäåi‚?ÀH«·ïv?î®Õ;ÆŒ?PˆZêp¿ıá¾Óî|?XõòõU?8Ÿa×Eòb¿ÆRó½õ’?úbÌ¸:ò”¿ó#)Æ´ş„¿;fOBSPR?êòLTØ{d?Ğ#ûü]¿

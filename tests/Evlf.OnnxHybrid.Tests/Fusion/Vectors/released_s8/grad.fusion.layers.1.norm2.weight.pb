@@ -1,0 +1,1 @@
+B!grad.fusion.layers.1.norm2.weightJ€…–Pï®t9?aÆ¿V°‹¿!+sLr€?oËzY-€*¿V!‹jÑ@?(®ÿÕ÷q?İ0ñ.¸°„?g@q‘uµ€¿sBtª#“¿`qGíb?ÅV*´¶‰?ï8*1‰i¿[’(§ûP¿ß·E´p?3µ\të?á#½:˜nˆ?

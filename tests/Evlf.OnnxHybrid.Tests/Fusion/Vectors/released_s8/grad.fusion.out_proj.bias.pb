@@ -1,0 +1,1 @@
+Bgrad.fusion.out_proj.biasJ F@/=ú¦¿¬¬å8“ëq?dìRWT´¿èœÿRT‰?

@@ -1,0 +1,1 @@
+Bgrad.projector.fc.biasJ`©LÜÍŒüt?sA\²{œ¿ı¦{Ğu¿î)pé‚?¨é<"‹?WNQRÈ‘?L ¿sX”?Zìt çE’¿¢ÌÿË€¿€ÇKn~¿Øş)kxìh¿!1z¿‘.„?

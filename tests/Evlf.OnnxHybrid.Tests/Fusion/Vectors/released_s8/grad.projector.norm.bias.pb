@@ -1,0 +1,1 @@
+Bgrad.projector.norm.biasJ`ƒç3Á×·u?ÏÏäriä‘¿S¿İ°}¿1Üñ¨Cc?rC'3+„?º:ƒ9œ?H­pSé1w?ÔûñŠ!ú‡¿9p\“zf¿q—*‘«q¿<ÖMu¨ Q¿ÑÅä14…?

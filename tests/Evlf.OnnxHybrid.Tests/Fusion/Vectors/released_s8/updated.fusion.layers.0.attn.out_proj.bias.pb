@@ -1,0 +1,1 @@
+B*updated.fusion.layers.0.attn.out_proj.biasJ€çÔ½¥X—?õS(‰“y?Š`^Hñí¶?ÊÖÛ)<Xª¿ã©Ïb!p¯¿2Î4™Fg°?Säueº¿Y¹;LãÇš¿d}~3G‡¿’I˜åtª¿P}®•h]°¿µ“®“sŠˆ?sQøv#kÂ?.+‚²§¿3nÙØŠ4°?‡`ì¨¿

@@ -1,0 +1,1 @@
+B"updated.fusion.layers.0.norm2.biasJ€¢hX™y=­¿ÛUwT×§?Çv&Î‹™?ægx,	ny¿Ÿ`ÍwÅ¢¿¬Ûàk¿Ò¶ñ]O¹?U®e¬Ï¢¿«(¦{µ?eu7—´¿úaux´œ?“Æ“°!ˆ’?'U‘ÛZ¡?t2Aì.˜¿2Ãiôš¿Ö¯şnc³?

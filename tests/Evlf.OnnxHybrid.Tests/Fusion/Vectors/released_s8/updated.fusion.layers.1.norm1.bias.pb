@@ -1,0 +1,1 @@
+B"updated.fusion.layers.1.norm1.biasJ€Zu8Â+ß‹?šYÂÃ“¿ãçO§?£/QÁ–¿÷EBz”¿ó½š l´?$7o~oMª¿|ø±&né±¿‡îóÎ‘¯¿e! Ãb¿Ù€MªÍJ?mßAb~ğV¿V~é5Ù˜§?h:rà»?M¾L´±‚¿“9Ü¢¬8¡¿

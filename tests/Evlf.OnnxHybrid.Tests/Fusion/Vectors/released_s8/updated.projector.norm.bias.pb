@@ -1,0 +1,1 @@
+Bupdated.projector.norm.biasJ`!İõF„H«¿<“š"¢?(®l«áï…¿ıb0ÉÔ·Ÿ¿G(ˆÁh¾©¿D@ïkgŠ¿‘Á(n};”¿¸bÿ¡u?¾Tw‚ëÔ£?ÙöôÀ¸¿á¿?iAµ¿b{K®¬æ¦?
