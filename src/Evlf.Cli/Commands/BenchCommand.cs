@@ -75,6 +75,22 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
             Log(FormattableString.Invariant($"GEMM 1024³: {gemmGflops:F1} GFLOP/s; conv 3×3 128→128 16×16 batch 100: {convGflops:F1} GFLOP/s"));
         }
 
+        // Image input: decode JPEG + ADM centre crop to 256 + tensor, all cores (synthetic 300–500 px JPEGs).
+        {
+            string jpegs = Directory.CreateTempSubdirectory("evlf-bench-jpeg-").FullName;
+            try
+            {
+                var files = DecodeThroughput.WriteSyntheticJpegs(jpegs, s.Quick ? 200 : 1000, 300, 500);
+                var decode = DecodeThroughput.Measure(files, size: 256);
+                report["decode_adm256_images_per_second"] = Math.Round(decode.ImagesPerSecond, 1);
+                Log(FormattableString.Invariant($"image input: {decode.ImagesPerSecond:F0} JPEGs/s decoded, ADM-cropped to 256 and made tensors ({decode.Threads} threads, {decode.Images} images)"));
+            }
+            finally
+            {
+                Directory.Delete(jpegs, true);
+            }
+        }
+
         // Networks: ONNX Runtime vs importer at batch 16, same threads.
         var networks = new List<NetworkTiming>();
         var fusionConfig = new FusionConfig();
