@@ -123,7 +123,8 @@ public sealed class DistillationPipeline
         double scale = m.Latent.ScalingFactor;
 
         // Stage: VAE posteriors of every training image, plain and flipped (flips: fusion's augmentation and the modes' random flip).
-        string latentKey = RunFolder.Key(new { stage = "latents", dataId, bundleKey });
+        // The latents depend on the encoder and the image space only, so a retrained denoiser keeps them (and the fusion module).
+        string latentKey = RunFolder.Key(new { stage = "latents", dataId, encoder = hashes[m.Vae.Encoder]!.GetValue<string>(), image = JsonSerializer.Serialize(m.Image), scale });
         string latentDir = run.Stage("latents", latentKey, tmp =>
         {
             var images = BundleImages.Load(dataset.Train, m.Image.Size, m.Image.Channels, progress: new InlineProgress<int>(n => progress("load images", n, dataset.Train.Count, null)));
@@ -182,7 +183,7 @@ public sealed class DistillationPipeline
 
         string sampleKey = RunFolder.Key(new
         {
-            stage = "sample", modesKey, bundle = bundle.Directory, finetune = o.Finetune, o.Ipc, o.Seed, o.Steps, cfg = o.GuidanceScale,
+            stage = "sample", modesKey, bundleKey, finetune = o.Finetune, o.Ipc, o.Seed, o.Steps, cfg = o.GuidanceScale,
             o.ModeGuidanceLambda, o.ModeGuidanceStopT, o.Strength, o.NegativePrompt, method = o.Method.ToString(), o.DitGuidanceChannels,
         });
         return run.Stage("sample", sampleKey, tmp =>
