@@ -50,7 +50,9 @@ Stages (keys of the printed object):
                                   6000x256 float32 rows (10 overlapping Gaussian blobs drawn with torch from
                                   seed 0, as the C# bench draws them), k = 10: median seconds over seeds
                                   0..R-1; "kmeans_ms_per_iteration" divides by the median Lloyd iterations,
-                                  since each side's seeding draws its own random numbers.
+                                  since each side's seeding draws its own random numbers. Both sides print
+                                  "data_sum": equal sums mean the same rows were clustered (they are with
+                                  torch 1.13 here and TorchSharp 0.107's libtorch).
 
 Also printed: versions, threads, mode, and per stage the sizes it ran. A stage whose package is missing
 (scikit-learn) is listed under "skipped" instead. Exit status: 0; 3 (with a line on stderr) when this
