@@ -38,7 +38,7 @@ public static class EvlfApp
             config.AddCommand<SampleCommand>("sample")
                 .WithDescription("Plain class-conditional sampling from a bundle into a PNG ImageFolder.");
             config.AddCommand<BenchCommand>("bench")
-                .WithDescription("Time each stage on this machine: ONNX Runtime vs importer, fusion training, sampling, ConvNet-3 training, end-to-end distill; writes bench.json.");
+                .WithDescription("Time each stage on this machine: ONNX Runtime vs importer, fusion training, sampling, ConvNet-3 training, k-means, end-to-end distill, and the same stages in PyTorch eager when /usr/bin/python3 has torch; writes bench.json.");
             config.AddCommand<EvalCommand>("eval")
                 .WithDescription("Train classifiers on a synthetic set and test them on the real test split; prints accuracy: mean ± std and writes RUN_DIR/eval.json.")
                 .WithExample("eval", "--synthetic", "runs/random-ipc10", "--data", "fashion-mnist", "--model", "convnet3", "--epochs", "1000", "--repeats", "5", "--seed", "0");

@@ -5,7 +5,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Evlf.Cli.Bench;
 using Evlf.OnnxHybrid;
+using Evlf.OnnxHybrid.Clustering;
 using Evlf.OnnxHybrid.Data;
+using Evlf.OnnxHybrid.Diffusion;
 using Evlf.OnnxHybrid.Distillation;
 using Evlf.OnnxHybrid.Evaluation;
 using Evlf.OnnxHybrid.Fusion;
@@ -20,8 +22,9 @@ namespace Evlf.Cli.Commands;
 /// <summary>
 /// `evlf bench [--quick] [--out DIR]`: times each stage on this machine and prints ratios against baselines
 /// measured in the same run: ONNX Runtime vs the importer per network, the importer vs the same TorchSharp
-/// ops called by hand, fusion training, sampling, ConvNet-3 training, the end-to-end default distill, and
-/// GFLOP/s against a GEMM peak measured here. Writes DIR/bench.json.
+/// ops called by hand, fusion training, sampling, ConvNet-3 training, k-means, the end-to-end default distill, and
+/// GFLOP/s against a GEMM peak measured here; then, when an interpreter with torch is at hand, the same stages in
+/// PyTorch eager (tools/reference/bench_reference.py, same threads) and the C#/Python speedups. Writes DIR/bench.json.
 /// </summary>
 public sealed class BenchCommand : Command<BenchCommand.Settings>
 {
@@ -46,6 +49,14 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
         [CommandOption("--skip-distill")]
         [Description("Leave out the end-to-end distill.")]
         public bool SkipDistill { get; init; }
+
+        [CommandOption("--python <PATH>")]
+        [Description("Interpreter with torch for tools/reference/bench_reference.py (default /usr/bin/python3, when it exists).")]
+        public string? Python { get; init; }
+
+        [CommandOption("--no-python")]
+        [Description("Leave out the PyTorch-eager reference timings and their ratios.")]
+        public bool NoPython { get; init; }
     }
 
     public override int Execute(CommandContext context, Settings s, CancellationToken cancellationToken)
@@ -159,6 +170,53 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
             Log(FormattableString.Invariant($"sampling: {ms / 50:F2} ms per step (DiT, CFG ×2 batch, 10 images)"));
         }
 
+        // The sampler's math without a network, as bench_reference.py times it: DiT CFG (s 4, channels 0–2) on a
+        // [cond; uncond] output of 2 × 10, then the DDPM learned-range step, over the 50 respaced steps.
+        using (NewDisposeScope())
+        {
+            var sampler = new DdpmSampler(SpacedSchedule.FromSections(NoiseSchedule.Create(NoiseScheduleOptions.DiT), "50"));
+            var x = randn(10, 4, 8, 8);
+            var raw = randn(20, 8, 8, 8);
+            var noise = randn(10, 4, 8, 8);
+            int steps = sampler.Schedule.Count;
+            double ms = Timing.MedianMilliseconds(() =>
+            {
+                for (int i = steps - 1; i >= 0; i--)
+                {
+                    using var step = NewDisposeScope();
+                    sampler.Step(ClassifierFreeGuidance.CombineHalves(raw, GuidanceOptions.DiT), i, x, noise);
+                }
+            }, runs: runs) / steps;
+            report["sampler_step_math_ms_per_step"] = Math.Round(ms, 4);
+            Log(FormattableString.Invariant($"sampler math without the network: {ms * 1000:F0} µs per step (CFG + DDPM learned range, 10 images)"));
+        }
+
+        // k-means as the prototypes stage runs it (k-means++, one init), on 6000 × 256 overlapping blobs drawn as
+        // bench_reference.py draws them; median over seeds, since each seed needs its own number of iterations.
+        using (NewDisposeScope())
+        {
+            var g = new Generator(0);
+            var centres = randn(10, 256, generator: g) * 0.15;
+            var x = centres.index_select(0, arange(6000).remainder(10)) + randn(6000, 256, generator: g);
+            var seconds = new List<double>();
+            var iterations = new List<int>();
+            for (int seed = 0; seed < (s.Quick ? 3 : 5); seed++)
+            {
+                var sw = Stopwatch.StartNew();
+                using var fit = KMeans.Fit(x, 10, new KMeansOptions(Seed: seed));
+                seconds.Add(sw.Elapsed.TotalSeconds);
+                iterations.Add(fit.Iterations);
+            }
+            double median = Median(seconds), medianIterations = Median(iterations.Select(i => (double)i).ToList());
+            report["kmeans_6000x256_k10"] = new JsonObject
+            {
+                ["seconds"] = Math.Round(median, 4), ["ms_per_iteration"] = Math.Round(1000 * median / medianIterations, 3),
+                ["iterations_median"] = medianIterations, ["iterations"] = new JsonArray(iterations.Select(i => (JsonNode)i).ToArray()),
+                ["data_sum"] = x.sum(ScalarType.Float64).item<double>(),
+            };
+            Log(FormattableString.Invariant($"k-means 6000×256, k 10: {median:F3} s, {medianIterations} Lloyd iterations (median of {seconds.Count} seeds)"));
+        }
+
         // ConvNet-3 training under the DSA protocol on 100 real images (IPC 10).
         var dataset = DataSpec.Open(s.Data);
         using (NewDisposeScope())
@@ -197,12 +255,55 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
             Directory.Delete(outDir, true);
         }
 
+        if (!s.NoPython) report["python_reference"] = RunPythonReference(s, threads, report, Log);
+
         Directory.CreateDirectory(s.Out);
         string path = Path.Combine(s.Out, "bench.json");
         File.WriteAllText(path + ".tmp", report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         File.Move(path + ".tmp", path, overwrite: true);
         Log($"wrote {path}");
         return 0;
+    }
+
+    /// <summary>
+    /// The same stages in PyTorch eager, in this run and with these threads, and the C# speedup of each; a missing
+    /// interpreter or a failing script is reported as one line and an "error" entry, never thrown.
+    /// </summary>
+    static JsonObject RunPythonReference(Settings s, int threads, JsonObject report, Action<string> log)
+    {
+        string interpreter = s.Python ?? PythonReference.DefaultInterpreter;
+        if (s.Python is null && !File.Exists(interpreter))
+        {
+            log($"python reference: skipped ({interpreter} not found; --python PATH names another interpreter)");
+            return new JsonObject { ["skipped"] = $"{interpreter} not found" };
+        }
+        try
+        {
+            string script = PythonReference.FindScript()
+                ?? throw new PythonReferenceException($"{PythonReference.ScriptPath} was not found under the working directory or above the evlf binary; run evlf bench from the repository root.");
+            log($"python reference: {interpreter} {script} --threads {threads}{(s.Quick ? " --quick" : "")} ...");
+            var python = PythonReference.Run(interpreter, script, threads, s.Quick, PythonReference.Timeout(s.Quick));
+            var comparisons = PythonReference.Compare(report, python);
+            python["ratios"] = PythonReference.Ratios(comparisons);
+            var table = new Table().AddColumns("stage", "C#", "PyTorch eager", "unit", "C# speedup");
+            foreach (var c in comparisons)
+                table.AddRow(new[] { c.Stage.Key, F(c.CSharp), F(c.Python), c.Stage.Unit, F(c.Speedup) + "×" }.Select(t => new Text(t)));
+            AnsiConsole.Write(table);
+            log(FormattableString.Invariant($"python reference: torch {python["torch_version"]}, {python["threads"]} threads, BLAS {python["blas"]?["torch_blas_info"]}; speedup > 1: C# is faster"));
+            return python;
+        }
+        catch (PythonReferenceException e)
+        {
+            log($"python reference: {e.Message}");
+            return new JsonObject { ["error"] = e.Message };
+        }
+    }
+
+    static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        int n = sorted.Length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     static string F(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
