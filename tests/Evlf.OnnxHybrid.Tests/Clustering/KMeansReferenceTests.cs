@@ -15,7 +15,7 @@ public class KMeansReferenceTests
     [InlineData("quality_blobs_d256_f32")]
     public void InertiaIsNoWorseThanScikitLearnsBest(string caseName)
     {
-        var v = new ClusteringVectors(caseName);
+        var v = ClusteringVectors.Open(caseName);
         using var scope = NewDisposeScope();
         var x = v.Tensor("x");
         using var r = KMeans.Fit(x, v.Int("k"), new KMeansOptions(NInit: 10));
@@ -27,7 +27,7 @@ public class KMeansReferenceTests
     [Fact]
     public void TheBoundRejectsAUniformlySeededRun()
     {
-        var v = new ClusteringVectors("quality_blobs_d16");
+        var v = ClusteringVectors.Open("quality_blobs_d16");
         using var scope = NewDisposeScope();
         var x = v.Tensor("x");
         double best = v.Double("best_inertia");
@@ -48,7 +48,7 @@ public class KMeansReferenceTests
     [InlineData("quality_uniform_d8")]
     public void TenRestartsBeatScikitLearnsMedianRunOnHardData(string caseName)
     {
-        var v = new ClusteringVectors(caseName);
+        var v = ClusteringVectors.Open(caseName);
         using var scope = NewDisposeScope();
         var x = v.Tensor("x");
         using var r = KMeans.Fit(x, v.Int("k"), new KMeansOptions(NInit: 10));
@@ -68,7 +68,7 @@ public class KMeansReferenceTests
     [MemberData(nameof(LloydCases))]
     public void LloydFromFixedCentresMatchesScikitLearn(string caseName)
     {
-        var v = new ClusteringVectors(caseName);
+        var v = ClusteringVectors.Open(caseName);
         using var scope = NewDisposeScope();
         var x = v.Tensor("x");
         bool f32 = x.dtype == ScalarType.Float32;

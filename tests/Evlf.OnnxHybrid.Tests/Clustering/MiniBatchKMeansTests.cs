@@ -9,7 +9,7 @@ public class MiniBatchKMeansTests
     [Fact]
     public void PartialFitFromFixedCentresMatchesScikitLearn()
     {
-        var v = new ClusteringVectors("minibatch_exact_d5");
+        var v = ClusteringVectors.Open("minibatch_exact_d5");
         using var scope = NewDisposeScope();
         var x = v.Tensor("x");
         using var model = new MiniBatchKMeans(v.Tensor("init"), new MiniBatchKMeansOptions(ReassignmentRatio: 0));
@@ -27,7 +27,7 @@ public class MiniBatchKMeansTests
     [Fact]
     public void OnePassOverBlobsReachesTheFullKMeansOptimum()
     {
-        var v = new ClusteringVectors("minibatch_quality_blobs_d16");
+        var v = ClusteringVectors.Open("minibatch_quality_blobs_d16");
         using var scope = NewDisposeScope();
         var x = v.Tensor("x");
         int chunk = v.Int("chunk");

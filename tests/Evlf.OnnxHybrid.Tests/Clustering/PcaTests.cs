@@ -79,7 +79,7 @@ public class PcaTests
     [Fact]
     public void MatchesScikitLearn()
     {
-        var v = new ClusteringVectors("pca_d12");
+        var v = ClusteringVectors.Open("pca_d12");
         using var scope = NewDisposeScope();
         var x = v.Tensor("x");
         using var pca = Pca.Fit(x, v.Int("components"), new PcaOptions(Solver: PcaSolver.Full));

@@ -27,8 +27,11 @@ public sealed class ReferenceVectors
     }
 
     /// <summary>The names of all cases whose name starts with <paramref name="prefix"/>.</summary>
-    public static IEnumerable<object[]> Cases(string prefix) =>
-        Directory.GetDirectories(Root, prefix + "*").Select(d => new object[] { Path.GetFileName(d) }).OrderBy(c => (string)c[0]);
+    public static IEnumerable<object[]> Cases(string prefix) => Cases(Root, prefix);
+
+    /// <summary>The names of all cases under <paramref name="root"/> whose name starts with <paramref name="prefix"/>.</summary>
+    public static IEnumerable<object[]> Cases(string root, string prefix) =>
+        Directory.GetDirectories(root, prefix + "*").Select(d => new object[] { Path.GetFileName(d) }).OrderBy(c => (string)c[0]);
 
     /// <summary>A new tensor with the stored values and dtype.</summary>
     public Tensor Tensor(string name)
