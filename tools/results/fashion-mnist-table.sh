@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Produces the Fashion-MNIST results table of docs/RESULTS.md: every method at IPC 1 and 10, each set evaluated
 # with ConvNet-3 under the DSA protocol (1000 epochs), REPEATS repeats, then `evlf report`.
-# Finished runs and evaluations are skipped, so the script can be stopped and restarted.
+# Finished runs and evaluations are skipped and evlf eval keeps finished repeats, so the script can be stopped and
+# restarted, or rerun with more REPEATS.
 # Usage: tools/results/fashion-mnist-table.sh [REPEATS] [IPC...]      (defaults: 3, IPC 1 10)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -18,7 +19,8 @@ for ipc in $ipcs; do
     if [ ! -f "$out/manifest.json" ]; then
       evlf distill --method "$method" ${flag:-} --ipc "$ipc" --seed 0 --out "$out" --cache runs/table/.cache --quiet
     fi
-    if [ ! -f "$out/eval.json" ]; then
+    done_repeats=$(grep -o '"repeats": [0-9]*' "$out/eval.json" 2>/dev/null | grep -o '[0-9]*$' || echo 0)
+    if [ "$done_repeats" -lt "$repeats" ]; then   # evlf eval keeps the repeats already finished and trains the rest
       evlf eval --synthetic "$out" --data fashion-mnist --model convnet3 --epochs 1000 --repeats "$repeats" --seed 0 --quiet
     fi
     runs+=("$out")

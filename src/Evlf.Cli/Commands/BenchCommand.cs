@@ -259,8 +259,7 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
 
         Directory.CreateDirectory(s.Out);
         string path = Path.Combine(s.Out, "bench.json");
-        File.WriteAllText(path + ".tmp", report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        File.Move(path + ".tmp", path, overwrite: true);
+        AtomicFile.WriteJson(path, report);
         Log($"wrote {path}");
         return 0;
     }

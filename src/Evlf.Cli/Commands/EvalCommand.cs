@@ -8,7 +8,7 @@ using Spectre.Console.Cli;
 
 namespace Evlf.Cli.Commands;
 
-/// <summary>`evlf eval --synthetic RUN_DIR [--data SPEC] [--model NAME] [--protocol dsa|idc] [--epochs N] [--repeats N] [--seed S] [--resolution PIXELS] [--threads N] [--quiet]`</summary>
+/// <summary>`evlf eval --synthetic RUN_DIR [--data SPEC] [--model NAME] [--protocol dsa|idc] [--epochs N] [--repeats N] [--seed S] [--resolution PIXELS] [--threads N] [--fresh] [--quiet]`</summary>
 public sealed class EvalCommand : Command<EvalCommand.Settings>
 {
     public sealed class Settings : CommandSettings
@@ -59,6 +59,10 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         [DefaultValue(0)]
         public int Threads { get; init; }
 
+        [CommandOption("--fresh")]
+        [Description("Train every repeat anew. By default the repeats that an earlier evaluation of the same images with the same settings finished (eval.json, or the partial file a stopped run leaves) are kept and only the missing ones are trained.")]
+        public bool Fresh { get; init; }
+
         [CommandOption("--quiet")]
         [Description("No progress bars; print only the result.")]
         public bool Quiet { get; init; }
@@ -97,6 +101,7 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
             Seed = settings.Seed,
             Normalization = normalization,
             Resolution = settings.Resolution,
+            Resume = !settings.Fresh,
         };
 
         EvaluationResult result;

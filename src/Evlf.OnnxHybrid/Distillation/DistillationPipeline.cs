@@ -363,8 +363,7 @@ public sealed class DistillationPipeline
         Directory.Move(staging, images);
         var setManifest = JsonNode.Parse(File.ReadAllText(Path.Combine(set, "manifest.json")))!.AsObject();
         foreach (var (k, v) in manifest) setManifest[k] = v?.DeepClone();
-        File.WriteAllText(manifestPath + ".tmp", setManifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        File.Move(manifestPath + ".tmp", manifestPath);
+        AtomicFile.WriteJson(manifestPath, setManifest);
         return Directory.GetFiles(images, "*.png", SearchOption.AllDirectories).Length;
     }
 

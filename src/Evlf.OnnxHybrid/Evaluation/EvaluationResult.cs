@@ -53,6 +53,12 @@ public sealed record EvaluationResult
     /// <summary>Set when the synthetic images had another size than the test images and were resized (e.g. "32x32").</summary>
     public string? ResizedFrom { get; init; }
 
+    /// <summary>The <see cref="EvaluationOptions.Resolution"/> the images were brought to, when one was given.</summary>
+    public int? Resolution { get; init; }
+
+    /// <summary>SHA-256 of the synthetic set's images (<see cref="SyntheticSetEvaluation.SetDigest"/>): which images these accuracies belong to.</summary>
+    public string? SetDigest { get; init; }
+
     public JsonObject ToJson()
     {
         static JsonArray Array<T>(IEnumerable<T> values) => new(values.Select(v => JsonValue.Create(v)).ToArray<JsonNode?>());
@@ -83,27 +89,64 @@ public sealed record EvaluationResult
             ["imagesPerClass"] = Array(ImagesPerClass),
             ["testImages"] = TestImages,
             ["resizedFrom"] = ResizedFrom,
+            ["resolution"] = Resolution,
+            ["setDigest"] = SetDigest,
             ["createdUtc"] = DateTime.UtcNow.ToString("o", System.Globalization.CultureInfo.InvariantCulture),
         };
     }
 
-    /// <summary>Writes <see cref="ToJson"/> to <paramref name="path"/> atomically: a temporary file in the same folder, then a rename over the target.</summary>
-    public void Write(string path)
+    /// <summary>
+    /// True when <paramref name="other"/> evaluates the same images (<see cref="SetDigest"/>) the same way: data, model,
+    /// protocol and its settings, epochs, base seed and resolution. Accuracies, times and threads may differ.
+    /// </summary>
+    public bool SameSettings(EvaluationResult other) =>
+        SetDigest is not null && SetDigest == other.SetDigest && Data == other.Data && Model == other.Model &&
+        Protocol == other.Protocol && ProtocolSettings == other.ProtocolSettings && Epochs == other.Epochs &&
+        Seed == other.Seed && Resolution == other.Resolution;
+
+    /// <summary>Reads an eval.json as <see cref="Write"/> writes it; null when the file is missing or not such a file.</summary>
+    public static EvaluationResult? TryRead(string path)
     {
-        var full = Path.GetFullPath(path);
-        var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        if (!File.Exists(path)) return null;
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew))
+            if (JsonNode.Parse(File.ReadAllText(path)) is not JsonObject o) return null;
+            static double[] Doubles(JsonNode? n) => (n as JsonArray)?.Select(v => v!.GetValue<double>()).ToArray() ?? [];
+            var accuracies = Doubles(o["accuracies"]);
+            var seeds = (o["seeds"] as JsonArray)?.Select(v => v!.GetValue<long>()).ToArray() ?? [];
+            var seconds = Doubles(o["trainSeconds"]);
+            if (seeds.Length != accuracies.Length || seconds.Length != accuracies.Length) return null;
+            return new EvaluationResult
             {
-                JsonSerializer.Serialize(stream, ToJson(), new JsonSerializerOptions { WriteIndented = true });
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
+                Method = (string?)o["method"],
+                Ipc = (int?)o["ipc"],
+                Model = (string?)o["model"] ?? "",
+                Protocol = (string?)o["protocol"] ?? "",
+                ProtocolSettings = (string?)o["protocolSettings"],
+                Epochs = (int?)o["epochs"] ?? 0,
+                Seed = (long?)o["seed"] ?? 0,
+                Seeds = seeds,
+                Accuracies = accuracies,
+                WallSeconds = (double?)o["wallSeconds"] ?? 0,
+                TrainSeconds = seconds,
+                TrainImages = (long?)o["trainImages"] ?? 0,
+                Data = (string?)o["data"] ?? "",
+                Synthetic = (string?)o["synthetic"] ?? "",
+                Images = (int?)o["images"] ?? 0,
+                ImagesPerClass = (o["imagesPerClass"] as JsonArray)?.Select(v => v!.GetValue<int>()).ToArray() ?? [],
+                TestImages = (int?)o["testImages"] ?? 0,
+                Threads = (int?)o["threads"] ?? 0,
+                ResizedFrom = (string?)o["resizedFrom"],
+                Resolution = (int?)o["resolution"],
+                SetDigest = (string?)o["setDigest"],
+            };
         }
-        finally
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or IOException)
         {
-            if (File.Exists(temp)) File.Delete(temp);
+            return null;
         }
     }
+
+    /// <summary>Writes <see cref="ToJson"/> to <paramref name="path"/> atomically (<see cref="AtomicFile"/>).</summary>
+    public void Write(string path) => AtomicFile.WriteJson(path, ToJson());
 }

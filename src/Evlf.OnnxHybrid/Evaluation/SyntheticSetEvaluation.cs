@@ -25,6 +25,14 @@ public sealed record EvaluationOptions
     /// size of the test images, which must all have one size.
     /// </summary>
     public int? Resolution { get; init; }
+
+    /// <summary>
+    /// Keep the repeats an earlier evaluation of the same images with the same settings finished (from eval.json, or
+    /// from the partial file a killed run leaves) and train only the missing ones; repeat r always uses seed
+    /// <see cref="Seed"/> + r, so a kept repeat is the one that would have been trained. <see cref="SyntheticSetEvaluation.RunAndWrite"/>
+    /// saves the partial file after every repeat.
+    /// </summary>
+    public bool Resume { get; init; }
 }
 
 /// <summary>Where an evaluation is: repeat <paramref name="Repeat"/> (0-based) of <paramref name="Repeats"/>, its training progress, and its accuracy once tested.</summary>
@@ -42,7 +50,14 @@ public static class SyntheticSetEvaluation
     /// or <see cref="RunAndWrite"/>). Problems with the run folder are <see cref="UserInputException"/>s.
     /// </summary>
     public static EvaluationResult Run(string runDirectory, ImageDataset real, string dataName, EvaluationOptions options,
-        IProgress<EvaluationProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<EvaluationProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Run(runDirectory, real, dataName, options, progress, checkpoint: null, cancellationToken);
+
+    /// <summary>Name of the file holding the finished repeats of an evaluation that has not finished yet.</summary>
+    public const string PartialFileName = ".eval.partial.json";
+
+    static EvaluationResult Run(string runDirectory, ImageDataset real, string dataName, EvaluationOptions options,
+        IProgress<EvaluationProgress>? progress, Action<EvaluationResult>? checkpoint, CancellationToken cancellationToken)
     {
         var wall = Stopwatch.StartNew();
         if (options.Repeats < 1) throw new UserInputException($"Repeats must be 1 or more; got {options.Repeats}.");
@@ -69,11 +84,49 @@ public static class SyntheticSetEvaluation
         using var test = LoadTest(real.Test, options.Normalization, channels, height, width, preprocess);
         var perClass = train.CountPerClass(real.ClassCount);
 
+        var (method, ipc) = ReadManifest(runDirectory);
+        string digest = SetDigest(runDirectory);
+        EvaluationResult Snapshot(List<double> accuracies, List<double> seconds, List<long> seeds, long images, double earlierWall) => new()
+        {
+            Method = method,
+            Ipc = ipc ?? (perClass.Distinct().Count() == 1 ? perClass[0] : null),
+            Model = options.Model.Name,
+            Protocol = options.Protocol.Name,
+            ProtocolSettings = options.Protocol.Summary,
+            Epochs = options.Protocol.Epochs,
+            Seed = options.Seed,
+            Seeds = seeds.ToArray(),
+            Accuracies = accuracies.ToArray(),
+            WallSeconds = earlierWall + wall.Elapsed.TotalSeconds,
+            TrainSeconds = seconds.ToArray(),
+            TrainImages = images,
+            Data = dataName,
+            Synthetic = Path.GetFullPath(runDirectory),
+            Images = train.Count,
+            ImagesPerClass = perClass,
+            TestImages = test.Count,
+            Threads = TorchSharp.torch.get_num_threads(),
+            ResizedFrom = resizedFrom,
+            Resolution = options.Resolution,
+            SetDigest = digest,
+        };
+
         var accuracies = new List<double>();
         var seconds = new List<double>();
         var seeds = new List<long>();
         long images = 0;
-        for (int r = 0; r < options.Repeats; r++)
+        double earlierWall = 0;
+        if (options.Resume && FinishedEarlier(runDirectory, Snapshot(accuracies, seconds, seeds, 0, 0)) is { } earlier)
+        {
+            int kept = Math.Min(earlier.Accuracies.Count, options.Repeats);
+            accuracies.AddRange(earlier.Accuracies.Take(kept));
+            seconds.AddRange(earlier.TrainSeconds.Take(kept));
+            seeds.AddRange(earlier.Seeds.Take(kept));
+            images = earlier.TrainImages * kept / earlier.Accuracies.Count;
+            earlierWall = earlier.WallSeconds;
+            for (int r = 0; r < kept; r++) progress?.Report(new EvaluationProgress(r, options.Repeats, null, accuracies[r]));
+        }
+        for (int r = accuracies.Count; r < options.Repeats; r++)
         {
             long seed = options.Seed + r;
             int repeat = r;
@@ -84,31 +137,40 @@ public static class SyntheticSetEvaluation
             seeds.Add(seed);
             images += result.TrainImages;
             progress?.Report(new EvaluationProgress(r, options.Repeats, null, result.TestAccuracy * 100));
+            if (r < options.Repeats - 1) checkpoint?.Invoke(Snapshot(accuracies, seconds, seeds, images, earlierWall));
         }
+        return Snapshot(accuracies, seconds, seeds, images, earlierWall);
+    }
 
-        var (method, ipc) = ReadManifest(runDirectory);
-        return new EvaluationResult
+    /// <summary>
+    /// SHA-256 over the set's image files (relative path and bytes, in ordinal path order), so that accuracies kept for
+    /// resuming belong to exactly these images.
+    /// </summary>
+    public static string SetDigest(string runDirectory)
+    {
+        var root = Path.Combine(runDirectory, "images");
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var file in Directory.GetFiles(root, "*", SearchOption.AllDirectories)
+                     .Select(f => Path.GetRelativePath(root, f).Replace('\\', '/')).Order(StringComparer.Ordinal))
         {
-            Method = method,
-            Ipc = ipc ?? (perClass.Distinct().Count() == 1 ? perClass[0] : null),
-            Model = options.Model.Name,
-            Protocol = options.Protocol.Name,
-            ProtocolSettings = options.Protocol.Summary,
-            Epochs = options.Protocol.Epochs,
-            Seed = options.Seed,
-            Seeds = seeds,
-            Accuracies = accuracies,
-            WallSeconds = wall.Elapsed.TotalSeconds,
-            TrainSeconds = seconds,
-            TrainImages = images,
-            Data = dataName,
-            Synthetic = Path.GetFullPath(runDirectory),
-            Images = train.Count,
-            ImagesPerClass = perClass,
-            TestImages = test.Count,
-            Threads = TorchSharp.torch.get_num_threads(),
-            ResizedFrom = resizedFrom,
-        };
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(file + "\n"));
+            hash.AppendData(File.ReadAllBytes(Path.Combine(root, file)));
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>
+    /// The finished repeats of an earlier evaluation whose settings and images equal <paramref name="now"/>'s: eval.json
+    /// first, else the partial file of a killed run; null when neither matches (or neither can be read).
+    /// </summary>
+    static EvaluationResult? FinishedEarlier(string runDirectory, EvaluationResult now)
+    {
+        foreach (var name in new[] { EvaluationResult.FileName, PartialFileName })
+        {
+            var earlier = EvaluationResult.TryRead(Path.Combine(runDirectory, name));
+            if (earlier is { Accuracies.Count: > 0 } && earlier.SameSettings(now)) return earlier;
+        }
+        return null;
     }
 
     static LabelledImages LoadTest(DatasetSplit test, Normalization normalization, int channels, int height, int width, Func<ByteImage, ByteImage>? preprocess)
@@ -128,8 +190,10 @@ public static class SyntheticSetEvaluation
     public static EvaluationResult RunAndWrite(string runDirectory, ImageDataset real, string dataName, EvaluationOptions options,
         IProgress<EvaluationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var result = Run(runDirectory, real, dataName, options, progress, cancellationToken);
+        var partial = Path.Combine(runDirectory, PartialFileName);
+        var result = Run(runDirectory, real, dataName, options, progress, r => r.Write(partial), cancellationToken);
         result.Write(Path.Combine(runDirectory, EvaluationResult.FileName));
+        File.Delete(partial);
         return result;
     }
 

@@ -130,9 +130,5 @@ public static class FusionTrainer
         return optim.AdamW(groups);
     }
 
-    static void WriteJson<T>(string path, T value)
-    {
-        File.WriteAllText(path + ".tmp", JsonSerializer.Serialize(value, new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(path + ".tmp", path, overwrite: true);
-    }
+    static void WriteJson<T>(string path, T value) => AtomicFile.WriteJson(path, value);
 }

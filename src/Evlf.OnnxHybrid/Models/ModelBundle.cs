@@ -168,9 +168,6 @@ public sealed class ModelBundle
     /// <summary>Writes a manifest atomically into a bundle folder.</summary>
     public static void WriteManifest(string directory, BundleManifest manifest)
     {
-        System.IO.Directory.CreateDirectory(directory);
-        string path = Path.Combine(directory, BundleManifest.FileName), tmp = path + ".tmp-" + Environment.ProcessId;
-        File.WriteAllText(tmp, JsonSerializer.Serialize(manifest, BundleManifest.Json) + "\n");
-        File.Move(tmp, path, overwrite: true);
+        AtomicFile.WriteJson(Path.Combine(directory, BundleManifest.FileName), manifest, BundleManifest.Json);
     }
 }

@@ -53,6 +53,48 @@ public class SyntheticSetEvaluationTests
     }
 
     [Fact]
+    public void ResumingKeepsTheRepeatsOfTheSameImagesAndSettingsOnly()
+    {
+        using var dir = new TempDir();
+        var data = TinyData.Bars(6);
+        var run = dir.Combine("run");
+        TinyData.WriteSet(data, run, 2, new JsonObject { ["method"] = "random", ["ipc"] = 2 });
+        var fresh = SyntheticSetEvaluation.Run(run, data, "bars", Tiny(repeats: 3));
+
+        // Stopped after its first repeat: no eval.json, the partial file holds that repeat.
+        using var cts = new CancellationTokenSource();
+        var stopAfterFirst = new Relay(p => { if (p.AccuracyPercent is not null) cts.Cancel(); });
+        Assert.ThrowsAny<OperationCanceledException>(() => SyntheticSetEvaluation.RunAndWrite(run, data, "bars", Tiny(repeats: 3) with { Resume = true }, stopAfterFirst, cts.Token));
+        Assert.False(File.Exists(Path.Combine(run, "eval.json")));
+        var partial = EvaluationResult.TryRead(Path.Combine(run, SyntheticSetEvaluation.PartialFileName))!;
+        Assert.Equal(fresh.Accuracies.Take(1), partial.Accuracies);
+
+        // Resuming trains repeats 2 and 3 only and lands on the same bytes as the uninterrupted run.
+        var resumed = SyntheticSetEvaluation.RunAndWrite(run, data, "bars", Tiny(repeats: 3) with { Resume = true });
+        Assert.Equal(fresh.Accuracies, resumed.Accuracies);
+        Assert.Equal(new long[] { 10, 11, 12 }, resumed.Seeds);
+        Assert.False(File.Exists(Path.Combine(run, SyntheticSetEvaluation.PartialFileName)));
+
+        // A kept repeat is taken as written (here a marker value), for fewer repeats too ...
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "eval.json")))!.AsObject();
+        json["accuracies"] = new JsonArray(101.0, 102.0, 103.0);
+        File.WriteAllText(Path.Combine(run, "eval.json"), json.ToJsonString());
+        Assert.Equal(new[] { 101.0, 102.0 }, SyntheticSetEvaluation.Run(run, data, "bars", Tiny(repeats: 2) with { Resume = true }).Accuracies);
+        // ... but not for other settings, nor without Resume, nor once an image changed.
+        Assert.DoesNotContain(101.0, SyntheticSetEvaluation.Run(run, data, "bars", Tiny(repeats: 1, epochs: 1) with { Resume = true }).Accuracies);
+        Assert.DoesNotContain(101.0, SyntheticSetEvaluation.Run(run, data, "bars", Tiny(repeats: 1)).Accuracies);
+        var image = Directory.GetFiles(Path.Combine(run, "images"), "*.png", SearchOption.AllDirectories).Order(StringComparer.Ordinal).First();
+        var original = ImageCodec.Decode(image, 1);
+        ImageCodec.WritePng(image, new ByteImage(original.Height, original.Width, original.Channels, original.Pixels.Select(b => (byte)(255 - b)).ToArray()));
+        Assert.DoesNotContain(101.0, SyntheticSetEvaluation.Run(run, data, "bars", Tiny(repeats: 1) with { Resume = true }).Accuracies);
+    }
+
+    private sealed class Relay(Action<EvaluationProgress> report) : IProgress<EvaluationProgress>
+    {
+        public void Report(EvaluationProgress value) => report(value);
+    }
+
+    [Fact]
     public void IpcFallsBackToTheImageCountAndClassesAreMatchedByName()
     {
         using var dir = new TempDir();

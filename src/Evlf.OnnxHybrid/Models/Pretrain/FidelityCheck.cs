@@ -62,9 +62,8 @@ public static class FidelityCheck
             if (weights is not null)
             {
                 Directory.CreateDirectory(cacheDir!);
-                net.save(weights + ".tmp");
-                File.Move(weights + ".tmp", weights, overwrite: true);
-                File.WriteAllText(record!, System.Text.Json.JsonSerializer.Serialize(classifier));
+                AtomicFile.WriteVia(weights, temp => net.save(temp));
+                AtomicFile.WriteJson(record!, classifier);
             }
         }
 

@@ -58,8 +58,7 @@ public static class Pretrainer
             {
                 earlier[name] = Math.Round(earlier.GetValueOrDefault(name) + sw.Elapsed.TotalSeconds, 1);
                 seconds[name] = earlier[name];
-                File.WriteAllText(secondsPath + ".tmp", JsonSerializer.Serialize(earlier));
-                File.Move(secondsPath + ".tmp", secondsPath, overwrite: true);
+                AtomicFile.Write(secondsPath, JsonSerializer.Serialize(earlier));
             }
         }
 
@@ -177,12 +176,8 @@ public static class Pretrainer
         return JsonSerializer.Deserialize<PretrainReport>(File.ReadAllText(path))!;
     }
 
-    public static void WriteReport(string outDir, PretrainReport report)
-    {
-        string path = Path.Combine(outDir, "pretrain-report.json"), tmp = path + ".tmp";
-        File.WriteAllText(tmp, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        File.Move(tmp, path, overwrite: true);
-    }
+    public static void WriteReport(string outDir, PretrainReport report) =>
+        AtomicFile.WriteJson(Path.Combine(outDir, "pretrain-report.json"), report);
 
     /// <summary>The current git commit of the working directory, or "unknown" outside a repository.</summary>
     public static string GitCommit()
