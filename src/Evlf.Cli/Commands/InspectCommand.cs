@@ -40,6 +40,11 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
         [Description("Run ONNX Runtime and the TorchSharp importer on the same seeded random inputs; print max_abs_diff per output. For a bundle folder: every ONNX component, at the bundle's sizes, plus ONNX Runtime vs the PyTorch outputs in reference/ when tools/export wrote them.")]
         public bool Parity { get; init; }
 
+        [CommandOption("--tolerance <T>")]
+        [Description("--parity fails (exit code 1) when an output's max_abs_diff exceeds T × max(1, max_abs_value): absolute below magnitude 1, relative above.")]
+        [DefaultValue(1e-4)]
+        public double Tolerance { get; init; } = 1e-4;
+
         [CommandOption("--train-check")]
         [Description("Make every float initializer trainable, run 50 Adam steps (lr 1e-3) fitting every float output to a fixed random target; print loss_before and loss_after.")]
         public bool TrainCheck { get; init; }
@@ -70,6 +75,7 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
             if (TrainCheck && Path is not null && Directory.Exists(Path)) return ValidationResult.Error("--train-check applies to an .onnx file, not a bundle folder.");
             if (Batch < 1) return ValidationResult.Error($"--batch must be at least 1; got {Batch}.");
             if (Steps < 1) return ValidationResult.Error($"--steps must be at least 1; got {Steps}.");
+            if (!(Tolerance > 0)) return ValidationResult.Error($"--tolerance must be a positive number; got {Tolerance}.");
             foreach (var d in Dims)
                 if (!TryParseDim(d, out _, out _))
                     return ValidationResult.Error($"--dim expects NAME=VALUE with a positive integer VALUE; got '{d}'.");
@@ -105,10 +111,12 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
         string described = string.Join(", ", inputs.Select(kv => $"{kv.Key} {kv.Value.dtype}[{string.Join(",", kv.Value.shape)}]"));
         AnsiConsole.MarkupLineInterpolated($"[grey]random inputs (seed {settings.Seed}):[/] {described}");
 
+        var verdict = new ParityVerdict(settings.Tolerance);
         if (settings.Parity)
         {
             foreach (var d in ParityCheck.Run(model, inputs))
-                Console.WriteLine(FormattableString.Invariant($"max_abs_diff: {d.MaxAbsDiff:E3}  output={d.Name} shape=[{string.Join(",", d.Shape)}] max_abs_value={d.MaxAbsValue:G4}"));
+                Console.WriteLine(FormattableString.Invariant($"max_abs_diff: {d.MaxAbsDiff:E3}  output={d.Name} shape=[{string.Join(",", d.Shape)}] max_abs_value={d.MaxAbsValue:G4}{verdict.Mark(d.MaxAbsDiff, d.MaxAbsValue)}"));
+            Console.WriteLine(verdict.Summary("importer vs ONNX Runtime"));
         }
         if (settings.TrainCheck)
         {
@@ -117,7 +125,7 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
             Console.WriteLine(FormattableString.Invariant($"loss_before: {r.LossBefore:G6}"));
             Console.WriteLine(FormattableString.Invariant($"loss_after: {r.LossAfter:G6}"));
         }
-        return 0;
+        return verdict.Failed ? 1 : 0;
     }
 
     static Dictionary<string, long> ParseDims(Settings settings) =>
@@ -160,8 +168,7 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
         if (problems.Count == 0)
         {
             Console.WriteLine("no problems found");
-            if (options.Parity) BundleParity(bundle!, options);
-            return 0;
+            return options.Parity && !BundleParity(bundle!, options) ? 1 : 0;
         }
         Console.WriteLine($"problems ({problems.Count}):");
         foreach (var p in problems) Console.WriteLine($"  - {p}");
@@ -219,8 +226,9 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
     /// (floats N(0,1), labels and token ids within their tables, timesteps in [0, 1000)); then, where tools/export
     /// left reference/reference.json, ONNX Runtime on the reference inputs against the PyTorch outputs.
     /// </summary>
-    static void BundleParity(ModelBundle bundle, Settings settings)
+    static bool BundleParity(ModelBundle bundle, Settings settings)
     {
+        var verdict = new ParityVerdict(settings.Tolerance);
         var user = ParseDims(settings);
         var cpu = new SessionSettings(ExecutionDevice.Cpu);
         double worst = 0;
@@ -234,15 +242,17 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
             AnsiConsole.MarkupLineInterpolated($"[grey]{component.Name}: random inputs (seed {settings.Seed}): {described}[/]");
             foreach (var d in ParityCheck.Run(model, inputs, cpu))
             {
-                Console.WriteLine(FormattableString.Invariant($"{component.Name}: max_abs_diff: {d.MaxAbsDiff:E3}  output={d.Name} shape=[{string.Join(",", d.Shape)}] max_abs_value={d.MaxAbsValue:G4}"));
+                Console.WriteLine(FormattableString.Invariant($"{component.Name}: max_abs_diff: {d.MaxAbsDiff:E3}  output={d.Name} shape=[{string.Join(",", d.Shape)}] max_abs_value={d.MaxAbsValue:G4}{verdict.Mark(d.MaxAbsDiff, d.MaxAbsValue)}"));
                 worst = Math.Max(worst, d.MaxAbsDiff);
                 count++;
             }
         }
         Console.WriteLine(FormattableString.Invariant($"importer vs ONNX Runtime: {count} outputs, worst {worst:E3}"));
+        Console.WriteLine(verdict.Summary("importer vs ONNX Runtime"));
 
         string index = System.IO.Path.Combine(bundle.Directory, ExportReference.DirectoryName, ExportReference.IndexFile);
-        if (!File.Exists(index)) return;
+        if (!File.Exists(index)) return !verdict.Failed;
+        var pytorch = new ParityVerdict(settings.Tolerance);
         worst = 0;
         count = 0;
         foreach (var reference in ExportReference.Read(index))
@@ -256,12 +266,35 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
                     throw new UserInputException($"Bundle '{bundle.Directory}': {reference.Component} output '{name}' does not match reference/{reference.Folder} (missing, or shape [{string.Join(",", got?.shape ?? Array.Empty<long>())}] instead of [{string.Join(",", expected.shape)}]); was the reference written by another export?");
                 double diff = (got.to(ScalarType.Float64) - expected.to(ScalarType.Float64)).abs().max().item<double>();
                 double scale = expected.abs().max().to(ScalarType.Float64).item<double>();
-                Console.WriteLine(FormattableString.Invariant($"{reference.Component}: pytorch_max_abs_diff: {diff:E3}  output={name} shape=[{string.Join(",", expected.shape)}] max_abs_value={scale:G4}"));
+                Console.WriteLine(FormattableString.Invariant($"{reference.Component}: pytorch_max_abs_diff: {diff:E3}  output={name} shape=[{string.Join(",", expected.shape)}] max_abs_value={scale:G4}{pytorch.Mark(diff, scale)}"));
                 worst = Math.Max(worst, diff);
                 count++;
             }
         }
         Console.WriteLine(FormattableString.Invariant($"ONNX Runtime vs PyTorch (reference/): {count} outputs, worst {worst:E3}"));
+        Console.WriteLine(pytorch.Summary("ONNX Runtime vs PyTorch"));
+        return !verdict.Failed && !pytorch.Failed;
+    }
+
+    /// <summary>Counts outputs whose max_abs_diff exceeds tolerance × max(1, max_abs_value).</summary>
+    sealed class ParityVerdict(double tolerance)
+    {
+        int checkedOutputs, failedOutputs;
+
+        public bool Failed => failedOutputs > 0;
+
+        /// <summary>Records one output; returns the mark to append to its line ("" when within tolerance).</summary>
+        public string Mark(double diff, double scale)
+        {
+            checkedOutputs++;
+            if (diff <= tolerance * Math.Max(1, scale)) return "";
+            failedOutputs++;
+            return "  FAIL";
+        }
+
+        public string Summary(string what) => Failed
+            ? FormattableString.Invariant($"parity FAILED ({what}): {failedOutputs} of {checkedOutputs} outputs exceed {tolerance:G3} × max(1, max_abs_value)")
+            : FormattableString.Invariant($"parity ok ({what}): {checkedOutputs} outputs within {tolerance:G3} × max(1, max_abs_value)");
     }
 
     /// <summary>

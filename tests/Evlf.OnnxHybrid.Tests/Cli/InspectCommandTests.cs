@@ -28,6 +28,18 @@ public class InspectCommandTests
             Assert.InRange(v, 0, 1e-4);
         }
         Assert.Contains("input_ids Int64[2,5]", r.Stdout);
+        Assert.Contains("parity ok (importer vs ONNX Runtime): 2 outputs", r.Stdout);
+    }
+
+    [Fact]
+    public void ParityAboveTheToleranceFailsWithExitCodeOne()
+    {
+        // float32 kernels of the two runtimes never agree to 1e-12, so this tolerance must fail.
+        var r = EvlfProcess.Run("inspect", new Fixture("clip_text").ModelPath, "--parity", "--dim", "seq=5", "--tolerance", "1e-12");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("  FAIL", r.Stdout);
+        Assert.Contains("parity FAILED (importer vs ONNX Runtime)", r.Stdout);
+        Assert.Contains("--tolerance", EvlfProcess.AssertUserError(EvlfProcess.Run("inspect", new Fixture("clip_text").ModelPath, "--parity", "--tolerance", "0")));
     }
 
     [Fact]
