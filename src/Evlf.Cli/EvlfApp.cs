@@ -29,6 +29,9 @@ public static class EvlfApp
                 .WithDescription("Distil a dataset into a few synthetic images per class (default: MGD3 + EVLF, IPC 10, Fashion-MNIST, the default bundle).")
                 .WithExample("distill")
                 .WithExample("distill", "--method", "d4m", "--no-evlf", "--ipc", "1", "--out", "runs/d4m-ipc1");
+            config.AddCommand<TrainFusionCommand>("train-fusion")
+                .WithDescription("Train the EVLF fusion module and projector (the latents, text and fusion stages of distill); writes fusion.onnx, projector.onnx, the training log and the test-split quality.")
+                .WithExample("train-fusion", "--out", "runs/fusion");
             config.AddCommand<InspectCommand>("inspect")
                 .WithDescription("Describe an ONNX model; --parity compares ONNX Runtime with the TorchSharp importer; --train-check proves it trains.")
                 .WithExample("inspect", "model.onnx", "--parity")

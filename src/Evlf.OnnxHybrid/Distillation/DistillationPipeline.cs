@@ -73,10 +73,7 @@ public sealed class DistillationPipeline
             ? Generative(bundle!, dataset, dataId, run, manifest, cancellationToken)
             : Selection(dataset, dataId, run, cancellationToken);
 
-        manifest["stages"] = new JsonArray(run.Records.Select(r => (JsonNode)new JsonObject
-        {
-            ["stage"] = r.Stage, ["key"] = r.Key, ["cached"] = r.Cached, ["seconds"] = r.Seconds,
-        }).ToArray());
+        manifest["stages"] = StageRecords(run);
         manifest["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 2);
         int images = Publish(setDir, run.Root, dataset.ClassNames, manifest);
         log($"wrote {images} images to {run.Root}");
@@ -101,14 +98,95 @@ public sealed class DistillationPipeline
 
     // ---- generative methods --------------------------------------------------------------------
 
-    string Generative(ModelBundle bundle, ImageDataset dataset, string dataId, RunFolder run, JsonObject manifest, CancellationToken ct)
+    Text.TextEncoderConfig RequireTextEncoder(ModelBundle bundle) => bundle.Manifest.TextEncoder
+        ?? throw new UserInputException($"EVLF's fusion module needs the bundle's text encoder, but bundle '{o.Bundle}' has none (evlf distill runs without it with --no-evlf).");
+
+    void CheckBundleFits(ModelBundle bundle, ImageDataset dataset)
     {
         var m = bundle.Manifest;
-        string denoiser = RequireDenoiser(bundle);
         if (m.Classes.Count != dataset.ClassNames.Count || !m.Classes.SequenceEqual(dataset.ClassNames))
             throw new UserInputException($"Bundle '{o.Bundle}' knows classes [{string.Join(", ", m.Classes)}] but dataset '{o.Data}' has [{string.Join(", ", dataset.ClassNames)}]; expected the same classes in the same order.");
         if (m.Image.Channels != dataset.Channels)
             throw new UserInputException($"Bundle '{o.Bundle}' works on {m.Image.Channels}-channel images but dataset '{o.Data}' has {dataset.Channels} channels.");
+    }
+
+    /// <summary>
+    /// Stage: VAE posteriors of every training image, plain and flipped (flips: fusion's augmentation and the modes'
+    /// random flip). The latents depend on the encoder and the image space only, so a retrained denoiser keeps them
+    /// (and the fusion module).
+    /// </summary>
+    string LatentStage(ModelBundle bundle, BundleRuntime runtime, ImageDataset dataset, string dataId, RunFolder run, out string latentKey)
+    {
+        var m = bundle.Manifest;
+        latentKey = RunFolder.Key(new { stage = "latents", dataId, encoder = RunFolder.FileHash(bundle.PathOf(m.Vae.Encoder)), image = JsonSerializer.Serialize(m.Image), scale = m.Latent.ScalingFactor });
+        return run.Stage("latents", latentKey, tmp =>
+        {
+            var images = BundleImages.Load(dataset.Train, m.Image.Size, m.Image.Channels, progress: new InlineProgress<int>(n => progress("load images", n, dataset.Train.Count, null)));
+            var labels = tensor(dataset.Train.Labels().Select(l => (long)l).ToArray());
+            Encode(runtime, images, "encode", out var mean, out var logVar);
+            StageTensors.Save(tmp, "mean", mean);
+            StageTensors.Save(tmp, "logvar", logVar);
+            Encode(runtime, images.flip(3), "encode flipped", out var meanFlip, out var logVarFlip);
+            StageTensors.Save(tmp, "mean_flip", meanFlip);
+            StageTensors.Save(tmp, "logvar_flip", logVarFlip);
+            StageTensors.Save(tmp, "labels", labels);
+        });
+    }
+
+    /// <summary>The files <see cref="TrainFusionModule"/> leaves in OUT, manifest.json last.</summary>
+    public static readonly string[] FusionModuleFiles = ["fusion.onnx", "projector.onnx", "fusion-log.json", "fusion-test.json"];
+
+    /// <summary>
+    /// <c>evlf train-fusion</c>: the latents, text and fusion stages alone (the same stages, keys and cache as
+    /// <see cref="Run"/>, so a later distill with the same data, bundle, seed and fusion options reuses the module). Leaves
+    /// <see cref="FusionModuleFiles"/> and manifest.json (provenance, stage times, the training log and the test-split
+    /// quality) in OUT.
+    /// </summary>
+    public DistillResult TrainFusionModule(CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var bundle = ModelBundle.Load(o.Bundle);
+        RequireTextEncoder(bundle);
+        var dataset = DataSpec.Open(o.Data, new DatasetOptions(Channels: bundle.Manifest.Image.Channels));
+        CheckBundleFits(bundle, dataset);
+        var run = new RunFolder(o.Out, o.Cache);
+        string dataId = DataIdentity.Of(o.Data, dataset);
+        var manifest = new JsonObject
+        {
+            ["kind"] = "fusion-module",
+            ["seed"] = o.Seed,
+            ["data"] = new JsonObject { ["spec"] = o.Data, ["id"] = dataId, ["train"] = dataset.Train.Count, ["test"] = dataset.Test.Count },
+            ["bundle"] = new JsonObject { ["path"] = bundle.Directory, ["vae_encoder"] = RunFolder.FileHash(bundle.PathOf(bundle.Manifest.Vae.Encoder)) },
+            ["training"] = JsonSerializer.SerializeToNode(o.FusionTraining),
+            ["promptTemplate"] = o.FusionUsesPromptTemplate,
+            ["commit"] = Pretrainer.GitCommit(),
+        };
+        using var runtime = new BundleRuntime(bundle, new SessionSettings(o.Device));
+        string latentDir = LatentStage(bundle, runtime, dataset, dataId, run, out string latentKey);
+        var (fusionPath, _) = TrainFusion(bundle, runtime, run, latentDir, latentKey, dataset, manifest, cancellationToken);
+        manifest["stages"] = StageRecords(run);
+        manifest["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 2);
+
+        string manifestPath = Path.Combine(run.Root, "manifest.json");
+        if (File.Exists(manifestPath)) File.Delete(manifestPath);
+        foreach (var file in FusionModuleFiles)
+            AtomicFile.WriteVia(Path.Combine(run.Root, file), temp => File.Copy(Path.Combine(Path.GetDirectoryName(fusionPath)!, file), temp));
+        AtomicFile.WriteJson(manifestPath, manifest);
+        log($"wrote the fusion module to {Path.Combine(run.Root, "fusion.onnx")}");
+        return new DistillResult(run.Root, 0, clock.Elapsed.TotalSeconds, manifest);
+    }
+
+    static JsonArray StageRecords(RunFolder run) => new(run.Records.Select(r => (JsonNode)new JsonObject
+    {
+        ["stage"] = r.Stage, ["key"] = r.Key, ["cached"] = r.Cached, ["seconds"] = r.Seconds,
+    }).ToArray());
+
+    string Generative(ModelBundle bundle, ImageDataset dataset, string dataId, RunFolder run, JsonObject manifest, CancellationToken ct)
+    {
+        var m = bundle.Manifest;
+        string denoiser = RequireDenoiser(bundle);
+        if (o.UsesFusion) RequireTextEncoder(bundle);
+        CheckBundleFits(bundle, dataset);
         var d = bundle.Denoiser(denoiser);
         if (o.Finetune && (d.FinetunePattern is null || !OnnxModel.Load(bundle.PathOf(d.File)).Graph.Initializer.Any(t => Regex.IsMatch(t.Name, d.FinetunePattern))))
             throw new UserInputException($"--finetune needs trainable denoiser weights, but denoiser '{denoiser}' of bundle '{o.Bundle}' declares {(d.FinetunePattern is null ? "no finetune pattern" : $"a finetune pattern '{d.FinetunePattern}' that matches none of its weights")}.");
@@ -122,21 +200,7 @@ public sealed class DistillationPipeline
         using var runtime = new BundleRuntime(bundle, settings);
         double scale = m.Latent.ScalingFactor;
 
-        // Stage: VAE posteriors of every training image, plain and flipped (flips: fusion's augmentation and the modes' random flip).
-        // The latents depend on the encoder and the image space only, so a retrained denoiser keeps them (and the fusion module).
-        string latentKey = RunFolder.Key(new { stage = "latents", dataId, encoder = hashes[m.Vae.Encoder]!.GetValue<string>(), image = JsonSerializer.Serialize(m.Image), scale });
-        string latentDir = run.Stage("latents", latentKey, tmp =>
-        {
-            var images = BundleImages.Load(dataset.Train, m.Image.Size, m.Image.Channels, progress: new InlineProgress<int>(n => progress("load images", n, dataset.Train.Count, null)));
-            var labels = tensor(dataset.Train.Labels().Select(l => (long)l).ToArray());
-            Encode(runtime, images, "encode", out var mean, out var logVar);
-            StageTensors.Save(tmp, "mean", mean);
-            StageTensors.Save(tmp, "logvar", logVar);
-            Encode(runtime, images.flip(3), "encode flipped", out var meanFlip, out var logVarFlip);
-            StageTensors.Save(tmp, "mean_flip", meanFlip);
-            StageTensors.Save(tmp, "logvar_flip", logVarFlip);
-            StageTensors.Save(tmp, "labels", labels);
-        });
+        string latentDir = LatentStage(bundle, runtime, dataset, dataId, run, out string latentKey);
         using var scope = NewDisposeScope();
         var means = StageTensors.Load(latentDir, "mean");
         var meansFlip = StageTensors.Load(latentDir, "mean_flip");
@@ -246,7 +310,7 @@ public sealed class DistillationPipeline
         ImageDataset dataset, JsonObject manifest, CancellationToken ct)
     {
         var m = bundle.Manifest;
-        var textConfig = m.TextEncoder ?? throw new UserInputException($"--evlf needs the bundle's text encoder, but bundle '{o.Bundle}' has none; use --no-evlf.");
+        var textConfig = RequireTextEncoder(bundle);
         // The released code conditions on the raw class string (PIPELINES.md §2); the bundle template is an option.
         var prompts = Enumerable.Range(0, m.Classes.Count).Select(c => o.FusionUsesPromptTemplate ? m.Prompt(c) : (m.PromptNames ?? m.Classes)[c]).ToList();
         var config = o.Fusion ?? new FusionConfig(m.Latent.Channels, m.Latent.Size, TextDim: 0, TextLength: 0);

@@ -84,6 +84,26 @@ public class DistillationPipelineTests : IDisposable
     }
 
     [Fact]
+    public void TrainFusionModuleWritesTheModuleAndADistillWithTheSameCacheReusesIt()
+    {
+        string cache = Path.Combine(root, "cache");
+        var r = new DistillationPipeline(Options(DistillMethod.Mgd3, true, 1, "fusion-only") with { Cache = cache }).TrainFusionModule();
+        Assert.Equal(DistillationPipeline.FusionModuleFiles.Append("manifest.json").Order(),
+            Directory.GetFiles(r.Out).Select(Path.GetFileName).Order());
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(r.Out, "manifest.json")))!;
+        Assert.Equal("fusion-module", (string?)manifest["kind"]);
+        Assert.Equal(new[] { "latents", "text", "fusion" }, manifest["stages"]!.AsArray().Select(s => (string?)s!["stage"]));
+        Assert.InRange((double)manifest["fusion"]!["test"]!["Top1"]!, 0, 1);
+        Assert.NotNull(manifest["fusion"]!["log"]);
+        Assert.Equal(CrossAttentionFusion.FusedOutput, Evlf.OnnxHybrid.Onnx.OnnxModel.Load(Path.Combine(r.Out, "fusion.onnx")).Graph.Output.Single().Name);
+
+        var distill = new DistillationPipeline(Options(DistillMethod.Mgd3, true, 1, "after-fusion") with { Cache = cache }).Run();
+        var stages = distill.Manifest["stages"]!.AsArray().ToDictionary(s => (string)s!["stage"]!, s => (bool)s!["cached"]!);
+        Assert.True(stages["latents"] && stages["text"] && stages["fusion"]);
+        Assert.False(stages["sample"]);
+    }
+
+    [Fact]
     public void FinetuneWritesANewBundleAndSamplesFromIt()
     {
         var r = new DistillationPipeline(Options(DistillMethod.Mgd3, true, 1, "ft", finetune: true)).Run();
@@ -104,5 +124,9 @@ public class DistillationPipelineTests : IDisposable
         Assert.Contains("dit-class", EvlfProcess.AssertUserError(EvlfProcess.Run("distill", "--data", data, "--bundle", noDit, "--method", "mgd3", "--ipc", "1", "--out", o, "--quiet")));
         string noPattern = TinyBundle.Create(Path.Combine(root, "nopattern"), m => m with { Denoisers = new() { ["dit"] = m.Denoisers["dit"] with { FinetunePattern = null } } });
         Assert.Contains("--finetune", EvlfProcess.AssertUserError(EvlfProcess.Run("distill", "--data", data, "--bundle", noPattern, "--method", "mgd3", "--finetune", "--no-evlf", "--ipc", "1", "--out", o, "--quiet")));
+
+        Assert.Contains("--fusion-samples", EvlfProcess.AssertUserError(EvlfProcess.Run("train-fusion", "--data", data, "--bundle", bundle, "--fusion-samples", "5", "--out", o)));
+        Assert.Contains("text encoder", EvlfProcess.AssertUserError(EvlfProcess.Run("train-fusion", "--data", data, "--bundle", noPattern, "--out", o, "--quiet")));
+        Assert.False(File.Exists(Path.Combine(o, "fusion.onnx")));
     }
 }

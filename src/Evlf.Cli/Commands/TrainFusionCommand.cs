@@ -1,0 +1,100 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Evlf.OnnxHybrid;
+using Evlf.OnnxHybrid.Distillation;
+using Evlf.OnnxHybrid.Fusion;
+using Evlf.OnnxHybrid.Onnx;
+using Spectre.Console.Cli;
+
+namespace Evlf.Cli.Commands;
+
+/// <summary>
+/// `evlf train-fusion`: trains the EVLF fusion module and projector on a dataset's VAE latents and its class text
+/// (the latents, text and fusion stages of `evlf distill`, with the same keys), and writes fusion.onnx,
+/// projector.onnx, fusion-log.json, fusion-test.json and manifest.json to OUT.
+/// </summary>
+public sealed class TrainFusionCommand : Command<TrainFusionCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--data <SPEC>")]
+        [DefaultValue("fashion-mnist")]
+        public string Data { get; init; } = "fashion-mnist";
+
+        [CommandOption("--bundle <DIR>")]
+        [Description("Bundle whose VAE encoder makes the latents and whose text encoder embeds the class names.")]
+        [DefaultValue("models/fmnist-ldm")]
+        public string Bundle { get; init; } = "models/fmnist-ldm";
+
+        [CommandOption("--seed <SEED>")]
+        [DefaultValue(0)]
+        public int Seed { get; init; }
+
+        [CommandOption("--out <DIR>")]
+        [DefaultValue("runs/fusion")]
+        public string Out { get; init; } = "runs/fusion";
+
+        [CommandOption("--cache <DIR>")]
+        [Description("Keep stage outputs in DIR instead of OUT/.stages (a distill run with the same --cache, data, bundle, seed and fusion options then reuses this module).")]
+        public string? Cache { get; init; }
+
+        [CommandOption("--device <DEVICE>")]
+        [Description("auto | cpu | cuda (ONNX Runtime stages: encoding, the test-split check).")]
+        [DefaultValue("auto")]
+        public string Device { get; init; } = "auto";
+
+        [CommandOption("--fusion-epochs <N>")]
+        [Description("Epochs of fusion training (released code: 4).")]
+        public int? FusionEpochs { get; init; }
+
+        [CommandOption("--fusion-samples <N>")]
+        [Description("A seeded subset of N images per epoch; 0 = every image, as the released code does. The default is evlf distill's.")]
+        [DefaultValue(DistillCommand.Settings.DefaultFusionSamples)]
+        public int FusionSamples { get; init; } = DistillCommand.Settings.DefaultFusionSamples;
+
+        [CommandOption("--learn-temperature")]
+        [Description("Train the InfoNCE temperature (the released optimizer keeps τ = 0.07 fixed).")]
+        public bool LearnTemperature { get; init; }
+
+        [CommandOption("--fusion-prompt-template")]
+        [Description("Condition on the bundle's prompt template instead of the raw class name (the released code's choice).")]
+        public bool FusionPromptTemplate { get; init; }
+
+        [CommandOption("--quiet")]
+        public bool Quiet { get; init; }
+
+        public override Spectre.Console.ValidationResult Validate()
+        {
+            if (FusionEpochs is < 1) return Spectre.Console.ValidationResult.Error($"--fusion-epochs must be at least 1; got {FusionEpochs}.");
+            if (FusionSamples is < 32 and not 0) return Spectre.Console.ValidationResult.Error($"--fusion-samples must be 0 (every image) or at least 32; got {FusionSamples}.");
+            if (!Enum.TryParse<ExecutionDevice>(Device, true, out _)) return Spectre.Console.ValidationResult.Error($"--device must be auto, cpu or cuda; got '{Device}'.");
+            return Spectre.Console.ValidationResult.Success();
+        }
+    }
+
+    public override int Execute(CommandContext context, Settings s, CancellationToken cancellationToken)
+    {
+        var training = new FusionTrainingOptions();
+        training = training with
+        {
+            Epochs = s.FusionEpochs ?? training.Epochs,
+            MaxSamples = s.FusionSamples == 0 ? null : s.FusionSamples,
+            LearnTemperature = s.LearnTemperature,
+        };
+        var options = new DistillOptions
+        {
+            Data = s.Data, Bundle = s.Bundle, Method = DistillMethod.Mgd3, Evlf = true, Seed = s.Seed, Out = s.Out, Cache = s.Cache,
+            Device = Enum.Parse<ExecutionDevice>(s.Device, true), FusionTraining = training, Quiet = s.Quiet,
+            FusionUsesPromptTemplate = s.FusionPromptTemplate,
+        };
+        var result = new ConsoleProgress(s.Quiet).Run(r =>
+            new DistillationPipeline(options, r.Log, (task, done, total, status) => r.Report(task, done, total, status)).TrainFusionModule(cancellationToken));
+        var test = result.Manifest["fusion"]?["test"];
+        Console.WriteLine(FormattableString.Invariant(
+            $"trained the fusion module into {result.Out} in {result.Seconds / 60:F1} min; test split: MSE ratio {Number(test?["MseRatio"]):G3}, InfoNCE top-1 {100 * Number(test?["Top1"]):F1}%"));
+        return 0;
+    }
+
+    static double Number(JsonNode? node) => node is JsonValue v && v.TryGetValue<double>(out var d) ? d : double.NaN;
+}
