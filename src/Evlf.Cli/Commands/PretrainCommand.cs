@@ -31,6 +31,7 @@ public sealed class PretrainCommand : Command<PretrainCommand.Settings>
         public int? UNetSteps { get; init; }
 
         [CommandOption("--dit-steps <N>")]
+        [Description("DiT training steps (default 8000, as the committed bundle).")]
         public int? DitSteps { get; init; }
 
         [CommandOption("--fidelity-only")]
