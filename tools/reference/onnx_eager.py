@@ -510,6 +510,10 @@ def _pad(m, a, x, pads=None, value=None, axes=None):
     if mode == "constant":
         fill = a.get("value", 0.0) if value is None else scalar(value)
         return F.pad(x, explicit, mode="constant", value=fill)
+    # torch pads exactly the spatial axes (all but N and C) in these modes.
+    if any(explicit[2 * (x.dim() - 2):]):
+        raise NotImplementedError(f"Pad mode {mode} on the batch or channel axis")
+    explicit = explicit[:2 * (x.dim() - 2)]
     return F.pad(x, explicit, mode={"reflect": "reflect", "edge": "replicate"}[mode])
 
 
