@@ -25,6 +25,11 @@ Running: `module(**feeds)` or `module.run(feeds)` returns {output name: tensor}.
 train()/eval() switch Dropout (drawn from `module.generator`, when set) and BatchNormalization (batch statistics in
 training; running statistics are not updated).
 
+The default bundle (models/fmnist-ldm: VAE encoder/decoder, DiT, UNet) and all-MiniLM-L6-v2 use Add, Cast, Concat,
+Constant, Conv, Cos, Div, Erf, Gather, Gemm, InstanceNormalization, LayerNormalization, MatMul, Mul, Pow, ReduceMean,
+Reshape, Resize, Shape, Sigmoid, Sin, Slice, Softmax, Split, Sqrt, Sub, Tanh, Transpose and Unsqueeze; the
+GraphBuilder fusion graphs add Dropout, Relu, Flatten and AveragePool, the exported test fixtures ConstantOfShape,
+Equal, Expand, Range, Trilu, ArgMax, Where, Squeeze, Clip, Pad, BatchNormalization and GlobalAveragePool.
 The operators are listed in OPS; each follows the ONNX operator specification (https://onnx.ai/onnx/operators/) for
 opsets 11-17, including the older-opset forms that exported graphs use (Split/Squeeze/Unsqueeze/ReduceMean with
 attributes, Softmax's opset < 13 flattening). tools/reference/test_onnx_eager.py checks each against torch written by
