@@ -80,16 +80,18 @@ public static class PythonReference
     }
 
     /// <summary>
-    /// tools/reference/bench_reference.py under the working directory or under a folder above the evlf binary
-    /// (a build inside the repository); null when neither has it.
+    /// tools/reference/bench_reference.py (or another script, <paramref name="relativePath"/> from the repository root)
+    /// under the working directory or under a folder above the evlf binary (a build inside the repository); null when
+    /// neither has it.
     /// </summary>
-    public static string? FindScript()
+    public static string? FindScript(string? relativePath = null)
     {
-        string here = Path.GetFullPath(ScriptPath);
+        relativePath ??= ScriptPath;
+        string here = Path.GetFullPath(relativePath);
         if (File.Exists(here)) return here;
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            string candidate = Path.Combine(dir.FullName, ScriptPath);
+            string candidate = Path.Combine(dir.FullName, relativePath);
             if (File.Exists(candidate)) return candidate;
         }
         return null;
@@ -98,21 +100,28 @@ public static class PythonReference
     /// <summary>
     /// Runs <paramref name="script"/> with <paramref name="interpreter"/> and <c>--threads</c>
     /// <paramref name="threads"/> (plus <c>--quick</c>) and returns the JSON object it prints last on stdout.
-    /// The child gets the short OpenMP spin this process asked for (<see cref="TorchThreads.PreferShortSpin"/>),
-    /// which .NET's copy of the environment does not hold.
+    /// </summary>
+    /// <exception cref="PythonReferenceException">See <see cref="RunScript"/>.</exception>
+    public static JsonObject Run(string interpreter, string script, int threads, bool quick, TimeSpan timeout) =>
+        RunScript(interpreter, script, quick
+            ? ["--threads", threads.ToString(System.Globalization.CultureInfo.InvariantCulture), "--quick"]
+            : ["--threads", threads.ToString(System.Globalization.CultureInfo.InvariantCulture)], timeout);
+
+    /// <summary>
+    /// Runs <paramref name="script"/> with <paramref name="interpreter"/> and <paramref name="arguments"/> and returns
+    /// the JSON object it prints last on stdout. The child gets the short OpenMP spin this process asked for
+    /// (<see cref="TorchThreads.PreferShortSpin"/>), which .NET's copy of the environment does not hold.
     /// </summary>
     /// <exception cref="PythonReferenceException">The interpreter does not start, the script fails, runs past
     /// <paramref name="timeout"/>, or prints no JSON object.</exception>
-    public static JsonObject Run(string interpreter, string script, int threads, bool quick, TimeSpan timeout)
+    public static JsonObject RunScript(string interpreter, string script, IEnumerable<string> arguments, TimeSpan timeout)
     {
         var start = new ProcessStartInfo(interpreter)
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
         start.ArgumentList.Add(script);
-        start.ArgumentList.Add("--threads");
-        start.ArgumentList.Add(threads.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        if (quick) start.ArgumentList.Add("--quick");
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
         if (OperatingSystem.IsLinux() && !start.Environment.ContainsKey("OMP_WAIT_POLICY") && !start.Environment.ContainsKey("GOMP_SPINCOUNT"))
             start.Environment["GOMP_SPINCOUNT"] = TorchThreads.DefaultSpinCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
 

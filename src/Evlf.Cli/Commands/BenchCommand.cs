@@ -24,7 +24,8 @@ namespace Evlf.Cli.Commands;
 /// measured in the same run: ONNX Runtime vs the importer per network, the importer vs the same TorchSharp
 /// ops called by hand, fusion training, sampling, ConvNet-3 training, k-means, the end-to-end default distill, and
 /// GFLOP/s against a GEMM peak measured here; then, when an interpreter with torch is at hand, the same stages in
-/// PyTorch eager (tools/reference/bench_reference.py, same threads) and the C#/Python speedups. Writes DIR/bench.json.
+/// PyTorch eager (tools/reference/bench_reference.py, same threads) and the C#/Python speedups, and after the end-to-end
+/// distill the same job in PyTorch eager (tools/reference/pipeline_reference.py). Writes DIR/bench.json.
 /// </summary>
 public sealed class BenchCommand : Command<BenchCommand.Settings>
 {
@@ -47,15 +48,15 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
         public string Data { get; init; } = "fashion-mnist";
 
         [CommandOption("--skip-distill")]
-        [Description("Leave out the end-to-end distill.")]
+        [Description("Leave out the end-to-end distill (and its PyTorch-eager counterpart).")]
         public bool SkipDistill { get; init; }
 
         [CommandOption("--python <PATH>")]
-        [Description("Interpreter with torch for tools/reference/bench_reference.py (default /usr/bin/python3, when it exists).")]
+        [Description("Interpreter with torch for tools/reference/bench_reference.py and pipeline_reference.py (default /usr/bin/python3, when it exists).")]
         public string? Python { get; init; }
 
         [CommandOption("--no-python")]
-        [Description("Leave out the PyTorch-eager reference timings and their ratios.")]
+        [Description("Leave out the PyTorch-eager reference timings (stages and end-to-end distill) and their ratios.")]
         public bool NoPython { get; init; }
     }
 
@@ -238,24 +239,32 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
             Log(FormattableString.Invariant($"ConvNet-3 DSA training: {imagesPerSecond:F0} images/s ≈ {gflops:F0} GFLOP/s; IPC 10 × 1000 epochs ≈ {100 * 1000 / imagesPerSecond / 60:F1} min"));
         }
 
+        DistillOptions? distilled = null;
         if (!s.SkipDistill && bundle is not null)
         {
             string outDir = Directory.CreateTempSubdirectory("evlf-bench-distill-").FullName;
             var options = new DistillOptions { Data = s.Data, Bundle = s.Bundle, Out = outDir, Quiet = true,
                 FusionTraining = s.Quick ? new FusionTrainingOptions(Epochs: 1, MaxSamples: 4000) : new FusionTrainingOptions() };
+            distilled = options;
             var sw = Stopwatch.StartNew();
             var result = new DistillationPipeline(options).Run(cancellationToken);
             report["distill_end_to_end"] = new JsonObject
             {
                 ["seconds"] = Math.Round(sw.Elapsed.TotalSeconds, 1), ["images"] = result.Images,
                 ["fusion_epochs"] = options.FusionTraining.Epochs, ["fusion_samples"] = options.FusionTraining.MaxSamples,
-                ["stages"] = result.Manifest["stages"]?.DeepClone(),
+                ["stages"] = result.Manifest["stages"]?.DeepClone(), ["train_images"] = result.Manifest["data"]?["train"]?.DeepClone(),
             };
             Log(FormattableString.Invariant($"distill (mgd3 + EVLF, IPC 10{(s.Quick ? ", quick fusion" : "")}): {sw.Elapsed.TotalMinutes:F1} min"));
             Directory.Delete(outDir, true);
         }
 
-        if (!s.NoPython) report["python_reference"] = RunPythonReference(s, threads, report, Log);
+        if (!s.NoPython)
+        {
+            var python = RunPythonReference(s, threads, report, Log);
+            if (distilled is not null && report[PipelineReference.Key] is JsonObject distill)
+                python[PipelineReference.Key] = RunPipelineReference(s, threads, distilled, distill, python, Log);
+            report["python_reference"] = python;
+        }
 
         Directory.CreateDirectory(s.Out);
         string path = Path.Combine(s.Out, "bench.json");
@@ -295,6 +304,55 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
         {
             log($"python reference: {e.Message}");
             return new JsonObject { ["error"] = e.Message };
+        }
+    }
+
+    /// <summary>
+    /// The same distill in PyTorch eager (tools/reference/pipeline_reference.py: same bundle, data, fusion epochs and
+    /// samples, threads) and the C# speedup, total and per stage; also added to python_reference's ratios. A missing
+    /// interpreter, data the script cannot read or a failing script is one line and a "skipped" or "error" entry.
+    /// </summary>
+    static JsonObject RunPipelineReference(Settings s, int threads, DistillOptions distilled, JsonObject distill, JsonObject python, Action<string> log)
+    {
+        if (python["skipped"] is JsonNode skipped) return new JsonObject { ["skipped"] = skipped.DeepClone() };
+        string interpreter = s.Python ?? PythonReference.DefaultInterpreter;
+        string? data = PipelineReference.DataDirectory(s.Data, out var why);
+        if (data is null)
+        {
+            log($"python reference, end-to-end distill: skipped ({why})");
+            return new JsonObject { ["skipped"] = why };
+        }
+        string outDir = Directory.CreateTempSubdirectory("evlf-bench-pyref-").FullName;
+        try
+        {
+            string script = PythonReference.FindScript(PipelineReference.ScriptPath)
+                ?? throw new PythonReferenceException($"{PipelineReference.ScriptPath} was not found under the working directory or above the evlf binary; run evlf bench from the repository root.");
+            var arguments = PipelineReference.Arguments(Path.GetFullPath(s.Bundle), data, outDir, distilled.FusionTraining, threads);
+            long trainImages = (long)(PipelineReference.PositiveNumber(distill["train_images"]) ?? 60_000);
+            log($"python reference, end-to-end distill: {interpreter} {script} {string.Join(' ', arguments)} ...");
+            var result = PythonReference.RunScript(interpreter, script, arguments, PipelineReference.Timeout(distilled.FusionTraining, trainImages));
+            var rows = PipelineReference.Compare(distill, result);
+            PipelineReference.Record(result, rows);
+            if (result["speedup"] is JsonNode speedup)
+            {
+                python["ratios"] ??= new JsonObject();
+                python["ratios"]![PipelineReference.Key] = speedup.DeepClone();
+            }
+            var table = new Table().AddColumns("distill stage", "C# s", "PyTorch eager s", "C# speedup");
+            foreach (var r in rows)
+                table.AddRow(new[] { r.Stage, F(r.CSharpSeconds), F(r.PythonSeconds), F(r.Speedup) + "×" }.Select(t => new Text(t)));
+            AnsiConsole.Write(table);
+            log(FormattableString.Invariant($"python reference, end-to-end distill: {result["seconds"]} s in PyTorch eager ({result["threads"]} threads); speedup > 1: C# is faster"));
+            return result;
+        }
+        catch (PythonReferenceException e)
+        {
+            log($"python reference, end-to-end distill: {e.Message}");
+            return new JsonObject { ["error"] = e.Message };
+        }
+        finally
+        {
+            Directory.Delete(outDir, true);
         }
     }
 
