@@ -40,6 +40,13 @@ public static class PipelineReference
     ];
 
     /// <summary>
+    /// Why the end-to-end reference cannot run when bench_reference.py could not: its result says <c>"skipped":
+    /// "reason"</c> when the interpreter is missing. (bench_reference.py's own <c>"skipped": {…}</c> object lists the
+    /// stages it left out, which does not concern the pipeline.) Null when the pipeline should run.
+    /// </summary>
+    public static string? InterpreterSkipped(JsonObject python) => python["skipped"] is JsonValue v && v.TryGetValue<string>(out var why) ? why : null;
+
+    /// <summary>
     /// The folder of Fashion-MNIST-style IDX files the script reads for a data spec (<c>fashion-mnist</c> as the C# side
     /// finds it, or <c>idx:DIR</c>); null with the reason for any other kind of data.
     /// </summary>

@@ -314,7 +314,7 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
     /// </summary>
     static JsonObject RunPipelineReference(Settings s, int threads, DistillOptions distilled, JsonObject distill, JsonObject python, Action<string> log)
     {
-        if (python["skipped"] is JsonNode skipped) return new JsonObject { ["skipped"] = skipped.DeepClone() };
+        if (PipelineReference.InterpreterSkipped(python) is string skipped) return new JsonObject { ["skipped"] = skipped };
         string interpreter = s.Python ?? PythonReference.DefaultInterpreter;
         string? data = PipelineReference.DataDirectory(s.Data, out var why);
         if (data is null)

@@ -32,6 +32,15 @@ public class PipelineReferenceTests
         """)!.AsObject();
 
     [Fact]
+    public void OnlyAMissingInterpreterSkipsTheEndToEndReference()
+    {
+        Assert.Equal("/usr/bin/python3 not found", PipelineReference.InterpreterSkipped(new JsonObject { ["skipped"] = "/usr/bin/python3 not found" }));
+        // bench_reference.py's own "skipped" object lists stages it left out; the pipeline still runs.
+        Assert.Null(PipelineReference.InterpreterSkipped(JsonNode.Parse("""{ "skipped": {}, "gemm_1024_gflops": 90.0 }""")!.AsObject()));
+        Assert.Null(PipelineReference.InterpreterSkipped(new JsonObject { ["error"] = "script failed" }));
+    }
+
+    [Fact]
     public void SpeedupIsPythonSecondsOverCSharpSecondsForTheRunAndEachStageInOrder()
     {
         var rows = PipelineReference.Compare(CSharpDistill(), PythonPipeline());
