@@ -17,7 +17,42 @@ public static class Timing
             action();
             times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }
+        return Median(times);
+    }
+
+    /// <summary>
+    /// Two actions timed in alternation (A, B, A, B, …) after warm-up, the median of each: a comparison that drifts in
+    /// machine speed (other load, clocks) affects both sides alike instead of whichever ran second.
+    /// </summary>
+    public static (double A, double B) MedianMillisecondsInterleaved(Action a, Action b, int warmup = 3, int runs = 10)
+    {
+        for (int i = 0; i < warmup; i++)
+        {
+            using (NewDisposeScope()) a();
+            using (NewDisposeScope()) b();
+        }
+        var timesA = new double[runs];
+        var timesB = new double[runs];
+        for (int i = 0; i < runs; i++)
+        {
+            timesA[i] = Once(a);
+            timesB[i] = Once(b);
+        }
+        return (Median(timesA), Median(timesB));
+
+        static double Once(Action action)
+        {
+            using var scope = NewDisposeScope();
+            long start = Stopwatch.GetTimestamp();
+            action();
+            return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+    }
+
+    static double Median(double[] times)
+    {
         Array.Sort(times);
-        return runs % 2 == 1 ? times[runs / 2] : (times[runs / 2 - 1] + times[runs / 2]) / 2;
+        int n = times.Length;
+        return n % 2 == 1 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
     }
 }
