@@ -160,18 +160,15 @@ public static class SyntheticSetEvaluation
     }
 
     /// <summary>
-    /// The finished repeats of an earlier evaluation whose settings and images equal <paramref name="now"/>'s: eval.json
-    /// first, else the partial file of a killed run; null when neither matches (or neither can be read).
+    /// The finished repeats of an earlier evaluation whose settings and images equal <paramref name="now"/>'s, from
+    /// eval.json or the partial file of a stopped run, whichever holds more; null when neither matches (or neither can
+    /// be read).
     /// </summary>
-    static EvaluationResult? FinishedEarlier(string runDirectory, EvaluationResult now)
-    {
-        foreach (var name in new[] { EvaluationResult.FileName, PartialFileName })
-        {
-            var earlier = EvaluationResult.TryRead(Path.Combine(runDirectory, name));
-            if (earlier is { Accuracies.Count: > 0 } && earlier.SameSettings(now)) return earlier;
-        }
-        return null;
-    }
+    static EvaluationResult? FinishedEarlier(string runDirectory, EvaluationResult now) =>
+        new[] { EvaluationResult.FileName, PartialFileName }
+            .Select(name => EvaluationResult.TryRead(Path.Combine(runDirectory, name)))
+            .Where(earlier => earlier is { Accuracies.Count: > 0 } && earlier.SameSettings(now))
+            .MaxBy(earlier => earlier!.Accuracies.Count);
 
     static LabelledImages LoadTest(DatasetSplit test, Normalization normalization, int channels, int height, int width, Func<ByteImage, ByteImage>? preprocess)
     {
