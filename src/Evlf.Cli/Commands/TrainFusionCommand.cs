@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using System.Globalization;
 using System.Text.Json.Nodes;
 using Evlf.OnnxHybrid;
 using Evlf.OnnxHybrid.Distillation;
