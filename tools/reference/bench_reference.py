@@ -86,8 +86,7 @@ FUSION_CONFIG = {"LatentChannels": 4, "LatentSize": 8, "TextDim": 384, "TextLeng
                  "ProjectorChannels": 64, "ProjectorKernel": 4, "ProjectorPool": 4}
 FUSION_SAMPLES, FUSION_CLASSES, BATCH, ACCUMULATION = 64, 10, 16, 2
 LR_FUSION, LR_PROJECTOR, WEIGHT_DECAY, CLIP = 3e-4, 1e-4, 1e-2, 1.0
-LAMBDA1, LAMBDA2_START, LAMBDA2_END, TEMPERATURE = 0.1, 0.05, 1.0, 0.07
-NULL_CONDITION, TOKEN_DROPOUT, CONDITION_NOISE = 0.2, 0.1, 0.01
+TEMPERATURE = 0.07                                # λ1, λ2 ramp, condition dropout/noise: fusion_reference.py
 
 # DSA's evaluation constants (DsaParameters).
 DSA_OPS = ["color", "crop", "cutout", "flip", "scale", "rotate"]
@@ -143,17 +142,8 @@ def fusion_training(torch, fr, steps, cfg):
                 order = torch.randperm(FUSION_SAMPLES, generator=g)
             idx = order[position * BATCH:(position + 1) * BATCH]
             z, y = latents[idx], labels[idx]
-            text = class_tokens[y]
-            if torch.rand(1, generator=g).item() < NULL_CONDITION:
-                cond = torch.zeros_like(text)
-            else:
-                keep = (torch.rand(text.shape, generator=g) >= TOKEN_DROPOUT).to(text.dtype)
-                cond = text * keep / (1 - TOKEN_DROPOUT) + torch.randn(text.shape, generator=g) * CONDITION_NOISE
-            fused = fusion(z, cond)
-            nce = fr.info_nce(projector(fused), class_vectors[y], y, logit_scale)
-            rec = fr.mse(fused, z)
-            lambda2 = LAMBDA2_END if ramp <= 0 else LAMBDA2_START + (LAMBDA2_END - LAMBDA2_START) * min(1.0, micro / ramp)
-            total = total + (LAMBDA1 * nce + lambda2 * rec) / ACCUMULATION
+            loss, nce, rec, _ = fr.micro_batch_loss(fusion, projector, z, y, class_tokens, class_vectors, logit_scale, micro, ramp, g)
+            total = total + loss / ACCUMULATION
             nce.item(), rec.item()  # FusionTrainer reads both for its log
         total.backward()
         torch.nn.utils.clip_grad_norm_(parameters, CLIP)

@@ -188,6 +188,27 @@ def mse(z_fused, z_img):
     return ((z_fused - z_img) ** 2).mean()
 
 
+# The training recipe's condition corruption and λ2 ramp (FusionTrainingOptions defaults).
+NULL_CONDITION, TOKEN_DROPOUT, CONDITION_NOISE = 0.2, 0.1, 0.01
+LAMBDA2_START, LAMBDA2_END = 0.05, 1.0
+
+
+def micro_batch_loss(fusion, projector, z, y, class_tokens, class_vectors, logit_scale, micro, ramp, generator):
+    """One micro-batch of fusion training: the class text, nulled with probability 0.2 or token-dropped and noised,
+    fused with z; returns λ1·InfoNCE + λ2·MSE, the InfoNCE, the MSE and λ2 (ramped over `ramp` micro-batches)."""
+    text = class_tokens[y]
+    if torch.rand(1, generator=generator).item() < NULL_CONDITION:
+        cond = torch.zeros_like(text)
+    else:
+        keep = (torch.rand(text.shape, generator=generator) >= TOKEN_DROPOUT).to(text.dtype)
+        cond = text * keep / (1 - TOKEN_DROPOUT) + torch.randn(text.shape, generator=generator) * CONDITION_NOISE
+    fused = fusion(z, cond)
+    nce = info_nce(projector(fused), class_vectors[y], y, logit_scale)
+    rec = mse(fused, z)
+    lambda2 = LAMBDA2_END if ramp <= 0 else LAMBDA2_START + (LAMBDA2_END - LAMBDA2_START) * min(1.0, micro / ramp)
+    return LAMBDA1 * nce + lambda2 * rec, nce, rec, lambda2
+
+
 def clip_gradients(parameters, max_norm):
     """Global L2 clipping as torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when below 1."""
     norm = torch.sqrt(sum((p.grad ** 2).sum() for p in parameters))

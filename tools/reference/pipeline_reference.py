@@ -79,8 +79,7 @@ MODE_LAMBDA, MODE_STOP_T = 0.1, 25
 FUSION_EPOCHS, FUSION_SAMPLES = 4, 12000         # DistillCommand.DefaultFusionSamples; 0 = every image
 BATCH, ACCUMULATION = 16, 2
 LR_FUSION, LR_PROJECTOR, WEIGHT_DECAY, CLIP = 3e-4, 1e-4, 1e-2, 1.0
-LAMBDA1, LAMBDA2_START, LAMBDA2_END = 0.1, 0.05, 1.0
-NULL_CONDITION, TOKEN_DROPOUT, CONDITION_NOISE, TEMPERATURE = 0.2, 0.1, 0.01, 0.07
+TEMPERATURE = 0.07                                # λ1, λ2 ramp, condition dropout/noise: fusion_reference.py
 CHECKPOINT_EVERY = 500
 ENCODE_BATCH = 500                                # DistillationPipeline.Encode, FusionEvaluation.Batch
 # FusionConfig defaults; the text sizes come from the text encoder (MiniLM: 16 tokens of 384).
@@ -279,7 +278,7 @@ def train_fusion(torch, fr, cfg, data, epochs, max_samples, seed, work):
     for step in range(steps):
         optimizer.zero_grad(set_to_none=True)
         total = 0.0
-        lambda2 = LAMBDA2_END
+        lambda2 = fr.LAMBDA2_END
         for k in range(ACCUMULATION):
             micro = step * ACCUMULATION + k
             torch.manual_seed(seed * 1_000_003 + micro)  # nn.Dropout's draws, reseeded per micro-batch as in C#
@@ -291,17 +290,8 @@ def train_fusion(torch, fr, cfg, data, epochs, max_samples, seed, work):
             idx = pool[permutation[offset * batch:(offset + 1) * batch]]
             z = torch.where(torch.rand(idx.shape[0], 1, 1, 1, generator=g) < 0.5, flipped[idx], latents[idx])
             y = labels[idx]
-            text = class_tokens[y]
-            if torch.rand(1, generator=g).item() < NULL_CONDITION:
-                cond = torch.zeros_like(text)
-            else:
-                keep = (torch.rand(text.shape, generator=g) >= TOKEN_DROPOUT).to(text.dtype)
-                cond = text * keep / (1 - TOKEN_DROPOUT) + torch.randn(text.shape, generator=g) * CONDITION_NOISE
-            fused = fusion(z, cond)
-            nce = fr.info_nce(projector(fused), class_vectors[y], y, logit_scale)
-            rec = fr.mse(fused, z)
-            lambda2 = LAMBDA2_END if ramp <= 0 else LAMBDA2_START + (LAMBDA2_END - LAMBDA2_START) * min(1.0, micro / ramp)
-            total = total + (LAMBDA1 * nce + lambda2 * rec) / ACCUMULATION
+            loss, nce, rec, lambda2 = fr.micro_batch_loss(fusion, projector, z, y, class_tokens, class_vectors, logit_scale, micro, ramp, g)
+            total = total + loss / ACCUMULATION
             sums[1] += nce.item()
             sums[2] += rec.item()
         total.backward()
