@@ -65,8 +65,7 @@ public sealed class TrainFusionCommand : Command<TrainFusionCommand.Settings>
 
         public override Spectre.Console.ValidationResult Validate()
         {
-            if (FusionEpochs is < 1) return Spectre.Console.ValidationResult.Error($"--fusion-epochs must be at least 1; got {FusionEpochs}.");
-            if (FusionSamples is < 32 and not 0) return Spectre.Console.ValidationResult.Error($"--fusion-samples must be 0 (every image) or at least 32; got {FusionSamples}.");
+            if (DistillCommand.Settings.FusionOptionsError(FusionEpochs, FusionSamples) is string fusionError) return Spectre.Console.ValidationResult.Error(fusionError);
             if (!Enum.TryParse<ExecutionDevice>(Device, true, out _)) return Spectre.Console.ValidationResult.Error($"--device must be auto, cpu or cuda; got '{Device}'.");
             return Spectre.Console.ValidationResult.Success();
         }
@@ -74,13 +73,7 @@ public sealed class TrainFusionCommand : Command<TrainFusionCommand.Settings>
 
     public override int Execute(CommandContext context, Settings s, CancellationToken cancellationToken)
     {
-        var training = new FusionTrainingOptions();
-        training = training with
-        {
-            Epochs = s.FusionEpochs ?? training.Epochs,
-            MaxSamples = s.FusionSamples == 0 ? null : s.FusionSamples,
-            LearnTemperature = s.LearnTemperature,
-        };
+        var training = DistillCommand.Settings.FusionTraining(s.FusionEpochs, s.FusionSamples, s.LearnTemperature);
         var options = new DistillOptions
         {
             Data = s.Data, Bundle = s.Bundle, Method = DistillMethod.Mgd3, Evlf = true, Seed = s.Seed, Out = s.Out, Cache = s.Cache,
