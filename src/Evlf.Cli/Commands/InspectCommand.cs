@@ -46,8 +46,13 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
         public double Tolerance { get; init; } = 1e-4;
 
         [CommandOption("--train-check")]
-        [Description("Make every float initializer trainable, run 50 Adam steps (lr 1e-3) fitting every float output to a fixed random target; print loss_before and loss_after.")]
+        [Description("Make every float initializer trainable, run 50 Adam steps (lr 1e-3) fitting every float output to a fixed random target (see --target); print loss_before and loss_after.")]
         public bool TrainCheck { get; init; }
+
+        [CommandOption("--target <KIND>")]
+        [Description("--train-check's target: outputs (the graph's outputs for a second seeded random input draw) or noise (N(0,1) per element, which convolutional decoders cannot fit in 50 steps).")]
+        [DefaultValue("outputs")]
+        public string Target { get; init; } = "outputs";
 
         [CommandOption("--dim <NAME=VALUE>")]
         [Description("Size of a dynamic dimension for the random inputs (repeatable). Unnamed first dimensions use --batch, others 8.")]
@@ -75,6 +80,7 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
             if (TrainCheck && Path is not null && Directory.Exists(Path)) return ValidationResult.Error("--train-check applies to an .onnx file, not a bundle folder.");
             if (Batch < 1) return ValidationResult.Error($"--batch must be at least 1; got {Batch}.");
             if (Steps < 1) return ValidationResult.Error($"--steps must be at least 1; got {Steps}.");
+            if (Target is not ("outputs" or "noise")) return ValidationResult.Error($"--target must be outputs or noise; got '{Target}'.");
             if (!(Tolerance > 0)) return ValidationResult.Error($"--tolerance must be a positive number; got {Tolerance}.");
             foreach (var d in Dims)
                 if (!TryParseDim(d, out _, out _))
@@ -120,8 +126,11 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
         }
         if (settings.TrainCheck)
         {
-            var r = OnnxHybrid.Onnx.TrainCheck.Run(model, inputs, settings.Seed, settings.Steps);
-            Console.WriteLine(FormattableString.Invariant($"trainable: {r.TrainableTensors} tensors, {r.TrainableValues} values; {settings.Steps} Adam steps, lr 1e-3"));
+            var target = settings.Target == "noise" ? TrainCheckTarget.Noise : TrainCheckTarget.Outputs;
+            var targetInputs = target == TrainCheckTarget.Outputs ? RandomInputs.For(model, settings.Seed + 1, settings.Batch, dims) : null;
+            var r = OnnxHybrid.Onnx.TrainCheck.Run(model, inputs, settings.Seed, settings.Steps, target: target, targetInputs: targetInputs);
+            string fitted = target == TrainCheckTarget.Noise ? "N(0,1) noise" : $"the outputs for random inputs of seed {settings.Seed + 1}";
+            Console.WriteLine(FormattableString.Invariant($"trainable: {r.TrainableTensors} tensors, {r.TrainableValues} values; {settings.Steps} Adam steps, lr 1e-3, fitting {fitted}"));
             Console.WriteLine(FormattableString.Invariant($"loss_before: {r.LossBefore:G6}"));
             Console.WriteLine(FormattableString.Invariant($"loss_after: {r.LossAfter:G6}"));
         }

@@ -45,10 +45,15 @@ public class InspectCommandTests
     [Fact]
     public void TrainCheckPrintsLossesThatFall()
     {
-        var r = EvlfProcess.Run("inspect", new Fixture("external_data").ModelPath, "--train-check");
-        Assert.Equal(0, r.ExitCode);
-        double Read(string key) => double.Parse(r.Stdout.Split('\n').Single(l => l.StartsWith(key)).Substring(key.Length).Trim(), CultureInfo.InvariantCulture);
-        Assert.True(Read("loss_after:") <= 0.5 * Read("loss_before:"));
+        foreach (var target in new[] { "outputs", "noise" })
+        {
+            var r = EvlfProcess.Run("inspect", new Fixture("external_data").ModelPath, "--train-check", "--target", target);
+            Assert.Equal(0, r.ExitCode);
+            Assert.Contains(target == "noise" ? "fitting N(0,1) noise" : "fitting the outputs for random inputs of seed 1", r.Stdout);
+            double Read(string key) => double.Parse(r.Stdout.Split('\n').Single(l => l.StartsWith(key)).Substring(key.Length).Trim(), CultureInfo.InvariantCulture);
+            Assert.True(Read("loss_after:") <= 0.5 * Read("loss_before:"), target);
+        }
+        Assert.Contains("--target", EvlfProcess.AssertUserError(EvlfProcess.Run("inspect", new Fixture("external_data").ModelPath, "--train-check", "--target", "zeros")));
     }
 
     [Fact]
