@@ -21,7 +21,7 @@ settings. Exit status 0; 3 (with a line on stderr) when this interpreter cannot 
 
 Stages (the names of the C# manifest's "stages"), each doing what its C# counterpart does:
   latents  every training image padded 28 -> 32 (black, centred) and mapped to [-1, 1]; VAE encoder on all of them and
-           on their horizontal flips, in batches of 500; posterior mean and log-variance of both saved (torch.save).
+           on their horizontal flips, in calls of 100; posterior mean and log-variance of both saved (torch.save).
   text     the prompt names (the released code conditions on the raw class string) tokenised with BERT WordPiece
            (lower case, [CLS] ... [SEP] padded to 16), all-MiniLM-L6-v2 from evlf's cache (SHA-256 checked, as
            MiniLmResources does on every load), token embeddings (10, 16, 384) and mask-weighted mean vectors (10, 384).
@@ -81,7 +81,8 @@ BATCH, ACCUMULATION = 16, 2
 LR_FUSION, LR_PROJECTOR, WEIGHT_DECAY, CLIP = 3e-4, 1e-4, 1e-2, 1.0
 TEMPERATURE = 0.07                                # λ1, λ2 ramp, condition dropout/noise: fusion_reference.py
 CHECKPOINT_EVERY = 500
-ENCODE_BATCH = 500                                # DistillationPipeline.Encode, FusionEvaluation.Batch
+ENCODE_BATCH = 500                                # FusionEvaluation.Batch
+ENCODER_CALL = 100                                # DistillationPipeline.Encode's VAE encoder calls
 # FusionConfig defaults; the text sizes come from the text encoder (MiniLM: 16 tokens of 384).
 FUSION_CONFIG = {"LatentChannels": 4, "LatentSize": 8, "TextDim": 384, "TextLength": 16, "Width": 256, "Heads": 4,
                  "Layers": 2, "Dropout": 0.1, "RefreshKeyValues": False, "PreNorm": False, "ProjectorChannels": 64,
@@ -231,11 +232,11 @@ class Stages:
 
 
 def encode(torch, encoder, images, names):
-    """DistillationPipeline.Encode: the VAE encoder's (mean, logvar) in batches of 500."""
+    """DistillationPipeline.Encode: the VAE encoder's (mean, logvar) in calls of 100."""
     means, logvars = [], []
     with torch.no_grad():
-        for start in range(0, images.shape[0], ENCODE_BATCH):
-            out = encoder.run({names["encoder_input"]: images[start:start + ENCODE_BATCH]})
+        for start in range(0, images.shape[0], ENCODER_CALL):
+            out = encoder.run({names["encoder_input"]: images[start:start + ENCODER_CALL]})
             means.append(out[names["mean_output"]])
             logvars.append(out[names["logvar_output"]])
     return torch.cat(means), torch.cat(logvars)
@@ -362,7 +363,7 @@ def run(args, torch):
                            ("labels", labels)):
             torch.save(value, os.path.join(folder, key + ".pt"))
         stages.detail["latents"] = {"images": int(images.shape[0]), "encoded": 2 * int(images.shape[0]),
-                                    "batch": ENCODE_BATCH}
+                                    "batch": ENCODER_CALL}
         return mean, mean_flip, labels
     means, means_flip, labels_all = stages.run("latents", latents)
     flip_mask = torch.rand(means.shape[0], 1, 1, 1, generator=torch.Generator().manual_seed(args.seed + 11)) < 0.5

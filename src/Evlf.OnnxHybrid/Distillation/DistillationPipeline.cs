@@ -295,9 +295,12 @@ public sealed class DistillationPipeline
         var means = new List<Tensor>();
         var logVars = new List<Tensor>();
         const int batch = 500;
+        // ONNX Runtime runs the default VAE encoder ~20% faster per image in calls of 64–100 than of 500 (406 vs
+        // 513 µs/image on this 2-core machine, 2 threads): the activations of a smaller call stay in cache.
+        const int encoderCall = 100;
         for (long start = 0; start < images.shape[0]; start += batch)
         {
-            var (mu, lv) = runtime.Encode(images.narrow(0, start, Math.Min(batch, images.shape[0] - start)), batch);
+            var (mu, lv) = runtime.Encode(images.narrow(0, start, Math.Min(batch, images.shape[0] - start)), encoderCall);
             means.Add(mu);
             logVars.Add(lv);
             progress(task, Math.Min(start + batch, images.shape[0]), images.shape[0], null);

@@ -185,10 +185,11 @@ static class NeuralOps
     static Tensor?[] Dropout(NodeContext c)
     {
         var x = c.Input(0);
-        double ratio = c.Opset >= 12 ? (c.HasInput(1) ? NodeContext.Doubles(c.Input(1))[0] : 0.5) : c.Float("ratio", 0.5f);
         // The graph's training_mode input is ignored: the module's train()/eval() state decides, as in PyTorch.
+        // The ratio is read only in training: in eval the node is an alias, with no scalar copied off the tensor.
+        double ratio = !c.Training ? 0 : c.Opset >= 12 ? (c.HasInput(1) ? NodeContext.Doubles(c.Input(1))[0] : 0.5) : c.Float("ratio", 0.5f);
         var result = new Tensor?[c.OutputCount];
-        if (c.Training && ratio > 0)
+        if (ratio > 0)
         {
             bool wantsMask = c.OutputCount > 1 && c.Node.Output[1].Length > 0;
             if (wantsMask || c.Generator is not null)
