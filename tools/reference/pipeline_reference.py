@@ -54,7 +54,7 @@ What differs from the C# run (none changes the amount of computation of a stage)
   - OpenMP: GOMP_SPINCOUNT=1000 unless OMP_WAIT_POLICY or GOMP_SPINCOUNT is set, as the evlf CLI does for libtorch
     (TorchThreads.PreferShortSpin); --threads sets torch.set_num_threads and scikit-learn's pools (default: all cores,
     libtorch's and ONNX Runtime's default in the C# run).
-  - --max-train N is a test knob without a C# counterpart: the first N training and test images only.
+  - --max-train N: the first N training and test images only, as DistillOptions.MaxTrain (evlf bench --quick uses 20000).
 Seconds are wall time: the stages' sum plus reading the data and the bundle is "seconds"; importing torch is
 "startup_seconds", outside it (the bench's C# figure is measured inside an already started process).
 """

@@ -31,12 +31,14 @@ public static class PipelineReference
     public static IReadOnlyList<string> Stages { get; } = ["latents", "text", "fusion", "fuse", "modes", "sample"];
 
     /// <summary>The script's arguments for the job the C# bench distilled.</summary>
-    public static IReadOnlyList<string> Arguments(string bundle, string dataDirectory, string outDirectory, FusionTrainingOptions training, int threads) =>
+    public static IReadOnlyList<string> Arguments(string bundle, string dataDirectory, string outDirectory, FusionTrainingOptions training, int threads,
+        int? maxTrain = null) =>
     [
         "--bundle", bundle, "--data", dataDirectory, "--out", outDirectory,
         "--fusion-epochs", training.Epochs.ToString(CultureInfo.InvariantCulture),
         "--fusion-samples", (training.MaxSamples ?? 0).ToString(CultureInfo.InvariantCulture),   // 0: every image
         "--threads", threads.ToString(CultureInfo.InvariantCulture),
+        .. (maxTrain is int n ? new[] { "--max-train", n.ToString(CultureInfo.InvariantCulture) } : []),
     ];
 
     /// <summary>

@@ -60,6 +60,11 @@ public sealed record DistillOptions
     public int FinetuneSteps { get; init; } = 500;
     public double FinetuneLearningRate { get; init; } = 1e-4;
     public bool Quiet { get; init; }
+    /// <summary>
+    /// Only the first N training and the first N test images (null: all). A knob for quick benchmarks and trials, not
+    /// part of any method; tools/reference/pipeline_reference.py's <c>--max-train</c> does the same.
+    /// </summary>
+    public int? MaxTrain { get; init; }
 
     public bool UsesGenerativeModel => Method is DistillMethod.Dit or DistillMethod.D4m or DistillMethod.Mgd3;
     public bool UsesFusion => Evlf && Method is DistillMethod.D4m or DistillMethod.Mgd3;

@@ -47,7 +47,7 @@ public sealed class DistillationPipeline
         if (o.Steps < 1) throw new UserInputException($"--steps must be at least 1; got {o.Steps}.");
         // Generative methods read the data with the bundle's channel count (a grayscale bundle sees folders as gray).
         var bundle = o.UsesGenerativeModel ? ModelBundle.Load(o.Bundle) : null;
-        var dataset = DataSpec.Open(o.Data, bundle is null ? null : new DatasetOptions(Channels: bundle.Manifest.Image.Channels));
+        var dataset = OpenData(bundle is null ? null : new DatasetOptions(Channels: bundle.Manifest.Image.Channels));
         var perClass = dataset.Train.CountPerClass(dataset.ClassNames.Count);
         int smallest = perClass.Min();
         if (o.Ipc > smallest)
@@ -64,7 +64,7 @@ public sealed class DistillationPipeline
             ["finetune"] = o.Finetune,
             ["ipc"] = o.Ipc,
             ["seed"] = o.Seed,
-            ["data"] = new JsonObject { ["spec"] = o.Data, ["id"] = dataId, ["train"] = dataset.Train.Count, ["test"] = dataset.Test.Count },
+            ["data"] = DataRecord(dataId, dataset),
             ["options"] = JsonSerializer.SerializeToNode(o),
             ["commit"] = Pretrainer.GitCommit(),
         };
@@ -147,7 +147,7 @@ public sealed class DistillationPipeline
         var clock = Stopwatch.StartNew();
         var bundle = ModelBundle.Load(o.Bundle);
         RequireTextEncoder(bundle);
-        var dataset = DataSpec.Open(o.Data, new DatasetOptions(Channels: bundle.Manifest.Image.Channels));
+        var dataset = OpenData(new DatasetOptions(Channels: bundle.Manifest.Image.Channels));
         CheckBundleFits(bundle, dataset);
         var run = new RunFolder(o.Out, o.Cache);
         string dataId = DataIdentity.Of(o.Data, dataset);
@@ -155,7 +155,7 @@ public sealed class DistillationPipeline
         {
             ["kind"] = "fusion-module",
             ["seed"] = o.Seed,
-            ["data"] = new JsonObject { ["spec"] = o.Data, ["id"] = dataId, ["train"] = dataset.Train.Count, ["test"] = dataset.Test.Count },
+            ["data"] = DataRecord(dataId, dataset),
             ["bundle"] = new JsonObject { ["path"] = bundle.Directory, ["vae_encoder"] = RunFolder.FileHash(bundle.PathOf(bundle.Manifest.Vae.Encoder)) },
             ["training"] = JsonSerializer.SerializeToNode(o.FusionTraining),
             ["promptTemplate"] = o.FusionUsesPromptTemplate,
@@ -174,6 +174,23 @@ public sealed class DistillationPipeline
         AtomicFile.WriteJson(manifestPath, manifest);
         log($"wrote the fusion module to {Path.Combine(run.Root, "fusion.onnx")}");
         return new DistillResult(run.Root, 0, clock.Elapsed.TotalSeconds, manifest);
+    }
+
+    /// <summary>The data of <see cref="DistillOptions.Data"/>, cut to <see cref="DistillOptions.MaxTrain"/> images per split.</summary>
+    ImageDataset OpenData(DatasetOptions? options)
+    {
+        var dataset = DataSpec.Open(o.Data, options);
+        if (o.MaxTrain is not int max) return dataset;
+        if (max < 1) throw new UserInputException($"MaxTrain must be at least 1; got {max}.");
+        DatasetSplit First(DatasetSplit split) => split.Count <= max ? split : split.Subset(Enumerable.Range(0, max).ToArray());
+        return dataset.WithSplits(First(dataset.Train), First(dataset.Test));
+    }
+
+    JsonObject DataRecord(string dataId, ImageDataset dataset)
+    {
+        var record = new JsonObject { ["spec"] = o.Data, ["id"] = dataId, ["train"] = dataset.Train.Count, ["test"] = dataset.Test.Count };
+        if (o.MaxTrain is int max) record["maxTrain"] = max;
+        return record;
     }
 
     static JsonArray StageRecords(RunFolder run) => new(run.Records.Select(r => (JsonNode)new JsonObject

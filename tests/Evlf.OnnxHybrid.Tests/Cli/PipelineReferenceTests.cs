@@ -111,10 +111,10 @@ public class PipelineReferenceTests
     [Fact]
     public void ArgumentsMirrorTheBenchDistill()
     {
-        var quick = PipelineReference.Arguments("/b", "/d", "/o", new FusionTrainingOptions(Epochs: 1, MaxSamples: 4000), 2);
+        var quick = PipelineReference.Arguments("/b", "/d", "/o", new FusionTrainingOptions(Epochs: 1, MaxSamples: 4000), 2, maxTrain: 20000);
         var full = PipelineReference.Arguments("/b", "/d", "/o", new FusionTrainingOptions(), 8);
 
-        Assert.Equal("--bundle /b --data /d --out /o --fusion-epochs 1 --fusion-samples 4000 --threads 2", string.Join(' ', quick));
+        Assert.Equal("--bundle /b --data /d --out /o --fusion-epochs 1 --fusion-samples 4000 --threads 2 --max-train 20000", string.Join(' ', quick));
         Assert.Equal("--bundle /b --data /d --out /o --fusion-epochs 4 --fusion-samples 0 --threads 8", string.Join(' ', full));
     }
 

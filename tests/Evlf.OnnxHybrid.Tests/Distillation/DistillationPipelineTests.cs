@@ -114,6 +114,18 @@ public class DistillationPipelineTests : IDisposable
     }
 
     [Fact]
+    public void MaxTrainKeepsTheFirstImagesOfEachSplit()
+    {
+        var r = new DistillationPipeline(Options(DistillMethod.Mgd3, true, 1, "max-train") with { MaxTrain = 20 }).Run();
+        AssertSet(r, 1, "mgd3");
+        var data = JsonNode.Parse(File.ReadAllText(Path.Combine(r.Out, "manifest.json")))!["data"]!;
+        Assert.Equal(20, data["train"]!.GetValue<int>());   // of 24: classes a and b whole, 4 of c
+        Assert.Equal(20, data["test"]!.GetValue<int>());
+        var e = Assert.Throws<UserInputException>(() => new DistillationPipeline(Options(DistillMethod.Random, false, 1, "max-train-0") with { MaxTrain = 0 }).Run());
+        Assert.Contains("MaxTrain", e.Message);
+    }
+
+    [Fact]
     public void BadOptionsAreOneClearLine()
     {
         string o = Path.Combine(root, "bad");
