@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Produces the Fashion-MNIST results table of docs/RESULTS.md: every method at IPC 1 and 10, each set evaluated
-# with ConvNet-3 under the DSA protocol (1000 epochs), REPEATS repeats, then `evlf report`.
+# with ConvNet-3 under the DSA protocol (1000 epochs), REPEATS repeats, then `evlf report`. The random and herding sets
+# are also evaluated under DC's protocol (no augmentation, 300 epochs) in runs/table/{random,herding}-dc-ipcN.
 # Finished runs and evaluations are skipped and evlf eval keeps finished repeats, so the script can be stopped and
 # restarted, or rerun with more REPEATS.
 # Usage: tools/results/fashion-mnist-table.sh [REPEATS] [IPC...]      (defaults: 3, IPC 1 10)
@@ -24,6 +25,19 @@ for ipc in $ipcs; do
       evlf eval --synthetic "$out" --data fashion-mnist --model convnet3 --epochs 1000 --repeats "$repeats" --seed 0 --quiet
     fi
     runs+=("$out")
+    if [ "$method" = random ] || [ "$method" = herding ]; then
+      # The same images under DC's own evaluation (no augmentation, 300 epochs), which produced the published random
+      # and herding rows: DC's code augments MNIST but not Fashion-MNIST.
+      dc="runs/table/$method-dc-ipc$ipc"
+      if [ ! -f "$dc/manifest.json" ]; then
+        rm -rf "$dc" && mkdir -p "$dc" && cp -r "$out/images" "$dc/" && cp "$out/manifest.json" "$dc/manifest.json"
+      fi
+      done_repeats=$(grep -o '"repeats": [0-9]*' "$dc/eval.json" 2>/dev/null | grep -o '[0-9]*$' || echo 0)
+      if [ "$done_repeats" -lt "$repeats" ]; then
+        evlf eval --synthetic "$dc" --data fashion-mnist --model convnet3 --epochs 300 --dsa-strategy none --repeats "$repeats" --seed 0 --quiet
+      fi
+      runs+=("$dc")
+    fi
   done
 done
 evlf report "${runs[@]}" --out docs/RESULTS.md

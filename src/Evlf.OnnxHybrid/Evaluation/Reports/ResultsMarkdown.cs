@@ -33,7 +33,7 @@ public static class ResultsMarkdown
 
         // ---- summary -------------------------------------------------------------------------------
         md.AppendLine("## Accuracy by method and images per class (IPC)").AppendLine();
-        bool anyNonReference = false;
+        bool anyNonReference = false, anyDc = false;
         if (ipcs.Length == 0) md.AppendLine("No run records its images per class.").AppendLine();
         else
         {
@@ -48,8 +48,9 @@ public static class ResultsMarkdown
                     return string.Join("; ", runs.Select(e =>
                     {
                         if (e.Run.Accuracy is not { } a) return NotEvaluated;
-                        anyNonReference |= !a.IsDsaReference;
-                        return Accuracy(a) + (a.IsDsaReference ? "" : " †");
+                        anyDc |= a.IsDcReference;
+                        anyNonReference |= !a.IsDsaReference && !a.IsDcReference;
+                        return Accuracy(a) + (a.IsDsaReference ? "" : a.IsDcReference ? " ‡" : " †");
                     }));
                 });
                 md.AppendLine($"| {Escape(label)} | " + string.Join(" | ", cells) + " |");
@@ -59,6 +60,7 @@ public static class ResultsMarkdown
                     md.AppendLine($"| *published:* {Escape(p.Method)} | " + string.Join(" | ", ipcs.Select(i => p.ByIpc.TryGetValue(i, out var v) ? v : "–")) + " |");
             md.AppendLine();
             md.AppendLine($"*{Pending}*: no run yet; *{NotEvaluated}*: a run without eval.json" +
+                          (anyDc ? "; ‡: DC's evaluation (ConvNet-3, no augmentation, 300 epochs: DC's code augments MNIST but not Fashion-MNIST), the protocol of the published random and herding rows" : "") +
                           (anyNonReference ? "; †: not evaluated with the DC/DSA protocol (ConvNet-3, DSA augmentation, 1000 epochs), see the runs below" : "") + ".");
             if (doc.ShowPublished)
             {

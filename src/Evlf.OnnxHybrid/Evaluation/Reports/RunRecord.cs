@@ -15,8 +15,15 @@ namespace Evlf.OnnxHybrid.Evaluation.Reports;
 public sealed record RunAccuracy(double Mean, double Std, int Repeats, int Epochs, string Protocol, string Model, string? ProtocolSettings)
 {
     /// <summary>Whether this is the DC/DSA protocol the published Fashion-MNIST numbers use: ConvNet-3, DSA, 1000 epochs.</summary>
-    public bool IsDsaReference => Model == "convnet3" && Protocol == "dsa" && Epochs == 1000
-        && (ProtocolSettings is null || !ProtocolSettings.Contains("DSA none", StringComparison.Ordinal));
+    public bool IsDsaReference => Model == "convnet3" && Protocol == "dsa" && Epochs == 1000 && !WithoutAugmentation;
+
+    /// <summary>
+    /// Whether this is DC's own evaluation, under which the published random and herding rows were measured: ConvNet-3,
+    /// 300 epochs, no augmentation (DC's code augments only MNIST, not Fashion-MNIST; <c>--dsa-strategy none --epochs 300</c>).
+    /// </summary>
+    public bool IsDcReference => Model == "convnet3" && Protocol == "dsa" && Epochs == 300 && WithoutAugmentation;
+
+    bool WithoutAugmentation => ProtocolSettings?.Contains("DSA none", StringComparison.Ordinal) == true;
 }
 
 /// <summary>

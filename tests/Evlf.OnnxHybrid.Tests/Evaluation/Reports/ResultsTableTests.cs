@@ -52,6 +52,7 @@ public class ResultsTableTests
             Run("random", 10, accuracy: Dsa),
             Run("mgd3", 10, evlf: true),
             Run("d4m", 10, accuracy: Dsa with { Model = "convnet1", Epochs = 2 }),
+            Run("herding", 10, accuracy: Dsa with { Epochs = 300, ProtocolSettings = "DSA none" }),
         ];
         var doc = new ReportDocument
         {
@@ -60,6 +61,7 @@ public class ResultsTableTests
                 new ReportEntry(runs[0], "../runs/random-ipc10", fidelity, "figures/random-ipc10-sheet.png", "figures/random-ipc10-pca.png"),
                 new ReportEntry(runs[1], "../runs/mgd3-evlf-ipc10", null, null, null),
                 new ReportEntry(runs[2], "../runs/d4m-ipc10", null, null, null),
+                new ReportEntry(runs[3], "../runs/herding-dc-ipc10", null, null, null),
             ],
             Pending = ResultsReport.PendingCells(runs, [PendingRun.Parse("d4m+EVLF:10:a | pipe")]),
             Data = "fashion-mnist",
@@ -76,7 +78,8 @@ public class ResultsTableTests
         Assert.Contains("| random | 73.46 ± 0.50 |", lines);
         Assert.Contains("| mgd3+EVLF | not evaluated |", lines);
         Assert.Contains("| d4m | 73.46 ± 0.50 † |", lines);          // another protocol than the published rows'
-        Assert.Contains("| herding | pending |", lines);
+        Assert.Contains("| herding | 73.46 ± 0.50 ‡ |", lines);      // DC's evaluation, as the published herding row
+        Assert.Contains("‡: DC's evaluation (ConvNet-3, no augmentation, 300 epochs", md);
         Assert.Contains("| *published:* DC | 82.3 ± 0.4 |", lines);
         Assert.Contains("| *published:* FreD (trajectory matching) | 89.1 |", lines);
         // The runs table: per-class means 0.750 / 0.200 / 0.750, global 0.900 / 0.250.

@@ -54,6 +54,11 @@ public class RunRecordTests
         Assert.Equal((81.0, 1.0, 2, 1000, "dsa", "convnet3"), (a.Mean, a.Std, a.Repeats, a.Epochs, a.Protocol, a.Model));
         Assert.True(a.IsDsaReference);
         Assert.False((a with { Epochs = 300 }).IsDsaReference);
+        Assert.False(a.IsDcReference);
+        var dc = a with { Epochs = 300, ProtocolSettings = "SGD lr 0.01 …, DSA none (one op per batch, per-sample parameters), cross-entropy" };
+        Assert.True(dc.IsDcReference);
+        Assert.False(dc.IsDsaReference);
+        Assert.False((dc with { Epochs = 1000 }).IsDcReference);
     }
 
     [Fact]
