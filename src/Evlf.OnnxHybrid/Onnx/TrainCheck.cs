@@ -8,12 +8,12 @@ public enum TrainCheckTarget
 {
     /// <summary>
     /// The graph's own outputs for a second set of random inputs: a fixed target of the output's scale and
-    /// structure, which the network can represent, so the loss measures learning (the default).
+    /// structure, which the network can represent, so the loss measures learning (`evlf inspect --train-check`'s default).
     /// </summary>
     Outputs,
 
     /// <summary>
-    /// Independent N(0, 1) values per output element. A convolutional decoder cannot fit white noise in 50
+    /// Independent N(0, 1) values per output element (<see cref="TrainCheck.Run"/>'s default). A convolutional decoder cannot fit white noise in 50
     /// steps, however correct its gradients: PyTorch itself ends at 0.52–0.72 × the first loss on the VAE
     /// decoder fixture and two tools/export random decoders (tools/reference/onnx_eager.py, same recipe).
     /// </summary>
