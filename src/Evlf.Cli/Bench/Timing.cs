@@ -8,15 +8,9 @@ public static class Timing
 {
     public static double MedianMilliseconds(Action action, int warmup = 3, int runs = 10)
     {
-        for (int i = 0; i < warmup; i++) using (NewDisposeScope()) action();
+        for (int i = 0; i < warmup; i++) Once(action);
         var times = new double[runs];
-        for (int i = 0; i < runs; i++)
-        {
-            using var scope = NewDisposeScope();
-            long start = Stopwatch.GetTimestamp();
-            action();
-            times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        }
+        for (int i = 0; i < runs; i++) times[i] = Once(action);
         return Median(times);
     }
 
@@ -28,8 +22,8 @@ public static class Timing
     {
         for (int i = 0; i < warmup; i++)
         {
-            using (NewDisposeScope()) a();
-            using (NewDisposeScope()) b();
+            Once(a);
+            Once(b);
         }
         var timesA = new double[runs];
         var timesB = new double[runs];
@@ -39,14 +33,15 @@ public static class Timing
             timesB[i] = Once(b);
         }
         return (Median(timesA), Median(timesB));
+    }
 
-        static double Once(Action action)
-        {
-            using var scope = NewDisposeScope();
-            long start = Stopwatch.GetTimestamp();
-            action();
-            return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        }
+    /// <summary>One run in its own dispose scope, in milliseconds.</summary>
+    static double Once(Action action)
+    {
+        using var scope = NewDisposeScope();
+        long start = Stopwatch.GetTimestamp();
+        action();
+        return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
     }
 
     static double Median(double[] times)
