@@ -76,12 +76,12 @@ STARTED = time.perf_counter()
 # Defaults of `evlf distill` (src/Evlf.Cli/Commands/DistillCommand.cs, DistillOptions, FusionTrainingOptions).
 IPC, SEED, STEPS, CFG_SCALE, GUIDED_CHANNELS = 10, 0, 50, 4.0, 3
 MODE_LAMBDA, MODE_STOP_T = 0.1, 25
-FUSION_EPOCHS, FUSION_SAMPLES = 4, 12000         # DistillCommand.DefaultFusionSamples; 0 = every image
+FUSION_EPOCHS, FUSION_SAMPLES = 4, 12000         # FusionTrainingFlags.DefaultSamples; 0 = every image
 BATCH, ACCUMULATION = 16, 2
 LR_FUSION, LR_PROJECTOR, WEIGHT_DECAY, CLIP = 3e-4, 1e-4, 1e-2, 1.0
 TEMPERATURE = 0.07                                # λ1, λ2 ramp, condition dropout/noise: fusion_reference.py
 CHECKPOINT_EVERY = 500
-ENCODE_BATCH = 500                                # FusionEvaluation.Batch
+FUSE_BATCH = 500                                # FusionEvaluation.Batch
 ENCODER_CALL = 100                                # DistillationPipeline.Encode's VAE encoder calls
 # FusionConfig defaults; the text sizes come from the text encoder (MiniLM: 16 tokens of 384).
 FUSION_CONFIG = {"LatentChannels": 4, "LatentSize": 8, "TextDim": 384, "TextLength": 16, "Width": 256, "Heads": 4,
@@ -246,9 +246,9 @@ def fuse(torch, fusion, latents, labels, class_tokens):
     """FusionEvaluation.Fuse: the fusion module in eval mode, clean class text, batches of 500."""
     parts = []
     with torch.no_grad():
-        for start in range(0, latents.shape[0], ENCODE_BATCH):
-            y = labels[start:start + ENCODE_BATCH]
-            parts.append(fusion(latents[start:start + ENCODE_BATCH], class_tokens[y]))
+        for start in range(0, latents.shape[0], FUSE_BATCH):
+            y = labels[start:start + FUSE_BATCH]
+            parts.append(fusion(latents[start:start + FUSE_BATCH], class_tokens[y]))
     return torch.cat(parts)
 
 
@@ -412,7 +412,7 @@ def run(args, torch):
         test_mean, _ = encode(torch, encoder, test_images, names)
         fused = fuse(torch, fusion, test_mean, test_labels, class_tokens)
         with torch.no_grad():
-            projected = torch.cat([projector(fused[s:s + ENCODE_BATCH]) for s in range(0, fused.shape[0], ENCODE_BATCH)])
+            projected = torch.cat([projector(fused[s:s + FUSE_BATCH]) for s in range(0, fused.shape[0], FUSE_BATCH)])
         z = test_mean.double()
         ratio = float((fused.double() - z).pow(2).mean() / z.pow(2).mean())
         u = torch.nn.functional.normalize(projected, dim=1)

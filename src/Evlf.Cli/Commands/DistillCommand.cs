@@ -2,7 +2,6 @@ using System.ComponentModel;
 using System.Globalization;
 using Evlf.OnnxHybrid;
 using Evlf.OnnxHybrid.Distillation;
-using Evlf.OnnxHybrid.Fusion;
 using Evlf.OnnxHybrid.Onnx;
 using Spectre.Console.Cli;
 
@@ -13,22 +12,6 @@ public sealed class DistillCommand : Command<DistillCommand.Settings>
 {
     public sealed class Settings : CommandSettings
     {
-        /// <summary>Fusion training images per epoch in the default run: 4 epochs × 12 000 = a fifth of the released full pass, so `evlf distill` fits 15 minutes on 2 cores.</summary>
-        public const int DefaultFusionSamples = 12000;
-
-        /// <summary>The check of the fusion-training options that distill and train-fusion share; null when they are valid.</summary>
-        internal static string? FusionOptionsError(int? epochs, int samples) =>
-            epochs is < 1 ? $"--fusion-epochs must be at least 1; got {epochs}."
-            : samples is < 32 and not 0 ? $"--fusion-samples must be 0 (every image) or at least 32; got {samples}."
-            : null;
-
-        /// <summary>The released recipe with the shared fusion-training options applied (samples 0 = every image).</summary>
-        internal static FusionTrainingOptions FusionTraining(int? epochs, int samples, bool learnTemperature)
-        {
-            var released = new FusionTrainingOptions();
-            return released with { Epochs = epochs ?? released.Epochs, MaxSamples = samples == 0 ? null : samples, LearnTemperature = learnTemperature };
-        }
-
         [CommandOption("--data <SPEC>")]
         [DefaultValue("fashion-mnist")]
         public string Data { get; init; } = "fashion-mnist";
@@ -117,8 +100,8 @@ public sealed class DistillCommand : Command<DistillCommand.Settings>
 
         [CommandOption("--fusion-samples <N>")]
         [Description("Train the fusion module on a seeded subset of N images per epoch; 0 = every image, as the released code does. The default keeps `evlf distill` within 15 minutes on 2 CPU cores.")]
-        [DefaultValue(DefaultFusionSamples)]
-        public int FusionSamples { get; init; } = DefaultFusionSamples;
+        [DefaultValue(FusionTrainingFlags.DefaultSamples)]
+        public int FusionSamples { get; init; } = FusionTrainingFlags.DefaultSamples;
 
         [CommandOption("--learn-temperature")]
         [Description("Train the InfoNCE temperature (the released optimizer keeps τ = 0.07 fixed).")]
@@ -139,7 +122,7 @@ public sealed class DistillCommand : Command<DistillCommand.Settings>
             if (Ipc < 1) return Spectre.Console.ValidationResult.Error($"--ipc must be at least 1; got {Ipc}.");
             if (Steps < 1) return Spectre.Console.ValidationResult.Error($"--steps must be at least 1; got {Steps}.");
             if (Cfg is < 1) return Spectre.Console.ValidationResult.Error($"--cfg must be at least 1; got {Cfg}.");
-            if (DistillCommand.Settings.FusionOptionsError(FusionEpochs, FusionSamples) is string fusionError) return Spectre.Console.ValidationResult.Error(fusionError);
+            if (FusionTrainingFlags.Error(FusionEpochs, FusionSamples) is string fusionError) return Spectre.Console.ValidationResult.Error(fusionError);
             if (ModeLambda < 0) return Spectre.Console.ValidationResult.Error($"--mode-lambda must be at least 0; got {ModeLambda}.");
             if (ModeStopT < 0) return Spectre.Console.ValidationResult.Error($"--mode-stop-t must be at least 0; got {ModeStopT}.");
             if (Strength is <= 0 or > 1) return Spectre.Console.ValidationResult.Error($"--strength must be in (0, 1]; got {Strength}.");
@@ -154,7 +137,7 @@ public sealed class DistillCommand : Command<DistillCommand.Settings>
         var method = Enum.Parse<DistillMethod>(s.Method, true);
         if (s.Evlf && method is not (DistillMethod.D4m or DistillMethod.Mgd3))
             throw new UserInputException($"--evlf applies to d4m and mgd3 (EVLF reshapes the latents those methods cluster); method '{s.Method}' has no clustering stage.");
-        var training = DistillCommand.Settings.FusionTraining(s.FusionEpochs, s.FusionSamples, s.LearnTemperature);
+        var training = FusionTrainingFlags.Options(s.FusionEpochs, s.FusionSamples, s.LearnTemperature);
         var options = new DistillOptions
         {
             Data = s.Data, Bundle = s.Bundle, Method = method, Evlf = !s.NoEvlf, Finetune = s.Finetune, Ipc = s.Ipc, Seed = s.Seed,

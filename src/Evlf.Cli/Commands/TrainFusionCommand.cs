@@ -2,7 +2,6 @@ using System.ComponentModel;
 using System.Text.Json.Nodes;
 using Evlf.OnnxHybrid;
 using Evlf.OnnxHybrid.Distillation;
-using Evlf.OnnxHybrid.Fusion;
 using Evlf.OnnxHybrid.Onnx;
 using Spectre.Console.Cli;
 
@@ -49,8 +48,8 @@ public sealed class TrainFusionCommand : Command<TrainFusionCommand.Settings>
 
         [CommandOption("--fusion-samples <N>")]
         [Description("A seeded subset of N images per epoch; 0 = every image, as the released code does. The default is evlf distill's.")]
-        [DefaultValue(DistillCommand.Settings.DefaultFusionSamples)]
-        public int FusionSamples { get; init; } = DistillCommand.Settings.DefaultFusionSamples;
+        [DefaultValue(FusionTrainingFlags.DefaultSamples)]
+        public int FusionSamples { get; init; } = FusionTrainingFlags.DefaultSamples;
 
         [CommandOption("--learn-temperature")]
         [Description("Train the InfoNCE temperature (the released optimizer keeps τ = 0.07 fixed).")]
@@ -65,7 +64,7 @@ public sealed class TrainFusionCommand : Command<TrainFusionCommand.Settings>
 
         public override Spectre.Console.ValidationResult Validate()
         {
-            if (DistillCommand.Settings.FusionOptionsError(FusionEpochs, FusionSamples) is string fusionError) return Spectre.Console.ValidationResult.Error(fusionError);
+            if (FusionTrainingFlags.Error(FusionEpochs, FusionSamples) is string fusionError) return Spectre.Console.ValidationResult.Error(fusionError);
             if (!Enum.TryParse<ExecutionDevice>(Device, true, out _)) return Spectre.Console.ValidationResult.Error($"--device must be auto, cpu or cuda; got '{Device}'.");
             return Spectre.Console.ValidationResult.Success();
         }
@@ -73,7 +72,7 @@ public sealed class TrainFusionCommand : Command<TrainFusionCommand.Settings>
 
     public override int Execute(CommandContext context, Settings s, CancellationToken cancellationToken)
     {
-        var training = DistillCommand.Settings.FusionTraining(s.FusionEpochs, s.FusionSamples, s.LearnTemperature);
+        var training = FusionTrainingFlags.Options(s.FusionEpochs, s.FusionSamples, s.LearnTemperature);
         var options = new DistillOptions
         {
             Data = s.Data, Bundle = s.Bundle, Method = DistillMethod.Mgd3, Evlf = true, Seed = s.Seed, Out = s.Out, Cache = s.Cache,
