@@ -11,6 +11,15 @@ repeats=${1:-3}; shift || true
 ipcs=${*:-1 10}
 dotnet build -c Release src/Evlf.Cli >/dev/null
 evlf() { dotnet src/Evlf.Cli/bin/Release/net10.0/evlf.dll "$@"; }
+# evaluate DIR [EVAL OPTIONS...]: ConvNet-3 on DIR until it has REPEATS repeats (evlf eval keeps the finished ones).
+evaluate() {
+  local dir=$1; shift
+  local done_repeats
+  done_repeats=$(grep -o '"repeats": [0-9]*' "$dir/eval.json" 2>/dev/null | grep -o '[0-9]*$' || echo 0)
+  if [ "$done_repeats" -lt "$repeats" ]; then
+    evlf eval --synthetic "$dir" --data fashion-mnist --model convnet3 --repeats "$repeats" --seed 0 --quiet "$@"
+  fi
+}
 runs=()
 for ipc in $ipcs; do
   for spec in "random" "herding" "dit" "d4m --no-evlf" "d4m --evlf" "mgd3 --no-evlf" "mgd3 --evlf"; do
@@ -20,10 +29,7 @@ for ipc in $ipcs; do
     if [ ! -f "$out/manifest.json" ]; then
       evlf distill --method "$method" ${flag:-} --ipc "$ipc" --seed 0 --out "$out" --cache runs/table/.cache --quiet
     fi
-    done_repeats=$(grep -o '"repeats": [0-9]*' "$out/eval.json" 2>/dev/null | grep -o '[0-9]*$' || echo 0)
-    if [ "$done_repeats" -lt "$repeats" ]; then   # evlf eval keeps the repeats already finished and trains the rest
-      evlf eval --synthetic "$out" --data fashion-mnist --model convnet3 --epochs 1000 --repeats "$repeats" --seed 0 --quiet
-    fi
+    evaluate "$out" --epochs 1000
     runs+=("$out")
     if [ "$method" = random ] || [ "$method" = herding ]; then
       # The same images under DC's own evaluation (no augmentation, 300 epochs), which produced the published random
@@ -32,10 +38,7 @@ for ipc in $ipcs; do
       if [ ! -f "$dc/manifest.json" ]; then
         rm -rf "$dc" && mkdir -p "$dc" && cp -r "$out/images" "$dc/" && cp "$out/manifest.json" "$dc/manifest.json"
       fi
-      done_repeats=$(grep -o '"repeats": [0-9]*' "$dc/eval.json" 2>/dev/null | grep -o '[0-9]*$' || echo 0)
-      if [ "$done_repeats" -lt "$repeats" ]; then
-        evlf eval --synthetic "$dc" --data fashion-mnist --model convnet3 --epochs 300 --dsa-strategy none --repeats "$repeats" --seed 0 --quiet
-      fi
+      evaluate "$dc" --epochs 300 --dsa-strategy none
       runs+=("$dc")
     fi
   done
