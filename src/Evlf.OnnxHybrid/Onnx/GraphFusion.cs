@@ -10,6 +10,7 @@ namespace Evlf.OnnxHybrid.Onnx;
 /// <list type="bullet">
 /// <item>SiLU: <c>Mul(x, Sigmoid(x))</c> → <c>F.silu</c>;</item>
 /// <item>GELU (erf): <c>Mul(Mul(x, Add(Erf(x·(1/√2) or x/√2), 1)), 0.5)</c> → <c>F.gelu</c>;</item>
+/// <item>GELU (tanh): <c>Mul(Mul(x, Add(Tanh(√(2/π)·(x + 0.044715·x³)), 1)), 0.5)</c> → <c>F.gelu(·, tanh)</c>;</item>
 /// <item>GroupNorm: <c>Reshape(x,[0,G,−1]) → InstanceNormalization(1, 0) → Reshape(·, Shape(x)) → Mul γ → Add β</c>
 /// → <c>F.group_norm</c>.</item>
 /// </list>
@@ -86,6 +87,7 @@ public static class GraphFusion
 
     static AttributeProto Int(string name, long v) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = v };
     static AttributeProto Float(string name, float v) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = v };
+    static AttributeProto String(string name, string v) => new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(v) };
 
     static bool TrySilu(NodeProto mul, Index ix, HashSet<NodeProto> removed, out NodeProto? fused)
     {
@@ -119,6 +121,12 @@ public static class GraphFusion
                 for (int a = 0; a < 2; a++)
                 {
                     if (!ix.IsScalar(add.Input[1 - a], 1.0)) continue;
+                    if (ix.SoleReaderProducer(add.Input[a], "Tanh") is { } tanh && TanhGeluArgument(tanh.Input[0], x, ix) is { } argument)
+                    {
+                        foreach (var n in argument.Append(tanh).Append(add).Append(inner)) removed.Add(n);
+                        fused = Fused("Gelu", outer, new[] { x }, String("approximate", "tanh"));
+                        return true;
+                    }
                     var erf = ix.SoleReaderProducer(add.Input[a], "Erf");
                     if (erf is null) continue;
                     var scale = ix.SoleReaderProducer(erf.Input[0], "Mul") ?? ix.SoleReaderProducer(erf.Input[0], "Div");
@@ -132,6 +140,51 @@ public static class GraphFusion
             }
         }
         return false;
+    }
+
+    /// <summary>
+    /// The nodes computing √(2/π)·(x + 0.044715·x³) from <paramref name="x"/> into <paramref name="value"/>, in any
+    /// operand order, the cube as Pow(x, 3) or two Muls (as GraphBuilder and torch.onnx spell it); null when it is not that.
+    /// </summary>
+    static List<NodeProto>? TanhGeluArgument(string value, string x, Index ix)
+    {
+        var scale = ix.SoleReaderProducer(value, "Mul");
+        if (scale is null) return null;
+        for (int s = 0; s < 2; s++)
+        {
+            if (!ix.IsScalar(scale.Input[1 - s], Math.Sqrt(2 / Math.PI))) continue;
+            var sum = ix.SoleReaderProducer(scale.Input[s], "Add");
+            if (sum is null) continue;
+            for (int a = 0; a < 2; a++)
+            {
+                if (sum.Input[a] != x) continue;
+                var weighted = ix.SoleReaderProducer(sum.Input[1 - a], "Mul");
+                if (weighted is null) continue;
+                for (int w = 0; w < 2; w++)
+                {
+                    if (!ix.IsScalar(weighted.Input[1 - w], 0.044715)) continue;
+                    if (Cube(weighted.Input[w], x, ix) is { } cube)
+                        return cube.Append(weighted).Append(sum).Append(scale).ToList();
+                }
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The nodes of x³ as Pow(x, 3), Mul(x, Mul(x, x)) or Mul(Mul(x, x), x); null otherwise.</summary>
+    static List<NodeProto>? Cube(string value, string x, Index ix)
+    {
+        if (ix.SoleReaderProducer(value, "Pow") is { } pow)
+            return pow.Input[0] == x && ix.IsScalar(pow.Input[1], 3) ? new List<NodeProto> { pow } : null;
+        var outer = ix.SoleReaderProducer(value, "Mul");
+        if (outer is null) return null;
+        for (int k = 0; k < 2; k++)
+        {
+            if (outer.Input[k] != x) continue;
+            var square = ix.SoleReaderProducer(outer.Input[1 - k], "Mul");
+            if (square is not null && square.Input[0] == x && square.Input[1] == x) return new List<NodeProto> { square, outer };
+        }
+        return null;
     }
 
     static bool TryGroupNorm(NodeProto addBeta, Index ix, HashSet<NodeProto> removed, out NodeProto? fused)

@@ -11,6 +11,9 @@ public class GraphFusionTests
     {
         "unet" => new Fixture("unet").Load(),
         "vae_decoder" => new Fixture("vae_decoder").Load(),
+        "dit" => new Fixture("dit").Load(),
+        "dit_op13" => new Fixture("dit_op13").Load(),
+        "builder_dit" => ClassDit.Build(new ClassDitConfig(Hidden: 16, Depth: 2, Heads: 2), 1),
         _ => TextUNet.Build(new TextUNetConfig(Channels: new[] { 8, 16 }, Heads: 2, Groups: 4, ContextDim: 12, ContextLength: 3, TimeEmbeddingDim: 16), 1),
     };
 
@@ -18,6 +21,9 @@ public class GraphFusionTests
     [InlineData("unet", 8, 0, 8)]            // torch export
     [InlineData("vae_decoder", 9, 0, 9)]     // torch export
     [InlineData("builder_unet", 20, 7, 20)]  // GraphBuilder
+    [InlineData("dit", 2, 2, 0)]             // torch export, tanh GELU with x·(x·x)
+    [InlineData("dit_op13", 2, 2, 0)]        // torch export at opset 13, tanh GELU with Pow(x, 3)
+    [InlineData("builder_dit", 2, 2, 0)]     // GraphBuilder, tanh GELU
     public void FusedAndElementaryAgree(string label, int minSilu, int minGelu, int minGroupNorm)
     {
         var model = Graph(label);

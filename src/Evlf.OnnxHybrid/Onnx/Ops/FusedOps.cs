@@ -11,7 +11,9 @@ static class FusedOps
     public static void Register(Dictionary<string, OpKernel> ops)
     {
         ops["Silu"] = c => One(F.silu(c.Input(0)));
-        ops["Gelu"] = c => One(F.gelu(c.Input(0)));
+        ops["Gelu"] = c => One(c.String("approximate", "none") == "tanh"
+            ? F.gelu(c.Input(0), TorchSharp.Modules.GELU.Approximate.tanh)
+            : F.gelu(c.Input(0)));
         // γ and β arrive shaped (C, 1, …) or (C,); group_norm wants (C,).
         ops["GroupNorm"] = c => One(F.group_norm(c.Input(0), c.Int("num_groups", 1), c.Input(1).reshape(-1), c.Input(2).reshape(-1), c.Float("epsilon", 1e-5f)));
     }
