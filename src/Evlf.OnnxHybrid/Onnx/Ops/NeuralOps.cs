@@ -192,13 +192,18 @@ static class NeuralOps
         if (ratio > 0)
         {
             bool wantsMask = c.OutputCount > 1 && c.Node.Output[1].Length > 0;
-            if (wantsMask || c.Generator is not null)
+            if (x.device_type == DeviceType.CPU)
+            {
+                using var scale = DropoutMask.Scale(x.shape, ratio, DropoutMask.DrawSeed(c.Generator));
+                result[0] = x * (x.dtype == ScalarType.Float32 ? scale : scale.to(x.dtype));
+                if (wantsMask) result[1] = scale.ne(0);
+            }
+            else
             {
                 var mask = torch.rand(x.shape, dtype: x.dtype, device: x.device, generator: c.Generator).ge(ratio);
                 result[0] = x * mask / (1 - ratio);
                 if (wantsMask) result[1] = mask;
             }
-            else result[0] = F.dropout(x, ratio, training: true);
         }
         else
         {
