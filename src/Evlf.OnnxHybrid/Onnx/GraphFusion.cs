@@ -11,6 +11,9 @@ namespace Evlf.OnnxHybrid.Onnx;
 /// <item>SiLU: <c>Mul(x, Sigmoid(x))</c> → <c>F.silu</c>;</item>
 /// <item>GELU (erf): <c>Mul(Mul(x, Add(Erf(x·(1/√2) or x/√2), 1)), 0.5)</c> → <c>F.gelu</c>;</item>
 /// <item>GELU (tanh): <c>Mul(Mul(x, Add(Tanh(√(2/π)·(x + 0.044715·x³)), 1)), 0.5)</c> → <c>F.gelu(·, tanh)</c>;</item>
+/// <item>Linear: <c>Add(MatMul(x, Transpose(W)), b)</c> (GraphBuilder, W stored [out, in]) or <c>Add(MatMul(x, Wᵀ), b)</c>
+/// (torch.onnx, the weight stored pre-transposed [in, out]), W and b initializers, b 1-D → <c>F.linear</c>, whose
+/// GEMM adds the bias itself instead of a second pass over the output;</item>
 /// <item>GroupNorm: <c>Reshape(x,[0,G,−1]) → InstanceNormalization(1, 0) → Reshape(·, Shape(x)) → Mul γ → Add β</c>
 /// → <c>F.group_norm</c>.</item>
 /// </list>
@@ -63,6 +66,7 @@ public static class GraphFusion
         {
             if (removed.Contains(node) || replacement.ContainsKey(node)) continue;
             if (node.OpType == "Add" && TryGroupNorm(node, index, removed, out var gn)) replacement[node] = gn!;
+            else if (node.OpType == "Add" && TryLinear(node, index, removed, out var linear)) replacement[node] = linear!;
             else if (node.OpType == "Mul" && TryGelu(node, index, removed, out var gelu)) replacement[node] = gelu!;
             else if (node.OpType == "Mul" && TrySilu(node, index, removed, out var silu)) replacement[node] = silu!;
         }
@@ -185,6 +189,37 @@ public static class GraphFusion
             if (square is not null && square.Input[0] == x && square.Input[1] == x) return new List<NodeProto> { square, outer };
         }
         return null;
+    }
+
+    static bool TryLinear(NodeProto add, Index ix, HashSet<NodeProto> removed, out NodeProto? fused)
+    {
+        fused = null;
+        for (int k = 0; k < 2; k++)
+        {
+            var matmul = ix.SoleReaderProducer(add.Input[k], "MatMul");
+            string bias = add.Input[1 - k];
+            if (matmul is null || removed.Contains(matmul) || !ix.Constants.TryGetValue(bias, out var b) || b.Dims.Count != 1) continue;
+            string x = matmul.Input[0], weight = matmul.Input[1];
+            // GraphBuilder: the weight [out, in] through Transpose(perm 1, 0); torch.onnx: a constant [in, out].
+            var transpose = ix.SoleReaderProducer(weight, "Transpose");
+            bool stored = transpose is not null && !removed.Contains(transpose) && ix.Constants.TryGetValue(transpose.Input[0], out var wt)
+                && wt.Dims.Count == 2 && wt.Dims[0] == b.Dims[0]
+                && transpose.Attribute.FirstOrDefault(a => a.Name == "perm") is { } perm && perm.Ints.SequenceEqual(new long[] { 1, 0 });
+            if (stored)
+            {
+                removed.Add(transpose!);
+                removed.Add(matmul);
+                fused = Fused("Linear", add, new[] { x, transpose!.Input[0], bias });
+                return true;
+            }
+            if (ix.Constants.TryGetValue(weight, out var w) && w.Dims.Count == 2 && w.Dims[1] == b.Dims[0])
+            {
+                removed.Add(matmul);
+                fused = Fused("Linear", add, new[] { x, weight, bias }, Int("transposed", 1));
+                return true;
+            }
+        }
+        return false;
     }
 
     static bool TryGroupNorm(NodeProto addBeta, Index ix, HashSet<NodeProto> removed, out NodeProto? fused)

@@ -18,13 +18,13 @@ public class GraphFusionTests
     };
 
     [Theory]
-    [InlineData("unet", 8, 0, 8)]            // torch export
-    [InlineData("vae_decoder", 9, 0, 9)]     // torch export
-    [InlineData("builder_unet", 20, 7, 20)]  // GraphBuilder
-    [InlineData("dit", 2, 2, 0)]             // torch export, tanh GELU with x·(x·x)
-    [InlineData("dit_op13", 2, 2, 0)]        // torch export at opset 13, tanh GELU with Pow(x, 3)
-    [InlineData("builder_dit", 2, 2, 0)]     // GraphBuilder, tanh GELU
-    public void FusedAndElementaryAgree(string label, int minSilu, int minGelu, int minGroupNorm)
+    [InlineData("unet", 8, 0, 8, 1)]             // torch export
+    [InlineData("vae_decoder", 9, 0, 9, 0)]      // torch export
+    [InlineData("builder_unet", 20, 7, 20, 10)]  // GraphBuilder
+    [InlineData("dit", 2, 2, 0, 4)]              // torch export, tanh GELU with x·(x·x), Linear as MatMul(x, Wᵀ) + b
+    [InlineData("dit_op13", 2, 2, 0, 4)]         // torch export at opset 13, tanh GELU with Pow(x, 3)
+    [InlineData("builder_dit", 2, 2, 0, 10)]     // GraphBuilder, tanh GELU, Linear as MatMul(x, Transpose(W)) + b
+    public void FusedAndElementaryAgree(string label, int minSilu, int minGelu, int minGroupNorm, int minLinear)
     {
         var model = Graph(label);
         var fused = GraphFusion.Apply(model.Graph);
@@ -32,6 +32,7 @@ public class GraphFusionTests
         Assert.True(Count("Silu") >= minSilu, $"{label}: {Count("Silu")} SiLU fused");
         Assert.True(Count("Gelu") >= minGelu, $"{label}: {Count("Gelu")} GELU fused");
         Assert.True(Count("GroupNorm") >= minGroupNorm, $"{label}: {Count("GroupNorm")} GroupNorm fused");
+        Assert.True(Count("Linear") >= minLinear, $"{label}: {Count("Linear")} Linear fused");
 
         using var scope = NewDisposeScope();
         var inputs = RandomInputs.For(model, seed: 2, batch: 2);

@@ -14,6 +14,8 @@ static class FusedOps
         ops["Gelu"] = c => One(c.String("approximate", "none") == "tanh"
             ? F.gelu(c.Input(0), TorchSharp.Modules.GELU.Approximate.tanh)
             : F.gelu(c.Input(0)));
+        // Weight [out, in] as F.linear wants it, or [in, out] as torch.onnx stores it (transposed = 1).
+        ops["Linear"] = c => One(F.linear(c.Input(0), c.Int("transposed", 0) == 1 ? c.Input(1).t() : c.Input(1), c.Input(2)));
         // γ and β arrive shaped (C, 1, …) or (C,); group_norm wants (C,).
         ops["GroupNorm"] = c => One(F.group_norm(c.Input(0), c.Int("num_groups", 1), c.Input(1).reshape(-1), c.Input(2).reshape(-1), c.Float("epsilon", 1e-5f)));
     }

@@ -44,8 +44,10 @@ static class NeuralOps
         var b = c.Input(1);
         if (c.Int("transA", 0) == 1) a = a.t();
         if (c.Int("transB", 0) == 1) b = b.t();
-        var y = torch.matmul(a, b);
         float alpha = c.Float("alpha", 1f), beta = c.Float("beta", 1f);
+        // The common case (torch's nn.Linear on 2-D input): one GEMM that adds C itself.
+        if (c.HasInput(2) && alpha == 1f && beta == 1f) return One(torch.addmm(c.Input(2), a, b, 1f, 1f));
+        var y = torch.matmul(a, b);
         if (alpha != 1f) y = y * alpha;
         if (c.HasInput(2)) y = beta == 1f ? y + c.Input(2) : y + c.Input(2) * beta;
         return One(y);
