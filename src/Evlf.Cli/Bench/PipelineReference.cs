@@ -49,6 +49,19 @@ public static class PipelineReference
     public static string? InterpreterSkipped(JsonObject python) => python["skipped"] is JsonValue v && v.TryGetValue<string>(out var why) ? why : null;
 
     /// <summary>
+    /// Why the end-to-end reference would measure the interpreter's BLAS rather than the pipeline: PyTorch's 1024³ GEMM
+    /// under a fifth of the C# side's (Debian's torch over the netlib reference BLAS runs it at ~4 GFLOP/s where OpenBLAS
+    /// gives ~160, and the job would take hours); null when both figures are there and comparable.
+    /// </summary>
+    public static string? SlowBlas(JsonObject report, JsonObject python)
+    {
+        if (report["gemm_1024_gflops"] is not JsonValue c || !c.TryGetValue<double>(out var csharp)) return null;
+        if (python["gemm_1024_gflops"] is not JsonValue p || !p.TryGetValue<double>(out var torch)) return null;
+        return torch >= 0.2 * csharp ? null : FormattableString.Invariant(
+            $"PyTorch's 1024³ GEMM runs at {torch:F1} GFLOP/s against {csharp:F1} in C#, so its BLAS is not an optimised one (Debian: apt-get install libopenblas0-pthread)");
+    }
+
+    /// <summary>
     /// The folder of Fashion-MNIST-style IDX files the script reads for a data spec (<c>fashion-mnist</c> as the C# side
     /// finds it, or <c>idx:DIR</c>); null with the reason for any other kind of data.
     /// </summary>

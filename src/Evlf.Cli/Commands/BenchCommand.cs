@@ -272,7 +272,7 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
         {
             var python = RunPythonReference(s, threads, report, Log);
             if (distilled is not null && report[PipelineReference.Key] is JsonObject distill)
-                python[PipelineReference.Key] = RunPipelineReference(s, threads, distilled, distill, python, Log);
+                python[PipelineReference.Key] = RunPipelineReference(s, threads, distilled, distill, report, python, Log);
             report["python_reference"] = python;
         }
 
@@ -322,9 +322,14 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
     /// samples, threads) and the C# speedup, total and per stage; also added to python_reference's ratios. A missing
     /// interpreter, data the script cannot read or a failing script is one line and a "skipped" or "error" entry.
     /// </summary>
-    static JsonObject RunPipelineReference(Settings s, int threads, DistillOptions distilled, JsonObject distill, JsonObject python, Action<string> log)
+    static JsonObject RunPipelineReference(Settings s, int threads, DistillOptions distilled, JsonObject distill, JsonObject report, JsonObject python, Action<string> log)
     {
         if (PipelineReference.InterpreterSkipped(python) is string skipped) return new JsonObject { ["skipped"] = skipped };
+        if (PipelineReference.SlowBlas(report, python) is string slow)
+        {
+            log($"python reference, end-to-end distill: skipped ({slow})");
+            return new JsonObject { ["skipped"] = slow };
+        }
         string interpreter = s.Python ?? PythonReference.DefaultInterpreter;
         string? data = PipelineReference.DataDirectory(s.Data, out var why);
         if (data is null)

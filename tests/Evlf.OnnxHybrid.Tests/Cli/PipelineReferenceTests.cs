@@ -41,6 +41,16 @@ public class PipelineReferenceTests
     }
 
     [Fact]
+    public void AReferenceBlasSkipsTheEndToEndReference()
+    {
+        static JsonObject Gemm(double gflops) => new() { ["gemm_1024_gflops"] = gflops };
+        // This machine with Debian's netlib libblas3: 3.98 GFLOP/s in PyTorch against 162.8 in C#.
+        Assert.Contains("4.0 GFLOP/s against 162.8", PipelineReference.SlowBlas(Gemm(162.8), Gemm(3.982)) ?? "");
+        Assert.Null(PipelineReference.SlowBlas(Gemm(162.8), Gemm(144.0)));   // OpenBLAS
+        Assert.Null(PipelineReference.SlowBlas(Gemm(162.8), new JsonObject()));
+    }
+
+    [Fact]
     public void SpeedupIsPythonSecondsOverCSharpSecondsForTheRunAndEachStageInOrder()
     {
         var rows = PipelineReference.Compare(CSharpDistill(), PythonPipeline());
