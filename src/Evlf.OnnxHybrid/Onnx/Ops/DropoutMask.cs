@@ -20,9 +20,12 @@ public static class DropoutMask
     public static Tensor Scale(long[] shape, double ratio, ulong seed)
     {
         if (ratio <= 0 || ratio >= 1) throw new ArgumentOutOfRangeException(nameof(ratio), ratio, "Dropout ratio must be in (0, 1).");
+        long count = shape.Aggregate(1L, (a, b) => a * b);
+        // The mask is filled through one Span over its bytes, so it must stay under 2³¹ bytes (512 M elements).
+        if (count > int.MaxValue / sizeof(float))
+            throw new ArgumentException($"A CPU dropout mask holds at most {int.MaxValue / sizeof(float)} elements; this one has {count}.");
         var mask = empty(shape, ScalarType.Float32);
         var values = MemoryMarshal.Cast<byte, float>(mask.bytes);
-        if ((ulong)values.Length > uint.MaxValue) throw new ArgumentException($"A dropout mask of {values.Length} elements is over the hash's 2³² counter.");
         uint threshold = (uint)Math.Min(uint.MaxValue, Math.Round(ratio * 4294967296.0));
         float keep = (float)(1 / (1 - ratio));
         uint low = (uint)seed, high = (uint)(seed >> 32);
