@@ -200,12 +200,13 @@ static class NeuralOps
                 result[0] = x * (x.dtype == ScalarType.Float32 ? scale : scale.to(x.dtype));
                 if (wantsMask) result[1] = scale.ne(0);
             }
-            else
+            else if (wantsMask || c.Generator is not null)
             {
                 var mask = torch.rand(x.shape, dtype: x.dtype, device: x.device, generator: c.Generator).ge(ratio);
                 result[0] = x * mask / (1 - ratio);
                 if (wantsMask) result[1] = mask;
             }
+            else result[0] = F.dropout(x, ratio, training: true);
         }
         else
         {
