@@ -5,6 +5,8 @@
 # Finished runs and evaluations are skipped and evlf eval keeps finished repeats, so the script can be stopped and
 # restarted, or rerun with more REPEATS.
 # Usage: tools/results/fashion-mnist-table.sh [REPEATS] [IPC...]      (defaults: 3, IPC 1 10)
+# ONLY="dit d4m-evlf ..." limits the work to those rows (run names without -ipcN) and skips the report, e.g. to
+# re-run the generative rows after a new bundle; run the script again without ONLY to write the report.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repeats=${1:-3}; shift || true
@@ -24,7 +26,9 @@ runs=()
 for ipc in $ipcs; do
   for spec in "random" "herding" "dit" "d4m --no-evlf" "d4m --evlf" "mgd3 --no-evlf" "mgd3 --evlf"; do
     read -r method flag <<<"$spec"
-    name="$method${flag:+-${flag#--}}-ipc$ipc"
+    row="$method${flag:+-${flag#--}}"
+    name="$row-ipc$ipc"
+    if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $row "* ]]; then continue; fi
     out="runs/table/$name"
     if [ ! -f "$out/manifest.json" ]; then
       evlf distill --method "$method" ${flag:-} --ipc "$ipc" --seed 0 --out "$out" --cache runs/table/.cache --quiet
@@ -43,4 +47,8 @@ for ipc in $ipcs; do
     fi
   done
 done
-evlf report "${runs[@]}" --out docs/RESULTS.md
+if [ -n "${ONLY:-}" ]; then
+  echo "ONLY is set: evaluated ${runs[*]}; run the script without ONLY to write docs/RESULTS.md." >&2
+else
+  evlf report "${runs[@]}" --out docs/RESULTS.md
+fi
