@@ -17,6 +17,10 @@ public static class DiffusionLoss
     /// L_vb in bits per dimension, mean over the batch: KL(q(x_{t−1}|x_t, x₀) ‖ p(x_{t−1}|x_t)) for t &gt; 0 and the
     /// discretised Gaussian decoder NLL at t = 0 (data assumed in [−1, 1], 256 levels).
     /// </summary>
+    /// <param name="schedule">Noise schedule the model was trained with; supplies β_t, β̃_t and the posterior coefficients.</param>
+    /// <param name="x0">Clean sample x₀ (N, C, …) that <paramref name="xt"/> was noised from.</param>
+    /// <param name="xt">Noised input x_t (N, C, …) the model saw.</param>
+    /// <param name="t">Integer timesteps of shape (N), one per sample.</param>
     /// <param name="epsAndV">Model output (N, 2C, …): ε then v; log σ² = f·log β_t + (1 − f)·log β̃_t with f = (v + 1)/2.</param>
     public static Tensor LearnedRangeVb(NoiseSchedule schedule, Tensor x0, Tensor xt, Tensor t, Tensor epsAndV)
     {

@@ -5,7 +5,7 @@ using Evlf.OnnxHybrid.Data;
 
 namespace Evlf.OnnxHybrid.Evaluation;
 
-/// <summary>Settings of <see cref="SyntheticSetEvaluation.Run"/>.</summary>
+/// <summary>Settings of <see cref="SyntheticSetEvaluation.Run(string, ImageDataset, string, EvaluationOptions, IProgress{EvaluationProgress}?, CancellationToken)"/>.</summary>
 public sealed record EvaluationOptions
 {
     public ClassifierArchitecture Model { get; init; } = ClassifierArchitecture.ConvNet3;
@@ -183,7 +183,7 @@ public static class SyntheticSetEvaluation
         return LabelledImages.Load(test, normalization, channels, height, width, preprocess: preprocess);
     }
 
-    /// <summary><see cref="Run"/>, then writes RUN_DIR/eval.json atomically.</summary>
+    /// <summary><see cref="Run(string, ImageDataset, string, EvaluationOptions, IProgress{EvaluationProgress}?, CancellationToken)"/>, then writes RUN_DIR/eval.json atomically.</summary>
     public static EvaluationResult RunAndWrite(string runDirectory, ImageDataset real, string dataName, EvaluationOptions options,
         IProgress<EvaluationProgress>? progress = null, CancellationToken cancellationToken = default)
     {

@@ -8,6 +8,8 @@ using static TorchSharp.torch;
 namespace Evlf.OnnxHybrid.Fusion;
 
 /// <summary>The training set of stage A: VAE posterior means (unscaled), labels, and per-class text.</summary>
+/// <param name="Latents">Posterior means z of the training images (N, C, H, W), unscaled.</param>
+/// <param name="Labels">Class index of each sample (N), indexing the rows of the class tensors.</param>
 /// <param name="ClassTokens">Token embeddings of each class prompt (K, L, D) — the fusion module's text input.</param>
 /// <param name="ClassVectors">Pooled class vectors (K, D) — the InfoNCE targets.</param>
 /// <param name="FlippedLatents">Latents of the horizontally flipped images: when given, each sample of each batch

@@ -6,7 +6,22 @@ namespace Evlf.OnnxHybrid.Fusion;
 /// 0.05 → 1.0 over the first half of the micro-batches, τ = 0.07 fixed, null condition with probability 0.2,
 /// token dropout 0.1 plus N(0, 0.01²) noise otherwise.
 /// </summary>
+/// <param name="Epochs">Passes over the training samples.</param>
+/// <param name="BatchSize">Samples per micro-batch.</param>
+/// <param name="Accumulation">Micro-batches whose gradients are summed into one optimizer step.</param>
+/// <param name="FusionLearningRate">AdamW learning rate of the fusion module.</param>
+/// <param name="ProjectorLearningRate">AdamW learning rate of the projector (and of log(1/τ) when learned).</param>
+/// <param name="WeightDecay">AdamW weight decay of both parameter groups.</param>
+/// <param name="ClipGradNorm">Maximum global L2 norm of the gradients (0: no clipping).</param>
+/// <param name="Lambda1">λ1, the weight of the InfoNCE term (Eq. 12).</param>
+/// <param name="Lambda2Start">λ2, the weight of the MSE term, at the first micro-batch.</param>
+/// <param name="Lambda2End">λ2 once the ramp ends, half-way through the micro-batches.</param>
+/// <param name="NullConditionProbability">Probability that a micro-batch is fused with an all-zero text condition.</param>
+/// <param name="TokenDropout">Dropout probability on the elements of the text condition when it is not null (survivors scaled by 1/(1 − p)).</param>
+/// <param name="ConditionNoise">Standard deviation of the Gaussian noise added to a non-null text condition.</param>
+/// <param name="Temperature">InfoNCE temperature τ (the starting value when <paramref name="LearnTemperature"/>).</param>
 /// <param name="LearnTemperature">Train log(1/τ) too (the paper's intent; the released optimizer leaves it out).</param>
+/// <param name="CheckpointEvery">Optimizer steps between checkpoints and log entries (one is also written at the end).</param>
 /// <param name="MaxSamples">Train on a seeded subset of this many samples per epoch (null = all).</param>
 public sealed record FusionTrainingOptions(
     int Epochs = 4,

@@ -6,7 +6,12 @@ namespace Evlf.OnnxHybrid.Models;
 /// A KL-regularised autoencoder in the LDM layout, at miniature size. Defaults: Fashion-MNIST padded to
 /// 32×32×1 in [−1, 1] ↔ latents 4×8×8 (two down levels).
 /// </summary>
+/// <param name="ImageChannels">Channels of the input and reconstructed image.</param>
+/// <param name="ImageSize">Side of the square image in pixels.</param>
+/// <param name="LatentChannels">Channels of the latent (the encoder outputs a mean and a log-variance of this many each).</param>
 /// <param name="Channels">Width of each level, finest first; the number of levels minus one is the number of ×2 downsamplings.</param>
+/// <param name="ResBlocksPerLevel">Residual blocks per encoder level (the decoder has one more per level, as in LDM).</param>
+/// <param name="Groups">GroupNorm groups in every block.</param>
 public sealed record KlVaeConfig(
     int ImageChannels = 1,
     int ImageSize = 32,

@@ -30,6 +30,7 @@ public sealed record ImportOptions(Regex? Trainable = null, Regex? Frozen = null
                  || name.StartsWith("onnx::Mul_", StringComparison.Ordinal)
                  || name.StartsWith("onnx::Add_", StringComparison.Ordinal)));
 
+    /// <param name="name">Name of a float initializer.</param>
     /// <param name="modelFrozen">Initializers the model itself declares frozen (fixed tables, running statistics).</param>
     public bool IsTrainable(string name, IReadOnlySet<string> modelFrozen) =>
         (Trainable is null ? !IsConstantName(name) && !modelFrozen.Contains(name) : Trainable.IsMatch(name))

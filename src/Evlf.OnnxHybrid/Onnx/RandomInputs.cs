@@ -15,6 +15,9 @@ public static class RandomInputs
     /// <summary>Timesteps of the 1000-step schedules used by DiT and Stable Diffusion.</summary>
     public const long TimestepRange = 1000;
 
+    /// <param name="model">Graph to draw inputs for; inputs that are also initializers are skipped.</param>
+    /// <param name="seed">Seed of the one generator every random input is drawn from, in input order.</param>
+    /// <param name="batch">Size of every free first dimension.</param>
     /// <param name="dims">Sizes for symbolic dimensions by name; unnamed free dimensions and the first one default to <paramref name="batch"/>, the rest to 8.</param>
     public static Dictionary<string, Tensor> For(OnnxModel model, long seed, int batch = 2, IReadOnlyDictionary<string, long>? dims = null)
     {

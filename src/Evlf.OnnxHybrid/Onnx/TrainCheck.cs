@@ -30,6 +30,12 @@ public static class TrainCheck
 {
     public sealed record Result(double LossBefore, double LossAfter, int TrainableTensors, long TrainableValues);
 
+    /// <param name="model">Graph to check; imported with every float initializer trainable.</param>
+    /// <param name="inputs">Inputs the model is trained and measured on.</param>
+    /// <param name="seed">Seed of the noise target and of the global generator, reseeded before each loss measurement.</param>
+    /// <param name="steps">Adam steps between the two measurements.</param>
+    /// <param name="learningRate">Adam learning rate.</param>
+    /// <param name="target">What the float outputs are fitted to.</param>
     /// <param name="targetInputs">For <see cref="TrainCheckTarget.Outputs"/>: the inputs whose outputs are the
     /// target (same names and shapes as <paramref name="inputs"/>, other values).</param>
     public static Result Run(OnnxModel model, IReadOnlyDictionary<string, Tensor> inputs, long seed, int steps = 50,

@@ -33,7 +33,9 @@ public sealed class TextEncoder : IDisposable
     public string Label => session.Label;
 
     /// <summary>Validates <paramref name="config"/>, builds its tokenizer and opens its model.</summary>
+    /// <param name="config">The bundle's text_encoder section: model, tokenizer, input and output names, pooling.</param>
     /// <param name="baseDirectory">Folder that relative paths in the config are relative to (the bundle folder).</param>
+    /// <param name="settings">ONNX Runtime session settings (null: <see cref="SessionSettings.Default"/>).</param>
     /// <param name="cacheDirectory">Where the MiniLM files are extracted (default <see cref="MiniLmResources.DefaultDirectory"/>).</param>
     public static TextEncoder Open(TextEncoderConfig config, string baseDirectory = ".", SessionSettings? settings = null, string? cacheDirectory = null)
     {

@@ -63,8 +63,15 @@ public static class DenoiserStage
         });
     }
 
+    /// <param name="config">Architecture of the text UNet to build (a checkpoint in <paramref name="workDir"/> takes precedence, to resume).</param>
+    /// <param name="data">Latent training set; its labels index the rows of <paramref name="classContexts"/>.</param>
     /// <param name="classContexts">Text encoder token embeddings of each class prompt (K, L, D).</param>
     /// <param name="nullContext">Embeddings of the empty prompt (1, L, D), the unconditional branch.</param>
+    /// <param name="o">Steps, batch size, AdamW settings, condition dropout, EMA decay and checkpoint interval.</param>
+    /// <param name="seed">Seed of the initial weights, the batch order and each step's draws (timesteps, noise, condition dropout).</param>
+    /// <param name="workDir">Folder of the checkpoint (unet/) and of the EMA weights written at the end (unet.onnx).</param>
+    /// <param name="progress">Receives a <see cref="StepReport"/> after each step.</param>
+    /// <param name="cancellationToken">Checked before each step.</param>
     public static DenoiserStageResult TrainUNet(TextUNetConfig config, LatentSet data, Tensor classContexts, Tensor nullContext, DenoiserStageOptions o,
         int seed, string workDir, IProgress<StepReport>? progress = null, CancellationToken cancellationToken = default) =>
         TrainUNet("unet", () => TextUNet.Build(config, seed), ImportOptions.Default, NoiseScheduleOptions.StableDiffusion, data, classContexts, nullContext, o, seed, workDir, progress, cancellationToken);

@@ -9,7 +9,7 @@ namespace Evlf.OnnxHybrid.Models.Pretrain;
 public readonly record struct StepReport(string Stage, long Step, long TotalSteps, double Loss);
 
 /// <summary>
-/// The optimisation loop every stage shares: resume from the checkpoint, run <paramref name="loss"/> for
+/// The optimisation loop every stage shares: resume from the checkpoint, run the <c>loss</c> callback for
 /// each remaining step (it derives its batch and random draws from the step index), backward, optional
 /// gradient clipping, optimizer step, checkpoint every so often and at the end. Each step runs in its
 /// own dispose scope. Returns the mean loss of each checkpoint interval.

@@ -13,8 +13,12 @@ public sealed record VaeStageOptions(
     double KlWeight = 1e-5,
     int CheckpointEvery = 200);
 
+/// <param name="EncoderPath">The written encoder, WORK_DIR/vae_encoder.onnx.</param>
+/// <param name="DecoderPath">The written decoder, WORK_DIR/vae_decoder.onnx.</param>
 /// <param name="TestPsnr">Mean per-image PSNR (dB, pixels in [0,1]) of posterior-mean reconstructions of the test split.</param>
 /// <param name="ScalingFactor">1 / std of the posterior means of training images, as Stable Diffusion's 0.18215 was derived.</param>
+/// <param name="Losses">Mean training loss of each checkpoint interval.</param>
+/// <param name="Seconds">Wall-clock time of the stage, training and both measurements included.</param>
 public sealed record VaeStageResult(string EncoderPath, string DecoderPath, double TestPsnr, double ScalingFactor, double[] Losses, double Seconds);
 
 /// <summary>Trains the default bundle's KL-VAE through the importer and writes the encoder and decoder ONNX files.</summary>

@@ -44,7 +44,7 @@ static class ElementwiseOps
         ops["Softsign"] = c => One(c.Input(0) / (c.Input(0).abs() + 1));
         ops["HardSigmoid"] = c => One((c.Input(0) * c.Float("alpha", 0.2f) + c.Float("beta", 0.5f)).clamp(0, 1));
         ops["HardSwish"] = c => One(nn.functional.hardswish(c.Input(0)));
-        ops["Mish"] = c => One(nn.functional.Mish(c.Input(0)));
+        ops["Mish"] = c => One(nn.functional.mish(c.Input(0)));
         ops["PRelu"] = c => One(torch.where(c.Input(0) >= 0, c.Input(0), c.Input(0) * c.Input(1)));
         ops["Gelu"] = c => One(nn.functional.gelu(c.Input(0),
             c.String("approximate", "none") == "tanh" ? TorchSharp.Modules.GELU.Approximate.tanh : TorchSharp.Modules.GELU.Approximate.none));

@@ -41,7 +41,9 @@ static class ReductionOps
         };
     }
 
+    /// <param name="c">The node: data is input 0; keepdims, noop_with_empty_axes and (before <paramref name="axesInputSince"/>) axes are attributes.</param>
     /// <param name="axesInputSince">Opset from which this reduction takes its axes as input 1 instead of an attribute.</param>
+    /// <param name="reduce">Reduces x over the given non-negative axes, keeping them as size 1 when the flag is set (keepdims).</param>
     static Tensor?[] Reduce(NodeContext c, long axesInputSince, Func<Tensor, long[], bool, Tensor> reduce)
     {
         var x = c.Input(0);
