@@ -74,8 +74,8 @@ public static class ResultsMarkdown
 
         // ---- runs ----------------------------------------------------------------------------------
         md.AppendLine("## Runs").AppendLine();
-        md.AppendLine("| run | method | IPC | accuracy (%) | repeats | epochs | protocol | model | density | coverage | global density | global coverage | in-manifold | figures |");
-        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        md.AppendLine("| run | method | IPC | accuracy (%) | repeats | epochs | protocol | model | bundle | density | coverage | global density | global coverage | in-manifold | figures |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var e in entries)
         {
             var r = e.Run;
@@ -86,12 +86,21 @@ public static class ResultsMarkdown
                 $"`{Escape(e.RunPath)}`", Escape(r.Label), r.Ipc?.ToString(CultureInfo.InvariantCulture) ?? "?",
                 a is null ? NotEvaluated : Accuracy(a),
                 a?.Repeats.ToString(CultureInfo.InvariantCulture) ?? "", a?.Epochs.ToString(CultureInfo.InvariantCulture) ?? "",
-                Escape(a?.Protocol ?? ""), Escape(a?.Model ?? ""),
+                Escape(a?.Protocol ?? ""), Escape(a?.Model ?? ""), r.BundleId is null ? "–" : $"`{r.BundleId}`",
                 Metric(f?.MeanDensity), Metric(f?.MeanCoverage), Metric(f?.Global.Density), Metric(f?.Global.Coverage), Metric(f?.MeanInManifold),
                 figures.Length == 0 ? "–" : figures));
         }
         foreach (var p in doc.Pending.OrderBy(p => Rank(p.Label)).ThenBy(p => p.Label, StringComparer.Ordinal).ThenBy(p => p.Ipc))
-            md.AppendLine(Row(["–", Escape(p.Label), p.Ipc.ToString(CultureInfo.InvariantCulture), Pending + (p.Reason is null ? "" : ": " + Escape(p.Reason)), .. Enumerable.Repeat("", 10)]));
+            md.AppendLine(Row(["–", Escape(p.Label), p.Ipc.ToString(CultureInfo.InvariantCulture), Pending + (p.Reason is null ? "" : ": " + Escape(p.Reason)), .. Enumerable.Repeat("", 11)]));
+        md.AppendLine();
+        md.AppendLine("*bundle*: the first 8 hex digits of a SHA-256 over the hashes of the bundle files a run's images were made with " +
+                      "(bundle.json, VAE encoder and decoder, the denoiser; recorded in its manifest.json), so runs of the same bundle and denoiser share it; – for runs without a bundle.");
+        var versions = entries.SelectMany(e => e.Run.BundleHashes).GroupBy(h => h.Key, StringComparer.Ordinal)
+            .Select(g => (File: g.Key, Count: g.Select(h => h.Value).Distinct(StringComparer.Ordinal).Count())).Where(v => v.Count > 1)
+            .OrderBy(v => v.File, StringComparer.Ordinal).ToArray();
+        if (versions.Length > 0)
+            md.AppendLine("**Mixed bundles**: these runs were made with different versions of " +
+                          string.Join(", ", versions.Select(v => $"{Escape(v.File)} ({v.Count} versions)")) + "; compare only runs of the same bundle id.");
         md.AppendLine();
         var settings = entries.Select(e => e.Run.Accuracy?.ProtocolSettings).Where(s => s is not null).Distinct().ToArray();
         if (settings.Length > 0)

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Evlf.OnnxHybrid.Data;
@@ -56,6 +58,20 @@ public sealed record RunRecord
     /// <summary>Whether the folder holds an image set (manifest.json with an imageSet and images/).</summary>
     public bool HasImages { get; init; }
 
+    /// <summary>
+    /// SHA-256 of each bundle file the run's images were made with (manifest bundle.hashes: bundle.json, the VAE, the
+    /// denoiser), by file name; empty for runs that used no bundle (random, herding) or whose manifest predates the record.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> BundleHashes { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// The first 8 hex digits of the SHA-256 of <see cref="BundleHashes"/> (as "name=hash" lines in ordinal order of the
+    /// names), so runs made with the same bundle files show the same id; null without hashes.
+    /// </summary>
+    public string? BundleId => BundleHashes.Count == 0 ? null
+        : Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
+            string.Concat(BundleHashes.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => $"{h.Key}={h.Value}\n")))))[..8];
+
     /// <summary>The row label: the method, "+EVLF" with fusion, "+ft" with a fine-tuned denoiser (e.g. "d4m+EVLF").</summary>
     public string Label => Method + (Evlf ? "+EVLF" : "") + (Finetune ? "+ft" : "");
 
@@ -88,6 +104,9 @@ public sealed record RunRecord
             DataSpec = Text((manifest["data"] as JsonObject)?["spec"]),
             Accuracy = eval is null ? null : ReadAccuracy(eval, evalPath),
             HasImages = manifest[SyntheticSetWriter.ManifestKey] is JsonObject && SyntheticSetReader.IsSyntheticSet(directory),
+            BundleHashes = ((manifest["bundle"] as JsonObject)?["hashes"] as JsonObject)?
+                .Select(h => (h.Key, Hash: Text(h.Value))).Where(h => h.Hash is not null).ToDictionary(h => h.Key, h => h.Hash!)
+                ?? new Dictionary<string, string>(),
         };
     }
 

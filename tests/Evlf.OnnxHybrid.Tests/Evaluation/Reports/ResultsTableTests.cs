@@ -15,6 +15,9 @@ public class ResultsTableTests
         Accuracy = accuracy,
     };
 
+    // The id of these hashes with dit.onnx=bb is 4031d5ab: printf 'bundle.json=aa\ndit.onnx=bb\n' | sha256sum
+    static Dictionary<string, string> Hashes(string dit) => new() { ["dit.onnx"] = dit, ["bundle.json"] = "aa" };
+
     static readonly RunAccuracy Dsa = new(73.456, 0.5, 5, 1000, "dsa", "convnet3", "DSA color_crop_cutout_flip_scale_rotate");
 
     [Fact]
@@ -50,7 +53,7 @@ public class ResultsTableTests
         RunRecord[] runs =
         [
             Run("random", 10, accuracy: Dsa),
-            Run("mgd3", 10, evlf: true),
+            Run("mgd3", 10, evlf: true) with { BundleHashes = Hashes("bb") },
             Run("d4m", 10, accuracy: Dsa with { Model = "convnet1", Epochs = 2 }),
             Run("herding", 10, accuracy: Dsa with { Epochs = 300, ProtocolSettings = "DSA none" }),
         ];
@@ -83,14 +86,37 @@ public class ResultsTableTests
         Assert.Contains("| *published:* DC | 82.3 ± 0.4 |", lines);
         Assert.Contains("| *published:* FreD (trajectory matching) | 89.1 |", lines);
         // The runs table: per-class means 0.750 / 0.200 / 0.750, global 0.900 / 0.250.
-        Assert.Contains("| `../runs/random-ipc10` | random | 10 | 73.46 ± 0.50 | 5 | 1000 | dsa | convnet3 | 0.750 | 0.200 | 0.900 | 0.250 | 0.750 | [images](figures/random-ipc10-sheet.png), [PCA](figures/random-ipc10-pca.png) |", lines);
-        Assert.Contains("| `../runs/mgd3-evlf-ipc10` | mgd3+EVLF | 10 | not evaluated | | | | | – | – | – | – | – | – |", lines);
-        Assert.Contains("| – | d4m+EVLF | 10 | pending: a \\| pipe | | | | | | | | | | |", lines);
+        Assert.Contains("| `../runs/random-ipc10` | random | 10 | 73.46 ± 0.50 | 5 | 1000 | dsa | convnet3 | – | 0.750 | 0.200 | 0.900 | 0.250 | 0.750 | [images](figures/random-ipc10-sheet.png), [PCA](figures/random-ipc10-pca.png) |", lines);
+        Assert.Contains("| `../runs/mgd3-evlf-ipc10` | mgd3+EVLF | 10 | not evaluated | | | | | `4031d5ab` | – | – | – | – | – | – |", lines);
+        Assert.Contains("| – | d4m+EVLF | 10 | pending: a \\| pipe | | | | | | | | | | | |", lines);
         Assert.Contains("![images of random-ipc10](figures/random-ipc10-sheet.png)", lines);
         Assert.Contains("| 1 | Trouser | `#ff7f0e` |", lines);
         Assert.Contains("k = 20", md);
         Assert.Equal(md, ResultsMarkdown.Render(doc)); // no dates: same document, same text
-        // Every row of the runs table has the header's 14 cells: 15 pipes, 16 pieces.
-        Assert.All(lines.Where(l => l.StartsWith("| `") || l.StartsWith("| – |")), l => Assert.Equal(16, l.Replace("\\|", "").Split('|').Length));
+        Assert.DoesNotContain("Mixed bundles", md); // one generative run, one bundle
+        // Every row of the runs table has the header's 15 cells: 16 pipes, 17 pieces.
+        Assert.All(lines.Where(l => l.StartsWith("| `") || l.StartsWith("| – |")), l => Assert.Equal(17, l.Replace("\\|", "").Split('|').Length));
+    }
+
+    [Fact]
+    public void RunsOfDifferentBundleFilesAreFlagged()
+    {
+        static string Render(params RunRecord[] runs) => ResultsMarkdown.Render(new ReportDocument
+        {
+            Entries = runs.Select(r => new ReportEntry(r, "../runs/" + r.Name, null, null, null)).ToArray(),
+            Pending = [],
+            Data = "fashion-mnist",
+            ClassNames = [],
+            FeatureSpace = null,
+            Fidelity = null,
+            ScatterRealPerClass = 0,
+            ShowPublished = false,
+        });
+        var same = Render(Run("dit", 1, accuracy: Dsa) with { BundleHashes = Hashes("bb") }, Run("dit", 10, accuracy: Dsa) with { BundleHashes = Hashes("bb") });
+        Assert.DoesNotContain("Mixed bundles", same);
+        Assert.Equal(2, same.Split("`4031d5ab`").Length - 1);
+        var mixed = Render(Run("dit", 1, accuracy: Dsa) with { BundleHashes = Hashes("bb") }, Run("dit", 10, accuracy: Dsa) with { BundleHashes = Hashes("cc") }, Run("random", 10, accuracy: Dsa));
+        Assert.Contains("**Mixed bundles**: these runs were made with different versions of dit.onnx (2 versions)", mixed);
+        Assert.DoesNotContain("bundle.json (", mixed);
     }
 }

@@ -41,6 +41,7 @@ public class RunRecordTests
             ["method"] = "mgd3", ["evlf"] = true, ["finetune"] = false, ["ipc"] = 10, ["seed"] = 3,
             ["data"] = new JsonObject { ["spec"] = "fashion-mnist", ["train"] = 60000 },
             ["options"] = new JsonObject { ["Method"] = 4, ["Ipc"] = 10 },
+            ["bundle"] = new JsonObject { ["path"] = "/b", ["denoiser"] = "dit", ["hashes"] = new JsonObject { ["dit.onnx"] = "bb", ["bundle.json"] = "aa" } },
         }.ToJsonString());
         Eval([80, 82]).Write(Path.Combine(run, EvaluationResult.FileName));
 
@@ -50,6 +51,8 @@ public class RunRecordTests
         Assert.Equal("mgd3-evlf-ipc10", r.Name);
         Assert.Equal("fashion-mnist", r.DataSpec);
         Assert.False(r.HasImages);
+        Assert.Equal(new Dictionary<string, string> { ["bundle.json"] = "aa", ["dit.onnx"] = "bb" }, r.BundleHashes);
+        Assert.Equal("4031d5ab", r.BundleId); // printf 'bundle.json=aa\ndit.onnx=bb\n' | sha256sum
         var a = r.Accuracy!;
         Assert.Equal((81.0, 1.0, 2, 1000, "dsa", "convnet3"), (a.Mean, a.Std, a.Repeats, a.Epochs, a.Protocol, a.Model));
         Assert.True(a.IsDsaReference);
@@ -70,6 +73,8 @@ public class RunRecordTests
         var r = RunRecord.Read(run + "/");
         Assert.Null(r.Accuracy);
         Assert.Equal(("herding", 2, true, "set"), (r.Method, r.Ipc, r.HasImages, r.Name));
+        Assert.Empty(r.BundleHashes);
+        Assert.Null(r.BundleId);
         Assert.Equal("herding", r.Label);
     }
 
