@@ -71,7 +71,7 @@ public class ReportCommandTests
         Assert.Contains("| mgd3+EVLF | not evaluated |", lines);
         foreach (var label in new[] { "herding", "dit", "d4m", "d4m+EVLF", "mgd3" })
             Assert.Contains($"| {label} | pending |", lines);
-        Assert.Contains("| – | d4m+EVLF | 2 | pending: fusion module not trained yet | | | | | | | | | | |", lines);
+        Assert.Contains("| – | d4m+EVLF | 2 | pending: fusion module not trained yet | | | | | | | | | | | |", lines);
         Assert.DoesNotContain("*published:*", text); // not Fashion-MNIST
         Assert.Contains("PCA-64 of [−1, 1] pixels (12×12×1) fitted on 90 real training images", text);
 
@@ -79,7 +79,8 @@ public class ReportCommandTests
         var randomRow = lines.Single(l => l.StartsWith("| `../runs/random-ipc2`"));
         var cells = randomRow.Split('|').Select(c => c.Trim()).ToArray();
         Assert.Equal("random", cells[2]);
-        Assert.All(cells[9..14], c => Assert.Matches(@"^\d+\.\d{3}$", c));
+        Assert.Equal("–", cells[9]); // random uses no bundle
+        Assert.All(cells[10..15], c => Assert.Matches(@"^\d+\.\d{3}$", c));
         Assert.Contains("[images](figures/random-ipc2-sheet.png), [PCA](figures/random-ipc2-pca.png)", randomRow);
 
         foreach (var name in new[] { "random-ipc2-sheet.png", "random-ipc2-pca.png", "mgd3-evlf-ipc2-sheet.png", "mgd3-evlf-ipc2-pca.png" })
