@@ -307,7 +307,7 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
             foreach (var c in comparisons)
                 table.AddRow(new[] { c.Stage.Key, F(c.CSharp), F(c.Python), c.Stage.Unit, F(c.Speedup) + "×" }.Select(t => new Text(t)));
             AnsiConsole.Write(table);
-            log(FormattableString.Invariant($"python reference: torch {python["torch_version"]}, {python["threads"]} threads, BLAS {python["blas"]?["torch_blas_info"]}; speedup > 1: C# is faster"));
+            log(FormattableString.Invariant($"python reference: torch {python["torch_version"]}, {python["threads"]} threads, BLAS {python["blas"]?["torch_blas_info"]}{(python[PythonReference.OpenBlasCoreTypeVariable] is JsonNode core ? $" ({PythonReference.OpenBlasCoreTypeVariable}={core})" : "")}; speedup > 1: C# is faster"));
             return python;
         }
         catch (PythonReferenceException e)

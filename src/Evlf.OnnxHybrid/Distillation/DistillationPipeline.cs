@@ -163,7 +163,7 @@ public sealed class DistillationPipeline
         };
         using var runtime = new BundleRuntime(bundle, new SessionSettings(o.Device));
         string latentDir = LatentStage(bundle, runtime, dataset, dataId, run, out string latentKey);
-        var (fusionPath, _) = TrainFusion(bundle, runtime, run, latentDir, latentKey, dataset, manifest, cancellationToken);
+        var (fusionPath, _, _) = TrainFusion(bundle, runtime, run, latentDir, latentKey, dataset, manifest, cancellationToken);
         manifest["stages"] = StageRecords(run);
         manifest["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 2);
 
@@ -230,12 +230,13 @@ public sealed class DistillationPipeline
         string upstreamKey = latentKey;
         if (o.UsesFusion)
         {
-            var (fusionPath, fusionKey) = TrainFusion(bundle, runtime, run, latentDir, latentKey, dataset, manifest, ct);
-            string fuseKey = RunFolder.Key(new { stage = "fuse", fusionKey, o.Seed, o.FlipForModes });
+            var (fusionPath, fusionKey, fusionConfig) = TrainFusion(bundle, runtime, run, latentDir, latentKey, dataset, manifest, ct);
+            // "folded": the stage runs FoldedFusion's graph (same function, other rounding), so older caches are not reused.
+            string fuseKey = RunFolder.Key(new { stage = "fuse", fusionKey, o.Seed, o.FlipForModes, graph = FoldedFusion.CanFold(fusionConfig) ? "folded" : "trained" });
             string fuseDir = run.Stage("fuse", fuseKey, tmp =>
             {
                 var tokens = StageTensors.Load(Path.GetDirectoryName(fusionPath)!, "class_tokens");
-                StageTensors.Save(tmp, "fused", Fuse(fusionPath, modeLatents, labelsAll, tokens, settings));
+                StageTensors.Save(tmp, "fused", Fuse(fusionPath, fusionConfig, modeLatents, labelsAll, tokens, settings));
             });
             clusterInput = StageTensors.Load(fuseDir, "fused");
             upstreamKey = fuseKey;
@@ -326,7 +327,7 @@ public sealed class DistillationPipeline
         logVar = cat(logVars, 0);
     }
 
-    (string FusionPath, string Key) TrainFusion(ModelBundle bundle, BundleRuntime runtime, RunFolder run, string latentDir, string latentKey,
+    (string FusionPath, string Key, FusionConfig Config) TrainFusion(ModelBundle bundle, BundleRuntime runtime, RunFolder run, string latentDir, string latentKey,
         ImageDataset dataset, JsonObject manifest, CancellationToken ct)
     {
         var m = bundle.Manifest;
@@ -361,7 +362,7 @@ public sealed class DistillationPipeline
             var testImages = BundleImages.Load(dataset.Test, m.Image.Size, m.Image.Channels, progress: new InlineProgress<int>(n => progress("load test images", n, dataset.Test.Count, null)));
             Encode(runtime, testImages, "encode test", out var testMean, out _);
             var testLabels = tensor(dataset.Test.Labels().Select(l => (long)l).ToArray());
-            var quality = FusionEvaluation.Measure(Path.Combine(tmp, "fusion.onnx"), Path.Combine(tmp, "projector.onnx"), testMean, testLabels, tokens, vectors, new SessionSettings(o.Device));
+            var quality = FusionEvaluation.Measure(Path.Combine(tmp, "fusion.onnx"), Path.Combine(tmp, "projector.onnx"), testMean, testLabels, tokens, vectors, new SessionSettings(o.Device), config);
             File.WriteAllText(Path.Combine(tmp, "fusion-test.json"), JsonSerializer.Serialize(quality));
         });
         Directory.Delete(work, true);
@@ -372,12 +373,12 @@ public sealed class DistillationPipeline
             ["log"] = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "fusion-log.json"))),
             ["test"] = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "fusion-test.json"))),
         };
-        return (Path.Combine(dir, "fusion.onnx"), key);
+        return (Path.Combine(dir, "fusion.onnx"), key, config);
     }
 
-    /// <summary>EVLF stage B: the trained fusion module (ONNX Runtime, eval, clean class text) on every latent.</summary>
-    Tensor Fuse(string fusionPath, Tensor latents, Tensor labels, Tensor classTokens, SessionSettings settings) =>
-        FusionEvaluation.Fuse(fusionPath, latents, labels, classTokens, settings, new InlineProgress<(long Done, long Total)>(p => progress("fuse", p.Done, p.Total, null)));
+    /// <summary>EVLF stage B: the trained fusion module (ONNX Runtime, eval, clean class text, folded) on every latent.</summary>
+    Tensor Fuse(string fusionPath, FusionConfig config, Tensor latents, Tensor labels, Tensor classTokens, SessionSettings settings) =>
+        FusionEvaluation.Fuse(fusionPath, latents, labels, classTokens, settings, config, new InlineProgress<(long Done, long Total)>(p => progress("fuse", p.Done, p.Total, null)));
 
     Tensor ClusterPerClass(Tensor vectors, Tensor labels, int classes, CancellationToken ct)
     {

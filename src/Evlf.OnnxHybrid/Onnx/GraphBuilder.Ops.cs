@@ -109,6 +109,21 @@ public sealed partial class GraphBuilder
         return Emit1("MatMul", new Value?[] { a, b }, ma.Type, MatMulShape(ma.Shape, mb.Shape));
     }
 
+    /// <summary>
+    /// ONNX Gemm on matrices: a·bᵀ + c (<paramref name="transB"/>) or a·b + c, c broadcasting over the rows (a bias).
+    /// One call that adds the bias inside the GEMM, where MatMul + Add makes a second pass over the output.
+    /// </summary>
+    public Value Gemm(Value a, Value b, Value? c = null, bool transB = false)
+    {
+        var ma = RequireRank(a, 2, "Gemm A");
+        var mb = RequireRank(b, 2, "Gemm B");
+        if (TypeOf(a) != TypeOf(b)) throw new ArgumentException($"Gemm: '{a.Name}' is {TypeOf(a)} and '{b.Name}' is {TypeOf(b)}.");
+        Dim inner = transB ? mb[1] : mb[0], cols = transB ? mb[0] : mb[1];
+        if (ma[1].IsFixed && inner.IsFixed && ma[1] != inner)
+            throw new ArgumentException($"Gemm: A {Format(ma)} and B {Format(mb)}{(transB ? "ᵀ" : "")} do not chain.");
+        return Emit1("Gemm", new Value?[] { a, b, c }, TypeOf(a), new[] { ma[0], cols }, IntAttr("transB", transB ? 1 : 0));
+    }
+
     /// <summary>Softmax along one axis (default the last).</summary>
     public Value Softmax(Value x, long axis = -1)
     {

@@ -44,7 +44,7 @@ public sealed partial class GraphBuilder
         "Flatten", "Unsqueeze", "Squeeze", "Pad",
         // arithmetic and activations
         "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Exp", "Sqrt", "Sin", "Cos", "Erf", "Tanh", "Sigmoid", "Relu",
-        "MatMul", "Softmax", "Dropout",
+        "MatMul", "Gemm", "Softmax", "Dropout",
         // layers
         "Conv", "AveragePool", "GlobalAveragePool", "Resize",
         "InstanceNormalization", "LayerNormalization", "BatchNormalization",

@@ -57,6 +57,25 @@ public class GraphBuilderLayerTests
     }
 
     [Theory]
+    [InlineData(true, true)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    public void GemmMatchesMatMulPlusBiasInBothExecutors(bool transB, bool bias)
+    {
+        var model = OneLayer((g, x) =>
+        {
+            var w = g.Parameter("w", transB ? new long[] { 4, 6 } : new long[] { 6, 4 }, ParameterInit.Normal(1));
+            return g.Gemm(x, w, bias ? g.Parameter("b", new long[] { 4 }, ParameterInit.Normal(1)) : null, transB);
+        }, 6);
+        var w = GraphRun.Param(model, "w");
+        Tensor? b = bias ? GraphRun.Param(model, "b") : null;
+        GraphRun.CheckBatches(model, n => Randn(n, 6), x => (transB ? x.matmul(w.t()) : x.matmul(w)) + (b ?? zeros(4)));
+        var diffs = ParityCheck.Run(model, RandomInputs.For(model, seed: 1, batch: 5));
+        Assert.True(diffs.Single().MaxAbsDiff < 1e-5, $"{diffs.Single().MaxAbsDiff:E2}");
+        Assert.Equal(new long[] { 5, 4 }, diffs.Single().Shape);
+    }
+
+    [Theory]
     [InlineData(4, 6, 3, 2, 1, 1, 2, true)]
     [InlineData(3, 4, 3, 1, 2, 2, 1, false)]
     [InlineData(4, 8, 1, 1, 0, 1, 1, true)]

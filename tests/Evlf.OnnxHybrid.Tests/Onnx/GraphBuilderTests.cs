@@ -265,6 +265,8 @@ public class GraphBuilderTests
         h = g.BatchNorm2d("bn", g.Silu(h), 8);
         h = g.AvgPool2d(g.UpsampleNearest(h), 2);
         var pooled = g.Flatten(g.AdaptiveAvgPool2d(h, 2, 2));                       // (N, 32)
+        pooled = g.Gemm(pooled, g.Parameter("gemm.weight", new long[] { 32, 32 }, ParameterInit.TorchDefaultWeight),
+            g.Parameter("gemm.bias", new long[] { 32 }, ParameterInit.Uniform(0.1)), transB: true);
         var global = g.Reshape(g.GlobalAvgPool(h), g.Concat(0, g.Unsqueeze(g.Gather(g.Shape(h), 0), 0), g.Int64Vector(-1)));
         var c = g.Add(g.SinusoidalEmbedding(t, 7), g.Embedding("y_emb", y, 10, 7));   // (N, 7)
         c = g.Linear("c", g.Gelu(g.Tanh(c), GeluApproximation.Tanh), 7, 8);
