@@ -44,12 +44,12 @@ public static class FusionTrainer
         using var optimizer = CreateOptimizer(fusion, projector, logitScale, o);
 
         long n = data.Latents.shape[0];
-        Tensor pool = o.MaxSamples is int max && max < n
-            ? randperm(n, generator: new Generator((ulong)seed + 17)).narrow(0, 0, max).DetachFromDisposeScope()
-            : arange(n).DetachFromDisposeScope();
+        Tensor pool = Pool(n, o, seed).DetachFromDisposeScope();
         var sampler = new EpochSampler(pool.shape[0], o.BatchSize, seed);
         long microPerEpoch = sampler.StepsPerEpoch;
         long steps = microPerEpoch * o.Epochs / o.Accumulation;
+        if (steps < 1)
+            throw new UserInputException($"Fusion training would take no optimizer step: {pool.shape[0]} samples make {microPerEpoch} batch(es) of {Math.Min(o.BatchSize, pool.shape[0])} per epoch × {o.Epochs} epoch(s), fewer than the {o.Accumulation} one step accumulates; expected more --fusion-samples or --fusion-epochs.");
         long rampMicroSteps = microPerEpoch * o.Epochs / 2;
         var log = new List<FusionLogEntry>();
         string logPath = Path.Combine(workDir, "fusion-log.json");
@@ -114,6 +114,15 @@ public static class FusionTrainer
         pool.Dispose();
         return new FusionTrainingResult(fusionPath, projectorPath, log, clock.Elapsed.TotalSeconds);
     }
+
+    /// <summary>
+    /// The latents stage A trains on, as indices into <see cref="FusionData.Latents"/>: a seeded subset of
+    /// <see cref="FusionTrainingOptions.MaxSamples"/> of the <paramref name="n"/> latents, or all of them. Each is drawn
+    /// plain or flipped; no other latent is read.
+    /// </summary>
+    public static Tensor Pool(long n, FusionTrainingOptions o, int seed) => o.MaxSamples is int max && max < n
+        ? randperm(n, generator: new Generator((ulong)seed + 17)).narrow(0, 0, max)
+        : arange(n);
 
     /// <summary>
     /// AdamW with the released two groups: the fusion module at <see cref="FusionTrainingOptions.FusionLearningRate"/>,

@@ -104,6 +104,47 @@ public class DistillationPipelineTests : IDisposable
     }
 
     [Fact]
+    public void LatentsStageEncodesTheViewsTheRunReadsAndTheSameValuesAsAFullEncode()
+    {
+        static (TorchSharp.torch.Tensor Plain, TorchSharp.torch.Tensor Flipped) Latents(DistillResult r)
+        {
+            string dir = Directory.GetDirectories(Path.Combine(r.Out, RunFolder.StagesFolder), "latents-*").Single();
+            return (StageTensors.Load(dir, "mean"), StageTensors.Load(dir, "mean_flip"));
+        }
+        static TorchSharp.torch.Tensor Present(TorchSharp.torch.Tensor latents) => latents.isnan().logical_not().flatten(1).all(1);
+
+        // Fusion on a pool of 8: every image has the view its coin picks, the pool both, nothing else is encoded.
+        var fused = new DistillationPipeline(Options(DistillMethod.Mgd3, true, 1, "rows-evlf") with
+            { FusionTraining = new FusionTrainingOptions(Epochs: 1, BatchSize: 4, CheckpointEvery: 2, MaxSamples: 8) }).Run();
+        var (plain, flipped) = Latents(fused);
+        var (hasPlain, hasFlipped) = (Present(plain), Present(flipped));
+        long n = plain.shape[0];
+        Assert.True(hasPlain.logical_or(hasFlipped).all().item<bool>());
+        Assert.Equal(8, hasPlain.logical_and(hasFlipped).sum().item<long>());
+        Assert.Equal(n + 8, hasPlain.sum().item<long>() + hasFlipped.sum().item<long>());
+
+        // Without fusion only the coins' views; the rows both runs encoded hold the same bits (a row's latent does
+        // not depend on which other images share its encoder call).
+        var plainRun = new DistillationPipeline(Options(DistillMethod.Mgd3, false, 1, "rows-plain")).Run();
+        var (plain2, flipped2) = Latents(plainRun);
+        Assert.Equal(n, Present(plain2).sum().item<long>() + Present(flipped2).sum().item<long>());
+        var both = Present(plain2).logical_and(hasPlain);
+        Assert.True(both.any().item<bool>());
+        Assert.True(plain2[both].equal(plain[both]).all().item<bool>());
+        var bothFlipped = Present(flipped2).logical_and(hasFlipped);
+        Assert.True(flipped2[bothFlipped].equal(flipped[bothFlipped]).all().item<bool>());
+    }
+
+    [Fact]
+    public void FusionTrainingWithoutAnOptimizerStepIsOneClearLine()
+    {
+        var e = Assert.Throws<UserInputException>(() => new DistillationPipeline(Options(DistillMethod.Mgd3, true, 1, "no-step") with
+            { FusionTraining = new FusionTrainingOptions(Epochs: 1, BatchSize: 4, MaxSamples: 5) }).Run());
+        Assert.Contains("no optimizer step", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
     public void FinetuneWritesANewBundleAndSamplesFromIt()
     {
         var r = new DistillationPipeline(Options(DistillMethod.Mgd3, true, 1, "ft", finetune: true)).Run();
