@@ -71,7 +71,7 @@ class TinyRunTest(unittest.TestCase):
         self.assertEqual(r["threads"], 1)
         self.assertEqual((r["settings"]["fusion_epochs"], r["settings"]["fusion_samples"]), (1, 64))
         self.assertEqual((r["settings"]["ipc"], r["settings"]["steps"], r["settings"]["method"]), (10, 5, "mgd3"))
-        self.assertEqual(d["latents"], {"images": 200, "encoded": 400, "batch": 500})
+        self.assertEqual(d["latents"], {"images": 200, "encoded": 400, "batch": 100})
         # 64 samples / batch 16 = 4 micro-batches, accumulation 2 -> 2 optimizer steps
         self.assertEqual((d["fusion"]["pool"], d["fusion"]["micro_batches"], d["fusion"]["steps"]), (64, 4, 2))
         self.assertEqual(d["fusion"]["test"]["Samples"], 200)

@@ -6,14 +6,21 @@ namespace Evlf.OnnxHybrid.Evaluation;
 /// <summary>
 /// Thread settings for training on shared CPUs. libtorch's OpenMP workers (GNU libgomp) spin for 300 000
 /// iterations by default before sleeping when they have as many threads as cores; on a machine shared with other
-/// processes the spinning threads steal the cores that the working ones need. Measured here with another
-/// process busy: a ConvNet-3 training step at 2 threads took a median 4.7–6.7 s by default, 1.1–1.6 s with
-/// GOMP_SPINCOUNT=1000 and 0.9–1.7 s at 1 thread.
+/// processes the spinning threads steal the cores that the working ones need, and a short spin makes every small op
+/// pay a wake-up. Measured on the 2-core machine (<see cref="DefaultSpinCount"/>): with another process busy, a
+/// ConvNet-3 training step at 2 threads took a median 4.7–6.7 s by default, 1.1–1.6 s with GOMP_SPINCOUNT=1000; two
+/// ConvNet-3 trainings at once ran at 165 images/s each with 1000 and 120 with 30 000. Alone, 1000 cost much more:
+/// ConvNet-3 at 185–260 images/s against 241–317 with libgomp's default, and a fusion training step (2 × 16) at
+/// 178–210 ms against 118–152 ms, where 30 000 read 124–158 ms and 10 000 173–329 ms.
 /// </summary>
 public static class TorchThreads
 {
-    /// <summary>Spin iterations before an idle OpenMP worker sleeps, when the user has not chosen (libgomp's own value when oversubscribed).</summary>
-    public const int DefaultSpinCount = 1000;
+    /// <summary>
+    /// Spin iterations before an idle OpenMP worker sleeps, when the user has not chosen: as fast as libgomp's default
+    /// (300 000) for a process alone, a tenth of its spinning when the cores are shared (set GOMP_SPINCOUNT=1000 when
+    /// running several trainings at once).
+    /// </summary>
+    public const int DefaultSpinCount = 30_000;
 
     /// <summary>
     /// Sets GOMP_SPINCOUNT in the native environment unless OMP_WAIT_POLICY or GOMP_SPINCOUNT is already set.

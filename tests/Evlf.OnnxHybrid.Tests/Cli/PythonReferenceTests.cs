@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Evlf.Cli.Bench;
+using Evlf.OnnxHybrid.Evaluation;
 
 namespace Evlf.OnnxHybrid.Tests.Cli;
 
@@ -95,7 +96,7 @@ public class PythonReferenceTests
         string script = FakeScript("""
             echo "some library's chatter"
             echo "a warning" >&2
-            printf '{"args": "%s", "spin": "%s", "threads": 3}\n' "$*" "${GOMP_SPINCOUNT:-unset}"
+            printf '{"args": "%s", "spin": "%s", "core": "%s", "threads": 3}\n' "$*" "${GOMP_SPINCOUNT:-unset}" "${OPENBLAS_CORETYPE:-unset}"
             """);
 
         var result = PythonReference.Run("/bin/sh", script, 3, quick: true, TimeSpan.FromMinutes(1));
@@ -103,8 +104,11 @@ public class PythonReferenceTests
         Assert.Equal("--threads 3 --quick", (string)result["args"]!);
         Assert.Equal(3, (int)result["threads"]!);
         string expectedSpin = Environment.GetEnvironmentVariable("GOMP_SPINCOUNT")
-            ?? (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null ? "1000" : "unset");
+            ?? (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null ? TorchThreads.DefaultSpinCount.ToString(System.Globalization.CultureInfo.InvariantCulture) : "unset");
         Assert.Equal(expectedSpin, (string)result["spin"]!);
+        // OpenBLAS gets the CPU's best kernels (an OpenBLAS older than the CPU falls back to generic ones) unless the user chose.
+        string expectedCore = Environment.GetEnvironmentVariable(PythonReference.OpenBlasCoreTypeVariable) ?? PythonReference.OpenBlasCoreType() ?? "unset";
+        Assert.Equal(expectedCore, (string)result["core"]!);
     }
 
     [Fact]
