@@ -111,11 +111,16 @@ public sealed class DistillCommand : Command<DistillCommand.Settings>
         [DefaultValue(500)]
         public int FinetuneSteps { get; init; } = 500;
 
+        [CommandOption("--max-train <N>")]
+        [Description("Use only the first N images of the training and of the test split: a quick trial (evlf bench --quick distils with 20000).")]
+        public int? MaxTrain { get; init; }
+
         [CommandOption("--quiet")]
         public bool Quiet { get; init; }
 
         public override Spectre.Console.ValidationResult Validate()
         {
+            if (MaxTrain is < 1) return Spectre.Console.ValidationResult.Error($"--max-train must be at least 1; got {MaxTrain}.");
             if (!Enum.TryParse<DistillMethod>(Method, true, out _) || int.TryParse(Method, out _))
                 return Spectre.Console.ValidationResult.Error($"--method must be random, herding, dit, d4m or mgd3; got '{Method}'.");
             if (Evlf && NoEvlf) return Spectre.Console.ValidationResult.Error("--evlf and --no-evlf contradict each other; give one.");
@@ -144,6 +149,7 @@ public sealed class DistillCommand : Command<DistillCommand.Settings>
             Out = s.Out, Cache = s.Cache, Device = Enum.Parse<ExecutionDevice>(s.Device, true), Steps = s.Steps, Cfg = s.Cfg, FusionTraining = training,
             FinetuneSteps = s.FinetuneSteps, Quiet = s.Quiet, ModeGuidanceLambda = s.ModeLambda, ModeGuidanceStopT = s.ModeStopT,
             Strength = s.Strength, FlipForModes = !s.NoFlip, DitGuidanceChannels = !s.GuideAllChannels, FusionUsesPromptTemplate = s.FusionPromptTemplate,
+            MaxTrain = s.MaxTrain,
         };
         var result = new ConsoleProgress(s.Quiet).Run(r =>
             new DistillationPipeline(options, r.Log, (task, done, total, status) => r.Report(task, done, total, status)).Run(cancellationToken));

@@ -162,6 +162,9 @@ public class DistillationPipelineTests : IDisposable
         var data = JsonNode.Parse(File.ReadAllText(Path.Combine(r.Out, "manifest.json")))!["data"]!;
         Assert.Equal(20, data["train"]!.GetValue<int>());   // of 24: classes a and b whole, 4 of c
         Assert.Equal(20, data["test"]!.GetValue<int>());
+        var viaCli = EvlfProcess.Run("distill", "--data", this.data, "--bundle", bundle, "--method", "random", "--ipc", "1", "--max-train", "20", "--out", Path.Combine(root, "max-train-cli"), "--quiet");
+        Assert.True(viaCli.ExitCode == 0, viaCli.Stderr);
+        Assert.Equal(20, JsonNode.Parse(File.ReadAllText(Path.Combine(root, "max-train-cli", "manifest.json")))!["data"]!["maxTrain"]!.GetValue<int>());
         var e = Assert.Throws<UserInputException>(() => new DistillationPipeline(Options(DistillMethod.Random, false, 1, "max-train-0") with { MaxTrain = 0 }).Run());
         Assert.Contains("MaxTrain", e.Message);
     }
@@ -173,6 +176,7 @@ public class DistillationPipelineTests : IDisposable
         Assert.Contains("--ipc", EvlfProcess.AssertUserError(EvlfProcess.Run("distill", "--data", data, "--bundle", bundle, "--ipc", "0", "--out", o)));
         Assert.Contains("larger than class", EvlfProcess.AssertUserError(EvlfProcess.Run("distill", "--data", data, "--bundle", bundle, "--ipc", "9", "--out", o, "--quiet")));
         Assert.Contains("--method", EvlfProcess.AssertUserError(EvlfProcess.Run("distill", "--method", "gan", "--out", o)));
+        Assert.Contains("--max-train", EvlfProcess.AssertUserError(EvlfProcess.Run("distill", "--max-train", "0", "--out", o)));
         string noDit = TinyBundle.Create(Path.Combine(root, "nodit"), m => m with { Denoisers = new() { ["unet"] = TinyBundle.WithUNet(m).Denoisers["unet"] }, TextEncoder = TinyBundle.WithUNet(m).TextEncoder }, withUNet: true);
         Assert.Contains("dit-class", EvlfProcess.AssertUserError(EvlfProcess.Run("distill", "--data", data, "--bundle", noDit, "--method", "mgd3", "--ipc", "1", "--out", o, "--quiet")));
         string noPattern = TinyBundle.Create(Path.Combine(root, "nopattern"), m => m with { Denoisers = new() { ["dit"] = m.Denoisers["dit"] with { FinetunePattern = null } } });
