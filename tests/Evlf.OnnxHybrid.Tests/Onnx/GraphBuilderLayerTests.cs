@@ -339,7 +339,7 @@ public class GraphBuilderLayerTests
         var ratio = model.Graph.Node.Single(n => n.Output[0] == dropout.Input[1]);
         Assert.Equal("Constant", ratio.OpType);
         Assert.Equal(0.3f, OnnxTensor.ToFloats(ratio.Attribute[0].T)[0]);
-        Assert.Equal(1, dropout.Output.Count);
+        Assert.Single(dropout.Output);
         GraphRun.CheckBatches(model, n => Randn(n, 4, 5), x => x, tolerance: 0);
 
         var none = OneLayer((g, x) => g.Relu(g.Dropout(x, 0)), 4);
