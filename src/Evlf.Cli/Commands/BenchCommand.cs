@@ -257,9 +257,12 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
             distilled = options;
             // A fresh `evlf distill` process, as a user runs it and as the Python reference runs: inside this process,
             // after the benchmarks above, the same distill measured 10–30% slower (77–92 s against 70–72 s alone).
-            var arguments = new List<string> { "distill", "--data", s.Data, "--bundle", s.Bundle, "--out", outDir, "--quiet" };
-            if (s.Quick)
-                arguments.AddRange(["--fusion-epochs", "1", "--fusion-samples", "4000", "--max-train", QuickTrainImages.ToString(CultureInfo.InvariantCulture)]);
+            // The flags say every option the Python twin gets from `options` (PipelineReference.Arguments), so the two
+            // sides cannot drift apart; --fusion-samples 0 is every image, as MaxSamples null.
+            string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
+            var arguments = new List<string> { "distill", "--data", s.Data, "--bundle", s.Bundle, "--out", outDir, "--quiet",
+                "--fusion-epochs", Number(options.FusionTraining.Epochs), "--fusion-samples", Number(options.FusionTraining.MaxSamples ?? 0) };
+            if (options.MaxTrain is int maxTrain) arguments.AddRange(["--max-train", Number(maxTrain)]);
             var sw = Stopwatch.StartNew();
             RunDistillProcess(arguments, cancellationToken);
             double processSeconds = sw.Elapsed.TotalSeconds;
