@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Diagnostics;
+using System.Runtime.Intrinsics.X86;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Evlf.OnnxHybrid.Evaluation;
@@ -116,10 +117,7 @@ public static class PythonReference
     /// <paramref name="timeout"/>, or prints no JSON object.</exception>
     public static JsonObject RunScript(string interpreter, string script, IEnumerable<string> arguments, TimeSpan timeout)
     {
-        var start = new ProcessStartInfo(interpreter)
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
+        var start = new ProcessStartInfo(interpreter);
         start.ArgumentList.Add(script);
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         if (OperatingSystem.IsLinux() && !start.Environment.ContainsKey("OMP_WAIT_POLICY") && !start.Environment.ContainsKey("GOMP_SPINCOUNT"))
@@ -127,38 +125,26 @@ public static class PythonReference
         string? coreType = start.Environment.ContainsKey(OpenBlasCoreTypeVariable) ? null : OpenBlasCoreType();
         if (coreType is not null) start.Environment[OpenBlasCoreTypeVariable] = coreType;
 
-        Process process;
+        ChildProcess.Result run;
         try
         {
-            process = Process.Start(start) ?? throw new PythonReferenceException($"{interpreter} did not start.");
+            run = ChildProcess.Run(start, timeout);
         }
         catch (Win32Exception e)
         {
             throw new PythonReferenceException($"{interpreter} could not be started ({e.Message}).");
         }
-        using (process)
+        if (run.TimedOut) throw new PythonReferenceException($"{script} ran past its limit of {timeout.TotalSeconds:0} s and was stopped.");
+        if (run.ExitCode != 0)
         {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            if (!process.WaitForExit(timeout))
-            {
-                try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } // it ended meanwhile
-                process.WaitForExit();
-                throw new PythonReferenceException($"{script} ran past its limit of {timeout.TotalSeconds:0} s and was stopped.");
-            }
-            process.WaitForExit(); // the redirected streams are complete only after this overload
-            string output = stdout.Result, errors = stderr.Result;
-            if (process.ExitCode != 0)
-            {
-                string why = LastLine(errors) ?? "no message on stderr";
-                throw new PythonReferenceException(process.ExitCode == MissingTorchExitCode
-                    ? $"{interpreter} has no torch: {why}"
-                    : $"{script} exited with status {process.ExitCode}: {why}");
-            }
-            var result = Parse(output, script);
-            if (coreType is not null) result[OpenBlasCoreTypeVariable] = coreType;
-            return result;
+            string why = ChildProcess.LastLine(run.Stderr) ?? "no message on stderr";
+            throw new PythonReferenceException(run.ExitCode == MissingTorchExitCode
+                ? $"{interpreter} has no torch: {why}"
+                : $"{script} exited with status {run.ExitCode}: {why}");
         }
+        var result = Parse(run.Stdout, script);
+        if (coreType is not null) result[OpenBlasCoreTypeVariable] = coreType;
+        return result;
     }
 
     /// <summary>The variable that makes OpenBLAS use one CPU's kernels instead of the ones it detects.</summary>
@@ -173,17 +159,15 @@ public static class PythonReference
     /// </summary>
     public static string? OpenBlasCoreType()
     {
-        if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported && System.Runtime.Intrinsics.X86.Avx512BW.IsSupported
-            && System.Runtime.Intrinsics.X86.Avx512DQ.IsSupported && System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
-            return "SKYLAKEX";
-        if (System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported) return "HASWELL";
+        if (Avx512F.IsSupported && Avx512BW.IsSupported && Avx512DQ.IsSupported && Avx512F.VL.IsSupported) return "SKYLAKEX";
+        if (Avx2.IsSupported && Fma.IsSupported) return "HASWELL";
         return null;
     }
 
     /// <summary>The last non-empty line of the script's stdout as a JSON object.</summary>
     public static JsonObject Parse(string stdout, string script)
     {
-        string line = LastLine(stdout) ?? throw new PythonReferenceException($"{script} printed nothing on stdout; expected one JSON object.");
+        string line = ChildProcess.LastLine(stdout) ?? throw new PythonReferenceException($"{script} printed nothing on stdout; expected one JSON object.");
         try
         {
             return JsonNode.Parse(line) as JsonObject
@@ -195,8 +179,6 @@ public static class PythonReference
         }
     }
 
-    static string? LastLine(string text) =>
-        text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
 
     static string Shorten(string s) => s.Length <= 120 ? s : s[..117] + "...";
 }

@@ -390,20 +390,12 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
     static void RunDistillProcess(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
         string host = Environment.ProcessPath ?? throw new InvalidOperationException("The path of this process is unknown.");
-        var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(host);
         if (Path.GetFileNameWithoutExtension(host) == "dotnet") start.ArgumentList.Add(typeof(BenchCommand).Assembly.Location);
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{host} did not start.");
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        using (cancellationToken.Register(() => { try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } }))
-            process.WaitForExit();
-        cancellationToken.ThrowIfCancellationRequested();
-        if (process.ExitCode != 0)
-        {
-            string last = (stderr.Result + "\n" + stdout.Result).Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault()?.Trim() ?? "no output";
-            throw new InvalidOperationException($"evlf {string.Join(' ', arguments)} exited with status {process.ExitCode}: {last}");
-        }
+        var run = ChildProcess.Run(start, Timeout.InfiniteTimeSpan, cancellationToken);
+        if (run.ExitCode != 0)
+            throw new InvalidOperationException($"evlf {string.Join(' ', arguments)} exited with status {run.ExitCode}: {ChildProcess.LastLine(run.Stderr + "\n" + run.Stdout) ?? "no output"}");
     }
 
     static double Median(List<double> values)

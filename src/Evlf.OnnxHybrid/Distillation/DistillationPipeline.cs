@@ -128,12 +128,15 @@ public sealed class DistillationPipeline
         var plain = flipped.logical_not();
         if (fusion)
         {
-            var pool = zeros(n, dtype: ScalarType.Bool).index_fill_(0, FusionTrainer.Pool(n, o.FusionTraining, o.Seed), true);
+            var pool = PoolMask(n);
             plain = plain.logical_or(pool);
             flipped = flipped.logical_or(pool);
         }
         return new LatentRows(plain, flipped);
     }
+
+    /// <summary>The fusion training pool (<see cref="FusionTrainer.Pool"/>) as a bool mask over the <paramref name="n"/> training images.</summary>
+    Tensor PoolMask(long n) => zeros(n, dtype: ScalarType.Bool).index_fill_(0, FusionTrainer.Pool(n, o.FusionTraining, o.Seed), true);
 
     /// <summary>
     /// Stage: VAE posteriors (mean and log-variance) of the training images, plain and flipped (flips: fusion's augmentation
@@ -198,7 +201,7 @@ public sealed class DistillationPipeline
             ["commit"] = Pretrainer.GitCommit(),
         };
         using var runtime = new BundleRuntime(bundle, new SessionSettings(o.Device));
-        var pool = zeros(dataset.Train.Count, dtype: ScalarType.Bool).index_fill_(0, FusionTrainer.Pool(dataset.Train.Count, o.FusionTraining, o.Seed), true);
+        var pool = PoolMask(dataset.Train.Count);
         string latentDir = LatentStage(bundle, runtime, dataset, dataId, run, new LatentRows(pool, pool), out string latentKey);
         var (fusionPath, _, _) = TrainFusion(bundle, runtime, run, latentDir, latentKey, dataset, manifest, cancellationToken);
         manifest["stages"] = StageRecords(run);

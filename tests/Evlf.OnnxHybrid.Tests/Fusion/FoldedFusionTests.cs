@@ -10,7 +10,7 @@ namespace Evlf.OnnxHybrid.Tests.Fusion;
 /// </summary>
 public class FoldedFusionTests
 {
-    static readonly FusionConfig Small = new(TextDim: 12, TextLength: 5, Width: 16, Heads: 2);
+    static readonly FusionConfig Small = FusionTests.Small;
 
     static OnnxModel RandomWeights(OnnxModel model, int seed)
     {

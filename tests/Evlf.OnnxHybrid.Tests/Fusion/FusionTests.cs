@@ -6,7 +6,8 @@ namespace Evlf.OnnxHybrid.Tests.Fusion;
 
 public class FusionTests
 {
-    static readonly FusionConfig Small = new(TextDim: 12, TextLength: 5, Width: 16, Heads: 2);
+    /// <summary>A small fusion module (width 16, 2 heads, 5 text tokens of 12) that the fusion tests share.</summary>
+    internal static readonly FusionConfig Small = new(TextDim: 12, TextLength: 5, Width: 16, Heads: 2);
 
     [Theory]
     [InlineData(false, false)]
