@@ -16,6 +16,21 @@ public static class EvlfApp
 
     static string OneLine(string message) => string.Join(" ", message.Split(new[] { '\r', '\n' }, StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()));
 
+    // errno values .NET puts in IOException.HResult on Unix: no space, read-only file system, disk quota exceeded.
+    const int NoSpace = 28, ReadOnlyFileSystem = 30, QuotaExceeded = 122;
+
+    /// <summary>A one-line description of a storage fault the user can fix, or null for any other exception.</summary>
+    static string? StorageProblem(Exception e)
+    {
+        for (var x = e; x is not null; x = x.InnerException)
+        {
+            if (x is UnauthorizedAccessException) return $"{OneLine(x.Message).TrimEnd('.')}: evlf may not write there (a read-only or protected location); choose another output folder.";
+            if (x is IOException io && (io.HResult & 0xFFFF) is NoSpace or ReadOnlyFileSystem or QuotaExceeded)
+                return $"{OneLine(io.Message).TrimEnd('.')}: the disk is full or read-only; free space or choose another output folder.";
+        }
+        return null;
+    }
+
     public static int Run(string[] args, IAnsiConsole? console = null)
     {
         Evlf.OnnxHybrid.Evaluation.TorchThreads.PreferShortSpin(); // before libtorch loads; see TorchThreads
@@ -24,6 +39,7 @@ public static class EvlfApp
         {
             config.SetApplicationName("evlf");
             config.PropagateExceptions();
+            config.UseStrictParsing(); // an unknown or misspelt option is an error, never silently dropped
             if (console is not null) config.ConfigureConsole(console);
             config.AddCommand<DistillCommand>("distill")
                 .WithDescription("Distil a dataset into a few synthetic images per class (default: MGD3 + EVLF, IPC 10, Fashion-MNIST, the default bundle).")
@@ -68,6 +84,12 @@ public static class EvlfApp
         {
             // Unknown command or option, missing argument, bad flag value: a usage error.
             err.WriteLine($"error: {OneLine(e.Message)} (see evlf --help)");
+            return UserError;
+        }
+        catch (Exception e) when (StorageProblem(e) is string problem)
+        {
+            // The disk is full or read-only, or a path may not be written: the user's to fix, one line.
+            err.WriteLine($"error: {problem}");
             return UserError;
         }
         catch (Exception e)

@@ -105,6 +105,22 @@ MINILM_SHA256 = "4a64cee3d4134bbdc86eed96e1a660efec58975417204ecfcf134140edb6e0e
 # Inputs: Fashion-MNIST IDX files, the bundle, MiniLM
 # --------------------------------------------------------------------------------------------
 
+# The seeds of src/Evlf.OnnxHybrid/Seeds.cs: SplitMix64's finaliser over (user seed, stream, index).
+SEED_MODE_FLIPS, SEED_CLASS_SAMPLING, SEED_FUSION_POOL, SEED_FUSION_DROPOUT, SEED_EPOCH_ORDER, SEED_STEP_NOISE = 1, 3, 4, 5, 7, 8
+MASK64 = (1 << 64) - 1
+
+
+def mix64(z):
+    z = (z + 0x9E3779B97F4A7C15) & MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+    return z ^ (z >> 31)
+
+
+def derive_seed(seed, stream, index=0):
+    return mix64(mix64(mix64(seed & MASK64) ^ stream) ^ (index & MASK64))
+
+
 def read_idx(folder, stem):
     """An IDX file (gzip or plain) as a numpy array: big-endian magic 0x0000 08 <dims>, then dims, then bytes."""
     import numpy as np
@@ -277,7 +293,7 @@ def train_fusion(torch, fr, cfg, data, epochs, max_samples, seed, work):
     logit_scale = float(torch.tensor(1 / TEMPERATURE).log())
 
     n = latents.shape[0]
-    pool = torch.randperm(n, generator=torch.Generator().manual_seed(seed + 17))[:max_samples] \
+    pool = torch.randperm(n, generator=torch.Generator().manual_seed(derive_seed(seed, SEED_FUSION_POOL)))[:max_samples] \
         if max_samples and max_samples < n else torch.arange(n)
     batch = min(BATCH, pool.shape[0])
     micro_per_epoch = pool.shape[0] // batch
@@ -291,12 +307,12 @@ def train_fusion(torch, fr, cfg, data, epochs, max_samples, seed, work):
         lambda2 = fr.LAMBDA2_END
         for k in range(ACCUMULATION):
             micro = step * ACCUMULATION + k
-            torch.manual_seed(seed * 1_000_003 + micro)  # nn.Dropout's draws, reseeded per micro-batch as in C#
+            torch.manual_seed(derive_seed(seed, SEED_FUSION_DROPOUT, micro) >> 1)  # nn.Dropout's draws, reseeded per micro-batch as in C#
             epoch, offset = divmod(micro, micro_per_epoch)
             if epoch != permutation_epoch:  # EpochSampler: one seeded permutation per epoch
-                permutation = torch.randperm(pool.shape[0], generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
+                permutation = torch.randperm(pool.shape[0], generator=torch.Generator().manual_seed(derive_seed(seed, SEED_EPOCH_ORDER, epoch)))
                 permutation_epoch = epoch
-            g = torch.Generator().manual_seed(seed * 7_919 + micro * 31 + 1)
+            g = torch.Generator().manual_seed(derive_seed(seed, SEED_STEP_NOISE, micro * 16))
             idx = pool[permutation[offset * batch:(offset + 1) * batch]]
             z = torch.where(torch.rand(idx.shape[0], 1, 1, 1, generator=g) < 0.5, flipped[idx], latents[idx])
             y = labels[idx]
@@ -375,7 +391,7 @@ def run(args, torch):
                                     "batch": ENCODER_CALL}
         return mean, mean_flip, labels
     means, means_flip, labels_all = stages.run("latents", latents)
-    flip_mask = torch.rand(means.shape[0], 1, 1, 1, generator=torch.Generator().manual_seed(args.seed + 11)) < 0.5
+    flip_mask = torch.rand(means.shape[0], 1, 1, 1, generator=torch.Generator().manual_seed(derive_seed(args.seed, SEED_MODE_FLIPS))) < 0.5
     mode_latents = torch.where(flip_mask, means_flip, means)
 
     # ---- text: MiniLM token embeddings and mean-pooled vectors of the prompt names
@@ -478,7 +494,7 @@ def run(args, torch):
         with torch.no_grad():
             for c in range(len(classes)):
                 start = time.perf_counter()
-                g = torch.Generator().manual_seed(args.seed * 1000 + c)
+                g = torch.Generator().manual_seed(derive_seed(args.seed, SEED_CLASS_SAMPLING, c))
                 n = args.ipc
                 x = torch.randn(n, channels, side, side, generator=g)
                 target = modes[c].reshape(x.shape)

@@ -67,8 +67,14 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
     {
         int threads = get_num_threads();
         int runs = s.Quick ? 5 : 20;
+        // The report's place is checked before the benchmarks, which take minutes: a file evlf did not write is never replaced.
+        string path = Path.Combine(s.Out, "bench.json");
+        if (File.Exists(s.Out)) throw new UserInputException($"--out '{s.Out}' is a file; expected a folder for bench.json.");
+        if (File.Exists(path) && !IsBenchReport(path))
+            throw new UserInputException($"'{path}' exists and was not written by evlf bench; move it away or choose another --out (evlf never replaces what it did not write).");
         var report = new JsonObject
         {
+            ["format"] = ReportFormat,
             ["machine"] = new JsonObject { ["cores"] = Environment.ProcessorCount, ["torch_threads"] = threads, ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription },
             ["commit"] = Evlf.OnnxHybrid.Models.Pretrain.Pretrainer.GitCommit(),
             ["quick"] = s.Quick,
@@ -289,10 +295,26 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
         }
 
         Directory.CreateDirectory(s.Out);
-        string path = Path.Combine(s.Out, "bench.json");
         AtomicFile.WriteJson(path, report);
         Log($"wrote {path}");
         return 0;
+    }
+
+    /// <summary>Value of bench.json's <c>format</c>.</summary>
+    public const string ReportFormat = "evlf-bench/1";
+
+    /// <summary>Whether the file at <paramref name="path"/> is a bench.json evlf wrote (its format, or the machine and commit of earlier reports).</summary>
+    public static bool IsBenchReport(string path)
+    {
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(path)) is JsonObject o
+                && (o["format"] is JsonValue f && f.TryGetValue<string>(out var v) && v == ReportFormat || o["machine"] is JsonObject && o.ContainsKey("commit"));
+        }
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     /// <summary>

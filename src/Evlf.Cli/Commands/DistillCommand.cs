@@ -115,6 +115,10 @@ public sealed class DistillCommand : Command<DistillCommand.Settings>
         [Description("Use only the first N images of the training and of the test split: a quick trial (evlf bench --quick distils with 20000).")]
         public int? MaxTrain { get; init; }
 
+        [CommandOption("--force")]
+        [Description("Write into an --out (or --cache) folder that holds files evlf did not write; they are left alone, and evlf still never replaces them.")]
+        public bool Force { get; init; }
+
         [CommandOption("--quiet")]
         public bool Quiet { get; init; }
 
@@ -126,11 +130,11 @@ public sealed class DistillCommand : Command<DistillCommand.Settings>
             if (Evlf && NoEvlf) return Spectre.Console.ValidationResult.Error("--evlf and --no-evlf contradict each other; give one.");
             if (Ipc < 1) return Spectre.Console.ValidationResult.Error($"--ipc must be at least 1; got {Ipc}.");
             if (Steps < 1) return Spectre.Console.ValidationResult.Error($"--steps must be at least 1; got {Steps}.");
-            if (Cfg is < 1) return Spectre.Console.ValidationResult.Error($"--cfg must be at least 1; got {Cfg}.");
+            if (Cfg is double cfg && !(cfg >= 1 && double.IsFinite(cfg))) return Spectre.Console.ValidationResult.Error($"--cfg must be a finite number of at least 1; got {Cfg}.");
             if (FusionTrainingFlags.Error(FusionEpochs, FusionSamples) is string fusionError) return Spectre.Console.ValidationResult.Error(fusionError);
-            if (ModeLambda < 0) return Spectre.Console.ValidationResult.Error($"--mode-lambda must be at least 0; got {ModeLambda}.");
+            if (!(ModeLambda >= 0 && double.IsFinite(ModeLambda))) return Spectre.Console.ValidationResult.Error($"--mode-lambda must be a finite number of at least 0; got {ModeLambda}.");
             if (ModeStopT < 0) return Spectre.Console.ValidationResult.Error($"--mode-stop-t must be at least 0; got {ModeStopT}.");
-            if (Strength is <= 0 or > 1) return Spectre.Console.ValidationResult.Error($"--strength must be in (0, 1]; got {Strength}.");
+            if (!(Strength > 0 && Strength <= 1)) return Spectre.Console.ValidationResult.Error($"--strength must be in (0, 1]; got {Strength}.");
             if (FinetuneSteps < 1) return Spectre.Console.ValidationResult.Error($"--finetune-steps must be at least 1; got {FinetuneSteps}.");
             if (!Enum.TryParse<ExecutionDevice>(Device, true, out _)) return Spectre.Console.ValidationResult.Error($"--device must be auto, cpu or cuda; got '{Device}'.");
             return Spectre.Console.ValidationResult.Success();
@@ -149,7 +153,7 @@ public sealed class DistillCommand : Command<DistillCommand.Settings>
             Out = s.Out, Cache = s.Cache, Device = Enum.Parse<ExecutionDevice>(s.Device, true), Steps = s.Steps, Cfg = s.Cfg, FusionTraining = training,
             FinetuneSteps = s.FinetuneSteps, Quiet = s.Quiet, ModeGuidanceLambda = s.ModeLambda, ModeGuidanceStopT = s.ModeStopT,
             Strength = s.Strength, FlipForModes = !s.NoFlip, DitGuidanceChannels = !s.GuideAllChannels, FusionUsesPromptTemplate = s.FusionPromptTemplate,
-            MaxTrain = s.MaxTrain,
+            MaxTrain = s.MaxTrain, Force = s.Force,
         };
         var result = new ConsoleProgress(s.Quiet).Run(r =>
             new DistillationPipeline(options, r.Log, (task, done, total, status) => r.Report(task, done, total, status)).Run(cancellationToken));

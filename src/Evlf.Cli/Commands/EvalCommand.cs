@@ -3,6 +3,7 @@ using System.Globalization;
 using Evlf.OnnxHybrid;
 using Evlf.OnnxHybrid.Data;
 using Evlf.OnnxHybrid.Evaluation;
+using Evlf.OnnxHybrid.Output;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -63,6 +64,10 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         [Description("Train every repeat anew. By default the repeats that an earlier evaluation of the same images with the same settings finished (eval.json, or the partial file a stopped run leaves) are kept and only the missing ones are trained.")]
         public bool Fresh { get; init; }
 
+        [CommandOption("--force")]
+        [Description("Write eval.json into a --synthetic folder that evlf did not write (its files are left alone).")]
+        public bool Force { get; init; }
+
         [CommandOption("--quiet")]
         [Description("No progress bars; print only the result.")]
         public bool Quiet { get; init; }
@@ -73,9 +78,10 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         if (string.IsNullOrWhiteSpace(settings.Synthetic))
             throw new UserInputException("--synthetic RUN_DIR is required; expected the folder of a synthetic set (images/<class>/<n>.png and manifest.json).");
         if (settings.Epochs is < 1) throw new UserInputException($"--epochs must be 1 or more; got {settings.Epochs}.");
-        if (settings.Resolution is < 1) throw new UserInputException($"--resolution must be 1 or more; got {settings.Resolution}.");
+        if (settings.Resolution is < 1 or > MaxResolution)
+            throw new UserInputException($"--resolution must be between 1 and {MaxResolution} pixels; got {settings.Resolution}.");
         if (settings.Repeats < 1) throw new UserInputException($"--repeats must be 1 or more; got {settings.Repeats}.");
-        if (settings.Threads < 0) throw new UserInputException($"--threads must be 0 (one per core) or more; got {settings.Threads}.");
+        TorchThreads.Check(settings.Threads);
         var model = ClassifierArchitecture.Parse(settings.Model);
         var protocolName = settings.Protocol.Trim().ToLowerInvariant();
         if (protocolName is not ("dsa" or "idc")) throw new UserInputException($"Protocol '{settings.Protocol}' is not known; expected dsa or idc.");
@@ -86,6 +92,10 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         if (!SyntheticSetReader.IsSyntheticSet(runDir))
             throw new UserInputException($"Run folder '{runDir}' has no manifest.json and images/ folder; expected a synthetic set as evlf writes it.");
 
+        // eval.json (and the partial file a stopped evaluation leaves) go beside the set: evlf's own folder, or --force.
+        using var output = OutputFolder.Open(runDir, "eval", settings.Force, option: "--synthetic");
+        output.Reserve(EvaluationResult.FileName);
+        output.Reserve(SyntheticSetEvaluation.PartialFileName);
         var spec = DataSpec.Parse(settings.Data);
         var real = spec.Open();
         TorchThreads.Set(settings.Threads);
@@ -144,6 +154,9 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
                 $"{result.Model}, {result.Protocol} protocol, {result.Epochs} epochs, {result.Images} images (ipc {result.Ipc?.ToString(CultureInfo.InvariantCulture) ?? "?"}), {result.ImagesPerSecond:F0} training images/s, {result.Threads} threads, wall {result.WallSeconds:F1} s; wrote {Path.Combine(runDir, EvaluationResult.FileName)}"));
         return 0;
     }
+
+    /// <summary>The largest --resolution: 8× the 256 of ImageNet protocols; a larger one only exhausts memory.</summary>
+    const int MaxResolution = 2048;
 
     /// <summary>IDC's epochs for the set's images per class (the largest class count).</summary>
     static int IdcEpochs(string runDir, int classes)

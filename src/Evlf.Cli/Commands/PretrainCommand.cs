@@ -3,6 +3,7 @@ using System.Globalization;
 using Evlf.OnnxHybrid;
 using Evlf.OnnxHybrid.Data;
 using Evlf.OnnxHybrid.Models.Pretrain;
+using Evlf.OnnxHybrid.Output;
 using Spectre.Console.Cli;
 
 namespace Evlf.Cli.Commands;
@@ -38,6 +39,10 @@ public sealed class PretrainCommand : Command<PretrainCommand.Settings>
         [Description("Only (re)measure class fidelity of the bundle already in --out and update its pretrain-report.json.")]
         public bool FidelityOnly { get; init; }
 
+        [CommandOption("--force")]
+        [Description("Write into an --out folder that holds files evlf did not write; they are left alone, and evlf still never replaces them.")]
+        public bool Force { get; init; }
+
         [CommandOption("--quiet")]
         public bool Quiet { get; init; }
 
@@ -52,9 +57,12 @@ public sealed class PretrainCommand : Command<PretrainCommand.Settings>
 
     public override int Execute(CommandContext context, Settings s, CancellationToken cancellationToken)
     {
+        PathsApart.Require([new("--out", s.Out)], [new("--data", PathsApart.DataFolder(s.Data))]);
         var dataset = DataSpec.Open(s.Data);
         if (dataset.Channels != 1)
             throw new UserInputException($"pretrain builds a single-channel bundle; dataset '{s.Data}' has {dataset.Channels} channels.");
+        using var output = OutputFolder.Open(s.Out, "pretrain", s.Force, legacy: Pretrainer.LegacyOutput);
+        foreach (var entry in Pretrainer.OutputEntries) output.Reserve(entry); // refused now, not after an hour of training
         if (s.FidelityOnly)
         {
             var existing = Pretrainer.ReadReport(s.Out);

@@ -63,7 +63,7 @@ public sealed class ReportCommand : Command<ReportCommand.Settings>
         if (settings.Runs.Length == 0) throw new UserInputException("No run folder was given; expected evlf report RUN_DIR... --out docs/RESULTS.md.");
         if (settings.K < 1) throw new UserInputException($"--knn must be 1 or more; got {settings.K}.");
         if (settings.RealPerClass < 1) throw new UserInputException($"--real-per-class must be 1 or more; got {settings.RealPerClass}.");
-        if (settings.Threads < 0) throw new UserInputException($"--threads must be 0 (one per core) or more; got {settings.Threads}.");
+        TorchThreads.Check(settings.Threads);
         if (string.IsNullOrWhiteSpace(settings.Out)) throw new UserInputException("--out must name a markdown file, e.g. docs/RESULTS.md.");
         if (!settings.NoMetrics) TorchThreads.Set(settings.Threads);
 

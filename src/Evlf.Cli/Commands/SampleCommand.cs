@@ -5,6 +5,7 @@ using Evlf.OnnxHybrid;
 using Evlf.OnnxHybrid.Data;
 using Evlf.OnnxHybrid.Models;
 using Evlf.OnnxHybrid.Onnx;
+using Evlf.OnnxHybrid.Output;
 using Spectre.Console.Cli;
 using static TorchSharp.torch;
 
@@ -59,6 +60,10 @@ public sealed class SampleCommand : Command<SampleCommand.Settings>
         [DefaultValue("auto")]
         public string Device { get; init; } = "auto";
 
+        [CommandOption("--force")]
+        [Description("Write into an --out folder that holds files evlf did not write (they are left alone; evlf still never replaces them).")]
+        public bool Force { get; init; }
+
         [CommandOption("--quiet")]
         public bool Quiet { get; init; }
 
@@ -66,7 +71,7 @@ public sealed class SampleCommand : Command<SampleCommand.Settings>
         {
             if (N < 1) return Spectre.Console.ValidationResult.Error($"--n must be at least 1; got {N}.");
             if (Steps < 1) return Spectre.Console.ValidationResult.Error($"--steps must be at least 1; got {Steps}.");
-            if (!(Cfg >= 1)) return Spectre.Console.ValidationResult.Error($"--cfg must be at least 1 (1 = no guidance); got {Cfg}.");
+            if (!(Cfg >= 1 && double.IsFinite(Cfg))) return Spectre.Console.ValidationResult.Error($"--cfg must be a finite number of at least 1 (1 = no guidance); got {Cfg}.");
             if (!Enum.TryParse<ExecutionDevice>(Device, true, out _)) return Spectre.Console.ValidationResult.Error($"--device must be auto, cpu or cuda; got '{Device}'.");
             return Spectre.Console.ValidationResult.Success();
         }
@@ -74,43 +79,60 @@ public sealed class SampleCommand : Command<SampleCommand.Settings>
 
     public override int Execute(CommandContext context, Settings s, CancellationToken cancellationToken)
     {
+        var device = Enum.Parse<ExecutionDevice>(s.Device, true);
+        OnnxSession.RequireDevice(device);
         var bundle = ModelBundle.Load(s.Bundle);
         var m = bundle.Manifest;
         bundle.Denoiser(s.Denoiser);
         int[] classes = s.Class == "all" ? Enumerable.Range(0, m.Classes.Count).ToArray()
             : m.Classes.IndexOf(s.Class) is int i and >= 0 ? new[] { i }
             : throw new UserInputException($"Class '{s.Class}' is not in bundle '{s.Bundle}'; its classes are: {string.Join(", ", m.Classes)}.");
+        var options = new SampleOptions(s.Steps, s.Cfg, DitGuidanceChannels: !s.GuideAllChannels);
+        BundleRuntime.CheckSampling(bundle, s.Denoiser, options);
+        PathsApart.Require([new("--out", s.Out)], [new("--bundle", bundle.Directory)]);
 
         var clock = Stopwatch.StartNew();
-        using var runtime = new BundleRuntime(bundle, new SessionSettings(Enum.Parse<ExecutionDevice>(s.Device, true)));
-        var options = new SampleOptions(s.Steps, s.Cfg, DitGuidanceChannels: !s.GuideAllChannels);
-        using var writer = SyntheticSetWriter.Create(s.Out, m.Classes, m.Image.Channels);
-        new ConsoleProgress(s.Quiet).Run(r =>
+        using var output = OutputFolder.Open(s.Out, "sample", s.Force);
+        using var runtime = new BundleRuntime(bundle, new SessionSettings(device));
+        string staging = output.Staging("sample");
+        try
         {
-            foreach (int c in classes)
+            string setDir = Path.Combine(staging, "set");
+            using (var writer = SyntheticSetWriter.Create(setDir, m.Classes, m.Image.Channels))
             {
-                using var scope = NewDisposeScope();
-                // One generator per class: a class's images do not depend on which other classes are sampled.
-                var generator = new Generator((ulong)(s.Seed * 1000 + c));
-                var latents = runtime.Sample(s.Denoiser, c, s.N, options, generator,
-                    progress: new InlineProgress<int>(step => r.Report($"{m.Classes[c]}", s.Steps - step, s.Steps)), cancellationToken: cancellationToken);
-                var images = runtime.Decode(latents);
-                for (int k = 0; k < s.N; k++) writer.Add(c, BundleImages.ToByteImage(images[k]));
-                r.Report($"{m.Classes[c]}", s.Steps, s.Steps);
+                new ConsoleProgress(s.Quiet).Run(r =>
+                {
+                    foreach (int c in classes)
+                    {
+                        using var scope = NewDisposeScope();
+                        // One generator per class: a class's images do not depend on which other classes are sampled.
+                        var generator = new Generator(Seeds.Derive(s.Seed, SeedStream.ClassSampling, c));
+                        var latents = runtime.Sample(s.Denoiser, c, s.N, options, generator,
+                            progress: new InlineProgress<int>(step => r.Report($"{m.Classes[c]}", s.Steps - step, s.Steps)), cancellationToken: cancellationToken);
+                        var images = runtime.Decode(latents);
+                        for (int k = 0; k < s.N; k++) writer.Add(c, BundleImages.ToByteImage(images[k]));
+                        r.Report($"{m.Classes[c]}", s.Steps, s.Steps);
+                    }
+                });
+                writer.Commit(new JsonObject
+                {
+                    ["command"] = "sample",
+                    ["bundle"] = bundle.Directory,
+                    ["denoiser"] = s.Denoiser,
+                    ["classes"] = new JsonArray(classes.Select(c => (JsonNode)m.Classes[c]).ToArray()),
+                    ["n"] = s.N,
+                    ["cfg"] = s.Cfg,
+                    ["steps"] = s.Steps,
+                    ["seed"] = s.Seed,
+                    ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 2),
+                });
             }
-        });
-        writer.Commit(new JsonObject
+            SyntheticSetWriter.Publish(setDir, output, move: true);
+        }
+        finally
         {
-            ["command"] = "sample",
-            ["bundle"] = bundle.Directory,
-            ["denoiser"] = s.Denoiser,
-            ["classes"] = new JsonArray(classes.Select(c => (JsonNode)m.Classes[c]).ToArray()),
-            ["n"] = s.N,
-            ["cfg"] = s.Cfg,
-            ["steps"] = s.Steps,
-            ["seed"] = s.Seed,
-            ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 2),
-        });
+            OutputFolder.DeleteStaging(staging);
+        }
         Console.WriteLine($"wrote {classes.Length * s.N} images to {s.Out}");
         return 0;
     }

@@ -59,6 +59,10 @@ public sealed class TrainFusionCommand : Command<TrainFusionCommand.Settings>
         [Description("Condition on the bundle's prompt template instead of the raw class name (the released code's choice).")]
         public bool FusionPromptTemplate { get; init; }
 
+        [CommandOption("--force")]
+        [Description("Write into an --out (or --cache) folder that holds files evlf did not write; they are left alone, and evlf still never replaces them.")]
+        public bool Force { get; init; }
+
         [CommandOption("--quiet")]
         public bool Quiet { get; init; }
 
@@ -77,7 +81,7 @@ public sealed class TrainFusionCommand : Command<TrainFusionCommand.Settings>
         {
             Data = s.Data, Bundle = s.Bundle, Method = DistillMethod.Mgd3, Evlf = true, Seed = s.Seed, Out = s.Out, Cache = s.Cache,
             Device = Enum.Parse<ExecutionDevice>(s.Device, true), FusionTraining = training, Quiet = s.Quiet,
-            FusionUsesPromptTemplate = s.FusionPromptTemplate,
+            FusionUsesPromptTemplate = s.FusionPromptTemplate, Force = s.Force,
         };
         var result = new ConsoleProgress(s.Quiet).Run(r =>
             new DistillationPipeline(options, r.Log, (task, done, total, status) => r.Report(task, done, total, status)).TrainFusionModule(cancellationToken));

@@ -130,6 +130,40 @@ public sealed class SyntheticSetWriter : IDisposable
         }
     }
 
+    /// <summary>
+    /// Publishes the committed set at <paramref name="setDirectory"/> into the output folder <paramref name="output"/> as
+    /// <c>images/</c> and <c>manifest.json</c>, with <paramref name="manifestAdditions"/> merged into the set's manifest. The
+    /// old manifest goes first and the new one comes last, so a manifest beside the images always describes them; with
+    /// <paramref name="move"/> the images are moved instead of copied. Returns the number of images.
+    /// </summary>
+    public static int Publish(string setDirectory, Output.OutputFolder output, JsonObject? manifestAdditions = null, bool move = false)
+    {
+        var images = Path.Combine(setDirectory, "images");
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(setDirectory, SyntheticSetReader.ManifestFile)))!.AsObject();
+        foreach (var (k, v) in manifestAdditions ?? []) manifest[k] = v?.DeepClone();
+        output.Delete(SyntheticSetReader.ManifestFile);
+        var published = output.ReplaceDirectory("images", temp =>
+        {
+            if (move)
+            {
+                Directory.Delete(temp);
+                Directory.Move(images, temp);
+            }
+            else CopyTree(images, temp);
+        });
+        output.ReplaceFile(SyntheticSetReader.ManifestFile, temp => File.WriteAllText(temp, manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n"));
+        return Directory.GetFiles(published, "*.png", SearchOption.AllDirectories).Length;
+    }
+
+    static void CopyTree(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
+            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, dir)));
+        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+            File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
+    }
+
     /// <summary>Deletes the temporary folder unless the set was committed.</summary>
     public void Dispose()
     {

@@ -34,6 +34,11 @@ public sealed record DistillOptions
     public int Ipc { get; init; } = 10;
     public int Seed { get; init; }
     public string Out { get; init; } = "runs/distill";
+    /// <summary>
+    /// Write into an <see cref="Out"/> (or <see cref="Cache"/>) folder that holds files evlf did not write; they are left
+    /// alone, and an entry of the same name as an output is still refused (<see cref="Output.OutputFolder"/>).
+    /// </summary>
+    public bool Force { get; init; }
     /// <summary>Stage cache folder shared between runs (null: <c>Out/.stages</c>).</summary>
     public string? Cache { get; init; }
     public ExecutionDevice Device { get; init; } = ExecutionDevice.Auto;

@@ -9,6 +9,7 @@ using Evlf.OnnxHybrid.Fusion;
 using Evlf.OnnxHybrid.Models;
 using Evlf.OnnxHybrid.Models.Pretrain;
 using Evlf.OnnxHybrid.Onnx;
+using Evlf.OnnxHybrid.Output;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -43,19 +44,23 @@ public sealed class DistillationPipeline
     public DistillResult Run(CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
+        // Every option is checked against the data and the bundle before the first stage: a mistake costs no work.
         if (o.Ipc < 1) throw new UserInputException($"--ipc must be at least 1; got {o.Ipc}.");
         if (o.Steps < 1) throw new UserInputException($"--steps must be at least 1; got {o.Steps}.");
+        if (o.Finetune && !o.UsesGenerativeModel)
+            throw new UserInputException($"--finetune applies to the generative methods (dit, d4m, mgd3); method '{o.Method.ToString().ToLowerInvariant()}' selects real images.");
+        if (o.UsesGenerativeModel) OnnxSession.RequireDevice(o.Device);
         // Generative methods read the data with the bundle's channel count (a grayscale bundle sees folders as gray).
         var bundle = o.UsesGenerativeModel ? ModelBundle.Load(o.Bundle) : null;
+        RequireApart(bundle);
         var dataset = OpenData(bundle is null ? null : new DatasetOptions(Channels: bundle.Manifest.Image.Channels));
         var perClass = dataset.Train.CountPerClass(dataset.ClassNames.Count);
         int smallest = perClass.Min();
         if (o.Ipc > smallest)
             throw new UserInputException($"--ipc {o.Ipc} is larger than class '{dataset.ClassNames[Array.IndexOf(perClass, smallest)]}', which has {smallest} training images.");
-        if (o.Finetune && !o.UsesGenerativeModel)
-            throw new UserInputException($"--finetune applies to the generative methods (dit, d4m, mgd3); method '{o.Method.ToString().ToLowerInvariant()}' selects real images.");
+        if (bundle is not null) CheckGenerative(bundle, dataset);
 
-        var run = new RunFolder(o.Out, o.Cache);
+        using var run = new RunFolder(o.Out, o.Cache, "distill", o.Force, log, cancellationToken);
         string dataId = DataIdentity.Of(o.Data, dataset);
         var manifest = new JsonObject
         {
@@ -75,7 +80,7 @@ public sealed class DistillationPipeline
 
         manifest["stages"] = StageRecords(run);
         manifest["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 2);
-        int images = Publish(setDir, run.Root, dataset.ClassNames, manifest);
+        int images = Publish(setDir, run, manifest);
         log($"wrote {images} images to {run.Root}");
         return new DistillResult(run.Root, images, clock.Elapsed.TotalSeconds, manifest);
     }
@@ -184,11 +189,14 @@ public sealed class DistillationPipeline
     public DistillResult TrainFusionModule(CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
+        OnnxSession.RequireDevice(o.Device);
         var bundle = ModelBundle.Load(o.Bundle);
         RequireTextEncoder(bundle);
+        RequireApart(bundle);
         var dataset = OpenData(new DatasetOptions(Channels: bundle.Manifest.Image.Channels));
         CheckBundleFits(bundle, dataset);
-        var run = new RunFolder(o.Out, o.Cache);
+        FusionTrainer.RequireOptimizerSteps(dataset.Train.Count, o.FusionTraining);
+        using var run = new RunFolder(o.Out, o.Cache, "train-fusion", o.Force, log, cancellationToken);
         string dataId = DataIdentity.Of(o.Data, dataset);
         var manifest = new JsonObject
         {
@@ -207,11 +215,10 @@ public sealed class DistillationPipeline
         manifest["stages"] = StageRecords(run);
         manifest["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 2);
 
-        string manifestPath = Path.Combine(run.Root, "manifest.json");
-        if (File.Exists(manifestPath)) File.Delete(manifestPath);
+        run.Output.Delete("manifest.json");
         foreach (var file in FusionModuleFiles)
-            AtomicFile.WriteVia(Path.Combine(run.Root, file), temp => File.Copy(Path.Combine(Path.GetDirectoryName(fusionPath)!, file), temp));
-        AtomicFile.WriteJson(manifestPath, manifest);
+            run.Output.ReplaceFile(file, temp => File.Copy(Path.Combine(Path.GetDirectoryName(fusionPath)!, file), temp));
+        run.Output.ReplaceFile("manifest.json", temp => AtomicFile.WriteJson(temp, manifest));
         log($"wrote the fusion module to {Path.Combine(run.Root, "fusion.onnx")}");
         return new DistillResult(run.Root, 0, clock.Elapsed.TotalSeconds, manifest);
     }
@@ -242,11 +249,7 @@ public sealed class DistillationPipeline
     {
         var m = bundle.Manifest;
         string denoiser = RequireDenoiser(bundle);
-        if (o.UsesFusion) RequireTextEncoder(bundle);
-        CheckBundleFits(bundle, dataset);
         var d = bundle.Denoiser(denoiser);
-        if (o.Finetune && (d.FinetunePattern is null || !OnnxModel.Load(bundle.PathOf(d.File)).Graph.Initializer.Any(t => Regex.IsMatch(t.Name, d.FinetunePattern))))
-            throw new UserInputException($"--finetune needs trainable denoiser weights, but denoiser '{denoiser}' of bundle '{o.Bundle}' declares {(d.FinetunePattern is null ? "no finetune pattern" : $"a finetune pattern '{d.FinetunePattern}' that matches none of its weights")}.");
 
         var hashes = new JsonObject();
         foreach (var f in new[] { BundleManifest.FileName, m.Vae.Encoder, m.Vae.Decoder, d.File })
@@ -260,7 +263,7 @@ public sealed class DistillationPipeline
         using var scope = NewDisposeScope();
         // The modes' random flip: one seeded coin per image.
         long n = dataset.Train.Count;
-        var flipMask = o.FlipForModes ? rand(new[] { n, 1L, 1L, 1L }, generator: new Generator((ulong)o.Seed + 11)).lt(0.5) : zeros(new[] { n, 1L, 1L, 1L }, dtype: ScalarType.Bool);
+        var flipMask = o.FlipForModes ? rand(new[] { n, 1L, 1L, 1L }, generator: new Generator(Seeds.Derive(o.Seed, SeedStream.ModeFlips))).lt(0.5) : zeros(new[] { n, 1L, 1L, 1L }, dtype: ScalarType.Bool);
         var rows = RowsFor(n, flipMask, o.UsesFusion);
         string latentDir = LatentStage(bundle, runtime, dataset, dataId, run, rows, out string latentKey);
         var means = StageTensors.Load(latentDir, "mean");
@@ -296,7 +299,7 @@ public sealed class DistillationPipeline
             if (o.Method == DistillMethod.D4m && !o.UsesFusion)
             {
                 var logVar = where(flipMask, StageTensors.Load(latentDir, "logvar_flip"), StageTensors.Load(latentDir, "logvar"));
-                vectors = (clusterInput + (logVar * 0.5).exp() * randn(clusterInput.shape, generator: new Generator((ulong)o.Seed + 13))) * scale;
+                vectors = (clusterInput + (logVar * 0.5).exp() * randn(clusterInput.shape, generator: new Generator(Seeds.Derive(o.Seed, SeedStream.PosteriorNoise)))) * scale;
             }
             StageTensors.Save(tmp, "modes", ClusterPerClass(vectors.flatten(1), labelsAll, dataset.ClassNames.Count, ct));
         });
@@ -322,7 +325,7 @@ public sealed class DistillationPipeline
             {
                 ct.ThrowIfCancellationRequested();
                 using var classScope = NewDisposeScope();
-                var generator = new Generator((ulong)(o.Seed * 1000 + c));
+                var generator = new Generator(Seeds.Derive(o.Seed, SeedStream.ClassSampling, c));
                 var classModes = modes[c];
                 var stepProgress = new InlineProgress<int>(i => progress($"sample {m.Classes[c]}", o.Steps - i, o.Steps, null));
                 var latents = o.Method switch
@@ -340,6 +343,33 @@ public sealed class DistillationPipeline
             }
             writer.Commit();
         });
+    }
+
+    /// <summary>The checks of a generative run against its bundle and data, before any stage.</summary>
+    void CheckGenerative(ModelBundle bundle, ImageDataset dataset)
+    {
+        string denoiser = RequireDenoiser(bundle);
+        if (o.UsesFusion)
+        {
+            RequireTextEncoder(bundle);
+            FusionTrainer.RequireOptimizerSteps(dataset.Train.Count, o.FusionTraining);
+        }
+        CheckBundleFits(bundle, dataset);
+        BundleRuntime.CheckSampling(bundle, denoiser, new SampleOptions(o.Steps, o.GuidanceScale, o.DitGuidanceChannels),
+            o.Method == DistillMethod.D4m ? o.Strength : null);
+        if (!(o.ModeGuidanceLambda >= 0 && double.IsFinite(o.ModeGuidanceLambda)))
+            throw new UserInputException($"--mode-lambda must be a finite number of at least 0; got {o.ModeGuidanceLambda}.");
+        var d = bundle.Denoiser(denoiser);
+        if (o.Finetune && (d.FinetunePattern is null || !OnnxModel.Load(bundle.PathOf(d.File)).Graph.Initializer.Any(t => Regex.IsMatch(t.Name, d.FinetunePattern))))
+            throw new UserInputException($"--finetune needs trainable denoiser weights, but denoiser '{denoiser}' of bundle '{o.Bundle}' declares {(d.FinetunePattern is null ? "no finetune pattern" : $"a finetune pattern '{d.FinetunePattern}' that matches none of its weights")}.");
+    }
+
+    /// <summary>The run's outputs (--out, --cache) apart from its inputs (--data, --bundle), before anything is written.</summary>
+    void RequireApart(ModelBundle? bundle)
+    {
+        var inputs = new List<PathsApart.Named> { new("--data", PathsApart.DataFolder(o.Data)) };
+        if (bundle is not null) inputs.Add(new("--bundle", bundle.Directory));
+        PathsApart.Require([new("--out", o.Out), new("--cache", o.Cache)], inputs);
     }
 
     string RequireDenoiser(ModelBundle bundle)
@@ -480,29 +510,7 @@ public sealed class DistillationPipeline
         return ModelBundle.Load(Path.Combine(dir, "bundle"));
     }
 
-    /// <summary>Moves the finished set into OUT/images and OUT/manifest.json (manifest last: its presence means complete).</summary>
-    static int Publish(string stageDir, string outDir, IReadOnlyList<string> classNames, JsonObject manifest)
-    {
-        string set = Path.Combine(stageDir, "set");
-        string images = Path.Combine(outDir, "images"), manifestPath = Path.Combine(outDir, "manifest.json");
-        if (File.Exists(manifestPath)) File.Delete(manifestPath);
-        string staging = Path.Combine(outDir, ".images.tmp-" + Environment.ProcessId);
-        if (Directory.Exists(staging)) Directory.Delete(staging, true);
-        CopyDirectory(Path.Combine(set, "images"), staging);
-        if (Directory.Exists(images)) Directory.Delete(images, true);
-        Directory.Move(staging, images);
-        var setManifest = JsonNode.Parse(File.ReadAllText(Path.Combine(set, "manifest.json")))!.AsObject();
-        foreach (var (k, v) in manifest) setManifest[k] = v?.DeepClone();
-        AtomicFile.WriteJson(manifestPath, setManifest);
-        return Directory.GetFiles(images, "*.png", SearchOption.AllDirectories).Length;
-    }
-
-    static void CopyDirectory(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
-            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, dir)));
-        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
-            File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
-    }
+    /// <summary>Copies the finished set into OUT/images and OUT/manifest.json (manifest last: its presence means complete).</summary>
+    static int Publish(string stageDir, RunFolder run, JsonObject manifest) =>
+        SyntheticSetWriter.Publish(Path.Combine(stageDir, "set"), run.Output, manifest);
 }

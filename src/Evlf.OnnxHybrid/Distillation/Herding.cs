@@ -102,7 +102,7 @@ public static class Herding
         var split = dataset.Train;
         int count = Math.Min(options.EmbeddingImages, split.Count);
         var subset = Enumerable.Range(0, split.Count).ToArray();
-        var random = new Random(unchecked((int)options.Seed) ^ 0x4E7D);
+        var random = Seeds.Random(options.Seed, SeedStream.HerdingSubset);
         for (int i = 0; i < count; i++)
         {
             int j = random.Next(i, subset.Length);
@@ -111,8 +111,8 @@ public static class Herding
         subset = subset[..count];
         using var train = LabelledImages.Load(split, normalization, channels, height, width, subset);
         var net = new ConvNet(channels, height, width, dataset.ClassCount);
-        using (var init = new Generator((ulong)options.Seed, CPU)) ClassifierInit.TorchDefault(net, init);
-        using var generator = new Generator((ulong)options.Seed + 1, CPU);
+        using (var init = new Generator(Seeds.Derive(options.Seed, SeedStream.HerdingInit), CPU)) ClassifierInit.TorchDefault(net, init);
+        using var generator = new Generator(Seeds.Derive(options.Seed, SeedStream.HerdingTraining), CPU);
         var loop = new MiniBatchSgd
         {
             Epochs = options.EmbeddingEpochs,

@@ -23,7 +23,7 @@ public static class RandomSelection
             var pool = byClass[c].ToArray();
             if (pool.Length < ipc)
                 throw new UserInputException($"Class {c} of split '{split.Name}' has {pool.Length} images; {ipc} per class were asked for.");
-            var random = new Random(unchecked((int)(seed * 1_000_003 + c)) ^ 0x5EED);
+            var random = Seeds.Random(seed, SeedStream.RandomSelection, c);
             // Partial Fisher–Yates: the first ipc slots become a uniform sample without replacement.
             for (int i = 0; i < ipc; i++)
             {

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using TorchSharp;
 
 namespace Evlf.OnnxHybrid.Evaluation;
@@ -30,26 +29,27 @@ public static class TorchThreads
     public static bool PreferShortSpin(int spinCount = DefaultSpinCount)
     {
         if (!OperatingSystem.IsLinux()) return false;
-        if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is not null || Environment.GetEnvironmentVariable("GOMP_SPINCOUNT") is not null) return false;
-        try
-        {
-            // .NET keeps its own copy of the environment on Unix; native code reads libc's.
-            return setenv("GOMP_SPINCOUNT", spinCount.ToString(System.Globalization.CultureInfo.InvariantCulture), 0) == 0;
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            return false;
-        }
+        if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is not null) return false;
+        return NativeEnvironment.SetDefault("GOMP_SPINCOUNT", spinCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
-    /// <summary>Sets libtorch's intra-op threads; 0 means one per core.</summary>
+    /// <summary>More intra-op threads than this per core only adds contention (and 100 000 makes libtorch hang creating them).</summary>
+    public const int MaxPerCore = 4;
+
+    /// <summary>Throws a <see cref="UserInputException"/> unless <paramref name="threads"/> is 0 (one per core) to <see cref="MaxPerCore"/> per core.</summary>
+    public static void Check(int threads, string option = "--threads")
+    {
+        int max = MaxPerCore * Environment.ProcessorCount;
+        if (threads < 0 || threads > max)
+            throw new UserInputException($"{option} must be 0 (one per core) to {max} ({MaxPerCore} per core of this machine's {Environment.ProcessorCount}); got {threads}.");
+    }
+
+    /// <summary>Sets libtorch's intra-op threads; 0 means one per core. Out-of-range counts are a <see cref="UserInputException"/> (<see cref="Check"/>).</summary>
     public static int Set(int threads)
     {
+        Check(threads);
         int n = threads > 0 ? threads : Environment.ProcessorCount;
         torch.set_num_threads(n);
         return n;
     }
-
-    [DllImport("libc.so.6", CallingConvention = CallingConvention.Cdecl, CharSet = CharSet.Ansi)]
-    private static extern int setenv(string name, string value, int overwrite);
 }

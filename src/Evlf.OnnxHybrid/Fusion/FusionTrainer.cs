@@ -34,7 +34,7 @@ public static class FusionTrainer
         Directory.CreateDirectory(workDir);
         var checkpoint = new TrainingCheckpoint(Path.Combine(workDir, "fusion-training"));
         using var fusion = OnnxTorchModule.FromModel(checkpoint.ModelOr("fusion", () => CrossAttentionFusion.Build(config, seed)));
-        using var projector = OnnxTorchModule.FromModel(checkpoint.ModelOr("projector", () => CrossAttentionFusion.BuildProjector(config, seed + 1)));
+        using var projector = OnnxTorchModule.FromModel(checkpoint.ModelOr("projector", () => CrossAttentionFusion.BuildProjector(config, (int)Seeds.Derive(seed, SeedStream.ProjectorInit))));
         // log(1/τ) as a module-free parameter: saved in the log, trained only with LearnTemperature.
         var logitScale = new TorchSharp.Modules.Parameter(tensor(Math.Log(1 / o.Temperature), dtype: ScalarType.Float32), requires_grad: o.LearnTemperature);
         string scalePath = Path.Combine(workDir, "logit_scale.json");
@@ -47,9 +47,7 @@ public static class FusionTrainer
         Tensor pool = Pool(n, o, seed).DetachFromDisposeScope();
         var sampler = new EpochSampler(pool.shape[0], o.BatchSize, seed);
         long microPerEpoch = sampler.StepsPerEpoch;
-        long steps = microPerEpoch * o.Epochs / o.Accumulation;
-        if (steps < 1)
-            throw new UserInputException($"Fusion training would take no optimizer step: {pool.shape[0]} samples make {microPerEpoch} batch(es) of {Math.Min(o.BatchSize, pool.shape[0])} per epoch × {o.Epochs} epoch(s), fewer than the {o.Accumulation} one step accumulates; expected more --fusion-samples or --fusion-epochs.");
+        long steps = RequireOptimizerSteps(n, o);
         long rampMicroSteps = microPerEpoch * o.Epochs / 2;
         var log = new List<FusionLogEntry>();
         string logPath = Path.Combine(workDir, "fusion-log.json");
@@ -68,7 +66,7 @@ public static class FusionTrainer
             {
                 long micro = step * o.Accumulation + k;
                 // Dropout inside the graph draws from the module's generator, reseeded per micro-batch so a resumed run repeats exactly.
-                dropoutGenerator.manual_seed(seed * 1_000_003L + micro);
+                dropoutGenerator.manual_seed(Seeds.DeriveLong(seed, SeedStream.FusionDropout, micro));
                 var gen = sampler.StepGenerator(micro);
                 var idx = pool.index_select(0, sampler.Indices(micro));
                 var z = data.Latents.index_select(0, idx);
@@ -116,12 +114,27 @@ public static class FusionTrainer
     }
 
     /// <summary>
+    /// The optimizer steps stage A takes on <paramref name="n"/> latents; a <see cref="UserInputException"/> when there would
+    /// be none (a pool smaller than what one step accumulates), so a run can refuse before any work.
+    /// </summary>
+    public static long RequireOptimizerSteps(long n, FusionTrainingOptions o)
+    {
+        long pool = o.MaxSamples is int max && max < n ? max : n;
+        long batch = Math.Min(o.BatchSize, pool);
+        long microPerEpoch = batch > 0 ? pool / batch : 0;
+        long steps = microPerEpoch * o.Epochs / o.Accumulation;
+        if (steps < 1)
+            throw new UserInputException($"Fusion training would take no optimizer step: {pool} samples make {microPerEpoch} batch(es) of {batch} per epoch × {o.Epochs} epoch(s), fewer than the {o.Accumulation} one step accumulates; expected more --fusion-samples or --fusion-epochs.");
+        return steps;
+    }
+
+    /// <summary>
     /// The latents stage A trains on, as indices into <see cref="FusionData.Latents"/>: a seeded subset of
     /// <see cref="FusionTrainingOptions.MaxSamples"/> of the <paramref name="n"/> latents, or all of them. Each is drawn
     /// plain or flipped; no other latent is read.
     /// </summary>
     public static Tensor Pool(long n, FusionTrainingOptions o, int seed) => o.MaxSamples is int max && max < n
-        ? randperm(n, generator: new Generator((ulong)seed + 17)).narrow(0, 0, max)
+        ? randperm(n, generator: new Generator(Seeds.Derive(seed, SeedStream.FusionPool))).narrow(0, 0, max)
         : arange(n);
 
     /// <summary>

@@ -73,7 +73,32 @@ public sealed class BundleRuntime : IDisposable
     }
 
     /// <summary>The sampler a denoiser kind uses (see <see cref="SampleOptions"/>).</summary>
-    public Sampler SamplerFor(DenoiserSpec d, SampleOptions o)
+    public Sampler SamplerFor(DenoiserSpec d, SampleOptions o) => CreateSampler(d, o);
+
+    /// <summary>
+    /// Checks before any work that denoiser <paramref name="name"/> of <paramref name="bundle"/> can be sampled with
+    /// <paramref name="o"/> (its steps respaced from the schedule it was trained with, its guidance scale, an img2img
+    /// <paramref name="strength"/> that leaves at least one step); a <see cref="UserInputException"/> names the problem.
+    /// </summary>
+    public static void CheckSampling(ModelBundle bundle, string name, SampleOptions o, double? strength = null)
+    {
+        var d = bundle.Denoiser(name);
+        if (!(o.Cfg >= 1 && double.IsFinite(o.Cfg)))
+            throw new UserInputException($"--cfg must be a finite number of at least 1 (1 = no guidance); got {o.Cfg}.");
+        if (o.Steps < 1 || o.Steps > d.Schedule.Steps)
+            throw new UserInputException($"--steps {o.Steps} does not fit denoiser '{name}' of bundle '{bundle.Directory}', which was trained with {d.Schedule.Steps} timesteps; expected 1 to {d.Schedule.Steps}.");
+        try
+        {
+            var sampler = CreateSampler(d, o);
+            if (strength is double s) Img2ImgStart.Create(sampler.Schedule, s);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UserInputException($"--steps {o.Steps}{(strength is double st ? FormattableString.Invariant($" with --strength {st}") : "")} cannot be sampled with denoiser '{name}' of bundle '{bundle.Directory}': {e.Message.Split(" (Parameter")[0].TrimEnd('.')}.", e);
+        }
+    }
+
+    static Sampler CreateSampler(DenoiserSpec d, SampleOptions o)
     {
         var baseSchedule = NoiseSchedule.Create(ToOptions(d.Schedule));
         return d.Kind == DenoiserSpec.DitClass

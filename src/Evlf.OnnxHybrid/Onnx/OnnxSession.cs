@@ -23,6 +23,27 @@ public sealed class OnnxSession : IDisposable
 {
     static int fallbackReported;
 
+    // Before the first session creates ONNX Runtime's environment: ORT's Linux builds since 1.29 keep a usage-telemetry
+    // queue and a device id under ~/.cache/Microsoft/DeveloperTools/.onnxruntime and upload it, unless the opt-out variable
+    // is set: ORT_DISABLE_TELEMETRY in 1.29–1.31 (the name in this package's libonnxruntime.so), ORT_TELEMETRY_DISABLED in
+    // later releases. A user's own setting of either wins.
+    static OnnxSession()
+    {
+        NativeEnvironment.SetDefault("ORT_DISABLE_TELEMETRY", "1");
+        NativeEnvironment.SetDefault("ORT_TELEMETRY_DISABLED", "1");
+        OrtEnv.Instance().DisableTelemetryEvents();
+    }
+
+    /// <summary>
+    /// Refuses a device this process cannot use before any work: <c>cuda</c> when the loaded ONNX Runtime has no CUDA
+    /// execution provider. (Whether a GPU answers is known only when a session starts on it.)
+    /// </summary>
+    public static void RequireDevice(ExecutionDevice device, string option = "--device")
+    {
+        if (device == ExecutionDevice.Cuda && !OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider"))
+            throw new UserInputException($"{option} cuda was requested but this build of ONNX Runtime has no CUDA execution provider; use {option} cpu or auto, or reference Microsoft.ML.OnnxRuntime.Gpu on a machine with an NVIDIA GPU.");
+    }
+
     /// <summary>Where one-time notices go (the CUDA→CPU fallback). The CLI points it at its console.</summary>
     public static Action<string> Notice { get; set; } = message => Console.Error.WriteLine(message);
 

@@ -45,7 +45,7 @@ public static class TrainCheck
             throw new ArgumentException("Fitting another input's outputs needs targetInputs.", nameof(targetInputs));
         using var scope = NewDisposeScope();
         using var module = OnnxTorchModule.FromModel(model, ImportOptions.AllTrainable);
-        var generator = new Generator((ulong)seed + 1);
+        var generator = new Generator(Seeds.Derive(seed, SeedStream.TrainCheck, 0));
         Dictionary<string, Tensor> targets;
         using (no_grad())
         {
@@ -65,7 +65,7 @@ public static class TrainCheck
         module.train();
         double Loss(bool step)
         {
-            if (!step) manual_seed(seed + 2);
+            if (!step) manual_seed(Seeds.DeriveLong(seed, SeedStream.TrainCheck, 1));
             var outputs = module.forward(inputs);
             var loss = targets.Select(kv => nn.functional.mse_loss(outputs[kv.Key].to(ScalarType.Float32), kv.Value)).Aggregate((a, b) => a + b);
             if (step)

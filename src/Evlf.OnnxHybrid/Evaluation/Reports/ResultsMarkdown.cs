@@ -29,7 +29,7 @@ public static class ResultsMarkdown
         md.AppendLine("# Results").AppendLine();
         md.AppendLine($"Test accuracy (%) of classifiers trained only on each distilled set and tested on the real test split of `{Escape(doc.Data)}`, " +
                       "as `evlf eval` measured it: mean ± population standard deviation over the repeats, accuracy after the last epoch. " +
-                      "Written by `evlf report`; run it again after new runs or evaluations.").AppendLine();
+                      $"{ResultsReport.Signature}; run it again after new runs or evaluations.").AppendLine();
 
         // ---- summary -------------------------------------------------------------------------------
         md.AppendLine("## Accuracy by method and images per class (IPC)").AppendLine();

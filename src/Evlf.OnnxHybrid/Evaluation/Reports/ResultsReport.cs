@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Evlf.OnnxHybrid.Data;
 using Evlf.OnnxHybrid.Evaluation.Metrics;
+using Evlf.OnnxHybrid.Output;
 using static TorchSharp.torch;
 
 namespace Evlf.OnnxHybrid.Evaluation.Reports;
@@ -16,6 +17,34 @@ public static class ResultsReport
 {
     public const string FiguresFolder = "figures";
 
+    const string SheetSuffix = "-sheet.png", ScatterSuffix = "-pca.png";
+
+    /// <summary>What every report says in its opening paragraph (<see cref="ResultsMarkdown"/>): how a file evlf may replace is known.</summary>
+    public const string Signature = "Written by `evlf report`";
+
+    /// <summary>Whether the markdown file at <paramref name="path"/> is a report evlf wrote (its opening carries <see cref="Signature"/>).</summary>
+    public static bool IsReport(string path)
+    {
+        try
+        {
+            using var reader = new StreamReader(path);
+            var opening = new char[4096];
+            int n = reader.ReadBlock(opening);
+            return new string(opening, 0, n).Contains(Signature, StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>A figures folder written before evlf marked its folders: nothing but contact sheets and scatters.</summary>
+    static IEnumerable<string>? LegacyFigures(string folder)
+    {
+        var names = Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName).ToList();
+        return names.All(n => n!.EndsWith(SheetSuffix, StringComparison.Ordinal) || n.EndsWith(ScatterSuffix, StringComparison.Ordinal)) ? names! : null;
+    }
+
     public static ReportDocument Write(ReportOptions options, Action<string>? log = null, CancellationToken cancellationToken = default)
     {
         log ??= _ => { };
@@ -28,7 +57,11 @@ public static class ResultsReport
         var outPath = Path.GetFullPath(options.Out);
         if (Directory.Exists(outPath))
             throw new UserInputException($"Output '{options.Out}' is a folder; expected the path of a markdown file such as docs/RESULTS.md.");
+        if (File.Exists(outPath) && !IsReport(outPath))
+            throw new UserInputException($"--out '{options.Out}' exists and was not written by evlf report; move it away or choose another --out (evlf never replaces what it did not write).");
         var outDir = Path.GetDirectoryName(outPath)!;
+        PathsApart.Require([new("--out", outPath), new("the figures folder", Path.Combine(outDir, FiguresFolder))],
+            options.Runs.Select(r => new PathsApart.Named("the run folder", r)));
         var data = options.Data ?? AgreedDataSpec(runs) ?? "fashion-mnist";
         var spec = DataSpec.Parse(data);
 
@@ -46,6 +79,7 @@ public static class ResultsReport
             featureSpace = reference.Space.Describe();
             var realPoints = ScatterReal(reference, options.ScatterRealPerClass, options.Fidelity.Seed);
             var names = FigureNames(runs);
+            using var figures = OutputFolder.Open(Path.Combine(outDir, FiguresFolder), "report", option: "the figures folder", legacy: LegacyFigures);
             for (int i = 0; i < runs.Length; i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -57,10 +91,8 @@ public static class ResultsReport
                 fidelity[i] = reference.Score(features, labels);
 
                 var byClass = Enumerable.Range(0, real.ClassCount).Select(c => (IReadOnlyList<ByteImage>)images.Where((_, k) => labels[k] == c).ToArray()).ToArray();
-                var sheet = Path.Combine(outDir, FiguresFolder, names[i] + "-sheet.png");
-                AtomicFile.Write(sheet, ContactSheet.Render(byClass).EncodePng());
-                var scatter = Path.Combine(outDir, FiguresFolder, names[i] + "-pca.png");
-                AtomicFile.Write(scatter, FeatureScatter.Render(realPoints, Points(features, labels), real.ClassCount).EncodePng());
+                var sheet = figures.ReplaceFile(names[i] + SheetSuffix, temp => File.WriteAllBytes(temp, ContactSheet.Render(byClass).EncodePng()));
+                var scatter = figures.ReplaceFile(names[i] + ScatterSuffix, temp => File.WriteAllBytes(temp, FeatureScatter.Render(realPoints, Points(features, labels), real.ClassCount).EncodePng()));
                 sheets[i] = Relative(outDir, sheet);
                 scatters[i] = Relative(outDir, scatter);
             }
@@ -123,7 +155,7 @@ public static class ResultsReport
     static IReadOnlyList<ScatterPoint> ScatterReal(FidelityReference reference, int perClass, int seed)
     {
         var labels = reference.RealLabels;
-        var random = new Random(seed + 1);
+        var random = Seeds.Random(seed, SeedStream.ReportRealImages);
         var chosen = new List<int>();
         foreach (var c in labels.Distinct().Order())
         {

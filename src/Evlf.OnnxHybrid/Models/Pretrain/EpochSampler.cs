@@ -30,7 +30,7 @@ public sealed class EpochSampler
         long epoch = step / StepsPerEpoch, offset = step % StepsPerEpoch * batch;
         if (epoch != cachedEpoch)
         {
-            using var perm = randperm(count, generator: new Generator((ulong)(seed * 1_000_003 + epoch)));
+            using var perm = randperm(count, generator: new Generator(Seeds.Derive(seed, SeedStream.EpochOrder, epoch)));
             permutation = perm.data<long>().ToArray();
             cachedEpoch = epoch;
         }
@@ -38,5 +38,5 @@ public sealed class EpochSampler
     }
 
     /// <summary>A generator for the random draws of one step (noise, timesteps, dropout of conditions).</summary>
-    public Generator StepGenerator(long step, int stream = 0) => new((ulong)(seed * 7_919 + step * 31 + stream + 1));
+    public Generator StepGenerator(long step, int stream = 0) => new(Seeds.Derive(seed, SeedStream.StepNoise, step * 16 + stream));
 }

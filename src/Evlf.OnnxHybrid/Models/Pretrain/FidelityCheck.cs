@@ -44,7 +44,7 @@ public static class FidelityCheck
         {
             var clock = Stopwatch.StartNew();
             // The evaluation protocols' own loop and initialisation (no augmentation).
-            using var generator = new Generator((ulong)seed + 5);
+            using var generator = new Generator(Seeds.Derive(seed, SeedStream.FidelityJudge));
             var loop = new MiniBatchSgd
             {
                 Epochs = epochs,
@@ -76,7 +76,7 @@ public static class FidelityCheck
             for (int c = 0; c < perClassAccuracy.Length; c++)
             {
                 using var scope = NewDisposeScope();
-                var latents = runtime.Sample(name, c, perClass, new SampleOptions(50, 4.0), new Generator((ulong)(seed * 1000 + c)), cancellationToken: cancellationToken);
+                var latents = runtime.Sample(name, c, perClass, new SampleOptions(50, 4.0), new Generator(Seeds.Derive(seed, SeedStream.ClassSampling, c)), cancellationToken: cancellationToken);
                 var images = runtime.Decode(latents);
                 int pad = (bundle.Manifest.Image.Size - 28) / 2;
                 var crop = images.narrow(2, pad, 28).narrow(3, pad, 28);

@@ -36,6 +36,19 @@ public static class Pretrainer
 {
     public const string WorkFolder = ".pretrain";
 
+    /// <summary>Everything <see cref="Run"/> writes into OUT: the bundle's files, its report and the checkpoints.</summary>
+    public static readonly string[] OutputEntries =
+        [BundleManifest.FileName, "vae_encoder.onnx", "vae_decoder.onnx", "unet.onnx", "dit.onnx", ReportFile, WorkFolder];
+
+    /// <summary>The report <see cref="Run"/> writes beside the bundle.</summary>
+    public const string ReportFile = "pretrain-report.json";
+
+    /// <summary>
+    /// A bundle folder this command wrote before folders carried evlf's marker (it holds <see cref="ReportFile"/>), with its
+    /// entries (<see cref="Output.OutputFolder.LegacyRule"/>).
+    /// </summary>
+    public static IEnumerable<string>? LegacyOutput(string folder) => File.Exists(Path.Combine(folder, ReportFile)) ? OutputEntries : null;
+
     public static PretrainReport Run(ImageDataset dataset, string outDir, PretrainOptions o, Action<string>? log = null,
         IProgress<StepReport>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -171,13 +184,13 @@ public static class Pretrainer
 
     public static PretrainReport ReadReport(string outDir)
     {
-        string path = Path.Combine(outDir, "pretrain-report.json");
+        string path = Path.Combine(outDir, ReportFile);
         if (!File.Exists(path)) throw new UserInputException($"'{path}' was not found; run evlf pretrain first.");
         return JsonSerializer.Deserialize<PretrainReport>(File.ReadAllText(path))!;
     }
 
     public static void WriteReport(string outDir, PretrainReport report) =>
-        AtomicFile.WriteJson(Path.Combine(outDir, "pretrain-report.json"), report);
+        AtomicFile.WriteJson(Path.Combine(outDir, ReportFile), report);
 
     /// <summary>The current git commit of the working directory, or "unknown" outside a repository.</summary>
     public static string GitCommit()

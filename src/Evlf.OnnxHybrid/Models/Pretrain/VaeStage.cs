@@ -30,7 +30,7 @@ public static class VaeStage
         var clock = Stopwatch.StartNew();
         var checkpoint = new TrainingCheckpoint(Path.Combine(workDir, "vae"));
         using var encoder = OnnxTorchModule.FromModel(checkpoint.ModelOr("encoder", () => KlVae.BuildEncoder(config, seed)));
-        using var decoder = OnnxTorchModule.FromModel(checkpoint.ModelOr("decoder", () => KlVae.BuildDecoder(config, seed + 1)));
+        using var decoder = OnnxTorchModule.FromModel(checkpoint.ModelOr("decoder", () => KlVae.BuildDecoder(config, (int)Seeds.Derive(seed, SeedStream.VaeDecoderInit))));
         var modules = new Dictionary<string, OnnxTorchModule> { ["encoder"] = encoder, ["decoder"] = decoder };
         var parameters = modules.Values.SelectMany(m => m.parameters()).Where(p => p.requires_grad).ToList();
         using var optimizer = optim.Adam(parameters, o.LearningRate);
@@ -81,7 +81,7 @@ public static class VaeStage
         using var scope = NewDisposeScope();
         using var encoder = OnnxSession.Open(encoderPath);
         long n = Math.Min(count, images.shape[0]);
-        var pick = randperm(images.shape[0], generator: new Generator((ulong)seed + 99)).narrow(0, 0, n);
+        var pick = randperm(images.shape[0], generator: new Generator(Seeds.Derive(seed, SeedStream.VaeCheckImages))).narrow(0, 0, n);
         var means = new List<Tensor>();
         for (long start = 0; start < n; start += 500)
         {

@@ -1,0 +1,51 @@
+using Evlf.OnnxHybrid.Data;
+
+namespace Evlf.OnnxHybrid.Output;
+
+/// <summary>
+/// Keeps what evlf writes apart from what it reads: an output folder may not be an input, lie inside one, or hold one
+/// (a run writing into its own dataset would later read its outputs as data; one writing into its bundle would replace the
+/// model it runs). Checked before any work, on paths with their links resolved (<see cref="ResolvedPath"/>).
+/// </summary>
+public static class PathsApart
+{
+    /// <summary>One named path: the option that gave it (for messages) and the path (null: not given).</summary>
+    public readonly record struct Named(string Option, string? Path);
+
+    /// <summary>Throws a <see cref="UserInputException"/> when an output and an input overlap, or two outputs are one folder.</summary>
+    public static void Require(IEnumerable<Named> outputs, IEnumerable<Named> inputs)
+    {
+        var resolvedOutputs = outputs.Where(o => o.Path is not null).Select(o => (o, Real: ResolvedPath.Of(o.Path!))).ToList();
+        var resolvedInputs = inputs.Where(i => i.Path is not null).Select(i => (i, Real: ResolvedPath.Of(i.Path!))).ToList();
+        foreach (var (output, outReal) in resolvedOutputs)
+        {
+            foreach (var (input, inReal) in resolvedInputs)
+            {
+                if (ResolvedPath.IsSameOrInside(outReal, inReal))
+                    throw new UserInputException(outReal == inReal
+                        ? $"{output.Option} '{output.Path}' is the folder of {input.Option} '{input.Path}'; evlf never writes into its inputs, so choose an {output.Option} outside it."
+                        : $"{output.Option} '{output.Path}' lies inside {input.Option} '{input.Path}'; evlf never writes into its inputs, so choose an {output.Option} outside it.");
+                if (ResolvedPath.IsSameOrInside(inReal, outReal))
+                    throw new UserInputException($"{input.Option} '{input.Path}' lies inside {output.Option} '{output.Path}'; keep inputs out of the folders evlf writes, so choose another {output.Option}.");
+            }
+            foreach (var (other, otherReal) in resolvedOutputs)
+                if (other.Option != output.Option && otherReal == outReal)
+                    throw new UserInputException($"{output.Option} and {other.Option} are the same folder '{output.Path}'; expected two different folders.");
+        }
+    }
+
+    /// <summary>The folder a data spec reads (null when it cannot be found; opening the data reports that).</summary>
+    public static string? DataFolder(string spec)
+    {
+        var parsed = DataSpec.Parse(spec);
+        if (parsed.Kind != DataSpecKind.FashionMnist) return parsed.Directory;
+        try
+        {
+            return FashionMnist.Locate();
+        }
+        catch (UserInputException)
+        {
+            return null;
+        }
+    }
+}
