@@ -1,0 +1,142 @@
+using System.Text.Json.Nodes;
+using Evlf.OnnxHybrid.Output;
+
+namespace Evlf.OnnxHybrid.Tests.Output;
+
+/// <summary>
+/// Issue 16, fault class 1: evlf replaces only what it wrote. A folder it did not create is refused unless forced, and even
+/// forced its files survive; entries are replaced whole; a killed replacement is repaired by the next run; one run at a time.
+/// </summary>
+public class OutputFolderTests : IDisposable
+{
+    readonly string root = Directory.CreateTempSubdirectory("evlf-output-").FullName;
+
+    public void Dispose() => Directory.Delete(root, true);
+
+    string UserFolder(string name)
+    {
+        var dir = Path.Combine(root, name);
+        Directory.CreateDirectory(Path.Combine(dir, "sub"));
+        File.WriteAllText(Path.Combine(dir, "thesis.tex"), "x");
+        return dir;
+    }
+
+    [Fact]
+    public void ANewFolderIsCreatedAndMarked()
+    {
+        var dir = Path.Combine(root, "new", "run");
+        using (var output = OutputFolder.Open(dir, "test"))
+            output.ReplaceFile("manifest.json", temp => File.WriteAllText(temp, "{}"));
+        var marker = OutputFolder.ReadMarker(dir)!;
+        Assert.Equal(OutputFolder.MarkerFormat, (string?)marker["format"]);
+        Assert.Equal(["manifest.json"], marker["entries"]!.AsArray().Select(e => (string?)e));
+        Assert.True(OutputFolder.IsOwned(dir));
+    }
+
+    [Fact]
+    public void AFolderHoldingUserFilesIsRefusedAndLeftAlone()
+    {
+        var dir = UserFolder("thesis");
+        var e = Assert.Throws<UserInputException>(() => OutputFolder.Open(dir, "test"));
+        Assert.Contains("thesis.tex", e.Message);
+        Assert.Contains("--force", e.Message);
+        Assert.Equal(["sub", "thesis.tex"], Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).Order());
+    }
+
+    [Fact]
+    public void ForceAddsOutputsBesideUserFilesButNeverReplacesThem()
+    {
+        var dir = UserFolder("forced");
+        File.WriteAllText(Path.Combine(dir, "manifest.json"), "mine");
+        using (var output = OutputFolder.Open(dir, "test", force: true))
+        {
+            output.ReplaceDirectory("images", temp => File.WriteAllText(Path.Combine(temp, "0.png"), "a"));
+            var e = Assert.Throws<UserInputException>(() => output.ReplaceFile("manifest.json", temp => File.WriteAllText(temp, "{}")));
+            Assert.Contains("not written by evlf", e.Message);
+            Assert.Throws<UserInputException>(() => output.Delete("thesis.tex"));
+        }
+        Assert.Equal("x", File.ReadAllText(Path.Combine(dir, "thesis.tex")));
+        Assert.Equal("mine", File.ReadAllText(Path.Combine(dir, "manifest.json")));
+        Assert.True(Directory.Exists(Path.Combine(dir, "sub")));
+        Assert.True(File.Exists(Path.Combine(dir, "images", "0.png")));
+
+        // Once marked, the next run needs no --force and may replace its own entries.
+        using var again = OutputFolder.Open(dir, "test");
+        again.ReplaceDirectory("images", temp => File.WriteAllText(Path.Combine(temp, "1.png"), "b"));
+        Assert.Equal(["1.png"], Directory.GetFiles(Path.Combine(dir, "images")).Select(Path.GetFileName));
+        Assert.Equal("x", File.ReadAllText(Path.Combine(dir, "thesis.tex")));
+    }
+
+    [Fact]
+    public void AFileOrAFileSystemRootIsNoOutputFolder()
+    {
+        var file = Path.Combine(root, "a.txt");
+        File.WriteAllText(file, "x");
+        Assert.Contains("is a file", Assert.Throws<UserInputException>(() => OutputFolder.Open(file, "test")).Message);
+        Assert.Contains("root", Assert.Throws<UserInputException>(() => OutputFolder.Open("/", "test")).Message);
+        Assert.Equal("x", File.ReadAllText(file));
+    }
+
+    [Fact]
+    public void AFolderThatCannotBeCreatedIsOneClearError()
+    {
+        var blocked = Path.Combine(root, "blocker");
+        File.WriteAllText(blocked, "x");
+        var e = Assert.Throws<UserInputException>(() => OutputFolder.Open(Path.Combine(blocked, "run"), "test"));
+        Assert.Contains("cannot be created", e.Message);
+    }
+
+    [Fact]
+    public void AnEvlfImageSetWrittenBeforeMarkersIsAdoptedWithItsOwnEntriesOnly()
+    {
+        var dir = Path.Combine(root, "legacy");
+        Directory.CreateDirectory(Path.Combine(dir, "images"));
+        File.WriteAllText(Path.Combine(dir, "manifest.json"), new JsonObject { ["imageSet"] = new JsonObject { ["format"] = Evlf.OnnxHybrid.Data.SyntheticSetWriter.Format } }.ToJsonString());
+        File.WriteAllText(Path.Combine(dir, "notes.txt"), "keep");
+        using var output = OutputFolder.Open(dir, "test");
+        Assert.Equal(["images", "manifest.json"], output.Entries);
+        Assert.Throws<UserInputException>(() => output.Delete("notes.txt"));
+    }
+
+    [Fact]
+    public void ASecondRunOnTheSameFolderIsRefusedNamingTheHolder()
+    {
+        var dir = Path.Combine(root, "locked");
+        using (OutputFolder.Open(dir, "first"))
+        {
+            var e = Assert.Throws<UserInputException>(() => OutputFolder.Open(dir, "second"));
+            Assert.Contains($"process {Environment.ProcessId}", e.Message);
+            Assert.Contains("evlf first", e.Message);
+        }
+        using var after = OutputFolder.Open(dir, "third"); // released on dispose
+    }
+
+    [Fact]
+    public void AReplacementKilledBetweenItsRenamesIsRepairedAndTemporariesRemoved()
+    {
+        var dir = Path.Combine(root, "killed");
+        using (var output = OutputFolder.Open(dir, "test"))
+            output.ReplaceDirectory("images", temp => File.WriteAllText(Path.Combine(temp, "old.png"), "old"));
+        // What a process killed after setting the old entry aside, and one killed while writing, leave behind.
+        Directory.Move(Path.Combine(dir, "images"), Path.Combine(dir, ".images.0123456789ab.evlf-old"));
+        Directory.CreateDirectory(Path.Combine(dir, ".images.ba9876543210.evlf-tmp"));
+        using (OutputFolder.Open(dir, "test")) { }
+        Assert.Equal("old", File.ReadAllText(Path.Combine(dir, "images", "old.png")));
+        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(dir), p => p.EndsWith(".evlf-tmp") || p.EndsWith(".evlf-old"));
+    }
+
+    [Fact]
+    public void ReplacingAnEntryThatBecameALinkRemovesTheLinkNotItsTarget()
+    {
+        var target = UserFolder("target");
+        var dir = Path.Combine(root, "linked");
+        using (var output = OutputFolder.Open(dir, "test"))
+            output.ReplaceDirectory("images", temp => { });
+        Directory.Delete(Path.Combine(dir, "images"));
+        Directory.CreateSymbolicLink(Path.Combine(dir, "images"), target);
+        using (var output = OutputFolder.Open(dir, "test"))
+            output.ReplaceDirectory("images", temp => File.WriteAllText(Path.Combine(temp, "0.png"), "a"));
+        Assert.Equal("x", File.ReadAllText(Path.Combine(target, "thesis.tex")));
+        Assert.True(Directory.Exists(Path.Combine(target, "sub")));
+    }
+}
