@@ -13,6 +13,7 @@ using Evlf.OnnxHybrid.Evaluation;
 using Evlf.OnnxHybrid.Fusion;
 using Evlf.OnnxHybrid.Models;
 using Evlf.OnnxHybrid.Onnx;
+using Evlf.OnnxHybrid.Output;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using static TorchSharp.torch;
@@ -70,6 +71,7 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
         // The report's place is checked before the benchmarks, which take minutes: a file evlf did not write is never replaced.
         string path = Path.Combine(s.Out, "bench.json");
         if (File.Exists(s.Out)) throw new UserInputException($"--out '{s.Out}' is a file; expected a folder for bench.json.");
+        PathsApart.Require([new("--out", s.Out)], [new("--bundle", s.Bundle), new("--data", PathsApart.DataFolder(s.Data))], inputsMayLieInside: true);
         if (File.Exists(path) && !IsBenchReport(path))
             throw new UserInputException($"'{path}' exists and was not written by evlf bench; move it away or choose another --out (evlf never replaces what it did not write).");
         var report = new JsonObject

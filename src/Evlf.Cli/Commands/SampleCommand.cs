@@ -14,6 +14,9 @@ namespace Evlf.Cli.Commands;
 /// <summary>`evlf sample --bundle DIR --denoiser unet|dit --class NAME|all --n N --cfg S --steps K --seed S --out DIR`</summary>
 public sealed class SampleCommand : Command<SampleCommand.Settings>
 {
+    /// <summary>Images per sampling call: a class's first <see cref="SampleCall"/> images are the same whatever --n.</summary>
+    const int SampleCall = 100;
+
     public sealed class Settings : CommandSettings
     {
         [CommandOption("--bundle <DIR>")]
@@ -107,11 +110,18 @@ public sealed class SampleCommand : Command<SampleCommand.Settings>
                         using var scope = NewDisposeScope();
                         // One generator per class: a class's images do not depend on which other classes are sampled.
                         var generator = new Generator(Seeds.Derive(s.Seed, SeedStream.ClassSampling, c));
-                        var latents = runtime.Sample(s.Denoiser, c, s.N, options, generator,
-                            progress: new InlineProgress<int>(step => r.Report($"{m.Classes[c]}", s.Steps - step, s.Steps)), cancellationToken: cancellationToken);
-                        var images = runtime.Decode(latents);
-                        for (int k = 0; k < s.N; k++) writer.Add(c, BundleImages.ToByteImage(images[k]));
-                        r.Report($"{m.Classes[c]}", s.Steps, s.Steps);
+                        // In calls of at most SampleCall images, so a large --n needs no more memory than that.
+                        for (int done = 0; done < s.N; done += SampleCall)
+                        {
+                            using var callScope = NewDisposeScope();
+                            int n = Math.Min(SampleCall, s.N - done);
+                            string task = s.N > SampleCall ? $"{m.Classes[c]} {done + n}/{s.N}" : m.Classes[c];
+                            var latents = runtime.Sample(s.Denoiser, c, n, options, generator,
+                                progress: new InlineProgress<int>(step => r.Report(task, s.Steps - step, s.Steps)), cancellationToken: cancellationToken);
+                            var images = runtime.Decode(latents);
+                            for (int k = 0; k < n; k++) writer.Add(c, BundleImages.ToByteImage(images[k]));
+                            r.Report(task, s.Steps, s.Steps);
+                        }
                     }
                 });
                 writer.Commit(new JsonObject

@@ -13,7 +13,11 @@ public static class PathsApart
     public readonly record struct Named(string Option, string? Path);
 
     /// <summary>Throws a <see cref="UserInputException"/> when an output and an input overlap, or two outputs are one folder.</summary>
-    public static void Require(IEnumerable<Named> outputs, IEnumerable<Named> inputs)
+    /// <param name="outputs">The folders evlf writes.</param>
+    /// <param name="inputs">The files and folders it reads.</param>
+    /// <param name="inputsMayLieInside">For an output folder that receives single named files (bench.json) rather than
+    /// folders evlf owns: inputs may lie inside it, as long as it is not inside an input.</param>
+    public static void Require(IEnumerable<Named> outputs, IEnumerable<Named> inputs, bool inputsMayLieInside = false)
     {
         var resolvedOutputs = outputs.Where(o => o.Path is not null).Select(o => (o, Real: ResolvedPath.Of(o.Path!))).ToList();
         var resolvedInputs = inputs.Where(i => i.Path is not null).Select(i => (i, Real: ResolvedPath.Of(i.Path!))).ToList();
@@ -25,7 +29,7 @@ public static class PathsApart
                     throw new UserInputException(outReal == inReal
                         ? $"{output.Option} '{output.Path}' is the folder of {input.Option} '{input.Path}'; evlf never writes into its inputs, so choose an {output.Option} outside it."
                         : $"{output.Option} '{output.Path}' lies inside {input.Option} '{input.Path}'; evlf never writes into its inputs, so choose an {output.Option} outside it.");
-                if (ResolvedPath.IsSameOrInside(inReal, outReal))
+                if (!inputsMayLieInside && ResolvedPath.IsSameOrInside(inReal, outReal))
                     throw new UserInputException($"{input.Option} '{input.Path}' lies inside {output.Option} '{output.Path}'; keep inputs out of the folders evlf writes, so choose another {output.Option}.");
             }
             foreach (var (other, otherReal) in resolvedOutputs)
