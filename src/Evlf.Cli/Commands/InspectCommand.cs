@@ -207,7 +207,7 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
         {
             string path = te.Model == OnnxHybrid.Text.MiniLmResources.Builtin
                 ? OnnxHybrid.Text.MiniLmResources.Ensure().ModelPath
-                : System.IO.Path.GetFullPath(System.IO.Path.Combine(bundle.Directory, te.Model));
+                : ConfinedPath.Resolve(bundle.Directory, te.Model, "text_encoder.model");
             var sizes = new[] { te.InputIdsName, te.AttentionMaskName, te.TokenTypeIdsName }.OfType<string>()
                 .ToDictionary(n => n, _ => new long?[] { null, sequence });
             list.Add(new("text_encoder", path, sizes));
@@ -384,7 +384,8 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
         AnsiConsole.Write(io);
 
         long parameters = g.Initializer.Sum(OnnxTensor.ElementCount);
-        long bytes = g.Initializer.Sum(OnnxTensor.ByteSize);
+        // Strings and exotic types have no fixed element size; they count as parameters but add no bytes here.
+        long bytes = g.Initializer.Sum(t => { try { return OnnxTensor.ByteSize(t); } catch (NotSupportedException) { return 0; } });
         AnsiConsole.MarkupLineInterpolated($"parameters: {parameters:N0} in {g.Initializer.Count} initializers ({bytes / 1024.0 / 1024.0:F2} MiB){(model.ExternalLocations.Count > 0 ? $", {model.ExternalLocations.Count} stored as external data" : "")}");
         var ops = g.Node.GroupBy(n => string.IsNullOrEmpty(n.Domain) ? n.OpType : $"{n.Domain}.{n.OpType}").OrderByDescending(x => x.Count()).ThenBy(x => x.Key);
         AnsiConsole.MarkupLineInterpolated($"nodes: {g.Node.Count}");

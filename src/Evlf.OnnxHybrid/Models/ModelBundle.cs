@@ -21,7 +21,11 @@ public sealed class ModelBundle
     public string Directory { get; }
     public BundleManifest Manifest { get; }
 
-    public string PathOf(string file) => Path.Combine(Directory, file);
+    /// <summary>
+    /// The resolved path of <paramref name="file"/>, a path the manifest names relative to the bundle folder; throws
+    /// <see cref="UserInputException"/> when it leaves the folder (<c>..</c>, an absolute path, or a link out).
+    /// </summary>
+    public string PathOf(string file) => ConfinedPath.Resolve(Directory, file, $"Bundle '{Directory}': file");
 
     /// <summary>Reads and checks bundle.json; every problem found goes into one exception message.</summary>
     public static ModelBundle Load(string directory)
@@ -42,10 +46,11 @@ public sealed class ModelBundle
             try { open(); }
             catch (UserInputException e) { problems.Add(e.Message.TrimEnd('.')); }
         }
-        if (File.Exists(bundle.PathOf(m.Vae.Encoder))) Try(() => bundle.OpenVaeEncoder(settings).Dispose());
-        if (File.Exists(bundle.PathOf(m.Vae.Decoder))) Try(() => bundle.OpenVaeDecoder(settings).Dispose());
+        // Only files that passed the checks are opened: a path out of the folder is reported, never read.
+        if (bundle.IsUsable(m.Vae.Encoder)) Try(() => bundle.OpenVaeEncoder(settings).Dispose());
+        if (bundle.IsUsable(m.Vae.Decoder)) Try(() => bundle.OpenVaeDecoder(settings).Dispose());
         foreach (var (name, d) in m.Denoisers)
-            if (File.Exists(bundle.PathOf(d.File))) Try(() => bundle.OpenDenoiser(name, settings).Dispose());
+            if (d is not null && bundle.IsUsable(d.File)) Try(() => bundle.OpenDenoiser(name, settings).Dispose());
         if (m.TextEncoder is not null && m.TextEncoder.FindProblems(bundle.Directory).Count == 0)
             Try(() => bundle.OpenTextEncoder(settings).Dispose());
         return (bundle, problems);
@@ -56,65 +61,59 @@ public sealed class ModelBundle
             ? $"Bundle '{directory}': {problems[0]}."
             : $"Bundle '{directory}' has {problems.Count} problems: {string.Join("; ", problems)}.");
 
+    /// <summary>Largest bundle.json read: a manifest is a few kilobytes; this keeps a hostile one from filling memory.</summary>
+    const long MaxManifestBytes = 16L * 1024 * 1024;
+
     static (ModelBundle?, List<string>) Read(string directory)
     {
-        var problems = new List<string>();
         if (!System.IO.Directory.Exists(directory))
             return (null, new() { $"the folder was not found (expected a folder holding {BundleManifest.FileName})" });
         string manifestPath = Path.Combine(directory, BundleManifest.FileName);
-        if (!File.Exists(manifestPath))
+        var status = PathStatus.Of(manifestPath);
+        if (status.Kind == PathKind.Missing)
             return (null, new() { $"{BundleManifest.FileName} is missing" });
+        if (status.Kind != PathKind.Regular)
+            return (null, new() { $"{BundleManifest.FileName} is not a regular file (a folder, FIFO, socket or device), so it was not read" });
+        if (status.Size > MaxManifestBytes)
+            return (null, new() { $"{BundleManifest.FileName} is {status.Size} bytes, more than the {MaxManifestBytes} a manifest may have" });
         BundleManifest? m;
-        try { m = JsonSerializer.Deserialize<BundleManifest>(File.ReadAllText(manifestPath), BundleManifest.Json); }
+        try { m = JsonSerializer.Deserialize<BundleManifest>(File.ReadAllBytes(manifestPath), BundleManifest.Json); }
         catch (JsonException e)
         {
             return (null, new() { $"{BundleManifest.FileName} is not valid ({e.Message.Split('.')[0]}{(e.LineNumber is long l ? $", line {l + 1}" : "")})" });
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return (null, new() { $"{BundleManifest.FileName} could not be read ({e.Message.TrimEnd('.')})" });
+        }
         if (m is null) return (null, new() { $"{BundleManifest.FileName} is empty" });
 
-        if (m.Format != BundleManifest.CurrentFormat) problems.Add($"format is '{m.Format}', expected '{BundleManifest.CurrentFormat}'");
-        if (m.Image.Channels is not (1 or 3)) problems.Add($"image.channels is {m.Image.Channels}, expected 1 or 3");
-        if (m.Image.Size < 1) problems.Add($"image.size is {m.Image.Size}, expected a positive side length");
-        if (m.Latent.Channels < 1) problems.Add($"latent.channels is {m.Latent.Channels}, expected at least 1");
-        if (m.Latent.Size < 1 || m.Latent.Size > m.Image.Size) problems.Add($"latent.size is {m.Latent.Size}, expected between 1 and image.size ({m.Image.Size})");
-        if (!(m.Latent.ScalingFactor > 0)) problems.Add($"latent.scaling_factor is {m.Latent.ScalingFactor}, expected a positive number");
+        var problems = m.FindValueProblems();
         foreach (var (field, file) in new[] { ("vae.encoder", m.Vae.Encoder), ("vae.decoder", m.Vae.Decoder) })
             CheckFile(directory, field, file, problems);
         if (m.TextEncoder is not null) problems.AddRange(m.TextEncoder.FindProblems(directory).Select(p => p.TrimEnd('.')));
-
-        if (m.Denoisers.Count == 0) problems.Add("denoisers is empty, expected at least one (unet-text or dit-class)");
         foreach (var (name, d) in m.Denoisers)
-        {
-            string f = $"denoisers.{name}";
-            if (d.Kind is not (DenoiserSpec.UNetText or DenoiserSpec.DitClass))
-                problems.Add($"{f}.kind is '{d.Kind}', expected '{DenoiserSpec.UNetText}' or '{DenoiserSpec.DitClass}'");
-            CheckFile(directory, f + ".file", d.File, problems);
-            var s = d.Schedule;
-            if (s.Kind is not ("linear" or "scaled-linear")) problems.Add($"{f}.schedule.kind is '{s.Kind}', expected 'linear' or 'scaled-linear'");
-            if (!(s.BetaStart > 0 && s.BetaStart < s.BetaEnd && s.BetaEnd < 1)) problems.Add($"{f}.schedule has beta_start {s.BetaStart} and beta_end {s.BetaEnd}, expected 0 < beta_start < beta_end < 1");
-            if (s.Steps < 2) problems.Add($"{f}.schedule.steps is {s.Steps}, expected at least 2");
-            if (d.Kind == DenoiserSpec.DitClass && d.NullClass is null) problems.Add($"{f}.null_class is missing (a dit-class denoiser needs the label used for unconditional guidance)");
-            if (d.Kind == DenoiserSpec.DitClass && d.NullClass is int nc && nc < m.Classes.Count) problems.Add($"{f}.null_class is {nc}, which is one of the {m.Classes.Count} real classes");
-            if (d.Kind == DenoiserSpec.UNetText && m.TextEncoder is null) problems.Add($"{f} is a unet-text denoiser but the bundle has no text_encoder");
-            if (d.FinetunePattern is { } pattern)
-            {
-                try { _ = new System.Text.RegularExpressions.Regex(pattern); }
-                catch (ArgumentException) { problems.Add($"{f}.finetune '{pattern}' is not a valid regular expression"); }
-            }
-        }
-        if (m.Classes.Count == 0) problems.Add("classes is empty, expected the class names in label order");
-        if (m.Classes.Distinct().Count() != m.Classes.Count) problems.Add("classes has duplicate names");
-        if (m.PromptNames is { } pn && pn.Count != m.Classes.Count) problems.Add($"prompt_names has {pn.Count} entries, expected one per class ({m.Classes.Count})");
-        if (!m.PromptTemplate.Contains("{class}")) problems.Add($"prompt_template '{m.PromptTemplate}' has no {{class}} placeholder");
+            if (d is not null) CheckFile(directory, $"denoisers.{name}.file", d.File, problems);
         return (new ModelBundle(Path.GetFullPath(directory), m), problems);
     }
 
+    /// <summary>A component file must resolve (links followed) to a regular file inside the bundle folder.</summary>
     static void CheckFile(string directory, string field, string file, List<string> problems)
     {
-        if (string.IsNullOrWhiteSpace(file)) problems.Add($"{field} is empty, expected an ONNX file name");
-        else if (Path.IsPathRooted(file) || file.Split('/', '\\').Contains("..")) problems.Add($"{field} '{file}' points outside the bundle folder");
-        else if (!File.Exists(Path.Combine(directory, file))) problems.Add($"{field} '{file}' was not found");
+        if (string.IsNullOrWhiteSpace(file))
+        {
+            problems.Add($"{field} is empty, expected an ONNX file name");
+            return;
+        }
+        var path = ConfinedPath.TryResolve(directory, file, out var problem);
+        if (path is null) problems.Add($"{field} '{file}' {problem}");
+        else if (PathStatus.Of(path).Kind is var kind && kind == PathKind.Missing) problems.Add($"{field} '{file}' was not found");
+        else if (kind != PathKind.Regular) problems.Add($"{field} '{file}' is not a regular file (a folder, FIFO, socket or device)");
     }
+
+    /// <summary>Whether <paramref name="file"/> is a regular file inside the bundle (so opening it is safe and meaningful).</summary>
+    bool IsUsable(string file) =>
+        !string.IsNullOrWhiteSpace(file) && ConfinedPath.TryResolve(Directory, file, out _) is { } path && PathStatus.Of(path).IsRegular;
 
     static TensorSpec Float(string name, params long?[] dims) => new(name, TensorElementType.Float, dims.Length, dims);
     static TensorSpec Int64(string name, int rank) => new(name, TensorElementType.Int64, rank);

@@ -45,15 +45,16 @@ public sealed class OnnxModel
     /// <summary>A model with a different message but this one's origin and external-data layout (for write-back).</summary>
     public OnnxModel WithProto(ModelProto proto) => new(proto, Path, new Dictionary<string, string>(externalLocations));
 
-    /// <summary>Reads an .onnx file; missing, empty, truncated or non-ONNX files are user errors.</summary>
+    /// <summary>
+    /// Reads an .onnx file; missing, empty, truncated or non-ONNX files are user errors, and so are external-data
+    /// files that lie outside the model's folder (links followed) or do not hold the bytes a tensor needs.
+    /// </summary>
     public static OnnxModel Load(string path)
     {
         if (Directory.Exists(path))
             throw new UserInputException($"ONNX model '{path}' is a folder; expected an .onnx file.");
-        if (!File.Exists(path))
-            throw new UserInputException($"ONNX model '{path}' was not found.");
-        var info = new FileInfo(path);
-        if (info.Length == 0)
+        var status = PathStatus.RequireFile(path, "ONNX model");
+        if (status.Size == 0)
             throw new UserInputException($"ONNX model '{path}' is empty (0 bytes); expected a serialized ONNX ModelProto.");
 
         ModelProto proto;
@@ -68,7 +69,11 @@ public sealed class OnnxModel
             string why = e.Message.Contains("truncated", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("ended unexpectedly", StringComparison.OrdinalIgnoreCase)
                 ? "it ends in the middle of a record, so it is truncated"
                 : "it is not a serialized ONNX ModelProto";
-            throw new UserInputException($"ONNX model '{path}' could not be read: {why} ({info.Length} bytes).", e);
+            throw new UserInputException($"ONNX model '{path}' could not be read: {why} ({status.Size} bytes).", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UserInputException($"ONNX model '{path}' could not be read: {e.Message}", e);
         }
         if (proto.Graph is null || proto.IrVersion == 0 || (proto.Graph.Node.Count == 0 && proto.Graph.Output.Count == 0))
             throw new UserInputException($"ONNX model '{path}' holds no graph (IR version {proto.IrVersion}, {proto.Graph?.Node.Count ?? 0} nodes); expected an ONNX model.");
@@ -77,6 +82,7 @@ public sealed class OnnxModel
         var locations = new Dictionary<string, string>();
         foreach (var t in AllTensors(proto.Graph))
         {
+            CheckShape(t, path);
             if (t.DataLocation != TensorProto.Types.DataLocation.External) continue;
             locations[t.Name] = ReadExternal(t, dir, path);
         }
@@ -108,16 +114,17 @@ public sealed class OnnxModel
 
         var copy = Proto.Clone();
         var copyByName = copy.Graph.Initializer.ToDictionary(t => t.Name);
-        var writers = new Dictionary<string, (FileStream Stream, string TempPath)>();
+        var writers = new Dictionary<string, (FileStream Stream, string TempPath, string FinalPath)>();
         try
         {
             foreach (var (tensor, location) in plan)
             {
                 if (!writers.TryGetValue(location, out var w))
                 {
-                    string final = System.IO.Path.Combine(dir, location);
+                    // Written where a loaded model said its data lived: that must stay in the target folder too.
+                    string final = ConfinedPath.Resolve(dir, location, $"ONNX model '{fullPath}': external data file");
                     string tmp = final + ".tmp-" + Environment.ProcessId;
-                    w = (new FileStream(tmp, FileMode.Create, FileAccess.Write), tmp);
+                    w = (new FileStream(tmp, FileMode.Create, FileAccess.Write), tmp, final);
                     writers[location] = w;
                 }
                 byte[] bytes = OnnxTensor.ToRawBytes(tensor);
@@ -137,7 +144,7 @@ public sealed class OnnxModel
             foreach (var (location, w) in writers)
             {
                 w.Stream.Dispose();
-                File.Move(w.TempPath, System.IO.Path.Combine(dir, location), overwrite: true);
+                File.Move(w.TempPath, w.FinalPath, overwrite: true);
             }
             writers.Clear();
 
@@ -171,6 +178,23 @@ public sealed class OnnxModel
             }
     }
 
+    /// <summary>Largest tensor accepted: what a protobuf or one external-data read can hold (2 GB), far above any weight.</summary>
+    const long MaxTensorBytes = int.MaxValue;
+
+    /// <summary>Refuses negative dimensions and element counts that overflow, so later size arithmetic cannot wrap.</summary>
+    static void CheckShape(TensorProto t, string modelPath)
+    {
+        long count = 1;
+        foreach (long d in t.Dims)
+        {
+            if (d < 0)
+                throw new UserInputException($"ONNX model '{modelPath}': tensor '{t.Name}' has dimension {d}; expected sizes of 0 or more.");
+            if (d > 0 && count > long.MaxValue / 8 / d)
+                throw new UserInputException($"ONNX model '{modelPath}': tensor '{t.Name}' has dimensions [{string.Join(",", t.Dims)}], whose element count overflows.");
+            count *= d;
+        }
+    }
+
     static string ReadExternal(TensorProto t, string dir, string modelPath)
     {
         string? location = null;
@@ -180,31 +204,58 @@ public sealed class OnnxModel
             switch (kv.Key)
             {
                 case "location": location = kv.Value; break;
-                case "offset": offset = long.Parse(kv.Value); break;
-                case "length": length = long.Parse(kv.Value); break;
+                case "offset": offset = Number(kv.Value, "offset"); break;
+                case "length": length = Number(kv.Value, "length"); break;
             }
         }
         if (string.IsNullOrEmpty(location))
             throw new UserInputException($"ONNX model '{modelPath}': tensor '{t.Name}' is marked external but names no location.");
-        if (System.IO.Path.IsPathRooted(location) || location.Split('/', '\\').Contains(".."))
-            throw new UserInputException($"ONNX model '{modelPath}': tensor '{t.Name}' points outside the model folder ('{location}'); expected a relative file name.");
-        string file = System.IO.Path.Combine(dir, location);
-        if (!File.Exists(file))
+        string file = ConfinedPath.Resolve(dir, location, $"ONNX model '{modelPath}': tensor '{t.Name}' stores its data in external file");
+        var status = PathStatus.Of(file);
+        if (status.Kind == PathKind.Missing)
             throw new UserInputException($"ONNX model '{modelPath}': external data file '{file}' for tensor '{t.Name}' was not found.");
+        PathStatus.RequireFile(file, $"ONNX model '{modelPath}': external data file for tensor '{t.Name}'");
 
-        long expected = OnnxTensor.ElementCount(t) * OnnxTensor.ElementSize(t.DataType);
+        int elementSize = (TensorProto.Types.DataType)t.DataType switch
+        {
+            TensorProto.Types.DataType.String or TensorProto.Types.DataType.Undefined => 0,
+            _ => OnnxTensorSize(t.DataType),
+        };
+        if (elementSize == 0)
+            throw new UserInputException($"ONNX model '{modelPath}': tensor '{t.Name}' of type {(TensorProto.Types.DataType)t.DataType} is stored as external data, which this reader supports only for numeric tensors.");
+        long expected = OnnxTensor.ElementCount(t) * elementSize;
         if (length < 0) length = expected;
-        using var fs = File.OpenRead(file);
-        if (offset + length > fs.Length)
-            throw new UserInputException($"ONNX model '{modelPath}': external data file '{file}' holds {fs.Length} bytes; tensor '{t.Name}' needs bytes {offset}..{offset + length} — the file is truncated.");
         if (length != expected)
             throw new UserInputException($"ONNX model '{modelPath}': tensor '{t.Name}' has {length} external bytes; its shape and type need {expected}.");
+        if (length > MaxTensorBytes)
+            throw new UserInputException($"ONNX model '{modelPath}': tensor '{t.Name}' needs {length} bytes of external data, more than the {MaxTensorBytes} one tensor may hold here.");
+        if (offset > status.Size || length > status.Size - offset)
+            throw new UserInputException($"ONNX model '{modelPath}': external data file '{file}' holds {status.Size} bytes; tensor '{t.Name}' needs bytes {offset}..{offset + length} — the file is truncated.");
         var buffer = new byte[length];
-        fs.Seek(offset, SeekOrigin.Begin);
-        fs.ReadExactly(buffer);
+        try
+        {
+            using var fs = File.OpenRead(file);
+            fs.Seek(offset, SeekOrigin.Begin);
+            fs.ReadExactly(buffer);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UserInputException($"ONNX model '{modelPath}': external data file '{file}' for tensor '{t.Name}' could not be read: {e.Message}", e);
+        }
         t.ExternalData.Clear();
         t.DataLocation = TensorProto.Types.DataLocation.Default;
         t.RawData = ByteString.CopyFrom(buffer);
         return location;
+
+        long Number(string text, string key) =>
+            long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long v)
+                ? v
+                : throw new UserInputException($"ONNX model '{modelPath}': tensor '{t.Name}' has external-data {key} '{text}'; expected a non-negative whole number.");
+
+        int OnnxTensorSize(int dataType)
+        {
+            try { return OnnxTensor.ElementSize(dataType); }
+            catch (NotSupportedException) { return 0; }
+        }
     }
 }

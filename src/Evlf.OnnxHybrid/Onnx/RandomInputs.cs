@@ -15,6 +15,9 @@ public static class RandomInputs
     /// <summary>Timesteps of the 1000-step schedules used by DiT and Stable Diffusion.</summary>
     public const long TimestepRange = 1000;
 
+    /// <summary>Most elements all random inputs together may hold (2^28: 1 GiB of float32), so a large batch or dimension is refused before it is allocated.</summary>
+    public const long MaxElements = 1L << 28;
+
     /// <param name="model">Graph to draw inputs for; inputs that are also initializers are skipped.</param>
     /// <param name="seed">Seed of the one generator every random input is drawn from, in input order.</param>
     /// <param name="batch">Size of every free first dimension.</param>
@@ -24,11 +27,29 @@ public static class RandomInputs
         var graph = model.Graph;
         var initializers = graph.Initializer.ToDictionary(t => t.Name);
         var generator = new Generator((ulong)seed);
-        var result = new Dictionary<string, Tensor>();
-        foreach (var input in graph.Input.Where(i => !initializers.ContainsKey(i.Name)))
+        var inputs = graph.Input.Where(i => !initializers.ContainsKey(i.Name)).ToList();
+        var shapes = new List<long[]>();
+        long total = 0;
+        foreach (var input in inputs)
         {
             var tensorType = input.Type?.TensorType ?? throw new UserInputException($"ONNX input '{input.Name}' is not a tensor; only tensor inputs are supported.");
             var shape = tensorType.Shape?.Dim.Select((d, axis) => ResolveDim(input.Name, d, axis, batch, dims)).ToArray() ?? Array.Empty<long>();
+            shapes.Add(shape);
+            // Saturating product: the point is only whether the cap is passed.
+            long count = 1;
+            foreach (var d in shape) count = d == 0 ? 0 : count > MaxElements / d ? MaxElements + 1 : count * d;
+            total = Math.Min(total + count, MaxElements + 1);
+        }
+        if (total > MaxElements)
+            throw new UserInputException(
+                $"Random inputs for '{model.Path ?? graph.Name}' would hold more than {MaxElements} elements ({string.Join(", ", inputs.Select((i, k) => $"{i.Name} [{string.Join(",", shapes[k])}]"))}); use a smaller batch or smaller dimension sizes (evlf inspect: --batch, --dim).");
+
+        var result = new Dictionary<string, Tensor>();
+        for (int k = 0; k < inputs.Count; k++)
+        {
+            var input = inputs[k];
+            var tensorType = input.Type!.TensorType!;
+            var shape = shapes[k];
             var type = (DT)tensorType.ElemType;
             Tensor value;
             switch (type)

@@ -37,9 +37,7 @@ public sealed class BertWordPieceTokenizer : ITextTokenizer
     {
         if (maxLength < 2)
             throw new UserInputException($"Tokenizer max length must be at least 2 (room for [CLS] and [SEP]); found {maxLength}.");
-        if (!File.Exists(vocabPath))
-            throw new UserInputException($"BERT vocabulary '{vocabPath}' was not found.");
-        byte[] bytes = File.ReadAllBytes(vocabPath);
+        byte[] bytes = TokenizerVocabulary.ReadFile(vocabPath, "BERT vocabulary");
         int size = TokenizerVocabulary.CountLines(bytes);
         BertTokenizer tokenizer;
         try

@@ -92,17 +92,17 @@ public sealed class ClipBpeTokenizer : ITextTokenizer
 
     static List<string> ReadMerges(string path)
     {
-        if (!File.Exists(path))
-            throw new UserInputException($"Tokenizer merges file '{path}' was not found.");
+        var bytes = TokenizerVocabulary.ReadFile(path, "Tokenizer merges file");
         var merges = new List<string>();
         int lineNumber = 0;
-        foreach (var line in File.ReadLines(path))
+        using var reader = new StreamReader(new MemoryStream(bytes, writable: false));
+        while (reader.ReadLine() is { } line)
         {
             lineNumber++;
             if (lineNumber == 1 && line.StartsWith("#version", StringComparison.Ordinal)) continue;
             if (line.Length == 0) continue;
             if (line.Split(' ').Length != 2)
-                throw new UserInputException($"Tokenizer merges file '{path}' line {lineNumber} is '{line}'; expected two symbols separated by one space.");
+                throw new UserInputException($"Tokenizer merges file '{path}' line {lineNumber} is '{(line.Length > 80 ? line[..80] + "…" : line)}'; expected two symbols separated by one space.");
             merges.Add(line);
         }
         return merges;

@@ -34,10 +34,10 @@ public sealed class TextEncoder : IDisposable
 
     /// <summary>Validates <paramref name="config"/>, builds its tokenizer and opens its model.</summary>
     /// <param name="config">The bundle's text_encoder section: model, tokenizer, input and output names, pooling.</param>
-    /// <param name="baseDirectory">Folder that relative paths in the config are relative to (the bundle folder).</param>
+    /// <param name="baseDirectory">Folder that paths in the config are relative to and may not leave (the bundle folder); null: the paths are the caller's own, used as given.</param>
     /// <param name="settings">ONNX Runtime session settings (null: <see cref="SessionSettings.Default"/>).</param>
     /// <param name="cacheDirectory">Where the MiniLM files are extracted (default <see cref="MiniLmResources.DefaultDirectory"/>).</param>
-    public static TextEncoder Open(TextEncoderConfig config, string baseDirectory = ".", SessionSettings? settings = null, string? cacheDirectory = null)
+    public static TextEncoder Open(TextEncoderConfig config, string? baseDirectory = null, SessionSettings? settings = null, string? cacheDirectory = null)
     {
         config.Validate(baseDirectory);
         var tokenizer = config.Tokenizer.Create(baseDirectory, "text_encoder.tokenizer", cacheDirectory);
@@ -45,12 +45,12 @@ public sealed class TextEncoder : IDisposable
     }
 
     /// <summary>Opens the model of <paramref name="config"/> with a tokenizer of the caller's (the config's tokenizer section is not used).</summary>
-    public static TextEncoder Open(TextEncoderConfig config, ITextTokenizer tokenizer, string baseDirectory = ".", SessionSettings? settings = null, string? cacheDirectory = null)
+    public static TextEncoder Open(TextEncoderConfig config, ITextTokenizer tokenizer, string? baseDirectory = null, SessionSettings? settings = null, string? cacheDirectory = null)
     {
         TokenizerConfig.Throw(config.FindModelProblems(baseDirectory));
         var modelPath = config.Model == MiniLmResources.Builtin
             ? MiniLmResources.Ensure(cacheDirectory).ModelPath
-            : TokenizerConfig.Resolve(baseDirectory, config.Model);
+            : TokenizerConfig.Resolve(baseDirectory, config.Model, "text_encoder.model");
         var session = OnnxSession.Open(modelPath, settings);
         try
         {
@@ -70,7 +70,7 @@ public sealed class TextEncoder : IDisposable
 
     /// <summary>all-MiniLM-L6-v2 from the package (see <see cref="TextEncoderConfig.MiniLm"/>).</summary>
     public static TextEncoder OpenMiniLm(int maxLength = 16, PoolingRule pooling = PoolingRule.Mean, SessionSettings? settings = null, string? cacheDirectory = null) =>
-        Open(TextEncoderConfig.MiniLm(maxLength, pooling), ".", settings, cacheDirectory);
+        Open(TextEncoderConfig.MiniLm(maxLength, pooling), null, settings, cacheDirectory);
 
     static ModelSignature ExpectedSignature(OnnxSession session, TextEncoderConfig config)
     {

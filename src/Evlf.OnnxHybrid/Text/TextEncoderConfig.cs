@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace Evlf.OnnxHybrid.Text;
 
 /// <summary>
-/// A bundle's text-encoder section: the ONNX model (path relative to the bundle, or <c>builtin:minilm</c>), its
+/// A bundle's text-encoder section: the ONNX model (path relative to the bundle and inside it, or <c>builtin:minilm</c>), its
 /// tokenizer, the pooling rule for the class vector, and the model's input and output names. An input whose name is
 /// null is not fed (CLIP text encoders take only <c>input_ids</c>; BERT also takes a mask and token types).
 /// </summary>
@@ -50,7 +50,7 @@ public sealed record TextEncoderConfig
     };
 
     /// <summary>Every problem in this section and its tokenizer, one sentence each naming the field under <paramref name="field"/>.</summary>
-    public IReadOnlyList<string> FindProblems(string baseDirectory, string field = "text_encoder")
+    public IReadOnlyList<string> FindProblems(string? baseDirectory, string field = "text_encoder")
     {
         var problems = FindModelProblems(baseDirectory, field).ToList();
         if (Tokenizer is null)
@@ -61,13 +61,13 @@ public sealed record TextEncoderConfig
     }
 
     /// <summary>The problems of this section's own fields, the tokenizer left out.</summary>
-    public IReadOnlyList<string> FindModelProblems(string baseDirectory, string field = "text_encoder")
+    public IReadOnlyList<string> FindModelProblems(string? baseDirectory, string field = "text_encoder")
     {
         var problems = new List<string>();
         if (string.IsNullOrWhiteSpace(Model))
             problems.Add($"{field}.model is empty; expected an ONNX file path or '{MiniLmResources.Builtin}'.");
-        else if (Model != MiniLmResources.Builtin && !File.Exists(TokenizerConfig.Resolve(baseDirectory, Model)))
-            problems.Add($"{field}.model '{TokenizerConfig.Resolve(baseDirectory, Model)}' was not found.");
+        else if (Model != MiniLmResources.Builtin)
+            TokenizerConfig.Locate(baseDirectory, Model, $"{field}.model", problems);
         if (!Enum.IsDefined(Pooling))
             problems.Add($"{field}.pooling is {(int)Pooling}; expected eos, last-pad, mean or cls.");
         if (string.IsNullOrWhiteSpace(InputIdsName))
@@ -82,5 +82,5 @@ public sealed record TextEncoderConfig
     }
 
     /// <summary>Throws <see cref="UserInputException"/> listing every problem <see cref="FindProblems"/> finds.</summary>
-    public void Validate(string baseDirectory, string field = "text_encoder") => TokenizerConfig.Throw(FindProblems(baseDirectory, field));
+    public void Validate(string? baseDirectory, string field = "text_encoder") => TokenizerConfig.Throw(FindProblems(baseDirectory, field));
 }

@@ -3,8 +3,8 @@ using System.Text.Json.Serialization;
 namespace Evlf.OnnxHybrid.Text;
 
 /// <summary>
-/// The tokenizer part of a bundle's text-encoder section. Paths are relative to the bundle folder;
-/// <c>builtin:minilm</c> stands for the vocabulary extracted from the MiniLM package.
+/// The tokenizer part of a bundle's text-encoder section. Paths are relative to the bundle folder and must stay inside
+/// it (links followed); <c>builtin:minilm</c> stands for the vocabulary extracted from the MiniLM package.
 /// </summary>
 public sealed record TokenizerConfig
 {
@@ -45,9 +45,10 @@ public sealed record TokenizerConfig
 
     /// <summary>
     /// Every problem with this configuration, one sentence each naming the field as <paramref name="field"/>.name
-    /// (empty when it is usable). Reads the vocabulary to check ids against it.
+    /// (empty when it is usable). Reads the vocabulary to check ids against it. Paths are resolved in
+    /// <paramref name="baseDirectory"/> and may not leave it; null: they are the caller's own, used as given.
     /// </summary>
-    public IReadOnlyList<string> FindProblems(string baseDirectory, string field = "tokenizer")
+    public IReadOnlyList<string> FindProblems(string? baseDirectory, string field = "tokenizer")
     {
         var problems = new List<string>();
         bool clip = Kind == ClipBpe;
@@ -70,22 +71,24 @@ public sealed record TokenizerConfig
             if (clip) problems.Add($"{field}.vocab is '{MiniLmResources.Builtin}', which is a BERT vocabulary; a {ClipBpe} tokenizer needs a vocab.json path.");
             else size = MiniLmResources.VocabularySize;
         }
-        else
+        else if (Locate(baseDirectory, Vocab, $"{field}.vocab", problems) is { } path)
         {
-            var path = Resolve(baseDirectory, Vocab);
-            if (!File.Exists(path)) problems.Add($"{field}.vocab '{path}' was not found.");
-            else if (clip)
+            if (clip)
             {
                 try { vocab = TokenizerVocabulary.ReadVocabJson(path); size = TokenizerVocabulary.Size(vocab); }
                 catch (UserInputException e) { problems.Add($"{field}.vocab: {e.Message}"); }
             }
-            else size = TokenizerVocabulary.CountVocabTxt(path);
+            else
+            {
+                try { size = TokenizerVocabulary.CountVocabTxt(path); }
+                catch (UserInputException e) { problems.Add($"{field}.vocab: {e.Message}"); }
+            }
         }
 
         if (clip)
         {
             if (string.IsNullOrWhiteSpace(Merges)) problems.Add($"{field}.merges is missing; a {ClipBpe} tokenizer needs a merges.txt path.");
-            else if (!File.Exists(Resolve(baseDirectory, Merges))) problems.Add($"{field}.merges '{Resolve(baseDirectory, Merges)}' was not found.");
+            else Locate(baseDirectory, Merges, $"{field}.merges", problems);
             if (vocab is not null)
             {
                 if (BosId is null && !vocab.ContainsKey(ClipBpeTokenizer.StartOfText))
@@ -101,20 +104,44 @@ public sealed record TokenizerConfig
     }
 
     /// <summary>Throws <see cref="UserInputException"/> listing every problem <see cref="FindProblems"/> finds.</summary>
-    public void Validate(string baseDirectory, string field = "tokenizer") => Throw(FindProblems(baseDirectory, field));
+    public void Validate(string? baseDirectory, string field = "tokenizer") => Throw(FindProblems(baseDirectory, field));
 
     /// <summary>Validates, then builds the tokenizer; <paramref name="cacheDirectory"/> is where MiniLM files live (default cache).</summary>
-    public ITextTokenizer Create(string baseDirectory, string field = "tokenizer", string? cacheDirectory = null)
+    public ITextTokenizer Create(string? baseDirectory, string field = "tokenizer", string? cacheDirectory = null)
     {
         Validate(baseDirectory, field);
         int maxLength = ResolvedMaxLength;
         if (Kind == ClipBpe)
-            return ClipBpeTokenizer.FromFiles(Resolve(baseDirectory, Vocab), Resolve(baseDirectory, Merges!), maxLength, PadId, BosId, EosId, Lowercase);
-        var vocabPath = Vocab == MiniLmResources.Builtin ? MiniLmResources.Ensure(cacheDirectory).VocabPath : Resolve(baseDirectory, Vocab);
+            return ClipBpeTokenizer.FromFiles(Resolve(baseDirectory, Vocab, field + ".vocab"), Resolve(baseDirectory, Merges!, field + ".merges"), maxLength, PadId, BosId, EosId, Lowercase);
+        var vocabPath = Vocab == MiniLmResources.Builtin ? MiniLmResources.Ensure(cacheDirectory).VocabPath : Resolve(baseDirectory, Vocab, field + ".vocab");
         return BertWordPieceTokenizer.FromVocabFile(vocabPath, maxLength, Lowercase, BosId, EosId, PadId);
     }
 
-    internal static string Resolve(string baseDirectory, string path) => Path.GetFullPath(Path.Combine(baseDirectory, path));
+    /// <summary>
+    /// The file <paramref name="path"/> names: inside <paramref name="baseDirectory"/> (links followed; leaving it is a
+    /// <see cref="UserInputException"/> naming <paramref name="field"/>), or as given when there is no base folder.
+    /// </summary>
+    internal static string Resolve(string? baseDirectory, string path, string field) =>
+        baseDirectory is null ? Path.GetFullPath(path) : ConfinedPath.Resolve(baseDirectory, path, field);
+
+    /// <summary>As <see cref="Resolve"/>, but a path that leaves the folder, is missing or is no regular file becomes a problem and null.</summary>
+    internal static string? Locate(string? baseDirectory, string path, string field, List<string> problems)
+    {
+        string? resolved = baseDirectory is null ? Path.GetFullPath(path) : ConfinedPath.TryResolve(baseDirectory, path, out var problem) ?? Fail(problem!);
+        if (resolved is null) return null;
+        switch (PathStatus.Of(resolved).Kind)
+        {
+            case PathKind.Regular: return resolved;
+            case PathKind.Missing: problems.Add($"{field} '{resolved}' was not found."); return null;
+            default: problems.Add($"{field} '{resolved}' is not a regular file (a folder, FIFO, socket or device)."); return null;
+        }
+
+        string? Fail(string problem)
+        {
+            problems.Add($"{field} '{path}' {problem}.");
+            return null;
+        }
+    }
 
     internal static void Throw(IReadOnlyList<string> problems)
     {

@@ -5,8 +5,30 @@ namespace Evlf.OnnxHybrid.Text;
 /// <summary>Reads tokenizer vocabulary files far enough to know their size and check ids against them.</summary>
 public static class TokenizerVocabulary
 {
+    /// <summary>Largest vocabulary or merges file read: real ones are a few megabytes (CLIP's vocab.json: 1.6 MB).</summary>
+    public const long MaxFileBytes = 256L * 1024 * 1024;
+
     /// <summary>Entries in a BERT <c>vocab.txt</c>: one token a line, id = line number.</summary>
-    public static int CountVocabTxt(string path) => CountLines(File.ReadAllBytes(path));
+    public static int CountVocabTxt(string path) => CountLines(ReadFile(path, "Tokenizer vocabulary"));
+
+    /// <summary>
+    /// The bytes of a tokenizer file; a missing, special (FIFO, device), oversized or unreadable file is a
+    /// <see cref="UserInputException"/> naming it.
+    /// </summary>
+    internal static byte[] ReadFile(string path, string what)
+    {
+        var status = PathStatus.RequireFile(path, what);
+        if (status.Size > MaxFileBytes)
+            throw new UserInputException($"{what} '{path}' is {status.Size} bytes, more than the {MaxFileBytes} a tokenizer file may have.");
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UserInputException($"{what} '{path}' could not be read: {e.Message}", e);
+        }
+    }
 
     internal static int CountLines(ReadOnlySpan<byte> bytes)
     {
@@ -21,13 +43,15 @@ public static class TokenizerVocabulary
     /// </summary>
     public static Dictionary<string, int> ReadVocabJson(string path)
     {
-        if (!File.Exists(path))
-            throw new UserInputException($"Tokenizer vocabulary '{path}' was not found.");
+        var bytes = ReadFile(path, "Tokenizer vocabulary");
         try
         {
-            using var stream = File.OpenRead(path);
-            return JsonSerializer.Deserialize<Dictionary<string, int>>(stream)
+            var vocab = JsonSerializer.Deserialize<Dictionary<string, int>>(bytes)
                 ?? throw new UserInputException($"Tokenizer vocabulary '{path}' is JSON null; expected an object mapping tokens to ids.");
+            foreach (var (token, id) in vocab)
+                if (id < 0 || id == int.MaxValue)
+                    throw new UserInputException($"Tokenizer vocabulary '{path}' maps '{token}' to id {id}; expected ids from 0 up.");
+            return vocab;
         }
         catch (JsonException e)
         {
