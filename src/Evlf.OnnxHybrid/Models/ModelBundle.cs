@@ -87,6 +87,9 @@ public sealed class ModelBundle
             return (null, new() { $"{BundleManifest.FileName} could not be read ({e.Message.TrimEnd('.')})" });
         }
         if (m is null) return (null, new() { $"{BundleManifest.FileName} is empty" });
+        // Nullability of dictionary values is not enforced by the parser; a null denoiser leaves nothing to describe.
+        if (m.Denoisers.FirstOrDefault(d => d.Value is null).Key is { } nullDenoiser)
+            return (null, new() { $"denoisers.{nullDenoiser} is null, expected a denoiser object" });
 
         var problems = m.FindValueProblems();
         foreach (var (field, file) in new[] { ("vae.encoder", m.Vae.Encoder), ("vae.decoder", m.Vae.Decoder) })
