@@ -80,6 +80,12 @@ public static class EvlfApp
             err.WriteLine($"error: {OneLine(e.Message)}");
             return UserError;
         }
+        catch (AggregateException e) when (e.Flatten().InnerExceptions.OfType<UserInputException>().FirstOrDefault() is { } user)
+        {
+            // Parallel loops (lazy image decoding in eval, sample, distill) wrap the file's error; it is still the user's.
+            err.WriteLine($"error: {OneLine(user.Message)}");
+            return UserError;
+        }
         catch (CommandAppException e)
         {
             // Unknown command or option, missing argument, bad flag value: a usage error.

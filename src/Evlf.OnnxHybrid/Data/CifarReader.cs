@@ -67,39 +67,60 @@ public static class CifarReader
         long totalRecords = 0;
         foreach (var f in files)
         {
-            long length = new FileInfo(f).Length;
+            long length = PathStatus.RequireFile(f, "CIFAR file").Size;
             if (length == 0 || length % record != 0)
                 throw new UserInputException(
                     $"CIFAR file '{f}' is {length} bytes, not a positive multiple of the {record}-byte record ({labelBytes} label byte(s) + 32x32x3 pixels); it is truncated or not the binary version.");
             totalRecords += length / record;
         }
+        if (totalRecords > Array.MaxLength / PixelBytes)
+            throw new UserInputException(
+                $"CIFAR files {string.Join(", ", files.Select(f => $"'{f}'"))} hold {totalRecords} records, more than the {Array.MaxLength / PixelBytes} one split can hold in memory.");
         var pixels = new byte[totalRecords * PixelBytes];
         var labels = new int[totalRecords];
         int n = 0;
         var buffer = new byte[record];
         foreach (var f in files)
         {
-            using var stream = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-            int inFile = 0;
-            while (stream.ReadAtLeast(buffer, record, throwOnEndOfStream: false) == record)
+            try
             {
-                int label = buffer[labelBytes - 1];
-                if (label >= classCount)
-                    throw new UserInputException($"CIFAR file '{f}' has label {label} in record {inFile}, but there are only {classCount} classes.");
-                labels[n] = label;
-                // CHW planes → HWC.
-                int dst = n * PixelBytes;
-                for (int p = 0; p < Side * Side; p++)
-                {
-                    pixels[dst + 3 * p] = buffer[labelBytes + p];
-                    pixels[dst + 3 * p + 1] = buffer[labelBytes + Side * Side + p];
-                    pixels[dst + 3 * p + 2] = buffer[labelBytes + 2 * Side * Side + p];
-                }
-                n++;
-                inFile++;
+                n = ReadRecords(f, buffer, labelBytes, classCount, pixels, labels, n);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new UserInputException($"CIFAR file '{f}' could not be read: {e.Message}", e);
             }
         }
+        // A file that shrank after it was measured would leave blank records behind.
+        if (n != totalRecords)
+            throw new UserInputException($"CIFAR files {string.Join(", ", files.Select(f => $"'{f}'"))} changed while they were read ({n} records read, {totalRecords} expected).");
         return new InMemorySplit(name, pixels, labels, Side, Side, 3, files.Count == 1 ? files[0] : Path.GetDirectoryName(files[0])!, channels);
+    }
+
+    /// <summary>Reads the records of file <paramref name="f"/> into slots <paramref name="n"/>…; returns the next free slot.</summary>
+    private static int ReadRecords(string f, byte[] buffer, int labelBytes, int classCount, byte[] pixels, int[] labels, int n)
+    {
+        int record = buffer.Length;
+        using var stream = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        int inFile = 0;
+        while (n < labels.Length && stream.ReadAtLeast(buffer, record, throwOnEndOfStream: false) == record)
+        {
+            int label = buffer[labelBytes - 1];
+            if (label >= classCount)
+                throw new UserInputException($"CIFAR file '{f}' has label {label} in record {inFile}, but there are only {classCount} classes.");
+            labels[n] = label;
+            // CHW planes → HWC.
+            int dst = n * PixelBytes;
+            for (int p = 0; p < Side * Side; p++)
+            {
+                pixels[dst + 3 * p] = buffer[labelBytes + p];
+                pixels[dst + 3 * p + 1] = buffer[labelBytes + Side * Side + p];
+                pixels[dst + 3 * p + 2] = buffer[labelBytes + 2 * Side * Side + p];
+            }
+            n++;
+            inFile++;
+        }
+        return n;
     }
 
     private static string Resolve(string directory, string subfolder, string marker, string dataset, string expected)
@@ -115,14 +136,15 @@ public static class CifarReader
     private static string Require(string dir, string file, string dataset)
     {
         var path = Path.Combine(dir, file);
-        if (!File.Exists(path)) throw new UserInputException($"{dataset} file '{path}' is missing.");
+        if (PathStatus.Of(path).Kind == PathKind.Missing) throw new UserInputException($"{dataset} file '{path}' is missing.");
+        PathStatus.RequireFile(path, $"{dataset} file");
         return path;
     }
 
     private static IReadOnlyList<string> ClassNamesFrom(string path, IReadOnlyList<string> defaults)
     {
-        if (!File.Exists(path)) return defaults;
-        var names = File.ReadAllLines(path).Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
+        var names = ClassNameFile.ReadIfPresent(path);
+        if (names is null) return defaults;
         if (names.Length != defaults.Count)
             throw new UserInputException($"Class-name file '{path}' lists {names.Length} names; expected {defaults.Count}, one per line.");
         return names;

@@ -62,8 +62,21 @@ public sealed record DataSpec(DataSpecKind Kind, string? Directory = null, strin
         throw new UserInputException($"Data spec '{spec}' is not recognised; expected one of: {ValidForms}.");
     }
 
-    /// <summary>Opens the dataset this spec names.</summary>
-    public ImageDataset Open(DatasetOptions? options = null) => Kind switch
+    /// <summary>
+    /// Where the one-line warning about skipped entries goes when <see cref="Open(DatasetOptions?)"/> opens a dataset
+    /// whose reader passed things over (<see cref="ImageDataset.Skipped"/>); standard error by default, as "warning: …".
+    /// </summary>
+    public static Action<string> Warning { get; set; } = message => Console.Error.WriteLine($"warning: {message}");
+
+    /// <summary>Opens the dataset this spec names; entries its reader skipped are reported once through <see cref="Warning"/>.</summary>
+    public ImageDataset Open(DatasetOptions? options = null)
+    {
+        var dataset = OpenDataset(options);
+        if (dataset.Skipped.Count > 0) Warning(SkippedEntry.Summary(ToString(), dataset.Skipped));
+        return dataset;
+    }
+
+    ImageDataset OpenDataset(DatasetOptions? options) => Kind switch
     {
         DataSpecKind.FashionMnist => FashionMnist.Open(options),
         DataSpecKind.Idx => IdxReader.Open(Directory!, options: options),

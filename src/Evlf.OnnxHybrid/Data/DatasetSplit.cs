@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+
 namespace Evlf.OnnxHybrid.Data;
 
 /// <summary>
@@ -57,6 +59,16 @@ public abstract class DatasetSplit
         foreach (var i in indices)
             if ((uint)i >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(indices), $"Index {i} is outside split '{Name}' of {Count} samples.");
         return new SubsetSplit(this, indices.ToArray(), name ?? Name);
+    }
+
+    /// <summary>
+    /// Adds to <paramref name="hash"/> what identifies this split's content, so that a cache keyed on it notices when
+    /// images change: in-memory splits their pixels, file-backed ones each file's size and modification time. The
+    /// default covers only the samples' sources; every split in this library overrides it.
+    /// </summary>
+    public virtual void AppendContentIdentity(IncrementalHash hash)
+    {
+        for (int i = 0; i < Count; i++) hash.AppendData(System.Text.Encoding.UTF8.GetBytes(SourceOf(i) + "\n"));
     }
 
     /// <summary>A split with no samples.</summary>

@@ -28,9 +28,8 @@ public static class IdxReader
         var test = ReadSplit("test", Find(directory, "t10k-images-idx3-ubyte"), testLabels, channels);
 
         var classesFile = Path.Combine(directory, "classes.txt");
-        classNames ??= File.Exists(classesFile)
-            ? File.ReadAllLines(classesFile).Select(l => l.Trim()).Where(l => l.Length > 0).ToArray()
-            : Enumerable.Range(0, MaxLabel(train, test) + 1).Select(i => i.ToString()).ToArray();
+        classNames ??= ClassNameFile.ReadIfPresent(classesFile)
+            ?? Enumerable.Range(0, MaxLabel(train, test) + 1).Select(i => i.ToString()).ToArray();
         CheckLabels(train, trainLabels, classNames.Count);
         CheckLabels(test, testLabels, classNames.Count);
         return new ImageDataset(name ?? $"idx ({directory})", classNames, train, test);
@@ -46,6 +45,9 @@ public static class IdxReader
         return new InMemorySplit(name, pixels, labels, rows, cols, 1, imagesPath, channels);
     }
 
+    /// <summary>Largest image accepted (rows × cols): as <see cref="ImageDecodeOptions.DefaultMaxPixels"/>, far above any IDX dataset.</summary>
+    public const long MaxImagePixels = ImageDecodeOptions.DefaultMaxPixels;
+
     /// <summary>Reads an idx3-ubyte image file: count × rows × cols bytes.</summary>
     public static (byte[] Pixels, int Count, int Rows, int Cols) ReadImages(string path)
     {
@@ -58,15 +60,14 @@ public static class IdxReader
             int count = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(4));
             int rows = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(8));
             int cols = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(12));
-            long size = (long)count * rows * cols;
-            if (count < 0 || rows <= 0 || cols <= 0 || size > Array.MaxLength)
-                throw new UserInputException($"IDX file '{path}' declares {count} images of {rows}x{cols}, which is not a valid image array.");
-            // A raw file's length is known: refuse a header that promises more than the file holds before allocating.
-            if (stream.CanSeek && 16 + size > stream.Length)
-                throw new UserInputException(
-                    $"IDX file '{path}' is truncated: its header declares {count} images of {rows}x{cols} ({size} bytes) but only {stream.Length - 16} follow.");
-            var pixels = new byte[size];
-            ReadBody(stream, pixels, path, $"{count} images of {rows}x{cols}");
+            // Each factor is checked before the product is formed, so no header can make the arithmetic wrap.
+            long pixelsPerImage = (long)rows * cols;
+            if (count < 0 || rows <= 0 || cols <= 0 || pixelsPerImage > MaxImagePixels)
+                throw new UserInputException($"IDX file '{path}' declares {count} images of {rows}x{cols}, which is not a valid image array; expected a non-negative count and sides whose product is between 1 and {MaxImagePixels}.");
+            if (count > 0 && pixelsPerImage > Array.MaxLength / count)
+                throw new UserInputException($"IDX file '{path}' declares {count} images of {rows}x{cols}, which is not a valid image array: more than the {Array.MaxLength} bytes one dataset split can hold in memory.");
+            long size = count * pixelsPerImage;
+            var pixels = ReadBody(stream, size, path, $"{count} images of {rows}x{cols}");
             return (pixels, count, rows, cols);
         });
     }
@@ -82,8 +83,7 @@ public static class IdxReader
                 throw new UserInputException($"IDX file '{path}' starts with magic number {magic}, but a labels file must start with {LabelsMagic} (0x00000801).");
             int count = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(4));
             if (count < 0) throw new UserInputException($"IDX file '{path}' declares a negative label count ({count}).");
-            var bytes = new byte[count];
-            ReadBody(stream, bytes, path, $"{count} labels");
+            var bytes = ReadBody(stream, count, path, $"{count} labels");
             return Array.ConvertAll(bytes, b => (int)b);
         });
     }
@@ -119,7 +119,11 @@ public static class IdxReader
             foreach (var candidate in new[] { s, s + ".gz" })
             {
                 var path = Path.Combine(directory, candidate);
-                if (File.Exists(path)) return path;
+                if (PathStatus.Of(path).Kind != PathKind.Missing)
+                {
+                    PathStatus.RequireFile(path, "IDX file");
+                    return path;
+                }
             }
         throw new UserInputException(
             $"IDX folder '{directory}' has no {stem} or {stem}.gz; expected train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (optionally .gz).");
@@ -142,6 +146,7 @@ public static class IdxReader
 
     private static T WithStream<T>(string path, Func<Stream, T> read)
     {
+        PathStatus.RequireFile(path, "IDX file");
         try
         {
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
@@ -173,10 +178,44 @@ public static class IdxReader
         return header;
     }
 
-    private static void ReadBody(Stream stream, byte[] buffer, string path, string what)
+    /// <summary>Chunk in which a body of unknown real length (gzip) is read: memory grows with the data actually there, not with the header's claim.</summary>
+    private const int Chunk = 16 << 20;
+
+    /// <summary>
+    /// Reads the <paramref name="size"/> bytes a header declares. A raw file's length is known, so a header that promises
+    /// more than the file holds is refused before anything is allocated; a gzip stream's is not, so its body is read in
+    /// chunks and the full buffer is allocated only once that much data has really arrived.
+    /// </summary>
+    private static byte[] ReadBody(Stream stream, long size, string path, string what)
     {
-        int n = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
-        if (n < buffer.Length)
-            throw new UserInputException($"IDX file '{path}' is truncated: its header declares {what} ({buffer.Length} bytes) but only {n} follow.");
+        if (stream.CanSeek && size > stream.Length - stream.Position)
+            throw new UserInputException($"IDX file '{path}' is truncated: its header declares {what} ({size} bytes) but only {stream.Length - stream.Position} follow.");
+        if (stream.CanSeek || size <= Chunk)
+        {
+            var buffer = new byte[size];
+            int n = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+            if (n < buffer.Length)
+                throw new UserInputException($"IDX file '{path}' is truncated: its header declares {what} ({size} bytes) but only {n} follow.");
+            return buffer;
+        }
+        var chunks = new List<byte[]>();
+        long read = 0;
+        while (read < size)
+        {
+            var chunk = new byte[Math.Min(Chunk, size - read)];
+            int n = stream.ReadAtLeast(chunk, chunk.Length, throwOnEndOfStream: false);
+            read += n;
+            if (n < chunk.Length)
+                throw new UserInputException($"IDX file '{path}' is truncated: its header declares {what} ({size} bytes) but only {read} follow.");
+            chunks.Add(chunk);
+        }
+        var body = new byte[size];
+        long offset = 0;
+        foreach (var c in chunks)
+        {
+            c.CopyTo(body, offset);
+            offset += c.Length;
+        }
+        return body;
     }
 }

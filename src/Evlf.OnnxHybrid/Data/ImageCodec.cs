@@ -19,9 +19,15 @@ public static class ImageCodec
     /// <summary>Reads and decodes <paramref name="path"/> into an image with <paramref name="channels"/> channels (1 or 3).</summary>
     public static ByteImage Decode(string path, int channels, ImageDecodeOptions? options = null)
     {
+        options ??= ImageDecodeOptions.Default;
         byte[] bytes;
         try
         {
+            // Checked first: a FIFO would block the read forever, a device would never end, a huge file would fill memory.
+            var status = PathStatus.Of(path);
+            if (status.Kind == PathKind.Missing) throw new FileNotFoundException(null, path);
+            PathStatus.RequireFile(path, "Image file");
+            CheckFileSize(path, status.Size, options.MaxPixels);
             bytes = File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
@@ -59,7 +65,9 @@ public static class ImageCodec
             graySource ? SKAlphaType.Opaque : SKAlphaType.Unpremul);
         // The decode buffer is pooled: it is large (4 bytes a pixel) and short-lived, and fresh large-object-heap
         // arrays per image would trigger a full garbage collection every few images.
-        var buffer = ArrayPool<byte>.Shared.Rent(checked((int)target.BytesSize64));
+        if (target.BytesSize64 > Array.MaxLength)
+            throw new UserInputException($"Image file '{name}' declares {info.Width}x{info.Height} pixels, more than one decode buffer can hold; lower ImageDecodeOptions.MaxPixels.");
+        var buffer = ArrayPool<byte>.Shared.Rent((int)target.BytesSize64);
         try
         {
             SKCodecResult result;
@@ -87,14 +95,36 @@ public static class ImageCodec
     /// <summary>Reads only the header of <paramref name="path"/>: its width and height, and its format.</summary>
     public static (int Width, int Height, string Format) ReadHeader(string path)
     {
-        if (!File.Exists(path)) throw new UserInputException($"Image file '{path}' does not exist.");
-        if (new FileInfo(path).Length == 0)
+        var status = PathStatus.Of(path);
+        if (status.Kind == PathKind.Missing) throw new UserInputException($"Image file '{path}' does not exist.");
+        PathStatus.RequireFile(path, "Image file");
+        if (status.Size == 0)
             throw new UserInputException($"Image file '{path}' is empty (0 bytes); expected a PNG, JPEG, WebP or BMP image.");
-        using var stream = File.OpenRead(path);
-        using var codec = SKCodec.Create(stream, out var created);
-        if (codec is null)
-            throw new UserInputException($"Image file '{path}' is not a readable PNG, JPEG, WebP or BMP image (decoder: {created}).");
-        return (codec.Info.Width, codec.Info.Height, codec.EncodedFormat.ToString().ToUpperInvariant());
+        try
+        {
+            using var stream = File.OpenRead(path);
+            using var codec = SKCodec.Create(stream, out var created);
+            if (codec is null)
+                throw new UserInputException($"Image file '{path}' is not a readable PNG, JPEG, WebP or BMP image (decoder: {created}).");
+            return (codec.Info.Width, codec.Info.Height, codec.EncodedFormat.ToString().ToUpperInvariant());
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UserInputException($"Image file '{path}' could not be read: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Largest encoded file read for a pixel limit: 8 bytes a pixel (16-bit RGBA, stored uncompressed) plus 64 MB of
+    /// metadata, so no image within the limit is refused and no file can make the reader allocate without bound.
+    /// </summary>
+    public static long MaxFileBytes(long maxPixels) => maxPixels > (long.MaxValue - (64L << 20)) / 8 ? long.MaxValue : 8 * maxPixels + (64L << 20);
+
+    static void CheckFileSize(string path, long size, long maxPixels)
+    {
+        long max = Math.Min(MaxFileBytes(maxPixels), Array.MaxLength);
+        if (size > max)
+            throw new UserInputException($"Image file '{path}' is {size} bytes, more than the {max} an image within the limit of {maxPixels} pixels (ImageDecodeOptions.MaxPixels) can take; it was not read.");
     }
 
     /// <summary>Encodes <paramref name="image"/> as a lossless PNG (8-bit gray or 8-bit RGB).</summary>

@@ -1,3 +1,6 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+
 namespace Evlf.OnnxHybrid.Data;
 
 /// <summary>A split of image files decoded on each <see cref="Load"/> (image folders, ImageNet subsets, synthetic sets).</summary>
@@ -28,4 +31,23 @@ public sealed class ImageFileSplit : DatasetSplit
     public string PathOf(int index) => paths[index];
 
     public override ByteImage Load(int index) => ImageCodec.Decode(paths[index], Channels, decode);
+
+    /// <summary>
+    /// Each file's path, label, size and modification time in nanoseconds: one <c>stat</c> a file (60 000 files take
+    /// well under a second), so rewriting an image in place changes the identity without reading any pixels.
+    /// </summary>
+    public override void AppendContentIdentity(IncrementalHash hash)
+    {
+        Span<byte> stamp = stackalloc byte[20];
+        hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"{paths.Length} {Channels}\n"));
+        for (int i = 0; i < paths.Length; i++)
+        {
+            var status = PathStatus.Of(paths[i]);
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(paths[i] + "\n"));
+            BinaryPrimitives.WriteInt32LittleEndian(stamp, labels[i]);
+            BinaryPrimitives.WriteInt64LittleEndian(stamp[4..], status.Kind == PathKind.Regular ? status.Size : -1);
+            BinaryPrimitives.WriteInt64LittleEndian(stamp[12..], status.ModifiedNanoseconds);
+            hash.AppendData(stamp);
+        }
+    }
 }

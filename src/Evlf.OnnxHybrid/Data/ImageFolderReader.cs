@@ -3,9 +3,10 @@ namespace Evlf.OnnxHybrid.Data;
 /// <summary>
 /// Reads torchvision-style image folders: <c>DIR/train/&lt;class&gt;/…</c> and <c>DIR/val/&lt;class&gt;/…</c>
 /// (or <c>test/</c>). Classes are train/'s subfolders sorted ordinally (label i = i-th name), files are found
-/// recursively and sorted as torchvision does (folders by path, then names), both ordinal. Only .png, .jpg,
-/// .jpeg, .webp and .bmp files count; hidden files and folders (leading '.') are ignored. Images are decoded
-/// lazily, on each load.
+/// recursively and sorted as torchvision does (folders by path, then names), both ordinal. Only regular .png, .jpg,
+/// .jpeg, .webp and .bmp files count. Folder links are not followed, file links only when they stay inside DIR;
+/// hidden entries, other files and special files (FIFOs, devices) are passed over and listed in
+/// <see cref="ImageDataset.Skipped"/>. Images are decoded lazily, on each load.
 /// </summary>
 public static class ImageFolderReader
 {
@@ -13,44 +14,48 @@ public static class ImageFolderReader
     {
         options ??= DatasetOptions.Default;
         if (!Directory.Exists(directory)) throw new UserInputException($"Image folder '{directory}' does not exist.");
-        var trainDir = Path.Combine(directory, "train");
-        if (!Directory.Exists(trainDir))
-            throw new UserInputException($"Image folder '{directory}' has no train/ subfolder; expected train/<class>/<image> and val/<class>/<image>.");
-        var testDir = new[] { "val", "test" }.Select(s => Path.Combine(directory, s)).FirstOrDefault(Directory.Exists)
+        var walk = new FolderWalk(directory);
+        var trainDir = walk.SplitFolder("train")
+            ?? throw new UserInputException($"Image folder '{directory}' has no train/ subfolder; expected train/<class>/<image> and val/<class>/<image>.");
+        var testDir = walk.SplitFolder("val") ?? walk.SplitFolder("test")
             ?? throw new UserInputException($"Image folder '{directory}' has no val/ (or test/) subfolder; expected train/<class>/<image> and val/<class>/<image>.");
 
-        var classes = ClassFolders(trainDir);
+        var classes = walk.Folders(trainDir, "not in a class folder");
         if (classes.Count == 0)
             throw new UserInputException($"Image folder '{trainDir}' has no class subfolders; expected train/<class>/<image>.");
-        foreach (var extra in ClassFolders(testDir).Except(classes, StringComparer.Ordinal))
+        foreach (var extra in walk.Folders(testDir, "not in a class folder").Except(classes, StringComparer.Ordinal))
             throw new UserInputException(
                 $"Image folder '{testDir}' has class folder '{extra}' that '{trainDir}' lacks; expected the same class folders in both splits.");
 
         int channels = options.ChannelsOr(3);
-        var train = ReadSplit("train", trainDir, classes, channels, options.Decode, requireEveryClass: true);
-        var test = ReadSplit("test", testDir, classes, channels, options.Decode, requireEveryClass: false);
-        return new ImageDataset($"folder ({directory})", classes, train, test);
+        var train = ReadSplit("train", trainDir, classes, channels, options.Decode, requireEveryClass: true, walk);
+        var test = ReadSplit("test", testDir, classes, channels, options.Decode, requireEveryClass: false, walk);
+        return new ImageDataset($"folder ({directory})", classes, train, test, walk.Skipped);
     }
 
     /// <summary>
     /// A lazy split over <paramref name="splitDir"/>/&lt;folder&gt; for each of <paramref name="classFolders"/>, label =
     /// position in that list. With <paramref name="requireEveryClass"/>, a missing or image-less class folder is an error.
+    /// What the walk passed over is added to <paramref name="walk"/>'s skipped entries (a fresh walk rooted at
+    /// <paramref name="splitDir"/> when none is given).
     /// </summary>
-    public static ImageFileSplit ReadSplit(string name, string splitDir, IReadOnlyList<string> classFolders, int channels,
-        ImageDecodeOptions? decode = null, bool requireEveryClass = true)
+    internal static ImageFileSplit ReadSplit(string name, string splitDir, IReadOnlyList<string> classFolders, int channels,
+        ImageDecodeOptions? decode, bool requireEveryClass, FolderWalk walk)
     {
         var paths = new List<string>();
         var labels = new List<int>();
         for (int label = 0; label < classFolders.Count; label++)
         {
             var classDir = Path.Combine(splitDir, classFolders[label]);
-            if (!Directory.Exists(classDir))
+            if (!walk.IsRealFolder(classDir))
             {
                 if (requireEveryClass)
-                    throw new UserInputException($"Image folder '{splitDir}' has no class folder '{classFolders[label]}'.");
+                    throw new UserInputException(PathStatus.Of(classDir, followLinks: false).Kind == PathKind.Link
+                        ? $"Class folder '{classDir}' is a link; evlf does not follow folder links in a dataset (they can loop or lead out of it), so put the class's images in a real folder."
+                        : $"Image folder '{splitDir}' has no class folder '{classFolders[label]}'.");
                 continue;
             }
-            var files = ImageFiles(classDir);
+            var files = walk.ImageFiles(classDir);
             if (files.Count == 0 && requireEveryClass)
                 throw new UserInputException(
                     $"Class folder '{classDir}' has no image files; expected at least one {string.Join("/", ImageCodec.Extensions.Order(StringComparer.Ordinal))} file.");
@@ -60,32 +65,14 @@ public static class ImageFolderReader
         return new ImageFileSplit(name, paths, labels, channels, decode);
     }
 
-    /// <summary>Non-hidden subfolders of <paramref name="dir"/>, sorted ordinally.</summary>
-    public static IReadOnlyList<string> ClassFolders(string dir) =>
-        Directory.EnumerateDirectories(dir)
-            .Select(Path.GetFileName)
-            .Where(n => !string.IsNullOrEmpty(n) && n[0] != '.')
-            .Order(StringComparer.Ordinal)
-            .ToArray()!;
+    /// <summary>As <see cref="ReadSplit(string, string, IReadOnlyList{string}, int, ImageDecodeOptions?, bool, FolderWalk)"/>, walking from <paramref name="splitDir"/>.</summary>
+    public static ImageFileSplit ReadSplit(string name, string splitDir, IReadOnlyList<string> classFolders, int channels,
+        ImageDecodeOptions? decode = null, bool requireEveryClass = true) =>
+        ReadSplit(name, splitDir, classFolders, channels, decode, requireEveryClass, new FolderWalk(splitDir));
 
-    /// <summary>Image files under <paramref name="dir"/>, recursively, in torchvision's order.</summary>
-    public static IReadOnlyList<string> ImageFiles(string dir)
-    {
-        var dirs = new List<string> { dir };
-        var stack = new Stack<string>([dir]);
-        while (stack.Count > 0)
-            foreach (var sub in Directory.EnumerateDirectories(stack.Pop()))
-                if (Path.GetFileName(sub)[0] != '.')
-                {
-                    dirs.Add(sub);
-                    stack.Push(sub);
-                }
-        dirs.Sort(StringComparer.Ordinal);
-        var files = new List<string>();
-        foreach (var d in dirs)
-            files.AddRange(Directory.EnumerateFiles(d)
-                .Where(f => Path.GetFileName(f)[0] != '.' && ImageCodec.Extensions.Contains(Path.GetExtension(f)))
-                .Order(StringComparer.Ordinal));
-        return files;
-    }
+    /// <summary>Real (not linked), non-hidden subfolders of <paramref name="dir"/>, sorted ordinally.</summary>
+    public static IReadOnlyList<string> ClassFolders(string dir) => new FolderWalk(dir).Folders(dir, "not in a class folder");
+
+    /// <summary>Regular image files under <paramref name="dir"/>, recursively, in torchvision's order; links out of <paramref name="dir"/> are not taken.</summary>
+    public static IReadOnlyList<string> ImageFiles(string dir) => new FolderWalk(dir).ImageFiles(dir);
 }

@@ -58,18 +58,18 @@ public sealed class ImageNetSubset
         var synsets = Classes.Select(c => c.Synset).ToArray();
         int channels = options.ChannelsOr(3);
         var splits = new List<DatasetSplit>();
+        var walk = new FolderWalk(root);
         foreach (var (name, folder) in new[] { ("train", "train"), ("test", "val") })
         {
-            var dir = Path.Combine(root, folder);
-            if (!Directory.Exists(dir))
-                throw new UserInputException($"ImageNet folder '{root}' has no {folder}/ subfolder; expected train/<synset>/ and val/<synset>/.");
+            var dir = walk.SplitFolder(folder)
+                ?? throw new UserInputException($"ImageNet folder '{root}' has no {folder}/ subfolder; expected train/<synset>/ and val/<synset>/.");
             foreach (var c in Classes)
                 if (!Directory.Exists(Path.Combine(dir, c.Synset)))
                     throw new UserInputException(
                         $"ImageNet folder '{dir}' has no class folder '{c.Synset}' ({c.Name}), which {Title} needs; expected {folder}/<synset>/ folders{(folder == "val" ? " (val/ sorted into synset folders)" : "")}.");
-            splits.Add(ImageFolderReader.ReadSplit(name, dir, synsets, channels, options.Decode, requireEveryClass: true));
+            splits.Add(ImageFolderReader.ReadSplit(name, dir, synsets, channels, options.Decode, requireEveryClass: true, walk));
         }
-        return new ImageDataset($"imagenet {Key} ({root})", Classes.Select(c => c.Name).ToArray(), splits[0], splits[1]);
+        return new ImageDataset($"imagenet {Key} ({root})", Classes.Select(c => c.Name).ToArray(), splits[0], splits[1], walk.Skipped);
     }
 
     private static IReadOnlyList<ImageNetClass> Parse(string resource)

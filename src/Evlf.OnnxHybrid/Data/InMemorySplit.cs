@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+
 namespace Evlf.OnnxHybrid.Data;
 
 /// <summary>
@@ -45,6 +47,25 @@ public sealed class InMemorySplit : DatasetSplit
     public override bool InMemory => true;
     public override int LabelOf(int index) => labels[index];
     public override string SourceOf(int index) => $"{Source} #{index}";
+
+    private byte[]? contentHash;
+
+    /// <summary>
+    /// The SHA-256 of the shape, labels and every pixel, computed once (the arrays never change): about 0.1 s for
+    /// Fashion-MNIST's 47 MB and 0.3 s for CIFAR's 150 MB on one core, small beside any stage it keys.
+    /// </summary>
+    public override void AppendContentIdentity(IncrementalHash hash)
+    {
+        if (contentHash is null)
+        {
+            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            sha.AppendData(System.Text.Encoding.UTF8.GetBytes($"{labels.Length} {Height} {Width} {StoredChannels} {channels}\n"));
+            sha.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(labels.AsSpan()));
+            sha.AppendData(pixels);
+            contentHash = sha.GetHashAndReset();
+        }
+        hash.AppendData(contentHash);
+    }
 
     public override ByteImage Load(int index)
     {

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+
 namespace Evlf.OnnxHybrid.Data;
 
 /// <summary>A split that exposes chosen samples of another split, in a chosen order.</summary>
@@ -9,4 +11,11 @@ internal sealed class SubsetSplit(DatasetSplit parent, int[] indices, string nam
     public override int LabelOf(int index) => parent.LabelOf(indices[index]);
     public override string SourceOf(int index) => parent.SourceOf(indices[index]);
     public override ByteImage Load(int index) => parent.Load(indices[index]);
+
+    /// <summary>The chosen indices and the whole parent's identity: a change anywhere in the parent counts (safe, and cheap).</summary>
+    public override void AppendContentIdentity(IncrementalHash hash)
+    {
+        hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(indices.AsSpan()));
+        parent.AppendContentIdentity(hash);
+    }
 }

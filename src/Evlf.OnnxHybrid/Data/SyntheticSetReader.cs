@@ -11,6 +11,9 @@ public static class SyntheticSetReader
 {
     public const string ManifestFile = "manifest.json";
 
+    /// <summary>Largest manifest read; evlf's own are a few kilobytes.</summary>
+    public const long MaxManifestBytes = 64L * 1024 * 1024;
+
     /// <summary>Whether <paramref name="directory"/> looks like a synthetic set (has manifest.json and images/).</summary>
     public static bool IsSyntheticSet(string directory) =>
         File.Exists(Path.Combine(directory, ManifestFile)) && Directory.Exists(Path.Combine(directory, "images"));
@@ -19,13 +22,17 @@ public static class SyntheticSetReader
     {
         options ??= DatasetOptions.Default;
         var manifestPath = Path.Combine(directory, ManifestFile);
-        if (!File.Exists(manifestPath))
+        var status = PathStatus.Of(manifestPath);
+        if (status.Kind == PathKind.Missing)
             throw new UserInputException($"Synthetic image set '{directory}' has no {ManifestFile}; expected images/<class>/<n>.png and {ManifestFile} as evlf writes them.");
+        PathStatus.RequireFile(manifestPath, "Manifest");
+        if (status.Size > MaxManifestBytes)
+            throw new UserInputException($"Manifest '{manifestPath}' is {status.Size} bytes, more than the {MaxManifestBytes} a synthetic set's manifest may have.");
 
         JsonElement set;
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(manifestPath));
+            using var doc = JsonDocument.Parse(ReadManifest(manifestPath));
             if (!doc.RootElement.TryGetProperty(SyntheticSetWriter.ManifestKey, out var s) || s.ValueKind != JsonValueKind.Object)
                 throw new UserInputException($"Manifest '{manifestPath}' has no '{SyntheticSetWriter.ManifestKey}' object; expected a manifest written by evlf.");
             set = s.Clone();
@@ -49,16 +56,19 @@ public static class SyntheticSetReader
                 int label = c.GetProperty("label").GetInt32();
                 if (label != names.Count)
                     throw new UserInputException($"Manifest '{manifestPath}' lists class label {label} at position {names.Count}; expected labels 0, 1, 2, … in order.");
-                names.Add(c.GetProperty("name").GetString()!);
-                var folder = c.GetProperty("folder").GetString()!;
+                names.Add(c.GetProperty("name").GetString()
+                    ?? throw new UserInputException($"Manifest '{manifestPath}' gives class {label} a null name; expected a string."));
+                var folder = c.GetProperty("folder").GetString() ?? "";
                 if (!ClassFolderNames.IsSafe(folder))
                     throw new UserInputException($"Manifest '{manifestPath}' names class folder '{folder}', which is not a safe folder name.");
                 int count = c.GetProperty("count").GetInt32();
+                if (count < 0) throw new UserInputException($"Manifest '{manifestPath}' gives class '{names[^1]}' {count} images; expected a count of 0 or more.");
+                // The class folder must really be inside the set (a link out is refused), and so must every image.
+                ConfinedPath.Resolve(directory, Path.Combine("images", folder), $"Synthetic image set '{directory}': class folder");
                 for (int n = 0; n < count; n++)
                 {
                     var path = Path.Combine(directory, "images", folder, $"{n}.png");
-                    if (!File.Exists(path))
-                        throw new UserInputException($"Synthetic image set '{directory}' lacks '{path}', which its manifest lists ({count} images of class '{names[^1]}').");
+                    CheckImage(directory, path, $"images/{folder}/{n}.png", count, names[^1]);
                     paths.Add(path);
                     labels.Add(label);
                 }
@@ -71,5 +81,32 @@ public static class SyntheticSetReader
         {
             throw new UserInputException($"Manifest '{manifestPath}' has a missing or mistyped imageSet field: {e.Message}", e);
         }
+    }
+
+    static byte[] ReadManifest(string path)
+    {
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UserInputException($"Manifest '{path}' could not be read: {e.Message}", e);
+        }
+    }
+
+    /// <summary>An image the manifest lists must be a regular file inside the set; a link is resolved and must stay inside too.</summary>
+    static void CheckImage(string directory, string path, string relative, int count, string className)
+    {
+        var status = PathStatus.Of(path, followLinks: false);
+        if (status.Kind == PathKind.Regular) return;
+        if (status.Kind == PathKind.Link)
+        {
+            var resolved = ConfinedPath.Resolve(directory, relative, $"Synthetic image set '{directory}': image");
+            if (PathStatus.Of(resolved).IsRegular) return;
+        }
+        throw new UserInputException(status.Kind == PathKind.Missing || status.Kind == PathKind.Link
+            ? $"Synthetic image set '{directory}' lacks '{path}', which its manifest lists ({count} images of class '{className}')."
+            : $"Synthetic image set '{directory}' has '{path}', which its manifest lists, but it is a {(status.Kind == PathKind.Directory ? "folder" : "FIFO, socket or device")}, not a regular file.");
     }
 }

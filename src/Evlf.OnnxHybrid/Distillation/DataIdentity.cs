@@ -5,8 +5,10 @@ using Evlf.OnnxHybrid.Data;
 namespace Evlf.OnnxHybrid.Distillation;
 
 /// <summary>
-/// A cheap fingerprint of a dataset for cache keys and provenance: its spec, split sizes, class names,
-/// every training label and every training sample's source (file or record) — not the pixels.
+/// A fingerprint of a dataset for cache keys and provenance: its spec, split sizes, class names, every training
+/// label and source, and the training split's content (<see cref="DatasetSplit.AppendContentIdentity"/>): the pixels
+/// of in-memory sets (IDX, CIFAR), each file's size and modification time for image folders. Rewriting the data in
+/// place therefore gives a new identity, and no stage cached for the old data is reused.
 /// </summary>
 public static class DataIdentity
 {
@@ -18,8 +20,9 @@ public static class DataIdentity
         Add($"{dataset.Train.Count} {dataset.Test.Count} {dataset.Channels}");
         foreach (var c in dataset.ClassNames) Add(c);
         var labels = dataset.Train.Labels();
-        sha.AppendData(labels.SelectMany(BitConverter.GetBytes).ToArray());
+        sha.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(labels.AsSpan()));
         for (int i = 0; i < dataset.Train.Count; i++) Add(dataset.Train.SourceOf(i));
+        dataset.Train.AppendContentIdentity(sha);
         return Convert.ToHexString(sha.GetHashAndReset())[..16].ToLowerInvariant();
     }
 }
