@@ -179,7 +179,7 @@ public static class IdxReader
     }
 
     /// <summary>Chunk in which a body of unknown real length (gzip) is read: memory grows with the data actually there, not with the header's claim.</summary>
-    private const int Chunk = 16 << 20;
+    private const int Chunk = 4 << 20;
 
     /// <summary>
     /// Reads the <paramref name="size"/> bytes a header declares. A raw file's length is known, so a header that promises

@@ -49,7 +49,10 @@ public static class ImageCodec
         if (encoded.Length == 0)
             throw new UserInputException($"Image file '{name}' is empty (0 bytes); expected a PNG, JPEG, WebP or BMP image.");
 
-        using var stream = new MemoryStream(encoded, writable: false);
+        // A native memory stream, not a managed one: SkiaSharp's managed-stream wrapper allocates a managed buffer the
+        // size of every skip the decoder asks for, so a 100-byte BMP whose pixel offset says 1.8 GB allocated 1.8 GB.
+        using var data = SKData.CreateCopy(encoded);
+        using var stream = new SKMemoryStream(data);
         using var codec = SKCodec.Create(stream, out var created);
         if (codec is null)
             throw new UserInputException(created == SKCodecResult.IncompleteInput && HasKnownSignature(encoded)
@@ -102,7 +105,9 @@ public static class ImageCodec
             throw new UserInputException($"Image file '{path}' is empty (0 bytes); expected a PNG, JPEG, WebP or BMP image.");
         try
         {
-            using var stream = File.OpenRead(path);
+            // Only the start of the file is read; a native stream for the reason given in Decode.
+            using var data = SKData.CreateCopy(ReadStart(path, HeaderBytes));
+            using var stream = new SKMemoryStream(data);
             using var codec = SKCodec.Create(stream, out var created);
             if (codec is null)
                 throw new UserInputException($"Image file '{path}' is not a readable PNG, JPEG, WebP or BMP image (decoder: {created}).");
@@ -112,6 +117,17 @@ public static class ImageCodec
         {
             throw new UserInputException($"Image file '{path}' could not be read: {e.Message}", e);
         }
+    }
+
+    /// <summary>Bytes of a file that <see cref="ReadHeader"/> reads: every supported format states its size well within them.</summary>
+    const int HeaderBytes = 1 << 20;
+
+    static byte[] ReadStart(string path, int count)
+    {
+        using var file = File.OpenRead(path);
+        var buffer = new byte[(int)Math.Min(count, file.Length)];
+        int n = file.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+        return buffer.AsSpan(0, n).ToArray();
     }
 
     /// <summary>
