@@ -53,10 +53,15 @@ public class BundleFuzzTests : IDisposable
                 for (int i = 0; i < a.Count; i++) { slots.Add((a, i)); if (a[i] is { } v) Collect(v); }
         }
         Collect(node);
-        var (parent, key) = slots[random.Next(slots.Count)];
+        // Half the time an object or array is replaced: a null or a number where a section belongs is the harder case.
+        var sections = slots.Where(s => Get(s) is JsonObject or JsonArray).ToList();
+        var (parent, key) = random.Next(2) == 0 && sections.Count > 0 ? sections[random.Next(sections.Count)] : slots[random.Next(slots.Count)];
         var value = Replacements[random.Next(Replacements.Length)]?.DeepClone();
         if (parent is JsonObject obj) obj[(string)key] = value;
         else ((JsonArray)parent)[(int)key] = value;
         return System.Text.Encoding.UTF8.GetBytes(node.ToJsonString());
+
+        static JsonNode? Get((JsonNode Parent, object Key) slot) =>
+            slot.Parent is JsonObject o ? o[(string)slot.Key] : ((JsonArray)slot.Parent)[(int)slot.Key];
     }
 }
