@@ -150,7 +150,10 @@ public static class SyntheticSetEvaluation
     {
         var root = Path.Combine(runDirectory, "images");
         using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-        foreach (var file in Directory.GetFiles(root, "*", SearchOption.AllDirectories)
+        // Links are neither followed nor read (two folder links back up made this walk visit 2^40 paths) and only
+        // regular files are read (a FIFO would block it forever).
+        var walk = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint };
+        foreach (var file in Directory.GetFiles(root, "*", walk).Where(f => PathStatus.Of(f, followLinks: false).IsRegular)
                      .Select(f => Path.GetRelativePath(root, f).Replace('\\', '/')).Order(StringComparer.Ordinal))
         {
             hash.AppendData(System.Text.Encoding.UTF8.GetBytes(file + "\n"));

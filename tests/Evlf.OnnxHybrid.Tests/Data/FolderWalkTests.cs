@@ -136,4 +136,22 @@ public sealed class FolderWalkTests : IDisposable
         Assert.True(open.Wait(Limit), "a FIFO in a synthetic set hung the reader");
         Assert.Contains("not a regular file", Assert.IsType<UserInputException>(open.Result).Message);
     }
+
+    [Fact]
+    public void TheSetDigestOfEvalNeitherFollowsLinksNorOpensFifos()
+    {
+        using (var w = SyntheticSetWriter.Create(dir.Combine("run"), ["a"], 3))
+        {
+            w.Add(0, TestImages.Pattern(4, 4, 3));
+            w.Commit();
+        }
+        var before = OnnxHybrid.Evaluation.SyntheticSetEvaluation.SetDigest(dir.Combine("run"));
+        // Two links back up: a walk that follows them visits 2^40 paths.
+        Directory.CreateSymbolicLink(dir.Combine("run", "images", "a", "up1"), "..");
+        Directory.CreateSymbolicLink(dir.Combine("run", "images", "a", "up2"), "..");
+        if (OperatingSystem.IsLinux()) SpecialFiles.MakeFifo(dir.Combine("run", "images", "a", "pipe.png"));
+        var digest = Task.Run(() => OnnxHybrid.Evaluation.SyntheticSetEvaluation.SetDigest(dir.Combine("run")));
+        Assert.True(digest.Wait(Limit), "the set digest followed looping links or opened a FIFO");
+        Assert.Equal(before, digest.Result);
+    }
 }
