@@ -318,6 +318,7 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
         public static List<ExportReference> Read(string indexPath)
         {
             string root = System.IO.Path.GetDirectoryName(indexPath)!;
+            PathStatus.RequireFile(indexPath, "Export reference index");
             try
             {
                 using var doc = System.Text.Json.JsonDocument.Parse(System.IO.File.ReadAllText(indexPath));
@@ -325,7 +326,7 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
                     .Select(c => new ExportReference(c.Name, c.Value.GetProperty("file").GetString()!, c.Value.GetProperty("folder").GetString()!, root))
                     .ToList();
             }
-            catch (Exception e) when (e is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
+            catch (Exception e) when (e is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException or ArgumentNullException)
             {
                 throw new UserInputException($"'{indexPath}' is not a tools/export reference index ({e.Message.Split('.')[0]}); delete the reference folder or export again.");
             }
@@ -335,9 +336,22 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
 
         public Dictionary<string, Tensor> Outputs() => ReadTensors("outputs");
 
-        Dictionary<string, Tensor> ReadTensors(string kind) =>
-            Directory.GetFiles(System.IO.Path.Combine(Root, Folder, kind), "*.pb").OrderBy(f => f, StringComparer.Ordinal)
-                .ToDictionary(f => System.IO.Path.GetFileNameWithoutExtension(f), f => OnnxTensor.ToTorch(global::Onnx.TensorProto.Parser.ParseFrom(System.IO.File.ReadAllBytes(f))));
+        /// <summary>The tensors in FOLDER/kind/*.pb; the folder must stay inside the bundle's reference/ folder, and only regular files are read.</summary>
+        Dictionary<string, Tensor> ReadTensors(string kind)
+        {
+            var folder = ConfinedPath.Resolve(Root, System.IO.Path.Combine(Folder, kind), $"Export reference '{Component}': folder");
+            if (!Directory.Exists(folder)) throw new UserInputException($"Export reference '{Component}': folder '{folder}' was not found; delete the reference folder or export again.");
+            var tensors = new Dictionary<string, Tensor>();
+            foreach (var f in Directory.GetFiles(folder, "*.pb").Where(f => PathStatus.Of(f).IsRegular).OrderBy(f => f, StringComparer.Ordinal))
+            {
+                try { tensors[System.IO.Path.GetFileNameWithoutExtension(f)] = OnnxTensor.ToTorch(global::Onnx.TensorProto.Parser.ParseFrom(System.IO.File.ReadAllBytes(f))); }
+                catch (Exception e) when (e is Google.Protobuf.InvalidProtocolBufferException or NotSupportedException or ArgumentException)
+                {
+                    throw new UserInputException($"Export reference tensor '{f}' could not be read ({e.Message.Split('.')[0]}); delete the reference folder or export again.", e);
+                }
+            }
+            return tensors;
+        }
     }
 
     static int InspectData(Settings settings, CancellationToken cancellationToken)

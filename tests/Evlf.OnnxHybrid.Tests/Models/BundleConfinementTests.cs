@@ -82,4 +82,19 @@ public class BundleConfinementTests : IDisposable
         Assert.True(check.Wait(TimeSpan.FromSeconds(60)), "ModelBundle.Check opened a FIFO");
         Assert.Contains(check.Result.Problems, p => p.Contains("denoisers.dit.file") && p.Contains("not a regular file"));
     }
+
+    [Theory]
+    [InlineData("""{"components": {"dit": {"file": "dit.onnx", "folder": "../../outside"}}}""")]
+    [InlineData("""{"components": {"dit": {"file": "../outside/dit.onnx", "folder": "dit"}}}""")]
+    public void ParityReferencesOutsideTheBundleAreNotRead(string index)
+    {
+        var dir = TinyBundle.Create(Path.Combine(root, "bundle"));
+        var outside = Directory.CreateDirectory(Path.Combine(root, "outside")).FullName;
+        File.Copy(Path.Combine(dir, "dit.onnx"), Path.Combine(outside, "dit.onnx"));
+        Directory.CreateDirectory(Path.Combine(outside, "inputs"));
+        Directory.CreateDirectory(Path.Combine(dir, "reference", "dit", "inputs"));
+        File.WriteAllText(Path.Combine(dir, "reference", "reference.json"), index);
+        var line = EvlfProcess.AssertUserError(EvlfProcess.Run("inspect", dir, "--parity"));
+        Assert.Contains("outside", line);
+    }
 }
