@@ -268,7 +268,10 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
         {
             using var scope = NewDisposeScope();
             using var session = OnnxSession.Open(bundle.PathOf(reference.File), cpu);
-            var actual = session.Run(reference.Inputs());
+            var referenceInputs = reference.Inputs();
+            if (session.Inputs.FirstOrDefault(i => !referenceInputs.ContainsKey(i.Name)) is { } lacking)
+                throw new UserInputException($"Bundle '{bundle.Directory}': reference/{reference.Folder}/inputs has no '{lacking.Name}.pb' for {reference.Component}; was the reference written by another export?");
+            var actual = session.Run(referenceInputs);
             foreach (var (name, expected) in reference.Outputs())
             {
                 if (!actual.TryGetValue(name, out var got) || !got.shape.SequenceEqual(expected.shape))
