@@ -188,6 +188,8 @@ public static class IdxReader
     /// </summary>
     private static byte[] ReadBody(Stream stream, long size, string path, string what)
     {
+        if (size > Array.MaxLength)
+            throw new UserInputException($"IDX file '{path}' declares {what} ({size} bytes), more than the {Array.MaxLength} bytes one array can hold.");
         if (stream.CanSeek && size > stream.Length - stream.Position)
             throw new UserInputException($"IDX file '{path}' is truncated: its header declares {what} ({size} bytes) but only {stream.Length - stream.Position} follow.");
         if (stream.CanSeek || size <= Chunk)

@@ -109,8 +109,13 @@ public sealed class ModelBundle
             return;
         }
         var path = ConfinedPath.TryResolve(directory, file, out var problem);
-        if (path is null) problems.Add($"{field} '{file}' {problem}");
-        else if (PathStatus.Of(path).Kind is var kind && kind == PathKind.Missing) problems.Add($"{field} '{file}' was not found");
+        if (path is null)
+        {
+            problems.Add($"{field} '{file}' {problem}");
+            return;
+        }
+        var kind = PathStatus.Of(path).Kind;
+        if (kind == PathKind.Missing) problems.Add($"{field} '{file}' was not found");
         else if (kind != PathKind.Regular) problems.Add($"{field} '{file}' is not a regular file (a folder, FIFO, socket or device)");
     }
 
