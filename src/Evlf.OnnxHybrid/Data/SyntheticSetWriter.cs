@@ -155,13 +155,15 @@ public sealed class SyntheticSetWriter : IDisposable
         return Directory.GetFiles(published, "*.png", SearchOption.AllDirectories).Length;
     }
 
+    // The set is evlf's own (a stage's output); links in it are skipped all the same, never followed.
     static void CopyTree(string from, string to)
     {
+        var walk = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint, IgnoreInaccessible = false };
         Directory.CreateDirectory(to);
-        foreach (var dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
+        foreach (var dir in Directory.GetDirectories(from, "*", walk))
             Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, dir)));
-        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
-            File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
+        foreach (var file in Directory.GetFiles(from, "*", walk))
+            if (PathStatus.Of(file, followLinks: false).IsRegular) File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
     }
 
     /// <summary>Deletes the temporary folder unless the set was committed.</summary>

@@ -502,8 +502,13 @@ public sealed class DistillationPipeline
             // A new bundle: the same files and manifest, with the fine-tuned denoiser.
             string bundleDir = Path.Combine(tmp, "bundle");
             Directory.CreateDirectory(bundleDir);
+            // Regular files only, links only where they stay inside the bundle: a FIFO would block, a link out would leak.
             foreach (var file in Directory.GetFiles(bundle.Directory))
-                File.Copy(file, Path.Combine(bundleDir, Path.GetFileName(file)));
+            {
+                var name = Path.GetFileName(file);
+                if (!PathStatus.Of(file).IsRegular || ConfinedPath.TryResolve(bundle.Directory, name, out _) is not string source) continue;
+                File.Copy(source, Path.Combine(bundleDir, name));
+            }
             File.Copy(result.ModelPath, Path.Combine(bundleDir, d.File), overwrite: true);
         });
         Directory.Delete(work, true);
