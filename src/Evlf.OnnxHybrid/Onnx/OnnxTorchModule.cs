@@ -53,6 +53,8 @@ public sealed class OnnxTorchModule : nn.Module<IReadOnlyDictionary<string, Tens
         source = model;
         var graph = model.Graph;
         long opset = model.Opset;
+        // libtorch's oneDNN convolutions are wrong for channel counts that leave a partial block (ConvolutionBackend).
+        if (graph.Node.Any(nd => nd.OpType is "Conv" or "ConvTranspose")) ConvolutionBackend.UseNativeKernels();
 
         var unsupported = graph.Node.Where(nd => !OpRegistry.TryGet(nd.Domain, nd.OpType, out _)).ToList();
         if (unsupported.Count > 0)

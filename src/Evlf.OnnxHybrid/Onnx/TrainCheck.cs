@@ -24,7 +24,7 @@ public enum TrainCheckTarget
 /// Proves a graph trains through the importer: every float initializer trainable, Adam fits every float
 /// output to a fixed random target (MSE), in train mode as real training runs. The loss before and after
 /// is measured in train mode too (the objective being minimised: BatchNorm uses batch statistics), with the
-/// random generator reseeded so Dropout draws the same masks for both measurements.
+/// module's Dropout generator reseeded so it draws the same masks for both measurements.
 /// </summary>
 public static class TrainCheck
 {
@@ -32,7 +32,7 @@ public static class TrainCheck
 
     /// <param name="model">Graph to check; imported with every float initializer trainable.</param>
     /// <param name="inputs">Inputs the model is trained and measured on.</param>
-    /// <param name="seed">Seed of the noise target and of the global generator, reseeded before each loss measurement.</param>
+    /// <param name="seed">Seed of the noise target and of the Dropout generator, reseeded before each loss measurement.</param>
     /// <param name="steps">Adam steps between the two measurements.</param>
     /// <param name="learningRate">Adam learning rate.</param>
     /// <param name="target">What the float outputs are fitted to.</param>
@@ -45,7 +45,11 @@ public static class TrainCheck
             throw new ArgumentException("Fitting another input's outputs needs targetInputs.", nameof(targetInputs));
         using var scope = NewDisposeScope();
         using var module = OnnxTorchModule.FromModel(model, ImportOptions.AllTrainable);
-        var generator = new Generator(Seeds.Derive(seed, SeedStream.TrainCheck, 0));
+        using var generator = new Generator(Seeds.Derive(seed, SeedStream.TrainCheck, 0));
+        // Dropout draws from a generator of the check's own: libtorch's global one is shared with whatever else the
+        // process runs (other tests, on other threads), which would shift the masks from run to run.
+        using var dropoutGenerator = new Generator(Seeds.Derive(seed, SeedStream.TrainCheck, 1));
+        module.RandomGenerator = dropoutGenerator;
         Dictionary<string, Tensor> targets;
         using (no_grad())
         {
@@ -65,7 +69,7 @@ public static class TrainCheck
         module.train();
         double Loss(bool step)
         {
-            if (!step) manual_seed(Seeds.DeriveLong(seed, SeedStream.TrainCheck, 1));
+            if (!step) dropoutGenerator.manual_seed(Seeds.DeriveLong(seed, SeedStream.TrainCheck, 1));
             var outputs = module.forward(inputs);
             var loss = targets.Select(kv => nn.functional.mse_loss(outputs[kv.Key].to(ScalarType.Float32), kv.Value)).Aggregate((a, b) => a + b);
             if (step)
