@@ -19,6 +19,6 @@ public sealed record SkippedEntry(string Path, string Reason)
     {
         var named = string.Join(", ", skipped.Take(Named).Select(s => $"'{s.Path}' ({s.Reason})"));
         var more = skipped.Count > Named ? $" and {skipped.Count - Named} more" : "";
-        return $"{dataset}: skipped {skipped.Count} {(skipped.Count == 1 ? "entry" : "entries")} that {(skipped.Count == 1 ? "is" : "are")} not usable images: {named}{more}.";
+        return $"{dataset}: skipped {skipped.Count} {(skipped.Count == 1 ? "entry" : "entries")} that {(skipped.Count == 1 ? "is not a usable image" : "are not usable images")}: {named}{more}.";
     }
 }

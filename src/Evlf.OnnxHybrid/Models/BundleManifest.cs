@@ -38,6 +38,10 @@ public sealed record ScheduleSpec
     [JsonPropertyName("kind")] public string Kind { get; init; } = "linear";
     [JsonPropertyName("beta_start")] public double BetaStart { get; init; } = 1e-4;
     [JsonPropertyName("beta_end")] public double BetaEnd { get; init; } = 0.02;
+    /// <summary>
+    /// Training timesteps T of the schedule; a sampler respaces them, so a run may take 1 to T sampling steps
+    /// (<see cref="DenoiserSpec.MaxSamplingSteps"/>). A loaded bundle has 2 ≤ T ≤ <see cref="BundleManifest.MaxScheduleSteps"/>.
+    /// </summary>
     [JsonPropertyName("steps")] public int Steps { get; init; } = 1000;
 
     public static ScheduleSpec Linear { get; } = new();
@@ -63,6 +67,13 @@ public sealed record DenoiserSpec
     [JsonPropertyName("learned_sigma")] public bool LearnedSigma { get; init; }
     [JsonPropertyName("null_class"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public int? NullClass { get; init; }
     [JsonPropertyName("schedule")] public ScheduleSpec Schedule { get; init; } = ScheduleSpec.Linear;
+
+    /// <summary>
+    /// The most sampling steps this denoiser can be run with: its schedule's training timesteps (respacing picks a
+    /// subset of them, never more). A command checks a user's <c>--steps</c> against 1 … this value
+    /// (<see cref="BundleRuntime.CheckSampling"/> does, with the message users see).
+    /// </summary>
+    [JsonIgnore] public int MaxSamplingSteps => Schedule.Steps;
     /// <summary>Regex of the initializers a fine-tune trains (DiffFit-style for DiT: biases, norms, gammas, label table).</summary>
     [JsonPropertyName("finetune"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? FinetunePattern { get; init; }
 }

@@ -85,8 +85,8 @@ public sealed class BundleRuntime : IDisposable
         var d = bundle.Denoiser(name);
         if (!(o.Cfg >= 1 && double.IsFinite(o.Cfg)))
             throw new UserInputException($"--cfg must be a finite number of at least 1 (1 = no guidance); got {o.Cfg}.");
-        if (o.Steps < 1 || o.Steps > d.Schedule.Steps)
-            throw new UserInputException($"--steps {o.Steps} does not fit denoiser '{name}' of bundle '{bundle.Directory}', which was trained with {d.Schedule.Steps} timesteps; expected 1 to {d.Schedule.Steps}.");
+        if (o.Steps < 1 || o.Steps > d.MaxSamplingSteps)
+            throw new UserInputException($"--steps {o.Steps} does not fit denoiser '{name}' of bundle '{bundle.Directory}', which was trained with {d.Schedule.Steps} timesteps; expected 1 to {d.MaxSamplingSteps}.");
         try
         {
             var sampler = CreateSampler(d, o);
