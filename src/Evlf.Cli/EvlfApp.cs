@@ -20,7 +20,7 @@ public static class EvlfApp
     const int NoSpace = 28, ReadOnlyFileSystem = 30, QuotaExceeded = 122;
 
     /// <summary>A one-line description of a storage fault the user can fix, or null for any other exception.</summary>
-    static string? StorageProblem(Exception e)
+    public static string? StorageProblem(Exception e)
     {
         for (var x = e; x is not null; x = x.InnerException)
         {
