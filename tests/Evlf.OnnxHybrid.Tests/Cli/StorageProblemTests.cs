@@ -24,5 +24,4 @@ public class StorageProblemTests
         Assert.Null(EvlfApp.StorageProblem(new IOException("Input/output error", 5)));
         Assert.Null(EvlfApp.StorageProblem(new InvalidOperationException("bug")));
     }
-
 }
