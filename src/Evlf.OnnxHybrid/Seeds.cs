@@ -76,13 +76,12 @@ public sealed class SplitMixRandom(ulong seed) : Random
 {
     ulong state = seed;
 
+    // SplitMix64: the state walks by the golden-ratio increment; Mix adds it and finalises, so Mix(old) is the next output.
     ulong NextUInt64()
     {
+        ulong z = Seeds.Mix(state);
         state += 0x9E3779B97F4A7C15UL;
-        ulong z = state;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
+        return z;
     }
 
     // Uniform in [0, range) for range ≥ 1.

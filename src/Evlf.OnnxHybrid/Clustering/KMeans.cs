@@ -89,14 +89,7 @@ public static class KMeans
     /// The seed of restart <paramref name="init"/>: a SplitMix64 hash of (seed, init). System.Random streams from
     /// consecutive seeds start out correlated, which would make restarts (and neighbouring user seeds) less independent.
     /// </summary>
-    internal static int RestartSeed(int seed, int init)
-    {
-        ulong z = ((ulong)(uint)seed << 32 | (uint)init) + 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        z ^= z >> 31;
-        return (int)(z & int.MaxValue);
-    }
+    internal static int RestartSeed(int seed, int init) => (int)(Seeds.Mix((ulong)(uint)seed << 32 | (uint)init) & int.MaxValue);
 
     static void CheckData(Tensor x, string name)
     {

@@ -23,13 +23,7 @@ public class SafetyTests : IDisposable
 
     public void Dispose() => Directory.Delete(root, true);
 
-    string UserFolder(string name)
-    {
-        var dir = Path.Combine(root, name);
-        Directory.CreateDirectory(Path.Combine(dir, "sub"));
-        File.WriteAllText(Path.Combine(dir, "thesis.tex"), "x");
-        return dir;
-    }
+    string UserFolder(string name) => Evlf.OnnxHybrid.Tests.Output.UserFolder.Create(root, name);
 
     static string[] Listing(string dir) => Directory.EnumerateFileSystemEntries(dir, "*", SearchOption.AllDirectories).Select(p => Path.GetRelativePath(dir, p)).Order().ToArray();
 

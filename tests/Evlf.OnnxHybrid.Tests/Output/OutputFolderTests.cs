@@ -13,13 +13,7 @@ public class OutputFolderTests : IDisposable
 
     public void Dispose() => Directory.Delete(root, true);
 
-    string UserFolder(string name)
-    {
-        var dir = Path.Combine(root, name);
-        Directory.CreateDirectory(Path.Combine(dir, "sub"));
-        File.WriteAllText(Path.Combine(dir, "thesis.tex"), "x");
-        return dir;
-    }
+    string UserFolder(string name) => Evlf.OnnxHybrid.Tests.Output.UserFolder.Create(root, name);
 
     [Fact]
     public void ANewFolderIsCreatedAndMarked()
