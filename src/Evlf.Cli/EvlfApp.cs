@@ -24,7 +24,7 @@ public static class EvlfApp
     {
         for (var x = e; x is not null; x = x.InnerException)
         {
-            if (x is UnauthorizedAccessException) return $"{OneLine(x.Message).TrimEnd('.')}: evlf may not write there (a read-only or protected location); choose another output folder.";
+            if (x is UnauthorizedAccessException) return $"{OneLine(x.Message).TrimEnd('.')}: evlf may not open or write it (a protected path or a read-only location); check its permissions or choose another folder.";
             if (x is IOException io && (io.HResult & 0xFFFF) is NoSpace or ReadOnlyFileSystem or QuotaExceeded)
                 return $"{OneLine(io.Message).TrimEnd('.')}: the disk is full or read-only; free space or choose another output folder.";
         }

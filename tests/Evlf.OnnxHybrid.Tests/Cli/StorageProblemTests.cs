@@ -20,7 +20,7 @@ public class StorageProblemTests
     [Fact]
     public void AProtectedPathIsOneLineAndOtherFaultsAreNot()
     {
-        Assert.Contains("may not write", EvlfApp.StorageProblem(new UnauthorizedAccessException("Access to the path '/sys/x' is denied."))!);
+        Assert.Contains("may not open or write", EvlfApp.StorageProblem(new UnauthorizedAccessException("Access to the path '/sys/x' is denied."))!);
         Assert.Null(EvlfApp.StorageProblem(new IOException("Input/output error", 5)));
         Assert.Null(EvlfApp.StorageProblem(new InvalidOperationException("bug")));
     }
