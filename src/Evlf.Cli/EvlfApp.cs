@@ -14,7 +14,7 @@ public static class EvlfApp
     public const int UserError = 2;
     public const int InternalError = 1;
 
-    static string OneLine(string message) => string.Join(" ", message.Split(new[] { '\r', '\n' }, StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()));
+    static string OneLine(string message) => UserInputException.OneLine(message);
 
     // errno values .NET puts in IOException.HResult on Unix: no space, read-only file system, disk quota exceeded.
     const int NoSpace = 28, ReadOnlyFileSystem = 30, QuotaExceeded = 122;

@@ -9,4 +9,8 @@ public sealed class UserInputException : Exception
 {
     public UserInputException(string message) : base(message) { }
     public UserInputException(string message, Exception inner) : base(message, inner) { }
+
+    /// <summary><paramref name="message"/> on one line: its lines trimmed and joined by spaces (for the CLI's one-line errors).</summary>
+    public static string OneLine(string message) =>
+        string.Join(" ", message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

@@ -141,7 +141,7 @@ public sealed class SampleCommand : Command<SampleCommand.Settings>
         }
         finally
         {
-            OutputFolder.DeleteStaging(staging);
+            OutputFolder.TryDelete(staging);
         }
         Console.WriteLine($"wrote {classes.Length * s.N} images to {s.Out}");
         return 0;

@@ -221,13 +221,5 @@ public sealed class SyntheticSetWriter : IDisposable
         }
     }
 
-    private static void TryDelete(string dir)
-    {
-        try
-        {
-            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-        }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-    }
+    private static void TryDelete(string dir) => Output.OutputFolder.TryDelete(dir);
 }

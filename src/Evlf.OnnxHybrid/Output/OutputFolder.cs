@@ -101,7 +101,7 @@ public sealed class OutputFolder : IDisposable
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw new UserInputException($"{option} '{path}' cannot be created: {OneLine(e.Message)}", e);
+                throw new UserInputException($"{option} '{path}' cannot be created: {UserInputException.OneLine(e.Message)}", e);
             }
         }
 
@@ -127,7 +127,7 @@ public sealed class OutputFolder : IDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             folderLock?.Dispose();
-            throw new UserInputException($"{option} '{path}' cannot be written: {OneLine(e.Message)}", e);
+            throw new UserInputException($"{option} '{path}' cannot be written: {UserInputException.OneLine(e.Message)}", e);
         }
     }
 
@@ -210,9 +210,6 @@ public sealed class OutputFolder : IDisposable
         Directory.CreateDirectory(path);
         return path;
     }
-
-    /// <summary>Deletes a folder made by <see cref="Staging"/>, ignoring failures (it is removed on the next run anyway).</summary>
-    public static void DeleteStaging(string path) => TryDelete(path);
 
     /// <summary>A subfolder for evlf's own bookkeeping (stage caches, checkpoints), created if missing.</summary>
     public string Subfolder(string name)
@@ -307,8 +304,6 @@ public sealed class OutputFolder : IDisposable
     static string Sample(IReadOnlyList<string> names) =>
         string.Join(", ", names.Take(3).Select(n => $"'{n}'")) + (names.Count > 3 ? $" and {names.Count - 3} more" : "");
 
-    static string OneLine(string message) => string.Join(" ", message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-
     // A link is removed itself, never followed.
     static void Remove(string path)
     {
@@ -316,7 +311,11 @@ public sealed class OutputFolder : IDisposable
         else if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
     }
 
-    static void TryDelete(string path)
+    /// <summary>
+    /// Deletes a file, a folder or a link (the link itself, never what it points to), ignoring failures: for temporaries such
+    /// as a <see cref="Staging"/> folder, which the next run removes anyway.
+    /// </summary>
+    public static void TryDelete(string path)
     {
         try
         {
