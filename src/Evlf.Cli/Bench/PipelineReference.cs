@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Evlf.OnnxHybrid;
 using Evlf.OnnxHybrid.Data;
+using Evlf.OnnxHybrid.Distillation;
 using Evlf.OnnxHybrid.Fusion;
 
 namespace Evlf.Cli.Bench;
@@ -28,7 +29,7 @@ public static class PipelineReference
     public const string Key = "distill_end_to_end";
 
     /// <summary>The stages of the default distill (DistillationPipeline's run-folder stages), in order; the script times the same.</summary>
-    public static IReadOnlyList<string> Stages { get; } = ["latents", "text", "fusion", "fuse", "modes", "sample"];
+    public static IReadOnlyList<string> Stages { get; } = [StageNames.Latents, StageNames.Text, StageNames.Fusion, StageNames.Fuse, StageNames.Modes, StageNames.Sample];
 
     /// <summary>The script's arguments for the job the C# bench distilled.</summary>
     public static IReadOnlyList<string> Arguments(string bundle, string dataDirectory, string outDirectory, FusionTrainingOptions training, int threads,

@@ -91,7 +91,7 @@ public sealed class DistillationPipeline
     {
         var herding = new HerdingOptions { Seed = o.Seed };
         string key = RunFolder.Key(new { stage = "select", method = o.Method.ToString(), o.Ipc, o.Seed, dataId, herding });
-        return run.Stage("select", key, tmp =>
+        return run.Stage(StageNames.Select, key, tmp =>
         {
             var chosen = o.Method == DistillMethod.Herding
                 ? Herding.Select(dataset, o.Ipc, herding, Evaluation.DatasetNormalization.For(DataSpec.Parse(o.Data), dataset),
@@ -154,7 +154,7 @@ public sealed class DistillationPipeline
     {
         var m = bundle.Manifest;
         encoderKey = RunFolder.Key(new { stage = "latents", dataId, encoder = RunFolder.FileHash(bundle.PathOf(m.Vae.Encoder)), image = JsonSerializer.Serialize(m.Image), scale = m.Latent.ScalingFactor });
-        return run.Stage("latents", RunFolder.Key(new { encoderKey, rows = rows.Key }), tmp =>
+        return run.Stage(StageNames.Latents, RunFolder.Key(new { encoderKey, rows = rows.Key }), tmp =>
         {
             var images = BundleImages.Load(dataset.Train, m.Image.Size, m.Image.Channels, progress: new InlineProgress<int>(n => progress("load images", n, dataset.Train.Count, null)));
             var labels = tensor(dataset.Train.Labels().Select(l => (long)l).ToArray());
@@ -281,7 +281,7 @@ public sealed class DistillationPipeline
             var (fusionPath, fusionKey, fusionConfig) = TrainFusion(bundle, runtime, run, latentDir, latentKey, dataset, manifest, ct);
             // "folded": the stage runs FoldedFusion's graph (same function, other rounding), so older caches are not reused.
             string fuseKey = RunFolder.Key(new { stage = "fuse", fusionKey, o.Seed, o.FlipForModes, graph = FoldedFusion.CanFold(fusionConfig) ? "folded" : "trained" });
-            string fuseDir = run.Stage("fuse", fuseKey, tmp =>
+            string fuseDir = run.Stage(StageNames.Fuse, fuseKey, tmp =>
             {
                 var tokens = StageTensors.Load(Path.GetDirectoryName(fusionPath)!, "class_tokens");
                 StageTensors.Save(tmp, "fused", Fuse(fusionPath, fusionConfig, modeLatents, labelsAll, tokens, settings));
@@ -292,7 +292,7 @@ public sealed class DistillationPipeline
 
         // Stage: per-class k-means of the scaled, flattened latents: MGD3's modes or D4M's prototypes.
         string modesKey = RunFolder.Key(new { stage = "modes", upstreamKey, o.Ipc, o.Seed, method = o.Method.ToString(), scale });
-        string modesDir = run.Stage("modes", modesKey, tmp =>
+        string modesDir = run.Stage(StageNames.Modes, modesKey, tmp =>
         {
             // D4M clusters VAE samples (mean + σ·ε), MGD3/EVLF the posterior means (PIPELINES.md §2, §3, §6).
             var vectors = clusterInput * scale;
@@ -316,7 +316,7 @@ public sealed class DistillationPipeline
             stage = "sample", modesKey, bundleKey, finetune = o.Finetune, o.Ipc, o.Seed, o.Steps, cfg = o.GuidanceScale,
             o.ModeGuidanceLambda, o.ModeGuidanceStopT, o.Strength, o.NegativePrompt, method = o.Method.ToString(), o.DitGuidanceChannels,
         });
-        return run.Stage("sample", sampleKey, tmp =>
+        return run.Stage(StageNames.Sample, sampleKey, tmp =>
         {
             using var sampler = new BundleRuntime(bundle, settings);
             using var writer = SyntheticSetWriter.Create(Path.Combine(tmp, "set"), m.Classes, m.Image.Channels);
@@ -411,7 +411,7 @@ public sealed class DistillationPipeline
         var prompts = Enumerable.Range(0, m.Classes.Count).Select(c => o.FusionUsesPromptTemplate ? m.Prompt(c) : (m.PromptNames ?? m.Classes)[c]).ToList();
         var config = o.Fusion ?? new FusionConfig(m.Latent.Channels, m.Latent.Size, TextDim: 0, TextLength: 0);
         string textKey = RunFolder.Key(new { stage = "text", prompts, text = JsonSerializer.Serialize(textConfig) });
-        string textDir = run.Stage("text", textKey, tmp =>
+        string textDir = run.Stage(StageNames.Text, textKey, tmp =>
         {
             using var embeddings = runtime.TextEncoder.Encode(prompts);
             StageTensors.Save(tmp, "class_tokens", embeddings.Tokens);
@@ -423,7 +423,7 @@ public sealed class DistillationPipeline
 
         string key = RunFolder.Key(new { stage = "fusion", latentKey, textKey, config, training = o.FusionTraining, o.Seed });
         string work = run.WorkFolder("fusion", key);
-        string dir = run.Stage("fusion", key, tmp =>
+        string dir = run.Stage(StageNames.Fusion, key, tmp =>
         {
             var data = new FusionData(StageTensors.Load(latentDir, "mean"), StageTensors.Load(latentDir, "labels"), tokens, vectors, StageTensors.Load(latentDir, "mean_flip"));
             var result = FusionTrainer.Train(config, data, o.FusionTraining, o.Seed, work, Steps(), ct);
@@ -481,7 +481,7 @@ public sealed class DistillationPipeline
         var d = bundle.Denoiser(denoiser);
         string key = RunFolder.Key(new { stage = "finetune", upstreamKey, denoiser, bundle = RunFolder.FileHash(bundle.PathOf(d.File)), o.FinetuneSteps, o.FinetuneLearningRate, o.Seed });
         string work = run.WorkFolder("finetune", key);
-        string dir = run.Stage("finetune", key, tmp =>
+        string dir = run.Stage(StageNames.Finetune, key, tmp =>
         {
             var data = new LatentSet(scaledLatents, zeros_like(scaledLatents), labels);
             var stageOptions = new DenoiserStageOptions(Steps: o.FinetuneSteps, BatchSize: 32, LearningRate: o.FinetuneLearningRate, EmaDecay: 0.99, CheckpointEvery: 100);

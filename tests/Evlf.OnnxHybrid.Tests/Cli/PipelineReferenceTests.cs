@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Evlf.Cli.Bench;
+using Evlf.OnnxHybrid.Distillation;
 using Evlf.OnnxHybrid.Fusion;
 
 namespace Evlf.OnnxHybrid.Tests.Cli;
@@ -159,10 +160,8 @@ public class PipelineReferenceTests
         string text = File.ReadAllText(script);
         foreach (var stage in PipelineReference.Stages)
             Assert.Contains($"stages.run(\"{stage}\"", text);
-        // and those are the run-folder stages the C# pipeline records
-        string pipeline = File.ReadAllText(Path.Combine(Path.GetDirectoryName(script)!, "..", "..", "src", "Evlf.OnnxHybrid", "Distillation", "DistillationPipeline.cs"));
-        foreach (var stage in PipelineReference.Stages)
-            Assert.Contains($"run.Stage(\"{stage}\"", pipeline);
+        // and those are run-folder stages the C# pipeline records
+        Assert.Subset(StageNames.Generative.ToHashSet(), PipelineReference.Stages.ToHashSet());
     }
 
     [Fact]

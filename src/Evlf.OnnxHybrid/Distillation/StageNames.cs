@@ -1,0 +1,28 @@
+namespace Evlf.OnnxHybrid.Distillation;
+
+/// <summary>
+/// The names of `evlf distill`'s cached stages: the folders under the run folder's <c>.stages/</c>, the keys of the
+/// manifest's stage timings, and the stages the bench compares with its Python twin.
+/// </summary>
+public static class StageNames
+{
+    /// <summary>random and herding: the chosen real images.</summary>
+    public const string Select = "select";
+    /// <summary>The VAE latents of the training images.</summary>
+    public const string Latents = "latents";
+    /// <summary>The text embeddings of the class prompts.</summary>
+    public const string Text = "text";
+    /// <summary>EVLF stage A: the trained fusion module and projector.</summary>
+    public const string Fusion = "fusion";
+    /// <summary>EVLF stage B: the fused latents.</summary>
+    public const string Fuse = "fuse";
+    /// <summary>Per-class k-means: the modes or img2img starting latents.</summary>
+    public const string Modes = "modes";
+    /// <summary>--finetune: the denoiser fine-tuned on the (fused) latents.</summary>
+    public const string Finetune = "finetune";
+    /// <summary>Sampling and decoding: the synthetic images.</summary>
+    public const string Sample = "sample";
+
+    /// <summary>The stages of a generative EVLF run, in the order they run (finetune only with --finetune).</summary>
+    public static IReadOnlyList<string> Generative { get; } = [Latents, Text, Fusion, Fuse, Modes, Finetune, Sample];
+}
