@@ -33,7 +33,7 @@ public static class EvlfApp
 
     public static int Run(string[] args, IAnsiConsole? console = null)
     {
-        Evlf.OnnxHybrid.Evaluation.TorchThreads.PreferShortSpin(); // before libtorch loads; see TorchThreads
+        Evlf.OnnxHybrid.Training.TorchThreads.PreferShortSpin(); // before libtorch loads; see TorchThreads
         var app = new CommandApp();
         app.Configure(config =>
         {

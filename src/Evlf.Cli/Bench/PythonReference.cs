@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Runtime.Intrinsics.X86;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Evlf.OnnxHybrid.Evaluation;
+using Evlf.OnnxHybrid.Training;
 
 namespace Evlf.Cli.Bench;
 

@@ -5,15 +5,17 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Evlf.Cli.Bench;
 using Evlf.OnnxHybrid;
+using Evlf.OnnxHybrid.Bundles;
+using Evlf.OnnxHybrid.Classifiers;
 using Evlf.OnnxHybrid.Clustering;
 using Evlf.OnnxHybrid.Data;
 using Evlf.OnnxHybrid.Diffusion;
 using Evlf.OnnxHybrid.Distillation;
 using Evlf.OnnxHybrid.Evaluation;
 using Evlf.OnnxHybrid.Fusion;
-using Evlf.OnnxHybrid.Models;
 using Evlf.OnnxHybrid.Onnx;
 using Evlf.OnnxHybrid.Output;
+using Evlf.OnnxHybrid.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using static TorchSharp.torch;
@@ -78,7 +80,7 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
         {
             ["format"] = ReportFormat,
             ["machine"] = new JsonObject { ["cores"] = Environment.ProcessorCount, ["torch_threads"] = threads, ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription },
-            ["commit"] = Evlf.OnnxHybrid.Models.Pretrain.Pretrainer.GitCommit(),
+            ["commit"] = Provenance.GitCommit(),
             ["quick"] = s.Quick,
         };
         void Log(string line) => Console.WriteLine(line);

@@ -1,9 +1,11 @@
 using System.ComponentModel;
 using System.Globalization;
 using Evlf.OnnxHybrid;
+using Evlf.OnnxHybrid.Classifiers;
 using Evlf.OnnxHybrid.Data;
 using Evlf.OnnxHybrid.Evaluation;
 using Evlf.OnnxHybrid.Output;
+using Evlf.OnnxHybrid.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

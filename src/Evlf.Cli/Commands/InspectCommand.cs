@@ -1,8 +1,8 @@
 using System.ComponentModel;
 using System.Globalization;
 using Evlf.OnnxHybrid;
+using Evlf.OnnxHybrid.Bundles;
 using Evlf.OnnxHybrid.Data;
-using Evlf.OnnxHybrid.Models;
 using Evlf.OnnxHybrid.Onnx;
 using Spectre.Console;
 using Spectre.Console.Cli;

@@ -2,8 +2,9 @@ using System.ComponentModel;
 using System.Globalization;
 using Evlf.OnnxHybrid;
 using Evlf.OnnxHybrid.Data;
-using Evlf.OnnxHybrid.Models.Pretrain;
 using Evlf.OnnxHybrid.Output;
+using Evlf.OnnxHybrid.Pretraining;
+using Evlf.OnnxHybrid.Training;
 using Spectre.Console.Cli;
 
 namespace Evlf.Cli.Commands;

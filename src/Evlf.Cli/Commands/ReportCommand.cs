@@ -1,8 +1,8 @@
 using System.ComponentModel;
 using Evlf.OnnxHybrid;
-using Evlf.OnnxHybrid.Evaluation;
 using Evlf.OnnxHybrid.Evaluation.Metrics;
 using Evlf.OnnxHybrid.Evaluation.Reports;
+using Evlf.OnnxHybrid.Training;
 using Spectre.Console.Cli;
 
 namespace Evlf.Cli.Commands;

@@ -2,14 +2,14 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Evlf.OnnxHybrid.Bundles;
 using Evlf.OnnxHybrid.Clustering;
 using Evlf.OnnxHybrid.Data;
 using Evlf.OnnxHybrid.Diffusion;
 using Evlf.OnnxHybrid.Fusion;
-using Evlf.OnnxHybrid.Models;
-using Evlf.OnnxHybrid.Models.Pretrain;
 using Evlf.OnnxHybrid.Onnx;
 using Evlf.OnnxHybrid.Output;
+using Evlf.OnnxHybrid.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -71,7 +71,7 @@ public sealed class DistillationPipeline
             ["seed"] = o.Seed,
             ["data"] = DataRecord(dataId, dataset),
             ["options"] = JsonSerializer.SerializeToNode(o),
-            ["commit"] = Pretrainer.GitCommit(),
+            ["commit"] = Provenance.GitCommit(),
         };
 
         string setDir = o.UsesGenerativeModel
@@ -94,7 +94,7 @@ public sealed class DistillationPipeline
         return run.Stage(StageNames.Select, key, tmp =>
         {
             var chosen = o.Method == DistillMethod.Herding
-                ? Herding.Select(dataset, o.Ipc, herding, Evaluation.DatasetNormalization.For(DataSpec.Parse(o.Data), dataset),
+                ? Herding.Select(dataset, o.Ipc, herding, DatasetNormalization.For(DataSpec.Parse(o.Data), dataset),
                     new InlineProgress<string>(status => progress("herding", 0, 1, status)), ct)
                 : RandomSelection.Select(dataset.Train, dataset.ClassNames.Count, o.Ipc, o.Seed);
             RealSubset.Write(dataset, chosen, Path.Combine(tmp, "set"), o.Method.ToString().ToLowerInvariant());
@@ -206,7 +206,7 @@ public sealed class DistillationPipeline
             ["bundle"] = new JsonObject { ["path"] = bundle.Directory, ["vae_encoder"] = RunFolder.FileHash(bundle.PathOf(bundle.Manifest.Vae.Encoder)) },
             ["training"] = JsonSerializer.SerializeToNode(o.FusionTraining),
             ["promptTemplate"] = o.FusionUsesPromptTemplate,
-            ["commit"] = Pretrainer.GitCommit(),
+            ["commit"] = Provenance.GitCommit(),
         };
         using var runtime = new BundleRuntime(bundle, new SessionSettings(o.Device));
         var pool = PoolMask(dataset.Train.Count);
@@ -484,20 +484,20 @@ public sealed class DistillationPipeline
         string dir = run.Stage(StageNames.Finetune, key, tmp =>
         {
             var data = new LatentSet(scaledLatents, zeros_like(scaledLatents), labels);
-            var stageOptions = new DenoiserStageOptions(Steps: o.FinetuneSteps, BatchSize: 32, LearningRate: o.FinetuneLearningRate, EmaDecay: 0.99, CheckpointEvery: 100);
+            var stageOptions = new DenoiserTrainingOptions(Steps: o.FinetuneSteps, BatchSize: 32, LearningRate: o.FinetuneLearningRate, EmaDecay: 0.99, CheckpointEvery: 100);
             var import = new ImportOptions(new Regex(d.FinetunePattern!));
             var schedule = BundleRuntime.ToOptions(d.Schedule);
             Func<OnnxModel> load = () => OnnxModel.Load(bundle.PathOf(d.File));
-            DenoiserStageResult result;
+            DenoiserTrainingResult result;
             if (d.Kind == DenoiserSpec.DitClass)
-                result = DenoiserStage.TrainDit(denoiser, load, import, schedule, bundle.Manifest.Latent.Channels, d.NullClass!.Value, d.LearnedSigma,
+                result = DenoiserTraining.TrainDit(denoiser, load, import, schedule, bundle.Manifest.Latent.Channels, d.NullClass!.Value, d.LearnedSigma,
                     data, stageOptions, o.Seed, work, Steps(), ct);
             else
             {
                 var prompts = Enumerable.Range(0, bundle.Manifest.Classes.Count).Select(bundle.Manifest.Prompt).ToList();
                 using var classText = runtime.TextEncoder.Encode(prompts);
                 using var empty = runtime.TextEncoder.Encode(new[] { "" });
-                result = DenoiserStage.TrainUNet(denoiser, load, import, schedule, data, classText.Tokens, empty.Tokens, stageOptions, o.Seed, work, Steps(), ct);
+                result = DenoiserTraining.TrainUNet(denoiser, load, import, schedule, data, classText.Tokens, empty.Tokens, stageOptions, o.Seed, work, Steps(), ct);
             }
             // A new bundle: the same files and manifest, with the fine-tuned denoiser.
             string bundleDir = Path.Combine(tmp, "bundle");

@@ -1,3 +1,4 @@
+using Evlf.OnnxHybrid.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using Evlf.OnnxHybrid.Classifiers;
+using Evlf.OnnxHybrid.Data;
+using Evlf.OnnxHybrid.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;

@@ -1,3 +1,7 @@
+using Evlf.OnnxHybrid.Classifiers;
+using Evlf.OnnxHybrid.Data;
+using Evlf.OnnxHybrid.Training;
+
 namespace Evlf.OnnxHybrid.Evaluation;
 
 /// <summary>
@@ -23,9 +27,6 @@ public interface IEvaluationProtocol
     ProtocolResult Run(ClassifierArchitecture architecture, LabelledImages train, LabelledImages test, int classes, long seed,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default);
 }
-
-/// <summary>Where a training run is: <paramref name="Epoch"/> epochs of <paramref name="Epochs"/> done, with the last epoch's mean loss.</summary>
-public sealed record TrainingProgress(int Epoch, int Epochs, double Loss, double LearningRate);
 
 /// <summary>The outcome of one <see cref="IEvaluationProtocol.Run"/>.</summary>
 /// <param name="TestAccuracy">Fraction of the test split classified correctly after the last epoch.</param>

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Evlf.OnnxHybrid.Classifiers;
 using Evlf.OnnxHybrid.Data;
+using Evlf.OnnxHybrid.Training;
 
 namespace Evlf.OnnxHybrid.Evaluation;
 

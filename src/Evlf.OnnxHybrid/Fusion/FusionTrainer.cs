@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Evlf.OnnxHybrid.Models.Pretrain;
 using Evlf.OnnxHybrid.Onnx;
+using Evlf.OnnxHybrid.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Evlf.Cli.Bench;
-using Evlf.OnnxHybrid.Evaluation;
+using Evlf.OnnxHybrid.Training;
 
 namespace Evlf.OnnxHybrid.Tests.Cli;
 

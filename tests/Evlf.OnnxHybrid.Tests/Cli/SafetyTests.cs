@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Evlf.OnnxHybrid.Tests.Models;
+using Evlf.OnnxHybrid.Tests.Bundles;
 
 namespace Evlf.OnnxHybrid.Tests.Cli;
 

@@ -1,4 +1,4 @@
-using Evlf.OnnxHybrid.Tests.Models;
+using Evlf.OnnxHybrid.Tests.Bundles;
 
 namespace Evlf.OnnxHybrid.Tests.Cli;
 

@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
 using Evlf.OnnxHybrid.Distillation;
 using Evlf.OnnxHybrid.Fusion;
+using Evlf.OnnxHybrid.Tests.Bundles;
 using Evlf.OnnxHybrid.Tests.Cli;
-using Evlf.OnnxHybrid.Tests.Models;
 
 namespace Evlf.OnnxHybrid.Tests.Distillation;
 

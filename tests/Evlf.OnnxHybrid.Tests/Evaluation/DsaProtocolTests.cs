@@ -1,5 +1,7 @@
+using Evlf.OnnxHybrid.Classifiers;
 using Evlf.OnnxHybrid.Data;
 using Evlf.OnnxHybrid.Evaluation;
+using Evlf.OnnxHybrid.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 

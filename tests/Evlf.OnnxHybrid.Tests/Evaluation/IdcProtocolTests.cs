@@ -1,3 +1,4 @@
+using Evlf.OnnxHybrid.Classifiers;
 using Evlf.OnnxHybrid.Data;
 using Evlf.OnnxHybrid.Evaluation;
 using TorchSharp;

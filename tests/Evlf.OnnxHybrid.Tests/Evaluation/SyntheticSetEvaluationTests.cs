@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Evlf.OnnxHybrid.Classifiers;
 using Evlf.OnnxHybrid.Data;
 using Evlf.OnnxHybrid.Evaluation;
 using Evlf.OnnxHybrid.Tests.Data;

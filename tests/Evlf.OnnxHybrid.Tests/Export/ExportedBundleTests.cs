@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using Evlf.OnnxHybrid.Models;
+using Evlf.OnnxHybrid.Bundles;
 using Evlf.OnnxHybrid.Onnx;
 using Evlf.OnnxHybrid.Text;
 using Onnx;

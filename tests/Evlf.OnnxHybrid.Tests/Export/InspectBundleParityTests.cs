@@ -37,7 +37,7 @@ public class InspectBundleParityTests
         Assert.Contains("random inputs (seed 0)", r.Stdout);
 
         // Random inputs take the bundle's sizes (batch 2): images at image.size, latents at latent.size, 77 tokens.
-        var m = Evlf.OnnxHybrid.Models.ModelBundle.Load(fx.Directory).Manifest;
+        var m = Evlf.OnnxHybrid.Bundles.ModelBundle.Load(fx.Directory).Manifest;
         var shapes = r.Stdout.Split('\n').Where(l => l.Contains(": max_abs_diff:")).Select(l => l.Split("shape=")[1].Split(' ')[0]).ToList();
         Assert.Contains($"[2,{m.Image.Channels},{m.Image.Size},{m.Image.Size}]", shapes);
         Assert.Contains($"[2,{m.Latent.Channels},{m.Latent.Size},{m.Latent.Size}]", shapes);

@@ -1,9 +1,9 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Evlf.OnnxHybrid.Fusion;
-using Evlf.OnnxHybrid.Models.Pretrain;
 using Evlf.OnnxHybrid.Onnx;
 using Evlf.OnnxHybrid.Tests.Diffusion;
+using Evlf.OnnxHybrid.Training;
 using TorchSharp;
 using Xunit.Abstractions;
 using static TorchSharp.torch;

@@ -115,7 +115,7 @@ public class FusionTests
             Assert.Equal(0.07, straight.Log[^1].Temperature, 5);
 
             using var cts = new CancellationTokenSource();
-            var cancelAt = new Evlf.OnnxHybrid.Tests.Models.StopAt(3, cts);
+            var cancelAt = new Evlf.OnnxHybrid.Tests.Training.StopAt(3, cts);
             Assert.ThrowsAny<OperationCanceledException>(() => FusionTrainer.Train(Small, data, o, 7, b, cancelAt, cts.Token));
             var resumed = FusionTrainer.Train(Small, data, o, 7, b);
             Assert.Equal(File.ReadAllBytes(straight.FusionPath), File.ReadAllBytes(resumed.FusionPath));

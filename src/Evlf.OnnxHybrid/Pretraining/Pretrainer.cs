@@ -1,0 +1,197 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Evlf.OnnxHybrid.Bundles;
+using Evlf.OnnxHybrid.Data;
+using Evlf.OnnxHybrid.Models;
+using Evlf.OnnxHybrid.Onnx;
+using Evlf.OnnxHybrid.Text;
+using Evlf.OnnxHybrid.Training;
+using static TorchSharp.torch;
+
+namespace Evlf.OnnxHybrid.Pretraining;
+
+/// <summary>What `evlf pretrain` measured; written to pretrain-report.json.</summary>
+public sealed record PretrainReport
+{
+    public string Bundle { get; init; } = "";
+    public string Commit { get; init; } = "";
+    public int Seed { get; init; }
+    public double VaeTestPsnr { get; init; }
+    public double ScalingFactor { get; init; }
+    public double[] VaeLosses { get; init; } = Array.Empty<double>();
+    public double[] UNetLosses { get; init; } = Array.Empty<double>();
+    public double[] DitLosses { get; init; } = Array.Empty<double>();
+    /// <summary>Wall seconds per stage, summed over every attempt of a resumed run.</summary>
+    public Dictionary<string, double> StageSeconds { get; init; } = new();
+    /// <summary>The sum of <see cref="StageSeconds"/>.</summary>
+    public double TotalSeconds { get; init; }
+    public PretrainOptions? Options { get; init; }
+    public FidelityClassifier? FidelityClassifier { get; set; }
+    public List<DenoiserFidelity>? Fidelity { get; set; }
+}
+
+/// <summary>
+/// Trains the default bundle: KL-VAE → latents of the training split → text UNet and class DiT, all
+/// through the importer, each stage checkpointed under OUT/.pretrain so a killed run resumes. Writes the
+/// ONNX files and bundle.json into OUT.
+/// </summary>
+public static class Pretrainer
+{
+    public const string WorkFolder = ".pretrain";
+
+    /// <summary>Everything <see cref="Run"/> writes into OUT: the bundle's files, its report and the checkpoints.</summary>
+    public static readonly string[] OutputEntries =
+        [BundleManifest.FileName, "vae_encoder.onnx", "vae_decoder.onnx", "unet.onnx", "dit.onnx", ReportFile, WorkFolder];
+
+    /// <summary>The report <see cref="Run"/> writes beside the bundle.</summary>
+    public const string ReportFile = "pretrain-report.json";
+
+    /// <summary>
+    /// A bundle folder this command wrote before folders carried evlf's marker (it holds <see cref="ReportFile"/>), with its
+    /// entries (<see cref="Output.OutputFolder.LegacyRule"/>).
+    /// </summary>
+    public static IEnumerable<string>? LegacyOutput(string folder) => File.Exists(Path.Combine(folder, ReportFile)) ? OutputEntries : null;
+
+    public static PretrainReport Run(ImageDataset dataset, string outDir, PretrainOptions o, Action<string>? log = null,
+        IProgress<StepReport>? progress = null, CancellationToken cancellationToken = default)
+    {
+        string work = Path.Combine(outDir, WorkFolder);
+        Directory.CreateDirectory(work);
+        manual_seed(o.Seed);
+        // Wall time per stage summed over every attempt (a resumed run adds to what earlier attempts spent; an attempt
+        // that is cancelled saves its share, one that is killed outright loses the time since its last finished stage).
+        string secondsPath = Path.Combine(work, "stage-seconds.json");
+        var earlier = File.Exists(secondsPath)
+            ? JsonSerializer.Deserialize<Dictionary<string, double>>(File.ReadAllText(secondsPath)) ?? new()
+            : new Dictionary<string, double>();
+        var seconds = new Dictionary<string, double>();
+        void Stage(string name, Action run)
+        {
+            var sw = Stopwatch.StartNew();
+            log?.Invoke($"stage {name}");
+            try { run(); }
+            finally
+            {
+                earlier[name] = Math.Round(earlier.GetValueOrDefault(name) + sw.Elapsed.TotalSeconds, 1);
+                seconds[name] = earlier[name];
+                AtomicFile.Write(secondsPath, JsonSerializer.Serialize(earlier));
+            }
+        }
+
+        Tensor train = null!, test = null!;
+        Stage("load", () =>
+        {
+            train = BundleImages.Load(dataset.Train, o.ImageSize, 1).DetachFromDisposeScope();
+            test = BundleImages.Load(dataset.Test, o.ImageSize, 1).DetachFromDisposeScope();
+        });
+
+        VaeStageResult vae = null!;
+        Stage("vae", () => vae = VaeStage.Run(o.Vae, train, test, o.VaeTraining, o.Seed, work, progress, cancellationToken));
+        log?.Invoke(FormattableString.Invariant($"vae: test PSNR {vae.TestPsnr:F2} dB, scaling factor {vae.ScalingFactor:F4}"));
+
+        LatentSet latents = null!;
+        Stage("latents", () =>
+        {
+            using var encoder = OnnxSession.Open(vae.EncoderPath);
+            var means = new List<Tensor>();
+            var stds = new List<Tensor>();
+            for (long start = 0; start < train.shape[0]; start += 500)
+            {
+                using var scope = NewDisposeScope();
+                var r = encoder.Run(new Dictionary<string, Tensor> { [KlVae.ImageInput] = train.narrow(0, start, Math.Min(500, train.shape[0] - start)) });
+                means.Add((r[KlVae.MeanOutput] * vae.ScalingFactor).MoveToOuterDisposeScope());
+                stds.Add(((r[KlVae.LogVarOutput].clamp(-30, 20) * 0.5).exp() * vae.ScalingFactor).MoveToOuterDisposeScope());
+            }
+            latents = new LatentSet(cat(means, 0).DetachFromDisposeScope(), cat(stds, 0).DetachFromDisposeScope(),
+                tensor(dataset.Train.Labels().Select(l => (long)l).ToArray()).DetachFromDisposeScope());
+        });
+
+        var classNames = dataset.ClassNames.ToList();
+        var promptNames = dataset.Name.StartsWith("fashion-mnist", StringComparison.Ordinal) ? FashionMnist.PromptNames.ToList() : classNames;
+        var manifest = new BundleManifest
+        {
+            Name = o.Name,
+            Image = new ImageSpec { Channels = 1, Size = o.ImageSize },
+            Latent = new LatentSpec { Channels = o.Vae.LatentChannels, Size = o.Vae.LatentSize, ScalingFactor = Math.Round(vae.ScalingFactor, 6) },
+            TextEncoder = TextEncoderConfig.MiniLm(o.TextMaxLength, PoolingRule.Mean),
+            PromptTemplate = o.PromptTemplate,
+            Classes = classNames,
+            PromptNames = promptNames,
+            Denoisers = new()
+            {
+                ["unet"] = new DenoiserSpec
+                {
+                    Kind = DenoiserSpec.UNetText, File = "unet.onnx", SampleInput = TextUNet.SampleInput, TimestepInput = TextUNet.TimestepInput,
+                    ConditionInput = TextUNet.ContextInput, Output = TextUNet.NoiseOutput, Schedule = ScheduleSpec.ScaledLinear,
+                    FinetunePattern = @"(bias|norm|time_embedding)",
+                },
+                ["dit"] = new DenoiserSpec
+                {
+                    Kind = DenoiserSpec.DitClass, File = "dit.onnx", LearnedSigma = o.Dit.LearnSigma, NullClass = o.Dit.NullClass,
+                    Schedule = ScheduleSpec.Linear, FinetunePattern = @"(bias|norm|gamma|y_embedder)",
+                },
+            },
+        };
+
+        Tensor classContexts = null!, nullContext = null!;
+        Stage("text", () =>
+        {
+            using var encoder = TextEncoder.Open(manifest.TextEncoder!, outDir);
+            using var prompts = encoder.Encode(Enumerable.Range(0, classNames.Count).Select(manifest.Prompt).ToList());
+            using var empty = encoder.Encode(new[] { "" });
+            classContexts = prompts.Tokens.clone().DetachFromDisposeScope();
+            nullContext = empty.Tokens.clone().DetachFromDisposeScope();
+        });
+
+        DenoiserTrainingResult unet = null!, dit = null!;
+        Stage("unet", () => unet = DenoiserStage.TrainUNet(o.UNet with { ContextDim = (int)classContexts.shape[2], ContextLength = (int)classContexts.shape[1] },
+            latents, classContexts, nullContext, o.UNetTraining, o.Seed, work, progress, cancellationToken));
+        Stage("dit", () => dit = DenoiserStage.TrainDit(o.Dit with { Classes = classNames.Count }, latents, o.DitTraining, o.Seed, work, progress, cancellationToken));
+
+        foreach (var (from, to) in new[] { (vae.EncoderPath, "vae_encoder.onnx"), (vae.DecoderPath, "vae_decoder.onnx"), (unet.ModelPath, "unet.onnx"), (dit.ModelPath, "dit.onnx") })
+            File.Copy(from, Path.Combine(outDir, to), overwrite: true);
+        ModelBundle.WriteManifest(outDir, manifest);
+
+        var report = new PretrainReport
+        {
+            Bundle = outDir,
+            Commit = Provenance.GitCommit(),
+            Seed = o.Seed,
+            VaeTestPsnr = Math.Round(vae.TestPsnr, 3),
+            ScalingFactor = vae.ScalingFactor,
+            VaeLosses = vae.Losses,
+            UNetLosses = unet.Losses,
+            DitLosses = dit.Losses,
+            StageSeconds = seconds,
+            TotalSeconds = Math.Round(seconds.Values.Sum(), 1),
+            Options = o,
+        };
+        WriteReport(outDir, report);
+        foreach (var t in new[] { train, test, latents.Means, latents.Stds, latents.Labels, classContexts, nullContext }) t.Dispose();
+        Stage("fidelity", () => AddFidelity(outDir, dataset, report, o.Seed, log, cancellationToken));
+        report = report with { StageSeconds = seconds, TotalSeconds = Math.Round(seconds.Values.Sum(), 1) };
+        WriteReport(outDir, report);
+        return report;
+    }
+
+    /// <summary>Measures class fidelity of every denoiser of the bundle in OUT and records it in the report.</summary>
+    public static PretrainReport AddFidelity(string outDir, ImageDataset dataset, PretrainReport report, int seed, Action<string>? log, CancellationToken cancellationToken)
+    {
+        var (classifier, denoisers) = FidelityCheck.Run(ModelBundle.Load(outDir), dataset, seed: seed, log: log, cancellationToken: cancellationToken,
+            cacheDir: Path.Combine(outDir, WorkFolder));
+        report.FidelityClassifier = classifier;
+        report.Fidelity = denoisers;
+        WriteReport(outDir, report);
+        return report;
+    }
+
+    public static PretrainReport ReadReport(string outDir)
+    {
+        string path = Path.Combine(outDir, ReportFile);
+        if (!File.Exists(path)) throw new UserInputException($"'{path}' was not found; run evlf pretrain first.");
+        return JsonSerializer.Deserialize<PretrainReport>(File.ReadAllText(path))!;
+    }
+
+    public static void WriteReport(string outDir, PretrainReport report) =>
+        AtomicFile.WriteJson(Path.Combine(outDir, ReportFile), report);
+}

@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Evlf.OnnxHybrid.Diffusion;
+using Evlf.OnnxHybrid.Onnx;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Evlf.OnnxHybrid.Training;
+
+/// <summary>Denoiser training options (both kinds). Condition dropout trains the unconditional branch for guidance.</summary>
+public sealed record DenoiserTrainingOptions(
+    int Steps = 3000,
+    int BatchSize = 128,
+    double LearningRate = 3e-4,
+    double WeightDecay = 0,
+    double ConditionDropout = 0.1,
+    double EmaDecay = 0.999,
+    int CheckpointEvery = 250);
+
+public sealed record DenoiserTrainingResult(string ModelPath, double[] Losses, double Seconds);
+
+/// <summary>
+/// The latent training set of a denoiser: posterior means and standard deviations of the VAE, already
+/// multiplied by the bundle's scaling factor, with labels. Each step draws z = mean + std·ε afresh.
+/// </summary>
+public sealed record LatentSet(Tensor Means, Tensor Stds, Tensor Labels)
+{
+    public Tensor Sample(Tensor indices, Generator generator) =>
+        Means.index_select(0, indices) + Stds.index_select(0, indices) * randn(new[] { indices.shape[0] }.Concat(Means.shape.Skip(1)).ToArray(), generator: generator);
+}
+
+/// <summary>
+/// Trains or fine-tunes a denoiser through the importer: a text UNet (ε-MSE) or a class DiT (ε-MSE, + VB when it
+/// learns σ), both with condition dropout for guidance and an EMA of the weights, which is what gets written.
+/// <c>evlf pretrain</c> trains the default bundle's denoisers with it, <c>evlf distill --finetune</c> fine-tunes a bundle's.
+/// </summary>
+public static class DenoiserTraining
+{
+    /// <summary>Trains (or fine-tunes, when <paramref name="build"/> loads an existing model and <paramref name="import"/> picks a subset) a class DiT.</summary>
+    public static DenoiserTrainingResult TrainDit(string name, Func<OnnxModel> build, ImportOptions import, NoiseScheduleOptions scheduleOptions,
+        int latentChannels, int nullClass, bool learnSigma, LatentSet data, DenoiserTrainingOptions o, int seed, string workDir,
+        IProgress<StepReport>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var schedule = NoiseSchedule.Create(scheduleOptions);
+        return Train(name, build, import, o, seed, workDir, data, progress, cancellationToken, (module, step, sampler, indices) =>
+        {
+            var gen = sampler.StepGenerator(step);
+            var x0 = data.Sample(indices, gen);
+            long n = x0.shape[0];
+            var t = randint(0, schedule.Length, new[] { n }, generator: gen);
+            var noise = randn(x0.shape, generator: gen);
+            var xt = schedule.AddNoise(x0, noise, t);
+            var drop = rand(new[] { n }, generator: gen).lt(o.ConditionDropout);
+            var y = where(drop, full_like(indices, nullClass), data.Labels.index_select(0, indices));
+            var output = module.Run(xt, t, y)[0];
+            var eps = output.narrow(1, 0, latentChannels);
+            return DiffusionLoss.Epsilon(eps, noise) + (learnSigma ? DiffusionLoss.LearnedRangeVb(schedule, x0, xt, t, output) : zeros(1).sum());
+        });
+    }
+
+    /// <summary>Trains (or fine-tunes, like <see cref="TrainDit"/>) a text UNet.</summary>
+    /// <param name="name">Stage name: the checkpoint folder (WORK_DIR/NAME/) and the EMA weights written at the end (WORK_DIR/NAME.onnx).</param>
+    /// <param name="build">The model to start from when there is no checkpoint yet (a checkpoint takes precedence, to resume).</param>
+    /// <param name="import">Which initializers train (all by default).</param>
+    /// <param name="scheduleOptions">The noise schedule timesteps and noise are drawn on.</param>
+    /// <param name="data">Latent training set; its labels index the rows of <paramref name="classContexts"/>.</param>
+    /// <param name="classContexts">Text encoder token embeddings of each class prompt (K, L, D).</param>
+    /// <param name="nullContext">Embeddings of the empty prompt (1, L, D), the unconditional branch.</param>
+    /// <param name="o">Steps, batch size, AdamW settings, condition dropout, EMA decay and checkpoint interval.</param>
+    /// <param name="seed">Seed of the batch order and each step's draws (timesteps, noise, condition dropout).</param>
+    /// <param name="workDir">Folder of the checkpoint and of the written model.</param>
+    /// <param name="progress">Receives a <see cref="StepReport"/> after each step.</param>
+    /// <param name="cancellationToken">Checked before each step.</param>
+    public static DenoiserTrainingResult TrainUNet(string name, Func<OnnxModel> build, ImportOptions import, NoiseScheduleOptions scheduleOptions, LatentSet data,
+        Tensor classContexts, Tensor nullContext, DenoiserTrainingOptions o, int seed, string workDir, IProgress<StepReport>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var schedule = NoiseSchedule.Create(scheduleOptions);
+        var contexts = cat(new[] { classContexts, nullContext }, 0);
+        long nullIndex = classContexts.shape[0];
+        return Train(name, build, import, o, seed, workDir, data, progress, cancellationToken, (module, step, sampler, indices) =>
+        {
+            var gen = sampler.StepGenerator(step);
+            var x0 = data.Sample(indices, gen);
+            long n = x0.shape[0];
+            var t = randint(0, schedule.Length, new[] { n }, generator: gen);
+            var noise = randn(x0.shape, generator: gen);
+            var xt = schedule.AddNoise(x0, noise, t);
+            var drop = rand(new[] { n }, generator: gen).lt(o.ConditionDropout);
+            var which = where(drop, full_like(indices, nullIndex), data.Labels.index_select(0, indices));
+            var context = contexts.index_select(0, which);
+            return DiffusionLoss.Epsilon(module.Run(xt, t, context)[0], noise);
+        });
+    }
+
+    static DenoiserTrainingResult Train(string name, Func<OnnxModel> build, ImportOptions import, DenoiserTrainingOptions o, int seed, string workDir, LatentSet data,
+        IProgress<StepReport>? progress, CancellationToken cancellationToken, Func<OnnxTorchModule, long, EpochSampler, Tensor, Tensor> loss)
+    {
+        var clock = Stopwatch.StartNew();
+        var checkpoint = new TrainingCheckpoint(Path.Combine(workDir, name));
+        using var module = OnnxTorchModule.FromModel(checkpoint.ModelOr("model", build), import);
+        if (!module.TrainableParameters.Any())
+            throw new UserInputException($"Denoiser '{name}' has no trainable parameters under the fine-tune pattern {import.Trainable}; expected at least one initializer name to match.");
+        using var ema = OnnxTorchModule.FromModel(checkpoint.ModelOr("ema", build), new ImportOptions(Trainable: new Regex("(?!)")));
+        var trainable = module.TrainableParameters.ToList();
+        var emaParameters = ema.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        using var optimizer = optim.AdamW(trainable.Select(p => p.Parameter), o.LearningRate, weight_decay: o.WeightDecay);
+        var sampler = new EpochSampler(data.Means.shape[0], o.BatchSize, seed);
+        var modules = new Dictionary<string, OnnxTorchModule> { ["model"] = module, ["ema"] = ema };
+
+        var losses = TrainingLoop.Run(name, checkpoint, modules, optimizer, o.Steps,
+            step => loss(module, step, sampler, sampler.Indices(step)),
+            o.CheckpointEvery, clipGradNorm: 1.0,
+            afterStep: step =>
+            {
+                // Warm-up of the EMA (as in many diffusion trainers): min(decay, (1+s)/(10+s)) so early weights fade quickly.
+                double decay = Math.Min(o.EmaDecay, (1.0 + step) / (10.0 + step));
+                using var _ = no_grad();
+                foreach (var (pname, p) in trainable) emaParameters[pname].mul_(decay).add_(p, alpha: 1 - decay);
+            },
+            progress: progress, cancellationToken: cancellationToken);
+
+        string path = Path.Combine(workDir, name + ".onnx");
+        ema.Save(path);
+        return new DenoiserTrainingResult(path, losses, clock.Elapsed.TotalSeconds);
+    }
+}
