@@ -21,12 +21,7 @@ public sealed class ResNetAP : nn.Module<Tensor, Tensor>
     public ResNetAP(int channels, int imageSize, int classes, int depth = 10, ClassifierNorm norm = ClassifierNorm.Instance)
         : base($"ResNetAP{depth}")
     {
-        int[] blocks = depth switch
-        {
-            10 => [1, 1, 1, 1],
-            18 => [2, 2, 2, 2],
-            _ => throw new ArgumentOutOfRangeException(nameof(depth), depth, "ResNetAP depth must be 10 or 18."),
-        };
+        int[] blocks = ResidualStages.Blocks(depth, nameof(ResNetAP));
         bool bias = norm.ConvBias();
         var stemLayers = new List<(string, nn.Module<Tensor, Tensor>)>();
         if (imageSize > 128)
@@ -39,18 +34,8 @@ public sealed class ResNetAP : nn.Module<Tensor, Tensor>
         else if (imageSize > 64) stemLayers.Add(("pool", nn.AvgPool2d(2, 2)));
         stem = nn.Sequential(stemLayers);
 
-        var stageLayers = new List<(string, nn.Module<Tensor, Tensor>)>();
-        long inPlanes = 64;
-        int[] planes = [64, 128, 256, 512];
-        for (int s = 0; s < 4; s++)
-            for (int b = 0; b < blocks[s]; b++)
-            {
-                int stride = s > 0 && b == 0 ? 2 : 1;
-                stageLayers.Add(($"layer{s + 1}_{b}", new Block(inPlanes, planes[s], stride, norm)));
-                inPlanes = planes[s];
-            }
-        stages = nn.Sequential(stageLayers);
-        fc = nn.Linear(inPlanes, classes);
+        (stages, long features) = ResidualStages.Create(blocks, norm, ResidualDownsampling.AveragePool);
+        fc = nn.Linear(features, classes);
         RegisterComponents();
     }
 
@@ -60,40 +45,5 @@ public sealed class ResNetAP : nn.Module<Tensor, Tensor>
         using var f = stages.call(s);
         using var pooled = f.mean([2, 3]);
         return fc.call(pooled);
-    }
-
-    /// <summary>IDC's BasicBlock of ResNetAP: conv, norm, ReLU, [AvgPool stride], conv, norm, + shortcut, ReLU.</summary>
-    private sealed class Block : nn.Module<Tensor, Tensor>
-    {
-        private readonly Conv2d conv1, conv2;
-        private readonly nn.Module<Tensor, Tensor> bn1, bn2;
-        private readonly Sequential? downsample;
-        private readonly int stride;
-
-        public Block(long inPlanes, long planes, int stride, ClassifierNorm norm) : base("BasicBlockAP")
-        {
-            bool bias = norm.ConvBias();
-            this.stride = stride;
-            conv1 = nn.Conv2d(inPlanes, planes, 3, padding: 1, bias: bias);
-            bn1 = norm.Create(planes);
-            conv2 = nn.Conv2d(planes, planes, 3, padding: 1, bias: bias);
-            bn2 = norm.Create(planes);
-            if (stride != 1 || inPlanes != planes)
-                downsample = nn.Sequential(
-                    ("conv", nn.Conv2d(inPlanes, planes, 1, bias: bias)),
-                    ("pool", nn.AvgPool2d(stride, stride)),
-                    ("norm", norm.Create(planes)));
-            RegisterComponents();
-        }
-
-        public override Tensor forward(Tensor x)
-        {
-            using var scope = NewDisposeScope();
-            var o = nn.functional.relu(bn1.call(conv1.call(x)));
-            if (stride != 1) o = nn.functional.avg_pool2d(o, stride, stride);
-            o = bn2.call(conv2.call(o));
-            var residual = downsample is null ? x : downsample.call(x);
-            return nn.functional.relu(o.add_(residual)).MoveToOuterDisposeScope();
-        }
     }
 }

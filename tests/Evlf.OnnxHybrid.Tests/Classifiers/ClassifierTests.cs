@@ -105,6 +105,36 @@ public class ClassifierTests
     }
 
     [Fact]
+    public void BothResNetsStackTheOneResidualBlockWithIdcsNamesAndTheirOwnDownsampling()
+    {
+        using var resnet = new ResNet(1, 28, 10, depth: 18);
+        using var ap = new ResNetAP(1, 28, 10, depth: 10);
+        var names = ap.named_parameters().Select(p => p.name).ToList();
+        // The weights keep IDC's names (and so their order, which fixes the initial weights a seed draws).
+        Assert.Equal(["stem.conv.weight", "stem.norm.weight", "stem.norm.bias",
+                      "stages.layer1_0.conv1.weight", "stages.layer1_0.conv2.weight", "stages.layer1_0.bn1.weight", "stages.layer1_0.bn1.bias", "stages.layer1_0.bn2.weight", "stages.layer1_0.bn2.bias",
+                      "stages.layer2_0.conv1.weight"], names.Take(10));
+        Assert.Contains("stages.layer2_0.downsample.norm.bias", names);
+        Assert.Equal(["fc.weight", "fc.bias"], names.TakeLast(2));
+        Assert.Equal(names.Where(n => n.StartsWith("stages.layer1_0", StringComparison.Ordinal)),
+                     resnet.named_parameters().Select(p => p.name).Where(n => n.StartsWith("stages.layer1_0", StringComparison.Ordinal)));
+
+        // ResNet strides its convolutions; ResNetAP keeps them at stride 1 and average-pools, in the block and in the shortcut.
+        var modules = ap.named_modules().ToDictionary(m => m.name, m => m.module);
+        var strided = resnet.named_modules().ToDictionary(m => m.name, m => m.module);
+        Assert.Equal(1, ((Conv2d)modules["stages.layer2_0.conv1"]).stride[0]);
+        Assert.Equal(2, ((Conv2d)strided["stages.layer2_0.conv1"]).stride[0]);
+        Assert.Equal(2, ((Conv2d)strided["stages.layer2_0.downsample.conv"]).stride[0]);
+        Assert.Contains("stages.layer2_0.downsample.pool", modules.Keys);
+        Assert.DoesNotContain("stages.layer2_0.downsample.pool", strided.Keys);
+        using var x = randn(1, 1, 28, 28);
+        using var a = ap.call(x);
+        using var b = resnet.call(x);
+        Assert.Equal(new long[] { 1, 10 }, a.shape);
+        Assert.Equal(new long[] { 1, 10 }, b.shape);
+    }
+
+    [Fact]
     public void ResNetConvsAreHeFanOutNormalAndConvNetKeepsTorchDefaults()
     {
         using var net = new ResNetAP(1, 28, 10, depth: 10);
