@@ -114,14 +114,13 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
         var dims = ParseDims(settings);
         using var scope = NewDisposeScope();
         var inputs = RandomInputs.For(model, settings.Seed, settings.Batch, dims);
-        string described = string.Join(", ", inputs.Select(kv => $"{kv.Key} {kv.Value.dtype}[{string.Join(",", kv.Value.shape)}]"));
-        AnsiConsole.MarkupLineInterpolated($"[grey]random inputs (seed {settings.Seed}):[/] {described}");
+        AnsiConsole.MarkupLineInterpolated($"[grey]random inputs (seed {settings.Seed}):[/] {RandomInputs.Describe(inputs)}");
 
         var verdict = new ParityVerdict(settings.Tolerance);
         if (settings.Parity)
         {
             foreach (var d in ParityCheck.Run(model, inputs))
-                Console.WriteLine(FormattableString.Invariant($"max_abs_diff: {d.MaxAbsDiff:E3}  output={d.Name} shape=[{string.Join(",", d.Shape)}] max_abs_value={d.MaxAbsValue:G4}{verdict.Mark(d.MaxAbsDiff, d.MaxAbsValue)}"));
+                Console.WriteLine(DiffLine("", "max_abs_diff", d, verdict));
             Console.WriteLine(verdict.Summary("importer vs ONNX Runtime"));
         }
         if (settings.TrainCheck)
@@ -177,185 +176,39 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
         if (problems.Count == 0)
         {
             Console.WriteLine("no problems found");
-            return options.Parity && !BundleParity(bundle!, options) ? 1 : 0;
+            return options.Parity && !CheckBundleParity(bundle!, options) ? 1 : 0;
         }
         Console.WriteLine($"problems ({problems.Count}):");
         foreach (var p in problems) Console.WriteLine($"  - {p}");
         throw ModelBundle.Fail(directory, problems);
     }
 
-    /// <summary>One ONNX file of a bundle, with the sizes the bundle gives its inputs (null: free, e.g. the batch).</summary>
-    sealed record BundleComponent(string Name, string Path, IReadOnlyDictionary<string, long?[]> InputSizes);
-
-    /// <summary>Every ONNX component of a bundle: VAE encoder and decoder, each denoiser, the text encoder.</summary>
-    static List<BundleComponent> Components(ModelBundle bundle)
-    {
-        var m = bundle.Manifest;
-        long? sequence = m.TextEncoder?.Tokenizer.ResolvedMaxLength;
-        var list = new List<BundleComponent>
-        {
-            new("vae_encoder", bundle.PathOf(m.Vae.Encoder), new Dictionary<string, long?[]> { [m.Vae.EncoderInput] = new long?[] { null, m.Image.Channels, m.Image.Size, m.Image.Size } }),
-            new("vae_decoder", bundle.PathOf(m.Vae.Decoder), new Dictionary<string, long?[]> { [m.Vae.DecoderInput] = new long?[] { null, m.Latent.Channels, m.Latent.Size, m.Latent.Size } }),
-        };
-        foreach (var (name, d) in m.Denoisers)
-        {
-            var sizes = bundle.DenoiserSignature(d).Inputs.ToDictionary(i => i.Name, i => i.Dims?.ToArray() ?? new long?[i.Rank]);
-            if (d.Kind == DenoiserSpec.UNetText && sizes[d.ConditionInput].Length == 3) sizes[d.ConditionInput][1] = sequence;  // context tokens
-            list.Add(new(name, bundle.PathOf(d.File), sizes));
-        }
-        if (m.TextEncoder is { } te)
-        {
-            string path = te.Model == OnnxHybrid.Text.MiniLmResources.Builtin
-                ? OnnxHybrid.Text.MiniLmResources.Ensure().ModelPath
-                : ConfinedPath.Resolve(bundle.Directory, te.Model, "text_encoder.model");
-            var sizes = new[] { te.InputIdsName, te.AttentionMaskName, te.TokenTypeIdsName }.OfType<string>()
-                .ToDictionary(n => n, _ => new long?[] { null, sequence });
-            list.Add(new("text_encoder", path, sizes));
-        }
-        return list;
-    }
-
-    /// <summary>Names the free dimensions of <paramref name="model"/>'s inputs with the bundle's sizes; --dim wins.</summary>
-    static Dictionary<string, long> DimsFor(OnnxModel model, BundleComponent component, Dictionary<string, long> user)
-    {
-        var dims = new Dictionary<string, long>();
-        foreach (var input in model.Graph.Input)
-        {
-            if (!component.InputSizes.TryGetValue(input.Name, out var sizes) || input.Type?.TensorType?.Shape is not { } shape) continue;
-            for (int axis = 1; axis < shape.Dim.Count && axis < sizes.Length; axis++)
-                if (shape.Dim[axis].DimParam is { Length: > 0 } param && sizes[axis] is long size)
-                    dims.TryAdd(param, size);
-        }
-        foreach (var (name, value) in user) dims[name] = value;
-        return dims;
-    }
-
-    /// <summary>
-    /// `evlf inspect BUNDLE --parity`: every component in ONNX Runtime and in the importer on seeded random inputs
-    /// (floats N(0,1), labels and token ids within their tables, timesteps in [0, 1000)); then, where tools/export
-    /// left reference/reference.json, ONNX Runtime on the reference inputs against the PyTorch outputs.
-    /// </summary>
-    static bool BundleParity(ModelBundle bundle, Settings settings)
+    /// <summary>`evlf inspect BUNDLE --parity` (<see cref="BundleParity"/>): one line per output, then each check's verdict.</summary>
+    static bool CheckBundleParity(ModelBundle bundle, Settings settings)
     {
         var verdict = new ParityVerdict(settings.Tolerance);
-        var user = ParseDims(settings);
-        var cpu = new SessionSettings(ExecutionDevice.Cpu);
-        double worst = 0;
-        int count = 0;
-        foreach (var component in Components(bundle))
+        foreach (var entry in BundleParity.ImporterVsOnnxRuntime(bundle, settings.Seed, settings.Batch, ParseDims(settings)))
         {
-            using var scope = NewDisposeScope();
-            var model = OnnxModel.Load(component.Path);
-            var inputs = RandomInputs.For(model, settings.Seed, settings.Batch, DimsFor(model, component, user));
-            string described = string.Join(", ", inputs.Select(kv => $"{kv.Key} {kv.Value.dtype}[{string.Join(",", kv.Value.shape)}]"));
-            AnsiConsole.MarkupLineInterpolated($"[grey]{component.Name}: random inputs (seed {settings.Seed}): {described}[/]");
-            foreach (var d in ParityCheck.Run(model, inputs, cpu))
-            {
-                Console.WriteLine(FormattableString.Invariant($"{component.Name}: max_abs_diff: {d.MaxAbsDiff:E3}  output={d.Name} shape=[{string.Join(",", d.Shape)}] max_abs_value={d.MaxAbsValue:G4}{verdict.Mark(d.MaxAbsDiff, d.MaxAbsValue)}"));
-                worst = Math.Max(worst, d.MaxAbsDiff);
-                count++;
-            }
+            if (entry is ParityInputs inputs)
+                AnsiConsole.MarkupLineInterpolated($"[grey]{inputs.Component}: random inputs (seed {settings.Seed}): {inputs.Described}[/]");
+            else if (entry is ParityOutput output)
+                Console.WriteLine(DiffLine(output.Component + ": ", "max_abs_diff", output.Diff, verdict));
         }
-        Console.WriteLine(FormattableString.Invariant($"importer vs ONNX Runtime: {count} outputs, worst {worst:E3}"));
+        Console.WriteLine(FormattableString.Invariant($"importer vs ONNX Runtime: {verdict.Checked} outputs, worst {verdict.Worst:E3}"));
         Console.WriteLine(verdict.Summary("importer vs ONNX Runtime"));
+        if (!BundleParity.HasPyTorchReference(bundle)) return !verdict.Failed;
 
-        string index = System.IO.Path.Combine(bundle.Directory, ExportReference.DirectoryName, ExportReference.IndexFile);
-        if (!File.Exists(index)) return !verdict.Failed;
         var pytorch = new ParityVerdict(settings.Tolerance);
-        worst = 0;
-        count = 0;
-        foreach (var reference in ExportReference.Read(index))
-        {
-            using var scope = NewDisposeScope();
-            using var session = OnnxSession.Open(bundle.PathOf(reference.File), cpu);
-            var referenceInputs = reference.Inputs();
-            if (session.Inputs.FirstOrDefault(i => !referenceInputs.ContainsKey(i.Name)) is { } lacking)
-                throw new UserInputException($"Bundle '{bundle.Directory}': reference/{reference.Folder}/inputs has no '{lacking.Name}.pb' for {reference.Component}; was the reference written by another export?");
-            var actual = session.Run(referenceInputs);
-            foreach (var (name, expected) in reference.Outputs())
-            {
-                if (!actual.TryGetValue(name, out var got) || !got.shape.SequenceEqual(expected.shape))
-                    throw new UserInputException($"Bundle '{bundle.Directory}': {reference.Component} output '{name}' does not match reference/{reference.Folder} (missing, or shape [{string.Join(",", got?.shape ?? Array.Empty<long>())}] instead of [{string.Join(",", expected.shape)}]); was the reference written by another export?");
-                double diff = (got.to(ScalarType.Float64) - expected.to(ScalarType.Float64)).abs().max().item<double>();
-                double scale = expected.abs().max().to(ScalarType.Float64).item<double>();
-                Console.WriteLine(FormattableString.Invariant($"{reference.Component}: pytorch_max_abs_diff: {diff:E3}  output={name} shape=[{string.Join(",", expected.shape)}] max_abs_value={scale:G4}{pytorch.Mark(diff, scale)}"));
-                worst = Math.Max(worst, diff);
-                count++;
-            }
-        }
-        Console.WriteLine(FormattableString.Invariant($"ONNX Runtime vs PyTorch (reference/): {count} outputs, worst {worst:E3}"));
+        foreach (var output in BundleParity.OnnxRuntimeVsPyTorch(bundle))
+            Console.WriteLine(DiffLine(output.Component + ": ", "pytorch_max_abs_diff", output.Diff, pytorch));
+        Console.WriteLine(FormattableString.Invariant($"ONNX Runtime vs PyTorch (reference/): {pytorch.Checked} outputs, worst {pytorch.Worst:E3}"));
         Console.WriteLine(pytorch.Summary("ONNX Runtime vs PyTorch"));
         return !verdict.Failed && !pytorch.Failed;
     }
 
-    /// <summary>Counts outputs whose max_abs_diff exceeds tolerance × max(1, max_abs_value).</summary>
-    sealed class ParityVerdict(double tolerance)
-    {
-        int checkedOutputs, failedOutputs;
-
-        public bool Failed => failedOutputs > 0;
-
-        /// <summary>Records one output; returns the mark to append to its line ("" when within tolerance).</summary>
-        public string Mark(double diff, double scale)
-        {
-            checkedOutputs++;
-            if (diff <= tolerance * Math.Max(1, scale)) return "";
-            failedOutputs++;
-            return "  FAIL";
-        }
-
-        public string Summary(string what) => Failed
-            ? FormattableString.Invariant($"parity FAILED ({what}): {failedOutputs} of {checkedOutputs} outputs exceed {tolerance:G3} × max(1, max_abs_value)")
-            : FormattableString.Invariant($"parity ok ({what}): {checkedOutputs} outputs within {tolerance:G3} × max(1, max_abs_value)");
-    }
-
-    /// <summary>
-    /// The PyTorch reference tools/export writes into a bundle: reference/reference.json lists, per component, its ONNX
-    /// file and a folder with inputs/*.pb and outputs/*.pb (serialized onnx TensorProto).
-    /// </summary>
-    sealed record ExportReference(string Component, string File, string Folder, string Root)
-    {
-        public const string DirectoryName = "reference";
-        public const string IndexFile = "reference.json";
-
-        public static List<ExportReference> Read(string indexPath)
-        {
-            string root = System.IO.Path.GetDirectoryName(indexPath)!;
-            PathStatus.RequireFile(indexPath, "Export reference index");
-            try
-            {
-                using var doc = System.Text.Json.JsonDocument.Parse(System.IO.File.ReadAllText(indexPath));
-                return doc.RootElement.GetProperty("components").EnumerateObject()
-                    .Select(c => new ExportReference(c.Name, c.Value.GetProperty("file").GetString()!, c.Value.GetProperty("folder").GetString()!, root))
-                    .ToList();
-            }
-            catch (Exception e) when (e is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException or ArgumentNullException)
-            {
-                throw new UserInputException($"'{indexPath}' is not a tools/export reference index ({e.Message.Split('.')[0]}); delete the reference folder or export again.");
-            }
-        }
-
-        public Dictionary<string, Tensor> Inputs() => ReadTensors("inputs");
-
-        public Dictionary<string, Tensor> Outputs() => ReadTensors("outputs");
-
-        /// <summary>The tensors in FOLDER/kind/*.pb; the folder must stay inside the bundle's reference/ folder, and only regular files are read.</summary>
-        Dictionary<string, Tensor> ReadTensors(string kind)
-        {
-            var folder = ConfinedPath.Resolve(Root, System.IO.Path.Combine(Folder, kind), $"Export reference '{Component}': folder");
-            if (!Directory.Exists(folder)) throw new UserInputException($"Export reference '{Component}': folder '{folder}' was not found; delete the reference folder or export again.");
-            var tensors = new Dictionary<string, Tensor>();
-            foreach (var f in Directory.GetFiles(folder, "*.pb").Where(f => PathStatus.Of(f).IsRegular).OrderBy(f => f, StringComparer.Ordinal))
-            {
-                try { tensors[System.IO.Path.GetFileNameWithoutExtension(f)] = OnnxTensor.ToTorch(global::Onnx.TensorProto.Parser.ParseFrom(System.IO.File.ReadAllBytes(f))); }
-                catch (Exception e) when (e is Google.Protobuf.InvalidProtocolBufferException or NotSupportedException or ArgumentException)
-                {
-                    throw new UserInputException($"Export reference tensor '{f}' could not be read ({e.Message.Split('.')[0]}); delete the reference folder or export again.", e);
-                }
-            }
-            return tensors;
-        }
-    }
+    /// <summary>"PREFIXKIND: DIFF  output=NAME shape=[…] max_abs_value=SCALE", marked FAIL when <paramref name="verdict"/> rejects it.</summary>
+    static string DiffLine(string prefix, string kind, ParityCheck.OutputDiff d, ParityVerdict verdict) =>
+        FormattableString.Invariant($"{prefix}{kind}: {d.MaxAbsDiff:E3}  output={d.Name} shape=[{string.Join(",", d.Shape)}] max_abs_value={d.MaxAbsValue:G4}{verdict.Mark(d.MaxAbsDiff, d.MaxAbsValue)}");
 
     static int InspectData(Settings settings, CancellationToken cancellationToken)
     {

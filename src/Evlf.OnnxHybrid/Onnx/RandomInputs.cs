@@ -18,6 +18,10 @@ public static class RandomInputs
     /// <summary>Most elements all random inputs together may hold (2^28: 1 GiB of float32), so a large batch or dimension is refused before it is allocated.</summary>
     public const long MaxElements = 1L << 28;
 
+    /// <summary>The inputs in one line, "name dtype[shape], …", as <c>evlf inspect --parity</c> prints them.</summary>
+    public static string Describe(IReadOnlyDictionary<string, Tensor> inputs) =>
+        string.Join(", ", inputs.Select(kv => $"{kv.Key} {kv.Value.dtype}[{string.Join(",", kv.Value.shape)}]"));
+
     /// <param name="model">Graph to draw inputs for; inputs that are also initializers are skipped.</param>
     /// <param name="seed">Seed of the one generator every random input is drawn from, in input order.</param>
     /// <param name="batch">Size of every free first dimension.</param>
