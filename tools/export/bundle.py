@@ -1,4 +1,4 @@
-"""bundle.json (DESIGN.md §5; the C# side reads it with Models/BundleManifest.cs) and the reference tensors
+"""bundle.json (DESIGN.md §5; the C# side reads it with Bundles/BundleManifest.cs) and the reference tensors
 that let `evlf inspect --parity BUNDLE` compare ONNX Runtime with PyTorch.
 
 Component entries use the names the C# loader expects: vae encoder `image` → `mean`, `logvar`; decoder
