@@ -1,5 +1,3 @@
-using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Evlf.OnnxHybrid.Classifiers;
@@ -12,38 +10,8 @@ namespace Evlf.OnnxHybrid.Classifiers;
 /// 18 → 2); a strided block pools after its first conv and its shortcut is conv 1×1, AvgPool 2, norm. Global
 /// average pooling, Linear. Conv weights N(0, √(2/(k²·C_out))) (<see cref="ClassifierInit.HeFanOut"/>).
 /// </summary>
-public sealed class ResNetAP : nn.Module<Tensor, Tensor>
-{
-    private readonly Sequential stem;
-    private readonly Sequential stages;
-    private readonly Linear fc;
-
-    public ResNetAP(int channels, int imageSize, int classes, int depth = 10, ClassifierNorm norm = ClassifierNorm.Instance)
-        : base($"ResNetAP{depth}")
-    {
-        int[] blocks = ResidualStages.Blocks(depth, nameof(ResNetAP));
-        bool bias = norm.ConvBias();
-        var stemLayers = new List<(string, nn.Module<Tensor, Tensor>)>();
-        if (imageSize > 128)
-            stemLayers.Add(("conv", nn.Conv2d(channels, 64, 7, padding: 3, bias: bias)));
-        else
-            stemLayers.Add(("conv", nn.Conv2d(channels, 64, 3, padding: 1, bias: bias)));
-        stemLayers.Add(("norm", norm.Create(64)));
-        stemLayers.Add(("relu", nn.ReLU(inplace: true)));
-        if (imageSize > 128) stemLayers.Add(("pool", nn.AvgPool2d(4, 4)));
-        else if (imageSize > 64) stemLayers.Add(("pool", nn.AvgPool2d(2, 2)));
-        stem = nn.Sequential(stemLayers);
-
-        (stages, long features) = ResidualStages.Create(blocks, norm, ResidualDownsampling.AveragePool);
-        fc = nn.Linear(features, classes);
-        RegisterComponents();
-    }
-
-    public override Tensor forward(Tensor x)
-    {
-        using var s = stem.call(x);
-        using var f = stages.call(s);
-        using var pooled = f.mean([2, 3]);
-        return fc.call(pooled);
-    }
-}
+public sealed class ResNetAP(int channels, int imageSize, int classes, int depth = 10, ClassifierNorm norm = ClassifierNorm.Instance)
+    : ResidualNetwork($"ResNetAP{depth}", Blocks(depth, nameof(ResNetAP)),
+        Stem(imageSize > 128 ? nn.Conv2d(channels, 64, 7, padding: 3, bias: norm.ConvBias()) : nn.Conv2d(channels, 64, 3, padding: 1, bias: norm.ConvBias()),
+            norm, imageSize > 128 ? nn.AvgPool2d(4, 4) : imageSize > 64 ? nn.AvgPool2d(2, 2) : null),
+        classes, norm, ResidualDownsampling.AveragePool);
