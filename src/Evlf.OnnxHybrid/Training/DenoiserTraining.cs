@@ -44,13 +44,7 @@ public static class DenoiserTraining
         var schedule = NoiseSchedule.Create(scheduleOptions);
         return Train(name, build, import, o, seed, workDir, data, progress, cancellationToken, (module, step, sampler, indices) =>
         {
-            var gen = sampler.StepGenerator(step);
-            var x0 = data.Sample(indices, gen);
-            long n = x0.shape[0];
-            var t = randint(0, schedule.Length, new[] { n }, generator: gen);
-            var noise = randn(x0.shape, generator: gen);
-            var xt = schedule.AddNoise(x0, noise, t);
-            var drop = rand(new[] { n }, generator: gen).lt(o.ConditionDropout);
+            var (x0, t, noise, xt, drop) = Draw(schedule, data, sampler, step, indices, o.ConditionDropout);
             var y = where(drop, full_like(indices, nullClass), data.Labels.index_select(0, indices));
             var output = module.Run(xt, t, y)[0];
             var eps = output.narrow(1, 0, latentChannels);
@@ -79,17 +73,28 @@ public static class DenoiserTraining
         long nullIndex = classContexts.shape[0];
         return Train(name, build, import, o, seed, workDir, data, progress, cancellationToken, (module, step, sampler, indices) =>
         {
-            var gen = sampler.StepGenerator(step);
-            var x0 = data.Sample(indices, gen);
-            long n = x0.shape[0];
-            var t = randint(0, schedule.Length, new[] { n }, generator: gen);
-            var noise = randn(x0.shape, generator: gen);
-            var xt = schedule.AddNoise(x0, noise, t);
-            var drop = rand(new[] { n }, generator: gen).lt(o.ConditionDropout);
+            var (_, t, noise, xt, drop) = Draw(schedule, data, sampler, step, indices, o.ConditionDropout);
             var which = where(drop, full_like(indices, nullIndex), data.Labels.index_select(0, indices));
             var context = contexts.index_select(0, which);
             return DiffusionLoss.Epsilon(module.Run(xt, t, context)[0], noise);
         });
+    }
+
+    /// <summary>
+    /// One step's draws, all from the step's own generator in this order: x₀ ~ the latent set's posterior, timesteps t,
+    /// noise ε, x_t = q(x_t | x₀, ε), and which conditions drop out (true: use the null condition).
+    /// </summary>
+    static (Tensor X0, Tensor T, Tensor Noise, Tensor Xt, Tensor Drop) Draw(NoiseSchedule schedule, LatentSet data, EpochSampler sampler, long step,
+        Tensor indices, double conditionDropout)
+    {
+        var gen = sampler.StepGenerator(step);
+        var x0 = data.Sample(indices, gen);
+        long n = x0.shape[0];
+        var t = randint(0, schedule.Length, new[] { n }, generator: gen);
+        var noise = randn(x0.shape, generator: gen);
+        var xt = schedule.AddNoise(x0, noise, t);
+        var drop = rand(new[] { n }, generator: gen).lt(conditionDropout);
+        return (x0, t, noise, xt, drop);
     }
 
     static DenoiserTrainingResult Train(string name, Func<OnnxModel> build, ImportOptions import, DenoiserTrainingOptions o, int seed, string workDir, LatentSet data,
