@@ -1,19 +1,17 @@
 using Evlf.OnnxHybrid.Bundles;
 using Evlf.OnnxHybrid.Onnx;
+using Evlf.OnnxHybrid.Tests.Data;
 
 namespace Evlf.OnnxHybrid.Tests.Bundles;
 
 /// <summary>The library side of `evlf inspect BUNDLE --parity` (the command's own lines are tested in Export/InspectBundleParityTests).</summary>
-public class BundleParityTests : IDisposable
+public class BundleParityTests
 {
-    readonly string dir = Directory.CreateTempSubdirectory("evlf-parity-").FullName;
-
-    public void Dispose() => Directory.Delete(dir, true);
-
     [Fact]
     public void EachComponentsInputsComeBeforeItsOutputsAtTheBundlesSizes()
     {
-        var bundle = ModelBundle.Load(TinyBundle.Create(dir));
+        using var dir = new TempDir();
+        var bundle = ModelBundle.Load(TinyBundle.Create(dir.Path));
         var entries = BundleParity.ImporterVsOnnxRuntime(bundle, seed: 0, batch: 3, new Dictionary<string, long>()).ToList();
         Assert.Equal(["vae_encoder", "vae_decoder", "dit"], entries.OfType<ParityInputs>().Select(e => e.Component));
         for (int i = 0; i < entries.Count; i++)

@@ -1,6 +1,5 @@
 using Evlf.OnnxHybrid.Bundles;
 
-
 namespace Evlf.OnnxHybrid.Tests.Bundles;
 
 /// <summary>
