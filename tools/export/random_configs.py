@@ -26,9 +26,9 @@ CONFIGS = {
     "fixture": {
         "dit": dict(hidden=64, depth=2, heads=4, patch=2, in_channels=4, latent_size=8, classes=10, freq_dim=256,
                     mlp_ratio=4, learned_sigma=True, gamma_blocks=1),
-        "dit_vae": dict(widths=[16, 16, 32], layers=1, groups=8, image_channels=3, latent_channels=4,
+        "dit_vae": dict(widths=[8, 16, 24], layers=1, groups=4, image_channels=3, latent_channels=4,
                         image_size=32),
-        "vae": dict(widths=[16, 16, 32], layers=1, groups=8, image_channels=3, latent_channels=4, image_size=32),
+        "vae": dict(widths=[8, 16, 24], layers=1, groups=4, image_channels=3, latent_channels=4, image_size=32),
         "unet": dict(widths=[8, 16], layers=1, groups=4, heads=2, attention_levels=[0], transformer_depth=1,
                      linear_projection=False, time_proj=8),
         "text": dict(hidden=32, layers=2, heads=4, mlp=128, positions=16, activation="quick_gelu", vocab=100),
