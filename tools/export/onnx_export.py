@@ -17,7 +17,6 @@
 import hashlib
 import inspect
 import os
-import shutil
 import tempfile
 import warnings
 
