@@ -37,15 +37,15 @@ DEFAULT_OPSET = 17
 EXTRA_OPSET = 13
 OP13_MODELS = ("dit", "unet", "clip_text")
 
-# fixture model -> (builder, the tools/export network it is, or None when it has its own sizes in the variant)
+# fixture model -> (builder, the tools/export network it is or None, the variant's input sizes it takes)
 BUILDERS = collections.OrderedDict([
-    ("dit", (bundle_networks.build_dit, "dit")),
-    ("unet", (bundle_networks.build_unet, "unet")),
-    ("vae_decoder", (bundle_networks.build_vae_decoder, "vae")),
-    ("clip_text", (bundle_networks.build_clip_text, "text")),
-    ("bert_text", (small_networks.build_bert_text, None)),
-    ("bn_dropout", (small_networks.build_bn_dropout, None)),
-    ("external_data", (small_networks.build_external_data, None)),
+    ("dit", (bundle_networks.build_dit, "dit", ())),
+    ("unet", (bundle_networks.build_unet, "unet", ("latent", "context"))),
+    ("vae_decoder", (bundle_networks.build_vae_decoder, "vae", ("latent",))),
+    ("clip_text", (bundle_networks.build_clip_text, "text", ("seq",))),
+    ("bert_text", (small_networks.build_bert_text, None, ())),
+    ("bn_dropout", (small_networks.build_bn_dropout, None, ())),
+    ("external_data", (small_networks.build_external_data, None, ())),
 ])
 
 
@@ -61,10 +61,11 @@ def fixture_table():
 
 def fixture_config(kind, variant):
     """What meta.json records as the fixture's configuration."""
-    network = BUILDERS[kind][1]
+    _, network, input_sizes = BUILDERS[kind]
     if network is None:
         return variant[kind]
-    return {"tools_export_network": network, "network": variant["networks"][network], "inputs": variant["inputs"]}
+    return {"tools_export_network": network, "network": variant["networks"][network],
+            "inputs": {k: variant["inputs"][k] for k in input_sizes}}
 
 
 def main(argv=None):
