@@ -1,8 +1,6 @@
 using Evlf.OnnxHybrid.Onnx;
-using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
-using Tensor = TorchSharp.torch.Tensor;
 
 namespace Evlf.OnnxHybrid.Tests.Onnx;
 

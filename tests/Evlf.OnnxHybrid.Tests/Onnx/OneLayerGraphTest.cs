@@ -1,7 +1,5 @@
 using Evlf.OnnxHybrid.Onnx;
-using TorchSharp;
 using static TorchSharp.torch;
-using Tensor = TorchSharp.torch.Tensor;
 
 namespace Evlf.OnnxHybrid.Tests.Onnx;
 
