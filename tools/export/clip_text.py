@@ -104,20 +104,25 @@ class ClipTextModel(nn.Module):
         self.encoder = Encoder(cfg)
         self.final_layer_norm = nn.LayerNorm(cfg.hidden, eps=cfg.eps)
 
+    @staticmethod
+    def causal_mask(length):
+        """(1, 1, L, L) additive mask, −inf above the diagonal: no look-ahead. Exports as Trilu (opset ≥ 14)."""
+        return torch.full((length, length), float("-inf")).triu(1)[None, None]
+
     def forward(self, input_ids):
         x = self.embeddings(input_ids)
-        length = input_ids.shape[1]
-        mask = torch.full((length, length), float("-inf")).triu(1)[None, None]  # causal: no look-ahead
+        mask = self.causal_mask(input_ids.shape[1])
         for layer in self.encoder.layers:
             x = layer(x, mask)
         return self.final_layer_norm(x)
 
 
-def build(sd, config, heads=None):
-    """(ClipTextConfig, module) from a CLIPTextModel (or full CLIPModel) state dict."""
+def build(sd, config, heads=None, make=ClipTextModel):
+    """(ClipTextConfig, module) from a CLIPTextModel (or full CLIPModel) state dict. `make(cfg)` builds the module:
+    ClipTextModel, or a subclass with the same parameters (the importer fixtures add a pooled output)."""
     sd = strip_prefix(sd, ("text_model.",))
     sd = {k: v for k, v in sd.items() if not k.endswith("position_ids")}  # a buffer, not a weight
     cfg = ClipTextConfig(sd, config.get("text_config", config), heads)
-    model = ClipTextModel(cfg)
+    model = make(cfg)
     load_strict(model, sd, "text encoder")
     return cfg, model.eval()

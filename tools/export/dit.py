@@ -102,7 +102,7 @@ class Attention(nn.Module):
         if self.gamma1 is not None:
             qkv = qkv * self.gamma1
         qkv = qkv.reshape(n, tokens, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
-        q, k, v = qkv[0], qkv[1], qkv[2]
+        q, k, v = qkv.unbind(0)  # as timm's Attention, which the official DiT uses
         probs = torch.matmul(q * self.head_dim ** -0.5, k.transpose(-2, -1)).softmax(dim=-1)
         out = self.proj(torch.matmul(probs, v).transpose(1, 2).reshape(n, tokens, hidden))
         return out if self.gamma2 is None else out * self.gamma2

@@ -20,164 +20,11 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import bundle  # noqa: E402
-import clip_text  # noqa: E402
-import dit  # noqa: E402
-import onnx_export  # noqa: E402
 import random_checkpoints  # noqa: E402
-import unet  # noqa: E402
-import vae  # noqa: E402
-from checkpoints import CheckpointError, load_config, load_state_dict  # noqa: E402
-
-BATCH = 2
-
-
-class UsageError(Exception):
-    pass
-
-
-def log(message):
-    print(message, flush=True)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Fixed inputs for the PyTorch reference outputs and the trace check (seeded; batch 2)
-# ---------------------------------------------------------------------------------------------------------
-def _gen(seed, salt):
-    return torch.Generator().manual_seed(seed * 1000 + salt)
-
-
-def _halve_or_double(size, multiple):
-    return size // 2 if size // 2 % multiple == 0 and size // 2 > 0 else size * 2
-
-
-def export_vae(folder, out, args, refs, latent_size=None):
-    """vae_encoder.onnx and vae_decoder.onnx from an AutoencoderKL checkpoint; returns its VaeConfig.
-    `latent_size`: the side a denoiser needs (DiT), which fixes the image side."""
-    sd = load_state_dict(folder)
-    image_size = args.image_size
-    if latent_size is not None:
-        factor = 2 ** vae.downsampling_levels(sd)
-        if image_size and image_size != latent_size * factor:
-            raise UsageError("--image-size %d does not give the DiT's %d×%d latents through this VAE (expected %d)"
-                             % (image_size, latent_size, latent_size, latent_size * factor))
-        image_size = latent_size * factor
-    cfg, encoder, decoder = vae.build(sd, load_config(folder), args.vae_groups, image_size, args.scaling_factor)
-    del sd  # the modules hold their own copies; full-size checkpoints are gigabytes
-    log(cfg.describe())
-    g = _gen(args.seed, 1)
-    image = torch.rand(BATCH, cfg.image_channels, cfg.image_size, cfg.image_size, generator=g) * 2 - 1
-    latent = torch.randn(BATCH, cfg.latent_channels, cfg.latent_size, cfg.latent_size, generator=g)
-    factor = 2 ** cfg.downsamples
-    other = _halve_or_double(cfg.latent_size, 1)
-    image_axes = {0: "batch", 2: "height", 3: "width"}
-    latent_axes = {0: "batch", 2: "latent_height", 3: "latent_width"}
-
-    inputs = {"image": image}
-    alternatives = [{"image": image[:1, :, :other * factor, :other * factor]
-                                                         if other < cfg.latent_size else
-                                                         torch.rand(1, cfg.image_channels, other * factor,
-                                                                    other * factor, generator=g)}]
-    report, outputs = onnx_export.export(encoder, inputs, ["mean", "logvar"],
-                                         {"image": image_axes, "mean": latent_axes, "logvar": latent_axes},
-                                         os.path.join(out, "vae_encoder.onnx"), args.fp16, args.external_threshold,
-                                         alternatives, log)
-    refs.add("vae_encoder", "vae_encoder.onnx", inputs, outputs)
-
-    inputs = {"latent": latent}
-    alternatives = [{"latent": torch.randn(1, cfg.latent_channels, other, other, generator=g)}]
-    report, outputs = onnx_export.export(decoder, inputs, ["image"], {"latent": latent_axes, "image": image_axes},
-                                         os.path.join(out, "vae_decoder.onnx"), args.fp16, args.external_threshold,
-                                         alternatives, log)
-    refs.add("vae_decoder", "vae_decoder.onnx", inputs, outputs)
-    return cfg
-
-
-def _token_rows(seed, bos, eos, length, batch=BATCH):
-    """BOS, random tokens, EOS, then EOS padding (SD 1.x); rows of different lengths."""
-    g = _gen(seed, 2)
-    ids = torch.full((batch, length), eos, dtype=torch.int64)
-    ids[:, 0] = bos
-    for row in range(batch):
-        n = int(torch.randint(1, max(2, length - 2), (1,), generator=g))
-        ids[row, 1:1 + n] = torch.randint(0, min(eos, bos), (n,), generator=g)
-    return ids
-
-
-def export_text_encoder(path, tokenizer, out, args, refs):
-    """text_encoder.onnx plus the tokenizer files; returns the text_encoder section of bundle.json."""
-    sd = load_state_dict(path)
-    cfg, model = clip_text.build(sd, load_config(path), args.text_heads)
-    del sd
-    log(cfg.describe())
-    bos, eos, vocab_size = bundle.copy_tokenizer(tokenizer, out)
-    if vocab_size > cfg.vocab:
-        raise UsageError("the tokenizer has %d entries but the text encoder's table only %d rows"
-                         % (vocab_size, cfg.vocab))
-    if args.max_length > cfg.max_positions:
-        raise UsageError("--max-length %d exceeds the text encoder's %d positions" % (args.max_length,
-                                                                                      cfg.max_positions))
-    ids = _token_rows(args.seed, bos, eos, args.max_length)
-    inputs = {"input_ids": ids}
-    alternatives = [{"input_ids": ids[:1, :max(2, args.max_length // 3)]}]
-    axes = {0: "batch", 1: "sequence"}
-    _, outputs = onnx_export.export(model, inputs, ["last_hidden_state"],
-                                    {"input_ids": axes, "last_hidden_state": axes},
-                                    os.path.join(out, "text_encoder.onnx"), args.fp16, args.external_threshold,
-                                    alternatives, log)
-    refs.add("text_encoder", "text_encoder.onnx", inputs, outputs)
-    pad = eos if args.pad_id is None else args.pad_id
-    return cfg, bundle.text_encoder_section(cfg, pad, args.max_length, args.pooling)
-
-
-def export_dit_denoiser(checkpoint, out, args, refs, heads):
-    sd = load_state_dict(checkpoint)
-    latent = None if args.latent_size == "auto" else int(args.latent_size)
-    cfg, model = dit.build(sd, heads, latent, args.difffit)
-    del sd
-    log(cfg.describe())
-    if cfg.added_gamma_blocks:
-        log("  --difffit: added gamma vectors (ones) to blocks %s" % cfg.added_gamma_blocks)
-    g = _gen(args.seed, 3)
-    x = torch.randn(BATCH, cfg.in_channels, cfg.latent_size, cfg.latent_size, generator=g)
-    t = torch.randint(0, 1000, (BATCH,), generator=g, dtype=torch.int64)
-    y = torch.randint(0, cfg.num_classes, (BATCH,), generator=g, dtype=torch.int64)
-    y[-1] = cfg.num_classes  # the null class
-    inputs = {"x": x, "t": t, "y": y}
-    axes = {"x": {0: "batch"}, "t": {0: "batch"}, "y": {0: "batch"}, "out": {0: "batch"}}
-    _, outputs = onnx_export.export(model, inputs, ["out"], axes, os.path.join(out, "dit.onnx"), args.fp16,
-                                    args.external_threshold, None, log)
-    refs.add("dit", "dit.onnx", inputs, outputs)
-    return cfg
-
-
-def export_unet_denoiser(path, out, args, refs, latent_cfg, context_dim, sequence):
-    sd = load_state_dict(path)
-    cfg, model = unet.build(sd, load_config(path), args.unet_heads, args.unet_groups)
-    del sd
-    log(cfg.describe())
-    if cfg.in_channels != latent_cfg.latent_channels:
-        raise UsageError("the UNet takes %d latent channels but the VAE makes %d" % (cfg.in_channels,
-                                                                                   latent_cfg.latent_channels))
-    if context_dim is not None and cfg.cross_attention_dim != context_dim:
-        raise UsageError("the UNet cross-attends to width %s but the text encoder gives %d"
-                         % (cfg.cross_attention_dim, context_dim))
-    g = _gen(args.seed, 4)
-    size = latent_cfg.latent_size
-    sample = torch.randn(BATCH, cfg.in_channels, size, size, generator=g)
-    timestep = torch.randint(0, 1000, (BATCH,), generator=g, dtype=torch.int64)
-    context = torch.randn(BATCH, sequence, cfg.cross_attention_dim, generator=g)
-    inputs = {"sample": sample, "timestep": timestep, "encoder_hidden_states": context}
-    multiple = 2 ** (cfg.levels - 1)
-    other = _halve_or_double(size, multiple)
-    alternatives = [{"sample": torch.randn(1, cfg.in_channels, other, other, generator=g), "timestep": timestep[:1],
-                     "encoder_hidden_states": context[:1, :max(1, sequence // 3)]}]
-    spatial = {0: "batch", 2: "latent_height", 3: "latent_width"}
-    axes = {"sample": spatial, "timestep": {0: "batch"}, "encoder_hidden_states": {0: "batch", 1: "sequence"},
-            "noise_pred": spatial}
-    _, outputs = onnx_export.export(model, inputs, ["noise_pred"], axes, os.path.join(out, "unet.onnx"), args.fp16,
-                                    args.external_threshold, alternatives, log)
-    refs.add("unet", "unet.onnx", inputs, outputs)
-    return cfg
+from checkpoints import CheckpointError  # noqa: E402
+from components import BATCH, UsageError, export_dit_denoiser, export_text_encoder, export_unet_denoiser, \
+    export_vae, log  # noqa: E402
+from random_configs import CONFIGS  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -212,7 +59,7 @@ def run_dit(args, workdir):
         if existing is None:  # a random VAE only where the bundle has none
             vae_path = vae_path or random_vae
     if not checkpoint:
-        raise UsageError("dit needs --checkpoint PATH (or --random-config tiny|small|full)")
+        raise UsageError("dit needs --checkpoint PATH (or --random-config %s)" % "|".join(CONFIGS))
     heads = heads or 16
     refs = bundle.References(out, args.seed, _reference_note(args), keep=existing is not None)
     cfg = export_dit_denoiser(checkpoint, out, args, refs, heads)
@@ -267,8 +114,8 @@ def run_sd(args, workdir):
         default_classes = written["classes"]
     missing = [k for k, v in paths.items() if not v]
     if missing:
-        raise UsageError("sd needs %s (or --random-config tiny|small|full)"
-                         % ", ".join("--" + k.replace("_", "-") + " PATH" for k in missing))
+        raise UsageError("sd needs %s (or --random-config %s)"
+                         % (", ".join("--" + k.replace("_", "-") + " PATH" for k in missing), "|".join(CONFIGS)))
     if not args.classes and not default_classes:
         raise UsageError("sd needs --classes FILE|a,b,c: the class names of the dataset to distil, in label order")
     out = args.out
@@ -276,7 +123,8 @@ def run_sd(args, workdir):
     refs = bundle.References(out, args.seed, _reference_note(args))
     text_cfg, text = export_text_encoder(paths["text_encoder"], paths["tokenizer"], out, args, refs)
     vae_cfg = export_vae(paths["vae"], out, args, refs)
-    export_unet_denoiser(paths["unet"], out, args, refs, vae_cfg, text_cfg.hidden, args.max_length)
+    sequence = text["tokenizer"]["max_length"]
+    export_unet_denoiser(paths["unet"], out, args, refs, vae_cfg, text_cfg.hidden, sequence)
     classes, prompts = _classes(args, default_classes)
     name = args.name or ("sd-random-%s" % args.random_config if args.random_config else "stable-diffusion")
     m = bundle.manifest(name, vae_cfg, {"unet": bundle.unet_denoiser()}, classes, text,
@@ -306,9 +154,9 @@ def parser():
         s.add_argument("--external-data-threshold-mb", type=float, default=2048.0, metavar="MB",
                        help="store initializers in <file>.onnx.data when a graph's weights exceed this "
                             "(default 2048: protobuf's 2 GB limit; 0 forces it)")
-        s.add_argument("--random-config", choices=list(random_checkpoints.CONFIGS),
-                       help="export random-initialised checkpoints of this configuration instead (tiny, small; "
-                            "full: the official sizes)")
+        s.add_argument("--random-config", choices=list(CONFIGS),
+                       help="export random-initialised checkpoints of this preset instead (tiny, fixture, small; "
+                            "full: the official sizes; see random_configs.py)")
         s.add_argument("--keep-checkpoints", metavar="DIR", help="with --random-config: keep the random "
                                                                   "checkpoints here (default: a temporary folder)")
         s.add_argument("--seed", type=int, default=0, help="seed of the random weights and the reference inputs")
@@ -325,7 +173,8 @@ def parser():
         s.add_argument("--tokenizer", metavar="DIR", help="folder with the CLIP tokenizer's vocab.json and "
                                                           "merges.txt")
         s.add_argument("--text-heads", type=int, help="text encoder heads (default: config.json, else width/64)")
-        s.add_argument("--max-length", type=int, default=77, help="tokenizer row length (default 77)")
+        s.add_argument("--max-length", type=int, help="tokenizer row length (default 77, or the text encoder's "
+                                                         "position count when it has fewer)")
         s.add_argument("--pad-id", type=int, help="pad id (default: the vocabulary's <|endoftext|>, 49407 for "
                                                   "SD 1.x)")
         s.add_argument("--pooling", default="last-pad", choices=["last-pad", "eos", "mean", "cls"],

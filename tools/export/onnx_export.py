@@ -17,7 +17,6 @@
 import hashlib
 import inspect
 import os
-import shutil
 import tempfile
 import warnings
 
@@ -51,7 +50,7 @@ if int(torch.__version__.split(".")[0]) < 2:  # fixed in torch 2
     _install_layer_norm_fix()
 torch._C._jit_pass_onnx_deduplicate_initializers = lambda graph, params, training: params
 # torch ≥ 2.9 defaults to the dynamo exporter; this tool relies on the TorchScript one (custom symbolics, names).
-_LEGACY_EXPORTER = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
+LEGACY_EXPORTER = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
 
 
 def _as_tuple(out):
@@ -281,7 +280,7 @@ def export(module, inputs, output_names, dynamic_axes, path, fp16=False, externa
             warnings.simplefilter("ignore")
             torch.onnx.export(module, args, raw, export_params=True, opset_version=OPSET, do_constant_folding=True,
                               input_names=list(inputs), output_names=list(output_names), dynamic_axes=dynamic_axes,
-                              **_LEGACY_EXPORTER)
+                              **LEGACY_EXPORTER)
         model = onnx.load(raw)  # loads external data torch may have written for > 2 GB graphs
     renamed = restore_names(model, module)
     compact_value_names(model)

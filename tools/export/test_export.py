@@ -19,14 +19,17 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import bundle  # noqa: E402
 import clip_text  # noqa: E402
+import components  # noqa: E402
 import dit  # noqa: E402
 import export  # noqa: E402
 import onnx_export  # noqa: E402
 import ort_check  # noqa: E402
-import random_checkpoints as rc  # noqa: E402
+import random_state_dicts as rsd  # noqa: E402
+import tiny_tokenizer  # noqa: E402
 import unet  # noqa: E402
 import vae  # noqa: E402
 from checkpoints import CheckpointError, read_safetensors, write_safetensors  # noqa: E402
+from random_configs import CONFIGS  # noqa: E402
 
 
 class SafetensorsTests(unittest.TestCase):
@@ -60,8 +63,8 @@ class SafetensorsTests(unittest.TestCase):
 
 class DitTests(unittest.TestCase):
     def setUp(self):
-        self.c = rc.CONFIGS["small"]["dit"]
-        self.sd = rc.dit_state_dict(self.c, rc._Draw(1))
+        self.c = CONFIGS["small"]["dit"]
+        self.sd = rsd.dit_state_dict(self.c, rsd.Draw(1))
 
     def test_config_is_read_from_the_shapes(self):
         cfg = dit.DitConfig(self.sd, num_heads=4)
@@ -100,8 +103,8 @@ class DitTests(unittest.TestCase):
 
 class VaeTests(unittest.TestCase):
     def test_legacy_attention_names_give_the_same_model(self):
-        c = rc.CONFIGS["tiny"]["dit_vae"]
-        sd = rc.vae_state_dict(c, rc._Draw(2))
+        c = CONFIGS["tiny"]["dit_vae"]
+        sd = rsd.vae_state_dict(c, rsd.Draw(2))
         legacy = {}
         for k, v in sd.items():
             for new, old in ((".to_q.", ".query."), (".to_k.", ".key."), (".to_v.", ".value."),
@@ -110,8 +113,8 @@ class VaeTests(unittest.TestCase):
                     k = k.replace(new, old)
                     v = v[:, :, None, None] if v.dim() == 2 else v
             legacy[k] = v
-        cfg, enc, dec = vae.build(sd, rc.vae_config_json(c))
-        _, enc2, dec2 = vae.build(legacy, rc.vae_config_json(c))
+        cfg, enc, dec = vae.build(sd, rsd.vae_config_json(c))
+        _, enc2, dec2 = vae.build(legacy, rsd.vae_config_json(c))
         self.assertEqual((cfg.image_size, cfg.latent_size, cfg.groups, cfg.widths, cfg.layers_per_block),
                          (32, 8, 4, [8, 16, 16], 1))
         x = torch.rand(1, 3, 32, 32) * 2 - 1
@@ -120,17 +123,17 @@ class VaeTests(unittest.TestCase):
                 self.assertTrue(torch.equal(a, b))
 
     def test_group_count_that_does_not_divide_is_an_error(self):
-        c = rc.CONFIGS["tiny"]["dit_vae"]
+        c = CONFIGS["tiny"]["dit_vae"]
         with self.assertRaisesRegex(ValueError, "vae-groups"):
-            vae.build(rc.vae_state_dict(c, rc._Draw(2)), {}, groups=3)
+            vae.build(rsd.vae_state_dict(c, rsd.Draw(2)), {}, groups=3)
 
 
 class UNetAndTextTests(unittest.TestCase):
     def test_unet_config_is_read_from_the_shapes_and_config_json(self):
         for name in ("tiny", "small"):
-            c = rc.CONFIGS[name]["unet"]
-            sd = rc.unet_state_dict(c, 16, rc._Draw(3))
-            cfg, model = unet.build(sd, rc.unet_config_json(c, 16, 8))
+            c = CONFIGS[name]["unet"]
+            sd = rsd.unet_state_dict(c, 16, rsd.Draw(3))
+            cfg, model = unet.build(sd, rsd.unet_config_json(c, 16, 8))
             self.assertEqual((cfg.widths, cfg.attention_levels, cfg.linear_projection, cfg.cross_attention_dim,
                               cfg.heads, cfg.groups, cfg.time_proj_dim),
                              (c["widths"], c["attention_levels"], c["linear_projection"], 16, [c["heads"]] * 4,
@@ -139,21 +142,21 @@ class UNetAndTextTests(unittest.TestCase):
             self.assertEqual(tuple(out.shape), (1, 4, 8, 8))
 
     def test_config_json_settings_the_modules_do_not_implement_are_errors(self):
-        c = rc.CONFIGS["tiny"]["unet"]
-        sd = rc.unet_state_dict(c, 16, rc._Draw(3))
+        c = CONFIGS["tiny"]["unet"]
+        sd = rsd.unet_state_dict(c, 16, rsd.Draw(3))
         for key, value in (("resnet_time_scale_shift", "scale_shift"), ("only_cross_attention", [False, True]),
                            ("class_embed_type", "timestep")):
             with self.assertRaisesRegex(CheckpointError, key):
-                unet.build(sd, dict(rc.unet_config_json(c, 16, 8), **{key: value}))
-        unet.build(sd, dict(rc.unet_config_json(c, 16, 8), only_cross_attention=[False] * 4, mid_block_type=None))
-        v = rc.CONFIGS["tiny"]["dit_vae"]
+                unet.build(sd, dict(rsd.unet_config_json(c, 16, 8), **{key: value}))
+        unet.build(sd, dict(rsd.unet_config_json(c, 16, 8), only_cross_attention=[False] * 4, mid_block_type=None))
+        v = CONFIGS["tiny"]["dit_vae"]
         with self.assertRaisesRegex(CheckpointError, "act_fn"):
-            vae.build(rc.vae_state_dict(v, rc._Draw(2)), dict(rc.vae_config_json(v), act_fn="gelu"))
+            vae.build(rsd.vae_state_dict(v, rsd.Draw(2)), dict(rsd.vae_config_json(v), act_fn="gelu"))
 
     def test_text_encoder_reads_with_or_without_the_text_model_prefix(self):
-        c = rc.CONFIGS["tiny"]["text"]
-        sd = rc.text_state_dict(c, 40, rc._Draw(4))
-        cfg, model = clip_text.build(sd, rc.text_config_json(c, 40))
+        c = CONFIGS["tiny"]["text"]
+        sd = rsd.text_state_dict(c, 40, rsd.Draw(4))
+        cfg, model = clip_text.build(sd, rsd.text_config_json(c, 40))
         bare = {k[len("text_model."):]: v for k, v in sd.items()}
         _, model2 = clip_text.build(bare, {}, heads=c["heads"])
         self.assertEqual((cfg.vocab, cfg.hidden, cfg.layers, cfg.heads, cfg.mlp), (40, 16, 2, 2, 32))
@@ -169,8 +172,8 @@ class UNetAndTextTests(unittest.TestCase):
 
 class ExportTests(unittest.TestCase):
     def _export(self, folder, fp16, threshold):
-        c = rc.CONFIGS["tiny"]["text"]
-        _, model = clip_text.build(rc.text_state_dict(c, 40, rc._Draw(5)), rc.text_config_json(c, 40))
+        c = CONFIGS["tiny"]["text"]
+        _, model = clip_text.build(rsd.text_state_dict(c, 40, rsd.Draw(5)), rsd.text_config_json(c, 40))
         ids = torch.randint(0, 40, (2, 7))
         path = os.path.join(folder, "text.onnx")
         axes = {"input_ids": {0: "batch", 1: "sequence"}, "last_hidden_state": {0: "batch", 1: "sequence"}}
@@ -238,13 +241,13 @@ class ExportTests(unittest.TestCase):
             written = sorted(os.listdir(d))
         self.assertEqual((m["name"], m["vae"], m["classes"], m["latent"]["scaling_factor"]),
                          ("sd-bundle", vae, ["cat", "dog"], 0.5))
-        self.assertEqual(m["denoisers"]["dit"]["null_class"], rc.CONFIGS["tiny"]["dit"]["classes"])
+        self.assertEqual(m["denoisers"]["dit"]["null_class"], CONFIGS["tiny"]["dit"]["classes"])
         self.assertNotIn("vae_encoder.onnx", written)  # no random VAE over the bundle's own
         self.assertEqual(sorted(index["components"]), ["dit", "vae_decoder"])
         self.assertEqual((index["components"]["vae_decoder"]["seed"], index["components"]["dit"]["seed"]), (7, 0))
 
     def test_token_rows_are_bos_tokens_eos_then_eos_padding(self):
-        ids = export._token_rows(0, bos=40, eos=41, length=12)
+        ids = components._token_rows(0, bos=40, eos=41, length=12)
         for row in ids.tolist():
             self.assertEqual(row[0], 40)
             body = row[1:row.index(41)]
@@ -263,12 +266,12 @@ class BundleTests(unittest.TestCase):
 
     def test_tiny_tokenizer_has_bytes_merges_and_eos_last(self):
         with tempfile.TemporaryDirectory() as d:
-            n = rc.write_tiny_tokenizer(d)
+            n = tiny_tokenizer.write_tiny_tokenizer(d)
             with open(os.path.join(d, "vocab.json"), encoding="utf-8") as f:
                 vocab = json.load(f)
         self.assertEqual(len(vocab), n)
         self.assertEqual(vocab["<|endoftext|>"], n - 1)
-        self.assertEqual(len(rc.byte_symbols()), 256)
+        self.assertEqual(len(tiny_tokenizer.byte_symbols()), 256)
         self.assertIn("cat</w>", vocab)
 
 

@@ -239,6 +239,7 @@ class UNet(nn.Module):
 
     def forward(self, sample, timestep, encoder_hidden_states):
         cfg = self.cfg
+        timestep = timestep.expand(sample.shape[0])  # as diffusers: one timestep for the batch broadcasts
         temb = self.time_embedding(timestep_sinusoid(timestep, cfg.time_proj_dim, cfg.flip_sin_to_cos,
                                                      cfg.freq_shift))
         x = self.conv_in(sample)

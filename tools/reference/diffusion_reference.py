@@ -12,10 +12,12 @@ Layout: <out>/<case>/<name>.pb is a serialized onnx.TensorProto (onnx.numpy_help
 step consumes are stored as float32 values (the dtype the samplers run in); everything computed here
 is float64, from those same values. The output is deterministic (byte-identical on rerun).
 
-Everything below is written from the equations (DDPM, IDDPM, DDIM papers; PIPELINES.md §1, §3, §6) and
-from the documented behaviour of IDDPM's space_timesteps and diffusers' set_timesteps / img2img, in a
-deliberately different style from the C# code: whole-table tensor expressions and the diffusers
-formulation of DDIM on the base schedule (t -> t - T//K), where the C# walks a respaced process.
+The math is written from the equations (DDPM, IDDPM, DDIM papers; PIPELINES.md §1, §3, §6) and from the
+documented behaviour of IDDPM's space_timesteps and diffusers' set_timesteps / img2img, in a deliberately
+different style from the C# code: whole-table tensor expressions and the diffusers formulation of DDIM on
+the base schedule (t -> t - T//K), where the C# walks a respaced process. It lives in noise_schedules.py,
+timestep_spacing.py, sampler_steps.py and toy_denoisers.py; this script draws the cases and writes them
+(vector_writer.py). The math stays importable from here: the bench references import it as `dr.…`.
 """
 
 import argparse
@@ -25,189 +27,15 @@ import shutil
 
 import numpy as np
 import torch
-from onnx import numpy_helper
 
-F64 = torch.float64
-T_TRAIN = 1000
+from noise_schedules import F64, T_TRAIN, linear_betas, scaled_linear_betas, tables
+from sampler_steps import cfg, ddim_diffusers, ddpm_parts
+from timestep_spacing import diffusers_timesteps, iddpm_space_timesteps, respaced_betas
+from toy_denoisers import toy_dit, toy_unet
+from vector_writer import Writer
+
 TABLE_INDICES = [0, 1, 2, 3, 10, 100, 500, 998, 999]
 SHAPE = (2, 4, 4, 4)  # N, C, H, W of the step vectors
-
-
-# --------------------------------------------------------------------------------------------
-# Noise schedules (float64)
-# --------------------------------------------------------------------------------------------
-
-def linear_betas(start, end, steps):
-    frac = torch.arange(steps, dtype=F64) / (steps - 1)
-    return start + (end - start) * frac
-
-
-def scaled_linear_betas(start, end, steps):
-    frac = torch.arange(steps, dtype=F64) / (steps - 1)
-    root = start ** 0.5 + (end ** 0.5 - start ** 0.5) * frac
-    return root * root
-
-
-def tables(betas):
-    """Every table of a process with the given betas, as whole-tensor expressions."""
-    alphas = 1.0 - betas
-    acp = torch.cumprod(alphas, 0)
-    acp_prev = torch.cat([torch.ones(1, dtype=F64), acp[:-1]])
-    post_var = betas * (1.0 - acp_prev) / (1.0 - acp)
-    log_clip = torch.log(torch.cat([post_var[1:2], post_var[1:]])) if len(betas) > 1 else torch.log(betas)
-    return {
-        "betas": betas,
-        "alphas": alphas,
-        "alphas_cumprod": acp,
-        "alphas_cumprod_prev": acp_prev,
-        "sqrt_alphas_cumprod": acp.sqrt(),
-        "sqrt_one_minus_alphas_cumprod": (1.0 - acp).sqrt(),
-        "sqrt_recip_alphas_cumprod": (1.0 / acp).sqrt(),
-        "sqrt_recipm1_alphas_cumprod": (1.0 / acp - 1.0).sqrt(),
-        "posterior_variance": post_var,
-        "posterior_log_variance_clipped": log_clip,
-        "posterior_mean_coef1": betas * acp_prev.sqrt() / (1.0 - acp),
-        "posterior_mean_coef2": (1.0 - acp_prev) * alphas.sqrt() / (1.0 - acp),
-        "log_betas": torch.log(betas),
-    }
-
-
-# --------------------------------------------------------------------------------------------
-# Timestep selection
-# --------------------------------------------------------------------------------------------
-
-def iddpm_space_timesteps(total, spec):
-    """IDDPM's definition: 'ddimK' -> uniform integer stride with exactly K steps; otherwise equal
-    portions, each keeping round(j * (size-1)/(count-1)) (position accumulated, Python rounding)."""
-    if spec.startswith("ddim"):
-        want = int(spec[4:])
-        for stride in range(1, total):
-            steps = list(range(0, total, stride))
-            if len(steps) == want:
-                return steps
-        raise ValueError(spec)
-    counts = [int(c) for c in spec.split(",")]
-    base, extra = divmod(total, len(counts))
-    kept, offset = set(), 0
-    for k, count in enumerate(counts):
-        size = base + (1 if k < extra else 0)
-        stride = 1 if count <= 1 else (size - 1) / (count - 1)
-        pos = 0.0
-        for _ in range(count):
-            kept.add(offset + round(pos))
-            pos += stride
-        offset += size
-    return sorted(kept)
-
-
-def diffusers_timesteps(total, steps, spacing, offset=0):
-    """diffusers DDIMScheduler.set_timesteps, ascending."""
-    if spacing == "leading":
-        ts = (np.arange(0, steps) * (total // steps)).round() + offset
-    elif spacing == "trailing":
-        ts = np.round(np.arange(total, 0, -total / steps)) - 1
-    elif spacing == "linspace":
-        ts = np.linspace(0, total - 1, steps).round()
-    else:
-        raise ValueError(spacing)
-    return sorted(int(t) for t in ts)
-
-
-def respaced_betas(acp_base, kept):
-    acp = acp_base[kept]
-    prev = torch.cat([torch.ones(1, dtype=F64), acp[:-1]])
-    return 1.0 - acp / prev
-
-
-# --------------------------------------------------------------------------------------------
-# Steps (float64)
-# --------------------------------------------------------------------------------------------
-
-def ddpm_parts(tab, i, x, out, variance="learned_range", clip=False):
-    c = x.shape[1]
-    eps, v = out[:, :c], out[:, c:]
-    x0 = tab["sqrt_recip_alphas_cumprod"][i] * x - tab["sqrt_recipm1_alphas_cumprod"][i] * eps
-    if clip:
-        x0 = x0.clamp(-1, 1)
-    mean = tab["posterior_mean_coef1"][i] * x0 + tab["posterior_mean_coef2"][i] * x
-    if variance == "learned_range":
-        f = (v + 1) / 2
-        logvar = f * tab["log_betas"][i] + (1 - f) * tab["posterior_log_variance_clipped"][i]
-    elif variance == "fixed_small":
-        logvar = tab["posterior_log_variance_clipped"][i] * torch.ones_like(x)
-    elif variance == "fixed_large":
-        large = torch.cat([tab["posterior_variance"][1:2], tab["betas"][1:]])
-        logvar = torch.log(large[i]) * torch.ones_like(x)
-    else:
-        raise ValueError(variance)
-    return x0, eps, mean, torch.exp(0.5 * logvar)
-
-
-def ddim_diffusers(acp_base, timesteps_desc, k, x, eps_out, noise, eta, final_alpha):
-    """diffusers DDIMScheduler.step at descending position k (t -> t - T//K) for an eps model."""
-    total, steps = len(acp_base), len(timesteps_desc)
-    t = timesteps_desc[k]
-    prev_t = t - total // steps
-    a_t = acp_base[t]
-    a_prev = acp_base[prev_t] if prev_t >= 0 else final_alpha
-    c = x.shape[1]
-    eps = eps_out[:, :c]
-    x0 = (x - (1 - a_t).sqrt() * eps) / a_t.sqrt()
-    variance = (1 - a_prev) / (1 - a_t) * (1 - a_t / a_prev)
-    std = eta * variance.sqrt()
-    mean = a_prev.sqrt() * x0 + (1 - a_prev - std ** 2).sqrt() * eps
-    sample = mean + std * noise if eta > 0 else mean
-    return x0, mean, std, sample
-
-
-def cfg(cond, uncond, scale, channels=None):
-    if channels is None:
-        return uncond + scale * (cond - uncond)
-    guided = uncond[:, :channels] + scale * (cond[:, :channels] - uncond[:, :channels])
-    return torch.cat([guided, cond[:, channels:]], 1)
-
-
-# --------------------------------------------------------------------------------------------
-# Toy denoisers for the loop cases (the C# test implements the same functions)
-# --------------------------------------------------------------------------------------------
-
-def toy_dit(x, t, y, w):
-    """out = tanh(A·x (per pixel, 4 -> 8) + b·t/1000 + E[y]); channels 0-3 eps, 4-7 v."""
-    h = torch.einsum("oc,nchw->nohw", w["A"], x)
-    h = h + (w["b"] * (t.to(F64) / 1000.0)[:, None])[:, :, None, None]
-    h = h + w["E"][y][:, :, None, None]
-    return torch.tanh(h)
-
-
-def toy_unet(x, t, cond, w):
-    """eps = tanh(A·x + b·t/1000 + W·cond) (per pixel, 4 -> 4); cond is (N, 4)."""
-    h = torch.einsum("oc,nchw->nohw", w["A"], x)
-    h = h + (w["b"] * (t.to(F64) / 1000.0)[:, None])[:, :, None, None]
-    h = h + torch.einsum("od,nd->no", w["W"], cond)[:, :, None, None]
-    return torch.tanh(h)
-
-
-# --------------------------------------------------------------------------------------------
-# Writing
-# --------------------------------------------------------------------------------------------
-
-class Writer:
-    def __init__(self, root):
-        self.root = root
-        self.cases = []
-
-    def case(self, name, tensors, params=None):
-        folder = os.path.join(self.root, name)
-        os.makedirs(folder, exist_ok=True)
-        for key, value in tensors.items():
-            arr = value.numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
-            proto = numpy_helper.from_array(np.ascontiguousarray(arr), key)
-            with open(os.path.join(folder, key + ".pb"), "wb") as f:
-                f.write(proto.SerializeToString())
-        with open(os.path.join(folder, "params.json"), "w") as f:
-            json.dump(params or {}, f, indent=1, sort_keys=True)
-            f.write("\n")
-        self.cases.append(name)
 
 
 def f32(gen, *shape, scale=1.0):

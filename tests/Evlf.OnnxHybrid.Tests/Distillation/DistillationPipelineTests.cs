@@ -45,6 +45,8 @@ public class DistillationPipelineTests : IDisposable
         Assert.NotNull(manifest["data"]!["id"]);
     }
 
+    static IEnumerable<string?> StagesRun(JsonNode manifest) => manifest["stages"]!.AsArray().Select(s => (string?)s!["stage"]);
+
     [Theory]
     [InlineData(DistillMethod.Random, false, 1)]
     [InlineData(DistillMethod.Random, false, 3)]
@@ -56,12 +58,14 @@ public class DistillationPipelineTests : IDisposable
     [InlineData(DistillMethod.D4m, true, 1)]
     public void EveryMethodWritesIpcImagesPerClass(DistillMethod method, bool evlf, int ipc)
     {
-        var r = new DistillationPipeline(Options(method, evlf, ipc, $"{method}-{evlf}-{ipc}")).Run();
+        var options = Options(method, evlf, ipc, $"{method}-{evlf}-{ipc}");
+        var r = new DistillationPipeline(options).Run();
         AssertSet(r, ipc, method.ToString().ToLowerInvariant());
         Assert.Equal(3 * ipc, r.Images);
         var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(r.Out, "manifest.json")))!;
         Assert.Equal(evlf && method is DistillMethod.Mgd3 or DistillMethod.D4m, manifest["evlf"]!.GetValue<bool>());
         if (evlf) Assert.NotNull(manifest["fusion"]!["log"]);
+        Assert.Equal(DistillRecipe.For(options).Stages, StagesRun(manifest));
     }
 
     [Fact]
@@ -92,7 +96,7 @@ public class DistillationPipelineTests : IDisposable
             Directory.GetFiles(r.Out).Select(Path.GetFileName).Where(n => !n!.StartsWith('.')).Order()); // .evlf-* are the folder's marker and lock
         var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(r.Out, "manifest.json")))!;
         Assert.Equal("fusion-module", (string?)manifest["kind"]);
-        Assert.Equal(new[] { "latents", "text", "fusion" }, manifest["stages"]!.AsArray().Select(s => (string?)s!["stage"]));
+        Assert.Equal(new[] { "latents", "text", "fusion" }, StagesRun(manifest));
         Assert.InRange((double)manifest["fusion"]!["test"]!["Top1"]!, 0, 1);
         Assert.NotNull(manifest["fusion"]!["log"]);
         Assert.Equal(CrossAttentionFusion.FusedOutput, Evlf.OnnxHybrid.Onnx.OnnxModel.Load(Path.Combine(r.Out, "fusion.onnx")).Graph.Output.Single().Name);
@@ -150,6 +154,7 @@ public class DistillationPipelineTests : IDisposable
         var r = new DistillationPipeline(Options(DistillMethod.Mgd3, true, 1, "ft", finetune: true)).Run();
         AssertSet(r, 1, "mgd3");
         var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(r.Out, "manifest.json")))!;
+        Assert.Equal(DistillRecipe.For(Options(DistillMethod.Mgd3, true, 1, "ft", finetune: true)).Stages, StagesRun(manifest));
         string tuned = manifest["finetuned_bundle"]!.GetValue<string>();
         Assert.NotEqual(File.ReadAllBytes(Path.Combine(bundle, "dit.onnx")), File.ReadAllBytes(Path.Combine(tuned, "dit.onnx")));
     }

@@ -1,0 +1,37 @@
+namespace Evlf.OnnxHybrid.Distillation;
+
+/// <summary>
+/// The stages (<see cref="StageNames"/>) a method runs, in order: what `evlf distill` does for its options. The stage files
+/// under <c>Distillation/Stages/</c> carry the same names.
+/// </summary>
+/// <param name="Method">The method the recipe is for.</param>
+/// <param name="Stages">The stages it runs, in the order they run.</param>
+public sealed record DistillRecipe(DistillMethod Method, IReadOnlyList<string> Stages)
+{
+    /// <summary>random and herding: real training images, chosen.</summary>
+    static readonly string[] RealImages = [StageNames.Select];
+
+    /// <summary>
+    /// dit, and d4m or mgd3 without EVLF: k-means of zImg, then sampling. Plain dit sampling reads no modes; dit computes
+    /// them because its sample stage keys on them (dropping them would change dit's cache keys and manifest, not its images).
+    /// </summary>
+    static readonly string[] Generative = [StageNames.Latents, StageNames.Modes, StageNames.Sample];
+
+    /// <summary>d4m and mgd3 with EVLF: the fusion module (stage A) fuses zImg with eText (stage B) before k-means.</summary>
+    static readonly string[] GenerativeWithFusion =
+    [
+        StageNames.Latents, StageNames.Text, StageNames.Fusion, StageNames.Fuse, StageNames.Modes, StageNames.Sample,
+    ];
+
+    /// <summary>The recipe of <paramref name="options"/>: its method, with EVLF and --finetune where they apply.</summary>
+    public static DistillRecipe For(DistillOptions options)
+    {
+        var stages = !options.UsesGenerativeModel ? RealImages : options.UsesFusion ? GenerativeWithFusion : Generative;
+        // --finetune trains the denoiser on what the modes cluster, right before it samples.
+        if (options.UsesGenerativeModel && options.Finetune) stages = [.. stages[..^1], StageNames.Finetune, StageNames.Sample];
+        return new DistillRecipe(options.Method, stages);
+    }
+
+    /// <summary>Whether the recipe runs <paramref name="stage"/>.</summary>
+    public bool Runs(string stage) => Stages.Contains(stage);
+}

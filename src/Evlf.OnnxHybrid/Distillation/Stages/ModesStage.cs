@@ -1,0 +1,55 @@
+using Evlf.OnnxHybrid.Clustering;
+using static TorchSharp.torch;
+
+namespace Evlf.OnnxHybrid.Distillation.Stages;
+
+/// <summary>The latents the modes cluster (zImg, or zFused with EVLF, unscaled) and the key of the stage they come from.</summary>
+internal sealed record ClusterInput(Tensor Latents, string Key);
+
+/// <summary>The modes (MGD3) or prototypes (D4M): (classes, ipc, C·H·W) scaled latents, and the modes stage's key.</summary>
+internal sealed record Modes(Tensor Vectors, string Key);
+
+/// <summary>
+/// Stage: per-class k-means (k = ipc) of the scaled, flattened latents: MGD3's modes or D4M's prototypes. D4M without EVLF
+/// clusters VAE samples (mean + σ·ε), MGD3 and EVLF the posterior means (PIPELINES.md §2, §3, §6).
+/// </summary>
+internal static class ModesStage
+{
+    public static Modes Run(StageContext context, ClusterInput input, ModeLatents latents, double scale)
+    {
+        var options = context.Options;
+        string key = RunFolder.Key(new
+        {
+            stage = StageNames.Modes, upstreamKey = input.Key, options.Ipc, options.Seed, method = options.Method.ToString(), scale,
+        });
+        string folder = context.Run.Stage(StageNames.Modes, key, tmp =>
+        {
+            var vectors = input.Latents * scale;
+            if (options.Method == DistillMethod.D4m && !options.UsesFusion)
+            {
+                string latentsFolder = latents.Encoded.Folder;
+                var logVar = where(latents.FlipMask, StageTensors.Load(latentsFolder, "logvar_flip"), StageTensors.Load(latentsFolder, "logvar"));
+                var epsilon = randn(input.Latents.shape, generator: new Generator(Seeds.Derive(options.Seed, SeedStream.PosteriorNoise)));
+                vectors = (input.Latents + (logVar * 0.5).exp() * epsilon) * scale;
+            }
+            StageTensors.Save(tmp, "modes", ClusterPerClass(context, vectors.flatten(1), latents.Labels));
+        });
+        return new Modes(StageTensors.Load(folder, "modes"), key);
+    }
+
+    static Tensor ClusterPerClass(StageContext context, Tensor vectors, Tensor labels)
+    {
+        int classes = context.Dataset.ClassNames.Count;
+        var result = new List<Tensor>();
+        for (int c = 0; c < classes; c++)
+        {
+            context.CancellationToken.ThrowIfCancellationRequested();
+            var rows = vectors.index_select(0, labels.eq(c).nonzero().flatten());
+            // k-means++ with one init, seeded as the reference does (random_state = seed for every class).
+            using var prototypes = Prototypes.ForClass(rows, context.Options.Ipc, new PrototypeOptions(new KMeansOptions(Seed: context.Options.Seed)));
+            result.Add(prototypes.Vectors.clone());
+            context.Report("k-means", c + 1, classes);
+        }
+        return stack(result, 0);
+    }
+}

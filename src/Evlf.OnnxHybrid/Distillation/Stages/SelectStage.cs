@@ -1,0 +1,32 @@
+using Evlf.OnnxHybrid.Data;
+
+namespace Evlf.OnnxHybrid.Distillation.Stages;
+
+/// <summary>
+/// random and herding: <see cref="DistillOptions.Ipc"/> real training images per class, chosen at random
+/// (<see cref="RandomSelection"/>) or by herding (<see cref="Herding"/>), written as the synthetic set. The whole recipe
+/// of the real-image baselines.
+/// </summary>
+internal static class SelectStage
+{
+    /// <summary>The stage folder; the set is its <c>set/</c> subfolder.</summary>
+    public static string Run(StageContext context)
+    {
+        // Inputs: the method, ipc, seed and data; herding also its embedding network's options.
+        var options = context.Options;
+        var dataset = context.Dataset;
+        var herding = new HerdingOptions { Seed = options.Seed };
+        string key = RunFolder.Key(new
+        {
+            stage = StageNames.Select, method = options.Method.ToString(), options.Ipc, options.Seed, dataId = context.DataId, herding,
+        });
+        return context.Run.Stage(StageNames.Select, key, tmp =>
+        {
+            var chosen = options.Method == DistillMethod.Herding
+                ? Herding.Select(dataset, options.Ipc, herding, DatasetNormalization.For(DataSpec.Parse(options.Data), dataset),
+                    new InlineProgress<string>(status => context.Progress("herding", 0, 1, status)), context.CancellationToken)
+                : RandomSelection.Select(dataset.Train, dataset.ClassNames.Count, options.Ipc, options.Seed);
+            RealSubset.Write(dataset, chosen, Path.Combine(tmp, SampleStage.SetFolder), options.Method.ToString().ToLowerInvariant());
+        });
+    }
+}

@@ -1,0 +1,26 @@
+using Evlf.OnnxHybrid.Data;
+using Evlf.OnnxHybrid.Onnx;
+using Evlf.OnnxHybrid.Training;
+
+namespace Evlf.OnnxHybrid.Distillation.Stages;
+
+/// <summary>What every stage of one run reads: the options, the data and its identity, the run folder and where progress goes.</summary>
+/// <param name="Options">The run's options, already checked against the data and the bundle (<see cref="DistillInputs"/>).</param>
+/// <param name="Dataset">The data, cut to <see cref="DistillOptions.MaxTrain"/>.</param>
+/// <param name="DataId">The data's identity (<see cref="DataIdentity"/>): part of the keys of the stages that read it.</param>
+/// <param name="Run">The run folder that caches each stage's output.</param>
+/// <param name="Progress">Told the task, done of total and a status as a stage works.</param>
+/// <param name="CancellationToken">Stops a stage between its steps.</param>
+internal sealed record StageContext(DistillOptions Options, ImageDataset Dataset, string DataId, RunFolder Run, PipelineProgress Progress,
+    CancellationToken CancellationToken)
+{
+    /// <summary>The ONNX Runtime settings of every session a stage opens.</summary>
+    public SessionSettings Settings => new(Options.Device);
+
+    /// <summary>Reports a training stage's steps with their loss.</summary>
+    public IProgress<StepReport> TrainingSteps() =>
+        new InlineProgress<StepReport>(r => Progress(r.Stage, r.Step, r.TotalSteps, FormattableString.Invariant($"loss {r.Loss:F4}")));
+
+    /// <summary>Reports <paramref name="done"/> of <paramref name="total"/> for <paramref name="task"/>, without a status.</summary>
+    public void Report(string task, double done, double total) => Progress(task, done, total, null);
+}

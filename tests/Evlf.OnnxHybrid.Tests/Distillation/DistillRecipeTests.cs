@@ -1,0 +1,36 @@
+using Evlf.OnnxHybrid.Distillation;
+
+namespace Evlf.OnnxHybrid.Tests.Distillation;
+
+/// <summary>
+/// Each method's stages as docs/PIPELINES.md and docs/ARCHITECTURE.md describe them; DistillationPipelineTests checks that a
+/// run's manifest lists the stages its recipe names.
+/// </summary>
+public class DistillRecipeTests
+{
+    [Theory]
+    [InlineData(DistillMethod.Random, true, false, "select")]
+    [InlineData(DistillMethod.Herding, true, false, "select")]
+    [InlineData(DistillMethod.Dit, true, false, "latents modes sample")]       // --evlf does not apply to dit
+    [InlineData(DistillMethod.Dit, false, true, "latents modes finetune sample")]
+    [InlineData(DistillMethod.D4m, false, false, "latents modes sample")]
+    [InlineData(DistillMethod.D4m, true, false, "latents text fusion fuse modes sample")]
+    [InlineData(DistillMethod.Mgd3, false, true, "latents modes finetune sample")]
+    [InlineData(DistillMethod.Mgd3, true, false, "latents text fusion fuse modes sample")]
+    [InlineData(DistillMethod.Mgd3, true, true, "latents text fusion fuse modes finetune sample")]
+    public void EachMethodRunsTheStagesTheDocsName(DistillMethod method, bool evlf, bool finetune, string stages)
+    {
+        var recipe = DistillRecipe.For(new DistillOptions { Method = method, Evlf = evlf, Finetune = finetune });
+        Assert.Equal(method, recipe.Method);
+        Assert.Equal(stages.Split(' '), recipe.Stages);
+    }
+
+    [Fact]
+    public void TheFullestRecipeIsTheGenerativeOrderOfStageNames()
+    {
+        var recipe = DistillRecipe.For(new DistillOptions { Method = DistillMethod.D4m, Evlf = true, Finetune = true });
+        Assert.Equal(StageNames.Generative, recipe.Stages);
+        Assert.True(recipe.Runs(StageNames.Finetune));
+        Assert.False(recipe.Runs(StageNames.Select));
+    }
+}
