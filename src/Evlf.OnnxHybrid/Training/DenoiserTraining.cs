@@ -17,6 +17,7 @@ public sealed record DenoiserTrainingOptions(
     double EmaDecay = 0.999,
     int CheckpointEvery = 250);
 
+/// <summary>The written model (the EMA weights), the mean loss of each checkpoint interval, and the wall time.</summary>
 public sealed record DenoiserTrainingResult(string ModelPath, double[] Losses, double Seconds);
 
 /// <summary>
