@@ -60,7 +60,6 @@ interpreter cannot import torch; 2 on bad arguments.
 """
 
 import argparse
-import contextlib
 import json
 import os
 import sys
@@ -68,6 +67,8 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "reference"))  # diffusion_reference.py, fusion_reference.py
+
+import eager_torch  # noqa: E402
 
 # Repetitions per mode; the C# bench uses 20 timed runs (5 with --quick), 60 fusion steps (20), 200 ConvNet
 # epochs (50).
@@ -91,19 +92,10 @@ def main():
     args = parser.parse_args()
     if args.threads < 1:
         parser.error(f"--threads must be at least 1; got {args.threads}")
-    try:
-        import torch
-    except ImportError as e:
-        print(f"bench_reference.py: {sys.executable} cannot import torch ({e}); install PyTorch for this interpreter "
-              "(Debian: apt-get install python3-torch) or run evlf bench --no-python", file=sys.stderr)
-        return 3
-    torch.set_num_threads(args.threads)
-    try:
-        from threadpoolctl import threadpool_limits
-        limits = threadpool_limits(limits=args.threads)
-    except ImportError:
-        limits = contextlib.nullcontext()
-    with limits:
+    torch = eager_torch.import_torch("bench_reference.py", args.threads)
+    if torch is None:
+        return eager_torch.MISSING_TORCH
+    with eager_torch.pool_limits(args.threads):
         report = measure(torch, "tiny" if args.tiny else "quick" if args.quick else "full")
     json.dump(report, sys.stdout)
     sys.stdout.write("\n")

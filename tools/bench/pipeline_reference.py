@@ -73,7 +73,6 @@ and fusion_reference.
 """
 
 import argparse
-import contextlib
 import json
 import os
 import shutil
@@ -87,6 +86,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "reference"))  # diffusio
 
 from distill_defaults import (CFG_SCALE, FUSION_CONFIG, FUSION_EPOCHS, FUSION_SAMPLES, GUIDED_CHANNELS, IPC,  # noqa: E402
                               MODE_LAMBDA, MODE_STOP_T, SEED, STEPS)
+import eager_torch  # noqa: E402
 from idx_images import read_idx  # noqa: E402
 
 
@@ -178,20 +178,11 @@ def main():
         parser.error(f"--bundle {args.bundle} has no bundle.json")
     if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
         os.environ["GOMP_SPINCOUNT"] = "30000"  # TorchThreads.DefaultSpinCount, before libgomp loads with torch
-    try:
-        import torch
-    except ImportError as e:
-        print(f"pipeline_reference.py: {sys.executable} cannot import torch ({e}); install PyTorch for this interpreter "
-              "(Debian: apt-get install python3-torch) or run evlf bench --no-python", file=sys.stderr)
-        return 3
-    torch.set_num_threads(args.threads)
+    torch = eager_torch.import_torch("pipeline_reference.py", args.threads)
+    if torch is None:
+        return eager_torch.MISSING_TORCH
     startup = time.perf_counter() - STARTED
-    try:
-        from threadpoolctl import threadpool_limits
-        limits = threadpool_limits(limits=args.threads)
-    except ImportError:
-        limits = contextlib.nullcontext()
-    with limits:
+    with eager_torch.pool_limits(args.threads):
         stages, seconds, written = run(args, torch)
     import sklearn
     report = {

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Evlf.Bench.Benchmarks;
 using Evlf.Bench.PyTorch;
 using Evlf.OnnxHybrid.Distillation;
 using Evlf.OnnxHybrid.Fusion;
@@ -122,8 +123,9 @@ public class PipelineReferenceTests
     [Fact]
     public void ArgumentsMirrorTheBenchDistill()
     {
-        var quick = PipelineReference.Arguments("/b", "/d", "/o", new FusionTrainingOptions(Epochs: 1, MaxSamples: 4000), 2, maxTrain: 20000);
-        var full = PipelineReference.Arguments("/b", "/d", "/o", new FusionTrainingOptions(), 8);
+        // The job of the bench's C# distill, as DistillBenchmark runs it.
+        var quick = PipelineReference.Arguments("/b", "/d", "/o", DistillBenchmark.FusionTraining(quick: true), 2, DistillBenchmark.MaxTrain(quick: true));
+        var full = PipelineReference.Arguments("/b", "/d", "/o", DistillBenchmark.FusionTraining(quick: false), 8, DistillBenchmark.MaxTrain(quick: false));
 
         Assert.Equal("--bundle /b --data /d --out /o --fusion-epochs 1 --fusion-samples 4000 --threads 2 --max-train 20000", string.Join(' ', quick));
         Assert.Equal("--bundle /b --data /d --out /o --fusion-epochs 4 --fusion-samples 0 --threads 8", string.Join(' ', full));

@@ -1,5 +1,7 @@
 """Element-wise operators: arithmetic with broadcasting, comparisons and logic, unary functions, Clip, Cast."""
 
+import functools
+
 import torch
 
 from .registry import DTYPES, OPS, op, scalar
@@ -32,20 +34,13 @@ def _pow(m, a, x, y):
     return torch.pow(x, y).to(x.dtype)  # the output has X's type
 
 
-@op("Max")
-def _max(m, a, *xs):
-    out = xs[0]
-    for x in xs[1:]:
-        out = torch.maximum(out, x)
-    return out
+def _variadic(pairwise):
+    """Max and Min take any number of inputs, broadcast together."""
+    return lambda m, a, *xs: functools.reduce(pairwise, xs)
 
 
-@op("Min")
-def _min(m, a, *xs):
-    out = xs[0]
-    for x in xs[1:]:
-        out = torch.minimum(out, x)
-    return out
+OPS["Max"] = _variadic(torch.maximum)
+OPS["Min"] = _variadic(torch.minimum)
 
 
 @op("Equal")

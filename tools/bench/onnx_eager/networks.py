@@ -54,27 +54,25 @@ def _conv(m, a, x, w, b=None):
               groups=a.get("group", 1))
 
 
-@op("AveragePool")
-def _average_pool(m, a, x):
+def _pool(op_type, a, x, functions):
+    """The pooling function of x's rank with ONNX's symmetric padding; asymmetric pads are not implemented."""
     nd = x.dim() - 2
     padding, explicit = _padding(a, nd)
     if explicit is not None:
-        raise NotImplementedError("AveragePool with asymmetric pads")
-    fn = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}[nd]
-    kernel = a["kernel_shape"]
-    return fn(x, kernel, stride=a.get("strides", [1] * nd), padding=padding, ceil_mode=bool(a.get("ceil_mode", 0)),
-              count_include_pad=bool(a.get("count_include_pad", 0)))
+        raise NotImplementedError(f"{op_type} with asymmetric pads")
+    return functions[nd], nd, dict(stride=a.get("strides", [1] * nd), padding=padding, ceil_mode=bool(a.get("ceil_mode", 0)))
+
+
+@op("AveragePool")
+def _average_pool(m, a, x):
+    fn, _, common = _pool("AveragePool", a, x, {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d})
+    return fn(x, a["kernel_shape"], count_include_pad=bool(a.get("count_include_pad", 0)), **common)
 
 
 @op("MaxPool")
 def _max_pool(m, a, x):
-    nd = x.dim() - 2
-    padding, explicit = _padding(a, nd)
-    if explicit is not None:
-        raise NotImplementedError("MaxPool with asymmetric pads")
-    fn = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}[nd]
-    return fn(x, a["kernel_shape"], stride=a.get("strides", [1] * nd), padding=padding,
-              dilation=a.get("dilations", [1] * nd), ceil_mode=bool(a.get("ceil_mode", 0)))
+    fn, nd, common = _pool("MaxPool", a, x, {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d})
+    return fn(x, a["kernel_shape"], dilation=a.get("dilations", [1] * nd), **common)
 
 
 @op("GlobalAveragePool")
