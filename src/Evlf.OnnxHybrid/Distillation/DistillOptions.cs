@@ -67,7 +67,7 @@ public sealed record DistillOptions
     public bool Quiet { get; init; }
     /// <summary>
     /// Only the first N training and the first N test images (null: all). A knob for quick benchmarks and trials, not
-    /// part of any method; tools/reference/pipeline_reference.py's <c>--max-train</c> does the same.
+    /// part of any method; tools/bench/pipeline_reference.py's <c>--max-train</c> does the same.
     /// </summary>
     public int? MaxTrain { get; init; }
 
