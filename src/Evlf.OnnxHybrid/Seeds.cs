@@ -58,14 +58,43 @@ public static class Seeds
     /// <summary>A <see cref="System.Random"/> of the stream, seeded with all 64 bits (<see cref="SplitMixRandom"/>).</summary>
     public static Random Random(long seed, SeedStream stream, long index = 0) => new SplitMixRandom(Derive(seed, stream, index));
 
+    /// <summary>SplitMix64's output function: the golden-ratio increment, then <see cref="Finalise"/>.</summary>
+    public static ulong Mix(ulong z) => Finalise(z + Golden);
+
     /// <summary>SplitMix64's finaliser: a bijection of 64-bit words with good avalanche.</summary>
-    public static ulong Mix(ulong z)
+    public static ulong Finalise(ulong z)
     {
-        z += 0x9E3779B97F4A7C15UL;
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         return z ^ (z >> 31);
     }
+
+    /// <summary>2^64 / φ, SplitMix64's (and Weyl sequences') increment.</summary>
+    internal const ulong Golden = 0x9E3779B97F4A7C15UL;
+
+    // Rules older than the stream table. Each is part of results people have recorded (evaluation accuracies, initial
+    // weights, k-means modes), so they stay as they are; they live here so that every derived seed is in one file.
+
+    /// <summary>
+    /// evlf eval: repeat r trains its classifier with seed + r, so `--seed S+r --repeats 1` reproduces one repeat alone
+    /// (neighbouring user seeds share repeats, by design).
+    /// </summary>
+    public static long EvaluationRepeat(long seed, int repeat) => seed + repeat;
+
+    /// <summary>Evaluation protocols: the batches and augmentation of a classifier trained with <paramref name="seed"/>
+    /// (a Weyl step away from the seed that initialises its weights).</summary>
+    public static ulong EvaluationData(long seed) => unchecked((ulong)seed * Golden + 0x632BE59BD9B4E019UL);
+
+    /// <summary>k-means: the System.Random seed of restart <paramref name="init"/>, a SplitMix64 hash of (seed, init) —
+    /// System.Random streams from consecutive seeds start out correlated.</summary>
+    public static int KMeansRestart(int seed, int init) => (int)(Mix((ulong)(uint)seed << 32 | (uint)init) & int.MaxValue);
+
+    /// <summary>GraphBuilder: the initial state of one parameter's SplitMix64 stream, from the builder's seed and an
+    /// FNV-1a hash of the parameter's name.</summary>
+    public static ulong ParameterInit(int seed, ulong nameHash) => Finalise((ulong)(uint)seed * Golden) ^ nameHash;
+
+    /// <summary>inspect --train-check: the seed of the second random input draw whose outputs are the fitting target.</summary>
+    public static long TrainCheckTargetInputs(long seed) => seed + 1;
 }
 
 /// <summary>

@@ -1,6 +1,6 @@
 namespace Evlf.OnnxHybrid.Tests;
 
-/// <summary>Issue 16, fault class 8: derived seeds never wrap, and distinct user seeds never share a stream.</summary>
+/// <summary>Derived seeds never wrap, distinct user seeds never share a stream, and the older rules keep their values.</summary>
 public class SeedsTests
 {
     [Fact]
@@ -46,5 +46,20 @@ public class SeedsTests
         Assert.InRange(Enumerable.Range(0, 10_000).Select(_ => a.NextDouble()).Average(), 0.49, 0.51);
         Assert.Equal(0, a.Next(0));
         Assert.Equal(5, a.Next(5, 5));
+    }
+
+    [Fact]
+    public void TheOlderRulesKeepTheirValues()
+    {
+        // Values of the formulas as they stood before they moved into Seeds (computed independently, in Python): recorded
+        // evaluations, initial weights and k-means modes depend on them.
+        Assert.Equal(0x7A41463B56294C82UL, Seeds.EvaluationData(5));
+        Assert.Equal(0xC4F46BE25A6A6404UL, Seeds.EvaluationData(-1));
+        Assert.Equal(151_149_761, Seeds.KMeansRestart(0, 1));
+        Assert.Equal(158_151_163, Seeds.KMeansRestart(3, 0));
+        Assert.Equal(0x2C829ABE1F4532E1UL, Seeds.ParameterInit(7, 0));
+        Assert.Equal(0x1E461A04D9181DBAUL, Seeds.ParameterInit(-2, 5));
+        Assert.Equal(12L, Seeds.EvaluationRepeat(10, 2));
+        Assert.Equal(4L, Seeds.TrainCheckTargetInputs(3));
     }
 }

@@ -10,7 +10,7 @@ TEMPERATURE = 0.07                                # λ1, λ2 ramp, condition dro
 CHECKPOINT_EVERY = 500
 FUSE_BATCH = 500                                  # FusionEvaluation.Batch
 ENCODER_CALL = 100                                # DistillationPipeline.Encode's VAE encoder calls
-# FusionConfig defaults (PIPELINES.md §2); the text sizes come from the text encoder (MiniLM: 16 tokens of 384).
+# FusionConfig defaults (docs/PIPELINES.md §2); the text sizes come from the text encoder (MiniLM: 16 tokens of 384).
 FUSION_CONFIG = {"LatentChannels": 4, "LatentSize": 8, "TextDim": 384, "TextLength": 16, "Width": 256, "Heads": 4,
                  "Layers": 2, "Dropout": 0.1, "RefreshKeyValues": False, "PreNorm": False, "ProjectorChannels": 64,
                  "ProjectorKernel": 4, "ProjectorPool": 4}

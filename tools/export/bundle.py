@@ -1,4 +1,4 @@
-"""bundle.json (DESIGN.md §5; the C# side reads it with Bundles/BundleManifest.cs) and the reference tensors
+"""bundle.json (docs/ARCHITECTURE.md, "Model bundles"; the C# side reads it with Bundles/BundleManifest.cs) and the reference tensors
 that let `evlf inspect --parity BUNDLE` compare ONNX Runtime with PyTorch.
 
 Component entries use the names the C# loader expects: vae encoder `image` → `mean`, `logvar`; decoder
@@ -18,7 +18,7 @@ REFERENCE_FORMAT = "evlf-export-reference/1"
 LINEAR_SCHEDULE = {"kind": "linear", "beta_start": 1e-4, "beta_end": 0.02, "steps": 1000}  # DiT / ADM
 SCALED_LINEAR_SCHEDULE = {"kind": "scaled-linear", "beta_start": 0.00085, "beta_end": 0.012, "steps": 1000}  # SD
 
-# What a DiffFit/Minimax-style fine-tune trains (reference/PIPELINES.md §4: bias, norm, gamma, y_embed).
+# What a DiffFit/Minimax-style fine-tune trains (docs/PIPELINES.md §4: bias, norm, gamma, y_embed).
 DIT_FINETUNE = "bias|norm|gamma|y_embedder"
 UNET_FINETUNE = "bias|norm"
 

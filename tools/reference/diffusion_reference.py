@@ -12,7 +12,7 @@ Layout: <out>/<case>/<name>.pb is a serialized onnx.TensorProto (onnx.numpy_help
 step consumes are stored as float32 values (the dtype the samplers run in); everything computed here
 is float64, from those same values. The output is deterministic (byte-identical on rerun).
 
-The math is written from the equations (DDPM, IDDPM, DDIM papers; PIPELINES.md §1, §3, §6) and from the
+The math is written from the equations (DDPM, IDDPM, DDIM papers; docs/PIPELINES.md §1, §3, §6) and from the
 documented behaviour of IDDPM's space_timesteps and diffusers' set_timesteps / img2img, in a deliberately
 different style from the C# code: whole-table tensor expressions and the diffusers formulation of DDIM on
 the base schedule (t -> t - T//K), where the C# walks a respaced process. It lives in noise_schedules.py,

@@ -11,7 +11,7 @@ Run with the Debian interpreter that has torch (1.13) and onnx (1.12):
 Inputs: one folder per case under --models holding fusion.onnx and projector.onnx (written by C#:
 CrossAttentionFusion.Build / BuildProjector with seeded noise added to every initializer, so no LayerNorm
 weight is 1 and no bias 0) and config.json (the FusionConfig). Only the initializers are read from the ONNX
-files, never the graph: the modules below are written from PIPELINES.md §2 and loaded with
+files, never the graph: the modules below are written from docs/PIPELINES.md §2 and loaded with
 load_state_dict(strict=True), so a renamed, missing or reshaped weight fails here.
 
 Layout (as tools/reference/diffusion_reference.py): <out>/<case>/<name>.pb is a serialized onnx.TensorProto
@@ -90,7 +90,7 @@ CASES = {
 
 
 # --------------------------------------------------------------------------------------------
-# The modules, from PIPELINES.md §2
+# The modules, from docs/PIPELINES.md §2
 # --------------------------------------------------------------------------------------------
 
 class FusionLayer(nn.Module):

@@ -1,5 +1,5 @@
 """Noise schedules as whole-table float64 expressions: β by schedule kind, and every table of the process they define
-(ᾱ, posterior variance and mean coefficients, …). Written from the equations (DDPM, IDDPM papers; PIPELINES.md
+(ᾱ, posterior variance and mean coefficients, …). Written from the equations (DDPM, IDDPM papers; docs/PIPELINES.md
 §1) in a deliberately different style from the C# code, for diffusion_reference.py's parity vectors."""
 
 import torch

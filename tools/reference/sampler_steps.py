@@ -1,6 +1,6 @@
 """One sampler step in float64: DDPM (learned-range, fixed-small, fixed-large variance; optional x0 clipping), DDIM in
 diffusers' formulation on the base schedule (t → t − T//K), and classifier-free guidance (all channels, or DiT's
-first `channels`). Written from the equations (DDPM, IDDPM, DDIM papers; PIPELINES.md §1, §3, §6) in a deliberately
+first `channels`). Written from the equations (DDPM, IDDPM, DDIM papers; docs/PIPELINES.md §1, §3, §6) in a deliberately
 different style from the C# code, which walks a respaced process, for diffusion_reference.py's parity vectors."""
 
 import torch

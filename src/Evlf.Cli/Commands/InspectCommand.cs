@@ -126,9 +126,9 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
         if (settings.TrainCheck)
         {
             var target = settings.Target == "noise" ? TrainCheckTarget.Noise : TrainCheckTarget.Outputs;
-            var targetInputs = target == TrainCheckTarget.Outputs ? RandomInputs.For(model, settings.Seed + 1, settings.Batch, dims) : null;
+            var targetInputs = target == TrainCheckTarget.Outputs ? RandomInputs.For(model, Seeds.TrainCheckTargetInputs(settings.Seed), settings.Batch, dims) : null;
             var r = OnnxHybrid.Onnx.TrainCheck.Run(model, inputs, settings.Seed, settings.Steps, target: target, targetInputs: targetInputs);
-            string fitted = target == TrainCheckTarget.Noise ? "N(0,1) noise" : $"the outputs for random inputs of seed {settings.Seed + 1}";
+            string fitted = target == TrainCheckTarget.Noise ? "N(0,1) noise" : $"the outputs for random inputs of seed {Seeds.TrainCheckTargetInputs(settings.Seed)}";
             Console.WriteLine(FormattableString.Invariant($"trainable: {r.TrainableTensors} tensors, {r.TrainableValues} values; {settings.Steps} Adam steps, lr 1e-3, fitting {fitted}"));
             Console.WriteLine(FormattableString.Invariant($"loss_before: {r.LossBefore:G6}"));
             Console.WriteLine(FormattableString.Invariant($"loss_after: {r.LossAfter:G6}"));

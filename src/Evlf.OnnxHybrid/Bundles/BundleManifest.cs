@@ -79,7 +79,7 @@ public sealed record DenoiserSpec
     [JsonPropertyName("finetune"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? FinetunePattern { get; init; }
 }
 
-/// <summary>The contents of <c>bundle.json</c> (DESIGN.md §5).</summary>
+/// <summary>The contents of <c>bundle.json</c> (docs/ARCHITECTURE.md, "Model bundles").</summary>
 public sealed record BundleManifest
 {
     public const string FileName = "bundle.json";
@@ -159,7 +159,7 @@ public sealed record BundleManifest
                     problems.Add(d.NullClass < Classes.Count && d.NullClass >= 0
                         ? $"{f}.null_class is {d.NullClass}, which is one of the {Classes.Count} real classes; expected {Classes.Count} (the row after the last class)"
                         : $"{f}.null_class is {d.NullClass}, outside the label embedding of {Classes.Count} classes plus the null class; expected {Classes.Count}");
-                // DiT guides ε channels 0–2 of its 2·C learned-sigma output (PIPELINES.md §1); with one latent channel there are only 2.
+                // DiT guides ε channels 0–2 of its 2·C learned-sigma output (docs/PIPELINES.md §1); with one latent channel there are only 2.
                 if (d.LearnedSigma && Latent.Channels < 2) problems.Add($"{f} has learned_sigma with latent.channels {Latent.Channels}, but DiT-style guidance of channels 0-2 needs at least 2 latent channels");
             }
             if (d.Kind == DenoiserSpec.UNetText && TextEncoder is null) problems.Add($"{f} is a unet-text denoiser but the bundle has no text_encoder");

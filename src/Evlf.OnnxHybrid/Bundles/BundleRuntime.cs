@@ -8,7 +8,7 @@ namespace Evlf.OnnxHybrid.Bundles;
 /// <summary>How to sample from a bundle's denoiser.</summary>
 /// <param name="Steps">Respaced steps (DiT: IDDPM spacing, ancestral DDPM; UNet: DDIM, leading spacing with offset 1 as SD).</param>
 /// <param name="Cfg">Classifier-free guidance scale; 1 = conditional only.</param>
-/// <param name="DitGuidanceChannels">DiT's behaviour: guide only ε channels 0–2 (PIPELINES.md §1). On by default for dit-class.</param>
+/// <param name="DitGuidanceChannels">DiT's behaviour: guide only ε channels 0–2 (docs/PIPELINES.md §1). On by default for dit-class.</param>
 /// <param name="Eta">DDIM η for the UNet.</param>
 public sealed record SampleOptions(int Steps = 50, double Cfg = 4.0, bool DitGuidanceChannels = true, double Eta = 0.0);
 

@@ -5,7 +5,7 @@ namespace Evlf.OnnxHybrid.Clustering;
 /// <summary>
 /// k-means on the rows of a (N, D) tensor: k-means++ (or uniform) seeding, <see cref="KMeansOptions.NInit"/>
 /// restarts keeping the lowest inertia, and Lloyd iterations — the anchors' scikit-learn KMeans
-/// (PIPELINES.md §2 stage B, §3), written from its documented behaviour:
+/// (docs/PIPELINES.md §2 stage B, §3), written from its documented behaviour:
 /// <list type="bullet">
 /// <item>the data are centred on their mean first (better rounding in ‖x‖² − 2x·c + ‖c‖²) and the mean is added back;</item>
 /// <item>an iteration assigns every row to its nearest centre, then moves each centre to the mean of its rows;</item>
@@ -40,7 +40,7 @@ public static class KMeans
         LloydRun? best = null;
         for (int init = 0; init < o.NInit; init++)
         {
-            var rng = new Random(RestartSeed(o.Seed, init));
+            var rng = new Random(Seeds.KMeansRestart(o.Seed, init));
             long[] seeds = o.Init == KMeansInit.KMeansPlusPlus
                 ? KMeansPlusPlus.Choose(data.X, data.Norms, k, trials, rng)
                 : KMeansPlusPlus.ChooseUniform(n, k, rng);
@@ -84,12 +84,6 @@ public static class KMeans
         var (labels, _) = SquaredDistances.Nearest(x, c);
         return labels.MoveToOuterDisposeScope();
     }
-
-    /// <summary>
-    /// The seed of restart <paramref name="init"/>: a SplitMix64 hash of (seed, init). System.Random streams from
-    /// consecutive seeds start out correlated, which would make restarts (and neighbouring user seeds) less independent.
-    /// </summary>
-    internal static int RestartSeed(int seed, int init) => (int)(Seeds.Mix((ulong)(uint)seed << 32 | (uint)init) & int.MaxValue);
 
     static void CheckData(Tensor x, string name)
     {

@@ -2,7 +2,7 @@ namespace Evlf.OnnxHybrid.Clustering;
 
 /// <summary>
 /// How k-means runs; k itself is an argument of <see cref="KMeans.Fit"/> (IPC in the pipelines). Defaults are
-/// the anchors' (PIPELINES.md §2 stage B): k-means++, one init, Lloyd, at most 300 iterations, tol 1e-4,
+/// the anchors' (docs/PIPELINES.md §2 stage B): k-means++, one init, Lloyd, at most 300 iterations, tol 1e-4,
 /// random_state 0.
 /// </summary>
 /// <param name="NInit">Independent restarts; the one with the lowest inertia is kept.</param>

@@ -25,7 +25,7 @@ public sealed class MiniBatchKMeans : IDisposable
         if (k < 1) throw new ArgumentException($"Mini-batch k-means needs k ≥ 1 clusters; got k = {k}.", nameof(k));
         this.options = Checked(options ?? new MiniBatchKMeansOptions());
         K = k;
-        rng = new Random(KMeans.RestartSeed(this.options.Seed, 0));
+        rng = new Random(Seeds.KMeansRestart(this.options.Seed, 0));
     }
 
     /// <summary>A model starting from the given (k, D) centres (with zero counts) instead of a k-means++ initialisation.</summary>
@@ -35,7 +35,7 @@ public sealed class MiniBatchKMeans : IDisposable
             throw new ArgumentException($"Initial centroids must be a floating (k, D) tensor; got {initialCentroids.dtype} [{string.Join(", ", initialCentroids.shape)}].", nameof(initialCentroids));
         this.options = Checked(options ?? new MiniBatchKMeansOptions());
         K = (int)initialCentroids.shape[0];
-        rng = new Random(KMeans.RestartSeed(this.options.Seed, 0));
+        rng = new Random(Seeds.KMeansRestart(this.options.Seed, 0));
         var work = initialCentroids.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
         centres = initialCentroids.to(work).clone().DetachFromDisposeScope();
     }

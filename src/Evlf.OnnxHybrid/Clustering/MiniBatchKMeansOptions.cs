@@ -2,7 +2,7 @@ namespace Evlf.OnnxHybrid.Clustering;
 
 /// <summary>
 /// Mini-batch k-means as D4M runs it (scikit-learn MiniBatchKMeans(k = IPC, random_state 0) fed by partial_fit,
-/// PIPELINES.md §6); defaults are scikit-learn's.
+/// docs/PIPELINES.md §6); defaults are scikit-learn's.
 /// </summary>
 /// <param name="Seed">Seeds the initial subsample, the k-means++ draws and random reassignments.</param>
 /// <param name="BatchSize">Only sizes the initialisation subsample (3 × batch size) and the reassignment clock, as in scikit-learn's partial_fit; each chunk is one step whatever its size.</param>

@@ -13,7 +13,7 @@ public enum PcaSolver
     Randomized,
 }
 
-/// <summary>PCA settings; PCA is off by default in the pipelines (PIPELINES.md §2 stage B).</summary>
+/// <summary>PCA settings; PCA is off by default in the pipelines (docs/PIPELINES.md §2 stage B).</summary>
 /// <param name="Solver">Exact or randomized decomposition.</param>
 /// <param name="Seed">Seeds the Gaussian test matrix of the randomized solver.</param>
 /// <param name="Oversamples">Extra random directions beyond P for the randomized solver (scikit-learn uses 10).</param>

@@ -4,7 +4,7 @@ namespace Evlf.OnnxHybrid.Clustering;
 
 /// <summary>
 /// Per-class prototypes for the pipelines: each class's samples are flattened to vectors and clustered into IPC
-/// centres (k = IPC), which become MGD3/EVLF modes or D4M's img2img starting latents (PIPELINES.md §2, §3, §6).
+/// centres (k = IPC), which become MGD3/EVLF modes or D4M's img2img starting latents (docs/PIPELINES.md §2, §3, §6).
 /// </summary>
 public static class Prototypes
 {

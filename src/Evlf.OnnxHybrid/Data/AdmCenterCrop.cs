@@ -1,7 +1,7 @@
 namespace Evlf.OnnxHybrid.Data;
 
 /// <summary>
-/// ADM's <c>center_crop_arr</c> (guided-diffusion, used by DiT, MGD3 and EVLF; reference/PIPELINES.md §2):
+/// ADM's <c>center_crop_arr</c> (guided-diffusion, used by DiT, MGD3 and EVLF; docs/PIPELINES.md §2):
 /// while the shorter side is at least 2·S, halve both sides (integer division) with a BOX filter; then resize
 /// with BICUBIC so the shorter side is S (each side × S/short, rounded half-to-even as Python's <c>round</c>);
 /// then cut the centred S×S window, its offset rounded down.

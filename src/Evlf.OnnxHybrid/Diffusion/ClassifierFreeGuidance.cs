@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Evlf.OnnxHybrid.Diffusion;
 
 /// <summary>Classifier-free guidance settings.</summary>
-/// <param name="Scale">s in ε_u + s·(ε_c − ε_u); 4.0 is DiT's and MGD3's default (PIPELINES.md §1, §3).</param>
+/// <param name="Scale">s in ε_u + s·(ε_c − ε_u); 4.0 is DiT's and MGD3's default (docs/PIPELINES.md §1, §3).</param>
 /// <param name="GuidanceChannels">
 /// How many leading output channels are guided; the others keep the conditional output's values.
 /// null guides every channel (standard CFG, e.g. SD's ε); 3 is DiT's <c>forward_with_cfg</c>, which guides
@@ -14,7 +14,7 @@ public sealed record GuidanceOptions(double Scale = 4.0, int? GuidanceChannels =
     /// <summary>DiT / MGD3 / EVLF: s = 4, guidance on channels 0–2 of the 8-channel output.</summary>
     public static GuidanceOptions DiT { get; } = new(4.0, 3);
 
-    /// <summary>D4M's Stable Diffusion img2img: s = 8 on all channels (PIPELINES.md §6).</summary>
+    /// <summary>D4M's Stable Diffusion img2img: s = 8 on all channels (docs/PIPELINES.md §6).</summary>
     public static GuidanceOptions D4M { get; } = new(8.0);
 }
 

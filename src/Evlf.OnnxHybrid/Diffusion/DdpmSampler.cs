@@ -20,7 +20,7 @@ public enum VarianceType
 
 /// <summary>Options of the DDPM ancestral sampler.</summary>
 /// <param name="Variance">Source of σ²; learned range by default, as DiT.</param>
-/// <param name="ClipDenoised">Clamp x̂₀ to [−1, 1] before the posterior mean. Off by default (DiT, PIPELINES.md §1).</param>
+/// <param name="ClipDenoised">Clamp x̂₀ to [−1, 1] before the posterior mean. Off by default (DiT, docs/PIPELINES.md §1).</param>
 public sealed record DdpmOptions(VarianceType Variance = VarianceType.LearnedRange, bool ClipDenoised = false);
 
 /// <summary>

@@ -8,7 +8,7 @@ namespace Evlf.OnnxHybrid.Diffusion;
 /// model evaluations follow. The clean latent is noised to that step's timestep with q_sample.
 /// </summary>
 /// <remarks>
-/// D4M (PIPELINES.md §6) runs PNDM, whose 50-step list repeats one timestep (51 entries: 981, 961, 961,
+/// D4M (docs/PIPELINES.md §6) runs PNDM, whose 50-step list repeats one timestep (51 entries: 981, 961, 961,
 /// 941, …, 1), so strength 0.7 starts at t = 701 with 36 evaluations. On the same leading/offset-1
 /// timesteps, DDIM's list has no repeat and the same rule gives t = 681 with 35 evaluations.
 /// </remarks>

@@ -2,7 +2,7 @@ using static TorchSharp.torch;
 
 namespace Evlf.OnnxHybrid.Diffusion;
 
-/// <summary>MGD3 mode guidance settings (PIPELINES.md §3).</summary>
+/// <summary>MGD3 mode guidance settings (docs/PIPELINES.md §3).</summary>
 /// <param name="Lambda">λ, the guidance strength; 0.1 in MGD3 and EVLF.</param>
 /// <param name="StopT">Guidance applies while the respaced index t &gt; stop_t; 25 of 50 steps guides t = 49 … 26.</param>
 public sealed record ModeGuidanceOptions(double Lambda = 0.1, int StopT = 25);

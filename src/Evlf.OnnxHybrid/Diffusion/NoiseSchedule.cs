@@ -23,10 +23,10 @@ public sealed record NoiseScheduleOptions(
     double BetaEnd = 0.02,
     int TrainTimesteps = 1000)
 {
-    /// <summary>DiT / IDDPM: 1000 linear β from 1e-4 to 0.02 (PIPELINES.md §1).</summary>
+    /// <summary>DiT / IDDPM: 1000 linear β from 1e-4 to 0.02 (docs/PIPELINES.md §1).</summary>
     public static NoiseScheduleOptions DiT { get; } = new();
 
-    /// <summary>Stable Diffusion 1.x: 1000 scaled-linear β from 0.00085 to 0.012 (PIPELINES.md §6).</summary>
+    /// <summary>Stable Diffusion 1.x: 1000 scaled-linear β from 0.00085 to 0.012 (docs/PIPELINES.md §6).</summary>
     public static NoiseScheduleOptions StableDiffusion { get; } = new(BetaScheduleKind.ScaledLinear, 0.00085, 0.012);
 }
 

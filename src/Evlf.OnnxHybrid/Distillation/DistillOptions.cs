@@ -19,7 +19,7 @@ public enum DistillMethod
 }
 
 /// <summary>
-/// Everything `evlf distill` does. Defaults follow the released EVLF/MGD3/D4M code (PIPELINES.md); each
+/// Everything `evlf distill` does. Defaults follow the released EVLF/MGD3/D4M code (docs/PIPELINES.md); each
 /// known difference from the paper is an option here.
 /// </summary>
 public sealed record DistillOptions
@@ -47,15 +47,15 @@ public sealed record DistillOptions
     public int Steps { get; init; } = 50;
     /// <summary>Guidance scale; null = the method's default (4 for dit/mgd3, 8 for d4m).</summary>
     public double? Cfg { get; init; }
-    /// <summary>MGD3 mode-guidance λ and stop_t (PIPELINES.md §3).</summary>
+    /// <summary>MGD3 mode-guidance λ and stop_t (docs/PIPELINES.md §3).</summary>
     public double ModeGuidanceLambda { get; init; } = 0.1;
     public int ModeGuidanceStopT { get; init; } = 25;
-    /// <summary>DiT guidance on ε channels 0–2 only, as DiT's released code does (PIPELINES.md §1); false guides every channel.</summary>
+    /// <summary>DiT guidance on ε channels 0–2 only, as DiT's released code does (docs/PIPELINES.md §1); false guides every channel.</summary>
     public bool DitGuidanceChannels { get; init; } = true;
     /// <summary>D4M img2img strength (0.7) and negative prompt ("cartoon, anime, painting" in D4M's code).</summary>
     public double Strength { get; init; } = 0.7;
     public string NegativePrompt { get; init; } = "cartoon, anime, painting";
-    /// <summary>Randomly flip images before computing the latents that are clustered (the released code does, PIPELINES.md ambiguity 8).</summary>
+    /// <summary>Randomly flip images before computing the latents that are clustered (the released code does, docs/PIPELINES.md §7.8).</summary>
     public bool FlipForModes { get; init; } = true;
     /// <summary>EVLF text: the raw class name (released code) or the bundle's prompt template.</summary>
     public bool FusionUsesPromptTemplate { get; init; }

@@ -44,7 +44,7 @@ public sealed class DsaProtocol : IEvaluationProtocol
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         using var model = architecture.Create(train.Channels, train.Height, train.Width, classes, seed);
-        using var generator = new Generator(DataSeed(seed), CPU);
+        using var generator = new Generator(Seeds.EvaluationData(seed), CPU);
         var loop = new MiniBatchSgd
         {
             Epochs = Options.Epochs,
@@ -61,6 +61,4 @@ public sealed class DsaProtocol : IEvaluationProtocol
         return new ProtocolResult(accuracy, loss, trainSeconds, watch.Elapsed.TotalSeconds, images);
     }
 
-    /// <summary>The seed of the shuffling/augmentation stream, distinct from the initialisation stream of the same seed.</summary>
-    internal static ulong DataSeed(long seed) => unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + 0x632BE59BD9B4E019UL);
 }

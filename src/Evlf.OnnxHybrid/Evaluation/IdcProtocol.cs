@@ -9,7 +9,7 @@ using F = TorchSharp.torch.nn.functional;
 namespace Evlf.OnnxHybrid.Evaluation;
 
 /// <summary>
-/// The IDC evaluation protocol (reference/PIPELINES.md §5), used by Minimax, MGD3 and EVLF on ImageNet subsets:
+/// The IDC evaluation protocol (docs/PIPELINES.md §5), used by Minimax, MGD3 and EVLF on ImageNet subsets:
 /// SGD (lr 0.01, momentum 0.9, weight decay 5e-4, batch 64), MultiStepLR ×0.2 at ⌊2E/3⌋ and ⌊5E/6⌋ (momentum
 /// carries over), <see cref="IdcAugmentation"/> on every image in [0, 1] space, then normalisation, then CutMix
 /// on the batch (λ ~ U(0, 1), partner = a random permutation, box as IDC's rand_bbox, loss
@@ -72,7 +72,7 @@ public sealed class IdcProtocol : IEvaluationProtocol
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         using var model = architecture.Create(train.Channels, train.Height, train.Width, classes, seed);
-        using var generator = new Generator(DsaProtocol.DataSeed(seed), CPU);
+        using var generator = new Generator(Seeds.EvaluationData(seed), CPU);
         using var m = tensor(mean, [1, mean.Length, 1, 1]);
         using var s = tensor(std, [1, std.Length, 1, 1]);
         var loop = new MiniBatchSgd

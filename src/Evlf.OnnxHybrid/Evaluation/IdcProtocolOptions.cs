@@ -1,7 +1,7 @@
 namespace Evlf.OnnxHybrid.Evaluation;
 
 /// <summary>
-/// The IDC evaluation protocol's settings (reference/PIPELINES.md §5; IDC train.py, data.py, misc/utils.py),
+/// The IDC evaluation protocol's settings (docs/PIPELINES.md §5; IDC train.py, data.py, misc/utils.py),
 /// defaults as published: SGD lr 0.01, momentum 0.9, weight decay 5e-4, batch 64, MultiStepLR at ⌊2E/3⌋ and
 /// ⌊5E/6⌋ with γ 0.2, epochs from <see cref="IdcProtocol.EpochsFor"/>, CutMix on every batch.
 /// </summary>
@@ -16,7 +16,7 @@ public sealed record IdcProtocolOptions
     public double WeightDecay { get; init; } = 5e-4;
     public double Gamma { get; init; } = 0.2;
 
-    /// <summary>Chance that a batch is CutMixed (λ ~ Beta(1, 1) = U(0, 1)); PIPELINES.md: every batch.</summary>
+    /// <summary>Chance that a batch is CutMixed (λ ~ Beta(1, 1) = U(0, 1)); docs/PIPELINES.md §5: every batch.</summary>
     public double CutMixProbability { get; init; } = 1.0;
 
     public IdcAugmentationParameters Augmentation { get; init; } = new();

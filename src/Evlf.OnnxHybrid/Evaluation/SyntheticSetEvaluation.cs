@@ -130,7 +130,7 @@ public static class SyntheticSetEvaluation
         }
         for (int r = accuracies.Count; r < options.Repeats; r++)
         {
-            long seed = options.Seed + r;
+            long seed = Seeds.EvaluationRepeat(options.Seed, r);
             int repeat = r;
             var inner = progress is null ? null : new Relay<TrainingProgress>(t => progress.Report(new EvaluationProgress(repeat, options.Repeats, t, null)));
             var result = options.Protocol.Run(options.Model, train, test, real.ClassCount, seed, inner, cancellationToken);

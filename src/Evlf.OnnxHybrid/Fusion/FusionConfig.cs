@@ -1,7 +1,7 @@
 namespace Evlf.OnnxHybrid.Fusion;
 
 /// <summary>
-/// The EVLF cross-attention fusion module and latent projector (PIPELINES.md §2). Defaults are the
+/// The EVLF cross-attention fusion module and latent projector (docs/PIPELINES.md §2). Defaults are the
 /// released code's: width 256, 4 heads, 2 layers, dropout 0.1, keys/values computed once from
 /// [image tokens; text tokens] before the layers (never refreshed), post-norm, FFN 2× with ReLU.
 /// </summary>

@@ -1,7 +1,7 @@
 namespace Evlf.OnnxHybrid.Fusion;
 
 /// <summary>
-/// EVLF stage A training, defaults as released (PIPELINES.md §2): batch 16 with gradient accumulation 2,
+/// EVLF stage A training, defaults as released (docs/PIPELINES.md §2): batch 16 with gradient accumulation 2,
 /// 4 epochs, AdamW (fusion lr 3e-4, projector lr 1e-4, weight decay 1e-2), clip 1.0, λ1 = 0.1, λ2 ramped
 /// 0.05 → 1.0 over the first half of the micro-batches, τ = 0.07 fixed, null condition with probability 0.2,
 /// token dropout 0.1 plus N(0, 0.01²) noise otherwise.

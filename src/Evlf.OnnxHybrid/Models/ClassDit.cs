@@ -4,7 +4,7 @@ namespace Evlf.OnnxHybrid.Models;
 
 /// <summary>
 /// A class-conditional Diffusion Transformer with adaLN-Zero blocks and learned-range variance, as DiT
-/// (PIPELINES.md §1) at miniature size: 2×2 patches of a 4×8×8 latent → 16 tokens, fixed 2-D sin-cos
+/// (docs/PIPELINES.md §1) at miniature size: 2×2 patches of a 4×8×8 latent → 16 tokens, fixed 2-D sin-cos
 /// position table, c = t_emb + y_emb, output 2·C channels (ε, v). The label table has one extra row,
 /// the null class, for classifier-free guidance.
 /// </summary>

@@ -140,20 +140,14 @@ sealed class InitRandom
             hash ^= c;
             hash *= 1099511628211UL;
         }
-        state = Mix((ulong)(uint)seed * 0x9E3779B97F4A7C15UL) ^ hash;
-    }
-
-    static ulong Mix(ulong z)
-    {
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
+        state = Seeds.ParameterInit(seed, hash);
     }
 
     ulong Next()
     {
-        state += 0x9E3779B97F4A7C15UL;
-        return Mix(state);
+        ulong z = Seeds.Mix(state);
+        state += Seeds.Golden;
+        return z;
     }
 
     /// <summary>Uniform in [0, 1) with 53 random bits.</summary>

@@ -14,7 +14,7 @@ public enum TrainCheckTarget
 
     /// <summary>
     /// Independent N(0, 1) values per output element (<see cref="TrainCheck.Run"/>'s default). A convolutional decoder cannot fit white noise in 50
-    /// steps, however correct its gradients: PyTorch itself ends at 0.52–0.72 × the first loss on the VAE
+    /// steps, however correct its gradients: PyTorch itself ends at 0.49–0.72 × the first loss on the VAE
     /// decoder fixture and two tools/export random decoders (tools/bench/onnx_eager, same recipe).
     /// </summary>
     Noise,

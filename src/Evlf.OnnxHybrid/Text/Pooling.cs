@@ -15,7 +15,7 @@ public enum PoolingRule
     [JsonStringEnumMemberName("eos")] Eos,
 
     /// <summary>
-    /// The last position whose id is EOS: what the EVLF code does ("EOT pooling", reference/PIPELINES.md §2). With
+    /// The last position whose id is EOS: what the EVLF code does ("EOT pooling", docs/PIPELINES.md §2). With
     /// EOS padding (Stable Diffusion 1.x) this is the last pad position L−1 (76), not the real EOS; with pad id 0 it
     /// equals <see cref="Eos"/>.
     /// </summary>

@@ -26,7 +26,7 @@ public class Img2ImgStartTests
     [Fact]
     public void D4MStrengthOnDdimStartsOneStepLaterThanPndm()
     {
-        // PIPELINES.md §6: PNDM, strength 0.7, 50 steps → t = 701 and 36 evaluations (its list repeats 961).
+        // docs/PIPELINES.md §6: PNDM, strength 0.7, 50 steps → t = 701 and 36 evaluations (its list repeats 961).
         var v = new ReferenceVectors("img2img_s70");
         Assert.Equal(701, v.Int("pndm_timestep"));
         Assert.Equal(36, v.Int("pndm_evaluations"));

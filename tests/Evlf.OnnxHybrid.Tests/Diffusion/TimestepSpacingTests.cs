@@ -7,7 +7,7 @@ public class TimestepSpacingTests
     [Fact]
     public void FiftyOfAThousandKeepsRoundOfIStride()
     {
-        // PIPELINES.md §1: space_timesteps(1000, "50") keeps round(i·999/49) → {0, 20, 41, 61, 82, …, 979, 999}.
+        // docs/PIPELINES.md §1: space_timesteps(1000, "50") keeps round(i·999/49) → {0, 20, 41, 61, 82, …, 979, 999}.
         var expected = Enumerable.Range(0, 50).Select(i => (int)Math.Round(i * 999.0 / 49.0, MidpointRounding.ToEven)).ToArray();
         int[] kept = TimestepSpacing.SpaceTimesteps(1000, "50");
         Assert.Equal(expected, kept);

@@ -3,7 +3,7 @@ using Evlf.OnnxHybrid.Distillation;
 namespace Evlf.OnnxHybrid.Tests.Distillation;
 
 /// <summary>
-/// Each method's stages as docs/PIPELINES.md and docs/ARCHITECTURE.md describe them; DistillationPipelineTests checks that a
+/// Each method's stages as docs/CLI.md and docs/ARCHITECTURE.md describe them; DistillationPipelineTests checks that a
 /// run's manifest lists the stages its recipe names.
 /// </summary>
 public class DistillRecipeTests

@@ -11,7 +11,7 @@ using static TorchSharp.torch;
 namespace Evlf.OnnxHybrid.Tests.Fusion;
 
 /// <summary>
-/// EVLF stage A against tools/reference/fusion_reference.py: PyTorch modules written from PIPELINES.md §2,
+/// EVLF stage A against tools/reference/fusion_reference.py: PyTorch modules written from docs/PIPELINES.md §2,
 /// loaded (strictly, by name) with the initializers of the committed Fusion/Models/&lt;case&gt;/fusion.onnx and
 /// projector.onnx, give the fused latents, projected embeddings, InfoNCE (Eq. 11), MSE (Eq. 9) and total
 /// (Eq. 12), the gradient norm, the clipped gradients and the weights after one AdamW step, all in float64.

@@ -8,7 +8,7 @@ using Tensor = TorchSharp.torch.Tensor;
 namespace Evlf.OnnxHybrid.Tests.Onnx;
 
 /// <summary>
-/// A miniature of EVLF's CrossAttentionFusion (PIPELINES.md §2): conv_in → tokens + learned pos_embed,
+/// A miniature of EVLF's CrossAttentionFusion (docs/PIPELINES.md §2): conv_in → tokens + learned pos_embed,
 /// text projection, KV = [image tokens; text tokens] computed once, 2 post-norm layers of cross-attention
 /// and a ReLU FFN with dropout, conv_out. Built, saved, loaded, run at two batch sizes, and compared with
 /// the same network written with TorchSharp functional ops on the graph's weights.

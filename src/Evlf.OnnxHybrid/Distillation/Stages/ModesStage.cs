@@ -11,7 +11,7 @@ internal sealed record Modes(Tensor Vectors, string Key);
 
 /// <summary>
 /// Stage: per-class k-means (k = ipc) of the scaled, flattened latents: MGD3's modes or D4M's prototypes. D4M without EVLF
-/// clusters VAE samples (mean + σ·ε), MGD3 and EVLF the posterior means (PIPELINES.md §2, §3, §6).
+/// clusters VAE samples (mean + σ·ε), MGD3 and EVLF the posterior means (docs/PIPELINES.md §2, §3, §6).
 /// </summary>
 internal static class ModesStage
 {

@@ -17,7 +17,7 @@ internal static class TextStage
     public static ClassText Run(StageContext context, ModelBundle bundle, BundleRuntime runtime)
     {
         var m = bundle.Manifest;
-        // The released code conditions on the raw class string (PIPELINES.md §2); the bundle template is an option.
+        // The released code conditions on the raw class string (docs/PIPELINES.md §2); the bundle template is an option.
         var prompts = Enumerable.Range(0, m.Classes.Count)
             .Select(c => context.Options.FusionUsesPromptTemplate ? m.Prompt(c) : (m.PromptNames ?? m.Classes)[c]).ToList();
         // DistillInputs has checked that the bundle has a text encoder.
