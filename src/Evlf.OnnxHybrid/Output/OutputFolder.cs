@@ -62,6 +62,11 @@ public sealed class OutputFolder : IDisposable
     /// it, if it is empty, or with <paramref name="force"/>; otherwise throws a <see cref="UserInputException"/> naming what it
     /// holds. <paramref name="option"/> names the flag in messages (<c>--out</c>, <c>--cache</c>).
     /// </summary>
+    /// <param name="path">The output folder.</param>
+    /// <param name="command">The evlf command writing it (recorded in the marker and the lock).</param>
+    /// <param name="force">Accept a folder that holds files evlf did not write; they are left alone.</param>
+    /// <param name="exclusive">Hold the folder's lock while this object lives (one run per folder).</param>
+    /// <param name="option">The flag that named the folder, for messages.</param>
     /// <param name="ownedByPattern">Names that are evlf's wherever they are found (a stage cache's stage folders).</param>
     /// <param name="legacy">How to recognise this kind of folder written before markers (default <see cref="LegacyRun"/>).</param>
     public static OutputFolder Open(string path, string command, bool force = false, bool exclusive = true, string option = "--out",

@@ -41,8 +41,8 @@ public static class ResultsReport
     /// <summary>A figures folder written before evlf marked its folders: nothing but contact sheets and scatters.</summary>
     static IEnumerable<string>? LegacyFigures(string folder)
     {
-        var names = Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName).ToList();
-        return names.All(n => n!.EndsWith(SheetSuffix, StringComparison.Ordinal) || n.EndsWith(ScatterSuffix, StringComparison.Ordinal)) ? names! : null;
+        var names = Directory.EnumerateFileSystemEntries(folder).Select(entry => Path.GetFileName(entry)).ToList();
+        return names.All(n => n.EndsWith(SheetSuffix, StringComparison.Ordinal) || n.EndsWith(ScatterSuffix, StringComparison.Ordinal)) ? names : null;
     }
 
     public static ReportDocument Write(ReportOptions options, Action<string>? log = null, CancellationToken cancellationToken = default)
