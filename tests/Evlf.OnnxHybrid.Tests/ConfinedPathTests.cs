@@ -1,6 +1,6 @@
 namespace Evlf.OnnxHybrid.Tests;
 
-/// <summary>Issue 16, fault class D: a path a file names stays inside that file's folder, however it is spelt.</summary>
+/// <summary>A path a file names stays inside that file's folder, however it is spelt.</summary>
 public class ConfinedPathTests : IDisposable
 {
     readonly string root = Directory.CreateTempSubdirectory("evlf-confined-").FullName;

@@ -2,7 +2,7 @@ using Evlf.OnnxHybrid.Tests.Data;
 
 namespace Evlf.OnnxHybrid.Tests;
 
-/// <summary>Issue 16: what a path is, told without opening it (.NET reports FIFOs and devices as plain files).</summary>
+/// <summary>What a path is, told without opening it (.NET reports FIFOs and devices as plain files).</summary>
 public class PathStatusTests : IDisposable
 {
     readonly string root = Directory.CreateTempSubdirectory("evlf-status-").FullName;

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch-eager reference of the default `evlf distill` job, stage by stage, for timing (issue 7).
+"""PyTorch-eager reference of the default `evlf distill` job, stage by stage, for timing.
 
 `evlf distill` with its defaults runs MGD3 + EVLF at IPC 10 on the default bundle models/fmnist-ldm and Fashion-MNIST
 (src/Evlf.OnnxHybrid/Distillation/DistillationPipeline.cs). This script does the same work in PyTorch eager on the

@@ -4,7 +4,7 @@ using Evlf.OnnxHybrid.Tests.Data;
 
 namespace Evlf.OnnxHybrid.Tests.Bundles;
 
-/// <summary>Issue 16, fault class D: the files bundle.json names are resolved, links included, and must stay in the bundle.</summary>
+/// <summary>The files bundle.json names are resolved, links included, and must stay in the bundle.</summary>
 public class BundleConfinementTests : IDisposable
 {
     readonly string root = Directory.CreateTempSubdirectory("evlf-bundle-paths-").FullName;

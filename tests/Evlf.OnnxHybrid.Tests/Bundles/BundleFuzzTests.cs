@@ -5,7 +5,7 @@ using Evlf.OnnxHybrid.Tests.Data;
 namespace Evlf.OnnxHybrid.Tests.Bundles;
 
 /// <summary>
-/// Issue 16, fault class A: seeded mutations of a valid bundle.json (bytes, and values swapped for nulls, huge or
+/// Seeded mutations of a valid bundle.json (bytes, and values swapped for nulls, huge or
 /// negative numbers, paths out of the folder) load or give a <see cref="UserInputException"/>, never another exception.
 /// </summary>
 public class BundleFuzzTests : IDisposable

@@ -4,7 +4,7 @@ using Evlf.OnnxHybrid.Tests.Cli;
 namespace Evlf.OnnxHybrid.Tests.Bundles;
 
 /// <summary>
-/// Issue 16, fault class E: values that sampling, guidance or the VAE would reject mid-run are refused when the
+/// Values that sampling, guidance or the VAE would reject mid-run are refused when the
 /// bundle loads, one sentence each, and `evlf inspect BUNDLE` reports them (exit 2).
 /// </summary>
 public class BundleValueTests : IDisposable

@@ -3,7 +3,7 @@ using Evlf.OnnxHybrid.Bundles;
 namespace Evlf.OnnxHybrid.Tests.Bundles;
 
 /// <summary>
-/// Issue 16, fault class E: a denoiser says how many sampling steps it can take (its schedule's training timesteps),
+/// A denoiser says how many sampling steps it can take (its schedule's training timesteps),
 /// so that a command can check <c>--steps</c> against it before any work starts.
 /// </summary>
 public class SamplingStepsTests : IDisposable

@@ -5,7 +5,7 @@ using Evlf.OnnxHybrid.Tests.Bundles;
 namespace Evlf.OnnxHybrid.Tests.Cli;
 
 /// <summary>
-/// Issue 16 as a user meets it: the `evlf` command never destroys a user's files, refuses unknown options and overlapping
+/// Safety as a user meets it: the `evlf` command never destroys a user's files, refuses unknown options and overlapping
 /// paths, catches every mistake before the first stage with exit 2 and one line, runs one process per run folder, and a
 /// run killed with SIGKILL resumes without losing a finished stage.
 /// </summary>

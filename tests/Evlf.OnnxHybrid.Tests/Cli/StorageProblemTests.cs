@@ -2,7 +2,7 @@ using Evlf.Cli;
 
 namespace Evlf.OnnxHybrid.Tests.Cli;
 
-/// <summary>Issue 16, fault class 4: a full disk, a read-only mount or a protected path is one line (exit 2), not an internal error.</summary>
+/// <summary>A full disk, a read-only mount or a protected path is one line (exit 2), not an internal error.</summary>
 public class StorageProblemTests
 {
     [Theory]

@@ -4,7 +4,7 @@ using Evlf.OnnxHybrid.Tests.Cli;
 namespace Evlf.OnnxHybrid.Tests.Data;
 
 /// <summary>
-/// Issue 16, fault class C: dataset folders are walked without following folder links (no loops, no escape), file
+/// Dataset folders are walked without following folder links (no loops, no escape), file
 /// links are taken only inside the dataset, special files are never opened, and whatever is passed over is listed
 /// (<see cref="ImageDataset.Skipped"/>) and reported as one warning line.
 /// </summary>

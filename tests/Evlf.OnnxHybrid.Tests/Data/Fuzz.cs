@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace Evlf.OnnxHybrid.Tests.Data;
 
 /// <summary>
-/// Seeded mutation fuzzing for the readers (issue 16, fault class A): each case mutates a small valid file (truncate,
+/// Seeded mutation fuzzing for the readers: each case mutates a small valid file (truncate,
 /// flip bytes, a header field set to a huge or negative value, insert, append), runs the reader on it, and requires a
 /// <see cref="UserInputException"/> or success — never another exception, never a hang, never a huge allocation.
 /// </summary>

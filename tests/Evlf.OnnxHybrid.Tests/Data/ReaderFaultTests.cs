@@ -6,7 +6,7 @@ using Evlf.OnnxHybrid.Tests.Cli;
 namespace Evlf.OnnxHybrid.Tests.Data;
 
 /// <summary>
-/// Issue 16, fault class A, the reproduced cases: headers whose products overflow, counts far beyond the file, special
+/// The reproduced reader faults: headers whose products overflow, counts far beyond the file, special
 /// files where a file is expected, and a lazily decoded empty PNG — each a <see cref="UserInputException"/> (exit 2)
 /// naming the file, without a hang or a huge allocation.
 /// </summary>

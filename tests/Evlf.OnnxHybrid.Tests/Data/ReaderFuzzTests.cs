@@ -3,7 +3,7 @@ using Evlf.OnnxHybrid.Data;
 namespace Evlf.OnnxHybrid.Tests.Data;
 
 /// <summary>
-/// Issue 16, fault class A: seeded mutations of small valid files give a <see cref="UserInputException"/> or a
+/// Seeded mutations of small valid files give a <see cref="UserInputException"/> or a
 /// dataset, never another exception, a hang or a huge allocation. Every case is decoded to the last sample, so
 /// lazily read files are exercised too.
 /// </summary>

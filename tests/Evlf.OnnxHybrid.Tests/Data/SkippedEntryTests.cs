@@ -2,7 +2,7 @@ using Evlf.OnnxHybrid.Data;
 
 namespace Evlf.OnnxHybrid.Tests.Data;
 
-/// <summary>The one warning line about entries a reader passed over (issue 16, fault class C).</summary>
+/// <summary>The one warning line about entries a reader passed over.</summary>
 public class SkippedEntryTests
 {
     [Fact]

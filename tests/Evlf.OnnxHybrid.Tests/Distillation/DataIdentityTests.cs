@@ -5,7 +5,7 @@ using Evlf.OnnxHybrid.Tests.Data;
 namespace Evlf.OnnxHybrid.Tests.Distillation;
 
 /// <summary>
-/// Issue 16, fault class B: the data identity that keys the stage cache changes when the data's content changes, not
+/// The data identity that keys the stage cache changes when the data's content changes, not
 /// only when its file names do; rewriting images in place must not reuse stages cached for the old ones.
 /// </summary>
 public sealed class DataIdentityTests : IDisposable

@@ -4,7 +4,7 @@ using Onnx;
 
 namespace Evlf.OnnxHybrid.Tests.Onnx;
 
-/// <summary>Issue 16, fault class D: external-data files an ONNX model names are read (and written back) only inside its folder.</summary>
+/// <summary>External-data files an ONNX model names are read (and written back) only inside its folder.</summary>
 public class ExternalDataConfinementTests : IDisposable
 {
     readonly string root = Directory.CreateTempSubdirectory("evlf-extdata-").FullName;

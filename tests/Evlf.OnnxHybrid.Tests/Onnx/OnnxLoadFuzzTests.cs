@@ -6,7 +6,7 @@ using Onnx;
 namespace Evlf.OnnxHybrid.Tests.Onnx;
 
 /// <summary>
-/// Issue 16, fault class A: seeded mutations of small valid ONNX files (bytes, and tensor fields: huge or negative
+/// Seeded mutations of small valid ONNX files (bytes, and tensor fields: huge or negative
 /// dimensions, external-data locations, offsets and lengths) load or give a <see cref="UserInputException"/>.
 /// </summary>
 public class OnnxLoadFuzzTests : IDisposable

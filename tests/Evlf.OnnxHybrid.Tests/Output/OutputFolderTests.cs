@@ -4,7 +4,7 @@ using Evlf.OnnxHybrid.Output;
 namespace Evlf.OnnxHybrid.Tests.Output;
 
 /// <summary>
-/// Issue 16, fault class 1: evlf replaces only what it wrote. A folder it did not create is refused unless forced, and even
+/// Evlf replaces only what it wrote. A folder it did not create is refused unless forced, and even
 /// forced its files survive; entries are replaced whole; a killed replacement is repaired by the next run; one run at a time.
 /// </summary>
 public class OutputFolderTests : IDisposable

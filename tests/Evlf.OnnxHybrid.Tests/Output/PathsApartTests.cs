@@ -2,7 +2,7 @@ using Evlf.OnnxHybrid.Output;
 
 namespace Evlf.OnnxHybrid.Tests.Output;
 
-/// <summary>Issue 16, fault class 3: outputs never overlap inputs, however the paths are spelt.</summary>
+/// <summary>Outputs never overlap inputs, however the paths are spelt.</summary>
 public class PathsApartTests : IDisposable
 {
     readonly string root = Directory.CreateTempSubdirectory("evlf-apart-").FullName;

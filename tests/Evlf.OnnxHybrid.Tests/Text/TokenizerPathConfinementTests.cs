@@ -2,7 +2,7 @@ using Evlf.OnnxHybrid.Text;
 
 namespace Evlf.OnnxHybrid.Tests.Text;
 
-/// <summary>Issue 16, fault class D: the vocabulary, merges and model a bundle's text encoder names stay inside the bundle.</summary>
+/// <summary>The vocabulary, merges and model a bundle's text encoder names stay inside the bundle.</summary>
 public sealed class TokenizerPathConfinementTests : IDisposable
 {
     readonly string root = Directory.CreateTempSubdirectory("evlf-tokpaths-").FullName;
