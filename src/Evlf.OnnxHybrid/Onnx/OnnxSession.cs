@@ -45,7 +45,7 @@ public sealed class OnnxSession : IDisposable
     }
 
     /// <summary>How to get a CUDA-capable ONNX Runtime, for the messages above.</summary>
-    const string CudaBuildHint = "build the application against Microsoft.ML.OnnxRuntime.Gpu.Linux instead of Microsoft.ML.OnnxRuntime (evlf: dotnet build -p:EvlfGpu=true) and run it on a machine with an NVIDIA GPU and CUDA 12";
+    const string CudaBuildHint = "build the application against Microsoft.ML.OnnxRuntime.Gpu.Linux instead of Microsoft.ML.OnnxRuntime (evlf: dotnet build -p:EvlfGpu=true) and run it on a machine with an NVIDIA GPU and the CUDA 13 libraries (cuBLAS, cuDNN 9)";
 
     /// <summary>Where one-time notices go (the CUDA→CPU fallback). The CLI points it at its console.</summary>
     public static Action<string> Notice { get; set; } = message => Console.Error.WriteLine(message);
@@ -144,14 +144,23 @@ public sealed class OnnxSession : IDisposable
     {
         if (!OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider"))
             return "this build of ONNX Runtime has no CUDA execution provider";
+        // A missing CUDA library makes ONNX Runtime log a page of its own before the exception below says the same:
+        // quiet while trying, so the caller's one sentence (or the one fallback notice) is all that is printed.
+        var env = OrtEnv.Instance();
+        var level = env.EnvLogLevel;
         try
         {
+            env.EnvLogLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
             options.AppendExecutionProvider_CUDA(deviceId);
             return null;
         }
         catch (Exception e)
         {
             return $"the CUDA execution provider failed to start ({FirstLine(e.Message)})";
+        }
+        finally
+        {
+            env.EnvLogLevel = level;
         }
     }
 

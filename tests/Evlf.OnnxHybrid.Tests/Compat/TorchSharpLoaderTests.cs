@@ -9,10 +9,8 @@ public class TorchSharpLoaderTests
     public void MessageNamesTheVersionFoundTheVersionNeededAndTheFix()
     {
         string message = TorchSharpLoader.LoadFailureMessage("/usr/lib/x86_64-linux-gnu/libstdc++.so.6.0.30", "GLIBCXX_3.4.30");
-        Assert.Contains("needs GLIBCXX_3.4.32", message);
-        Assert.Contains("(/usr/lib/x86_64-linux-gnu/libstdc++.so.6.0.30) stops at GLIBCXX_3.4.30", message);
-        Assert.Contains("install g++", message);
-        Assert.Contains("rebuild", message);
+        string[] parts = ["needs GLIBCXX_3.4.32", "(/usr/lib/x86_64-linux-gnu/libstdc++.so.6.0.30) stops at GLIBCXX_3.4.30", "install g++", "rebuild"];
+        Assert.All(parts, part => Assert.Contains(part, message));
         Assert.DoesNotContain('\n', message);
     }
 
