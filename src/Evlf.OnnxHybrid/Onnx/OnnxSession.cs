@@ -40,12 +40,13 @@ public sealed class OnnxSession : IDisposable
     /// </summary>
     public static void RequireDevice(ExecutionDevice device, string option = "--device")
     {
-        if (device == ExecutionDevice.Cuda && !OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider"))
+        if (device == ExecutionDevice.Cuda && !HasCudaProvider())
             throw new UserInputException($"{option} cuda was requested but this build of ONNX Runtime has no CUDA execution provider; use {option} cpu or auto, or {CudaBuildHint}.");
     }
 
-    /// <summary>How to get a CUDA-capable ONNX Runtime, for the messages above.</summary>
+    /// <summary>How to get a CUDA-capable ONNX Runtime, and what it needs at run time, for the messages here.</summary>
     const string CudaBuildHint = "build the application against Microsoft.ML.OnnxRuntime.Gpu.Linux instead of Microsoft.ML.OnnxRuntime (evlf: dotnet build -p:EvlfGpu=true) and run it on a machine with an NVIDIA GPU and the CUDA 13 libraries (cuBLAS, cuDNN 9)";
+    const string CudaRuntimeHint = "check that this machine has an NVIDIA driver and the CUDA 13 libraries ONNX Runtime's CUDA provider loads (libcudart.so.13, cuBLAS, cuDNN 9) on the library path";
 
     /// <summary>Where one-time notices go (the CUDA→CPU fallback). The CLI points it at its console.</summary>
     public static Action<string> Notice { get; set; } = message => Console.Error.WriteLine(message);
@@ -114,7 +115,7 @@ public sealed class OnnxSession : IDisposable
             string? why = TryAddCuda(options, settings.CudaDeviceId);
             if (why is null) device = ExecutionDevice.Cuda;
             else if (settings.Device == ExecutionDevice.Cuda)
-                throw new UserInputException($"Device 'cuda' was requested for '{label}' but {why}; use --device cpu or auto, or {CudaBuildHint}.");
+                throw new UserInputException($"Device 'cuda' was requested for '{label}' but {why}; use --device cpu or auto, or {(HasCudaProvider() ? CudaRuntimeHint : CudaBuildHint)}.");
             else if (Interlocked.Exchange(ref fallbackReported, 1) == 0)
                 Notice($"ONNX Runtime: CUDA is not available ({why}); running on CPU.");
         }
@@ -140,9 +141,11 @@ public sealed class OnnxSession : IDisposable
 
     static string FirstLine(string s) => s.Split('\n')[0].TrimEnd('.', ' ', '\r');
 
+    static bool HasCudaProvider() => OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider");
+
     static string? TryAddCuda(SessionOptions options, int deviceId)
     {
-        if (!OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider"))
+        if (!HasCudaProvider())
             return "this build of ONNX Runtime has no CUDA execution provider";
         // A missing CUDA library makes ONNX Runtime log a page of its own before the exception below says the same:
         // quiet while trying, so the caller's one sentence (or the one fallback notice) is all that is printed.
