@@ -27,6 +27,7 @@ public sealed class BundleRuntime : IDisposable
 
     public BundleRuntime(ModelBundle bundle, SessionSettings? settings = null)
     {
+        TorchSharpLoader.Ensure();
         this.bundle = bundle;
         this.settings = settings ?? SessionSettings.Default;
     }

@@ -29,6 +29,7 @@ public sealed class DistillationPipeline
 
     public DistillationPipeline(DistillOptions options, Action<string>? log = null, PipelineProgress? progress = null)
     {
+        TorchSharpLoader.Ensure();
         this.options = options;
         this.log = log ?? (_ => { });
         this.progress = progress ?? ((_, _, _, _) => { });

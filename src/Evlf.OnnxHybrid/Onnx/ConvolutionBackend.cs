@@ -48,7 +48,7 @@ public static class ConvolutionBackend
     static unsafe bool TurnOffOneDnn()
     {
         // TorchSharp loads libtorch on first use; looking the library up by name then finds that copy, not a second one.
-        torch.InitializeDeviceType(DeviceType.CPU);
+        TorchSharpLoader.Ensure();
         foreach (var (library, globalContext, setEnabled, isEnabled, setNnpack) in Exports)
         {
             if (!NativeLibrary.TryLoad(library, out var handle)) continue;

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Evlf.OnnxHybrid.Onnx;
 
 /// <summary>Session settings; defaults are full graph optimisation on all cores of the chosen device.</summary>
-/// <param name="Device">auto | cpu | cuda. cuda needs the app to reference Microsoft.ML.OnnxRuntime.Gpu and a GPU.</param>
+/// <param name="Device">auto | cpu | cuda. cuda needs the application to reference Microsoft.ML.OnnxRuntime.Gpu.Linux (or .Gpu) instead of Microsoft.ML.OnnxRuntime, and a GPU.</param>
 /// <param name="IntraOpThreads">0 = ONNX Runtime's default (one per physical core).</param>
 /// <param name="CudaDeviceId">GPU ordinal for the CUDA execution provider.</param>
 public sealed record SessionSettings(ExecutionDevice Device = ExecutionDevice.Auto, int IntraOpThreads = 0, int CudaDeviceId = 0)
@@ -40,9 +40,13 @@ public sealed class OnnxSession : IDisposable
     /// </summary>
     public static void RequireDevice(ExecutionDevice device, string option = "--device")
     {
-        if (device == ExecutionDevice.Cuda && !OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider"))
-            throw new UserInputException($"{option} cuda was requested but this build of ONNX Runtime has no CUDA execution provider; use {option} cpu or auto, or reference Microsoft.ML.OnnxRuntime.Gpu on a machine with an NVIDIA GPU.");
+        if (device == ExecutionDevice.Cuda && !HasCudaProvider())
+            throw new UserInputException($"{option} cuda was requested but this build of ONNX Runtime has no CUDA execution provider; use {option} cpu or auto, or {CudaBuildHint}.");
     }
+
+    /// <summary>How to get a CUDA-capable ONNX Runtime, and what it needs at run time, for the messages here.</summary>
+    const string CudaBuildHint = "build the application against Microsoft.ML.OnnxRuntime.Gpu.Linux instead of Microsoft.ML.OnnxRuntime (evlf: dotnet build -p:EvlfGpu=true) and run it on a machine with an NVIDIA GPU and the CUDA 13 libraries (cuBLAS, cuDNN 9)";
+    const string CudaRuntimeHint = "check that this machine has an NVIDIA driver and the CUDA 13 libraries ONNX Runtime's CUDA provider loads (libcudart.so.13, cuBLAS, cuDNN 9) on the library path";
 
     /// <summary>Where one-time notices go (the CUDA→CPU fallback). The CLI points it at its console.</summary>
     public static Action<string> Notice { get; set; } = message => Console.Error.WriteLine(message);
@@ -97,6 +101,7 @@ public sealed class OnnxSession : IDisposable
 
     static OnnxSession Create(Func<SessionOptions, InferenceSession> factory, string label, SessionSettings settings, ModelSignature? expected)
     {
+        TorchSharpLoader.Ensure();  // inputs and outputs are TorchSharp tensors
         var device = ExecutionDevice.Cpu;
         using var options = new SessionOptions
         {
@@ -110,7 +115,7 @@ public sealed class OnnxSession : IDisposable
             string? why = TryAddCuda(options, settings.CudaDeviceId);
             if (why is null) device = ExecutionDevice.Cuda;
             else if (settings.Device == ExecutionDevice.Cuda)
-                throw new UserInputException($"Device 'cuda' was requested for '{label}' but {why}; use --device cpu or auto, or reference Microsoft.ML.OnnxRuntime.Gpu on a machine with an NVIDIA GPU.");
+                throw new UserInputException($"Device 'cuda' was requested for '{label}' but {why}; use --device cpu or auto, or {(HasCudaProvider() ? CudaRuntimeHint : CudaBuildHint)}.");
             else if (Interlocked.Exchange(ref fallbackReported, 1) == 0)
                 Notice($"ONNX Runtime: CUDA is not available ({why}); running on CPU.");
         }
@@ -136,18 +141,29 @@ public sealed class OnnxSession : IDisposable
 
     static string FirstLine(string s) => s.Split('\n')[0].TrimEnd('.', ' ', '\r');
 
+    static bool HasCudaProvider() => OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider");
+
     static string? TryAddCuda(SessionOptions options, int deviceId)
     {
-        if (!OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider"))
+        if (!HasCudaProvider())
             return "this build of ONNX Runtime has no CUDA execution provider";
+        // A missing CUDA library makes ONNX Runtime log a page of its own before the exception below says the same:
+        // quiet while trying, so the caller's one sentence (or the one fallback notice) is all that is printed.
+        var env = OrtEnv.Instance();
+        var level = env.EnvLogLevel;
         try
         {
+            env.EnvLogLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
             options.AppendExecutionProvider_CUDA(deviceId);
             return null;
         }
         catch (Exception e)
         {
             return $"the CUDA execution provider failed to start ({FirstLine(e.Message)})";
+        }
+        finally
+        {
+            env.EnvLogLevel = level;
         }
     }
 

@@ -167,9 +167,13 @@ public sealed partial class OnnxTorchModule : nn.Module<IReadOnlyDictionary<stri
     }
 
     /// <summary>Loads an .onnx file (external data included) as a module.</summary>
-    public static OnnxTorchModule Load(string path, ImportOptions? options = null) => new(OnnxModel.Load(path), options ?? ImportOptions.Default);
+    public static OnnxTorchModule Load(string path, ImportOptions? options = null) => FromModel(OnnxModel.Load(path), options);
 
-    public static OnnxTorchModule FromModel(OnnxModel model, ImportOptions? options = null) => new(model, options ?? ImportOptions.Default);
+    public static OnnxTorchModule FromModel(OnnxModel model, ImportOptions? options = null)
+    {
+        TorchSharpLoader.Ensure();  // before Module's constructor first calls into libtorch
+        return new(model, options ?? ImportOptions.Default);
+    }
 
     /// <summary>Names of the inputs a caller supplies, in graph order.</summary>
     public string[] InputNames { get; }

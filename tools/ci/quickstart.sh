@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Proves the NuGet package works for an application outside this repository's build logic: packs Evlf.OnnxHybrid into a
+# local folder feed, copies samples/Quickstart to a temporary folder outside the repository, restores it from that feed
+# plus the configured registries, builds and runs it against models/fmnist-ldm, and checks the PNGs it writes.
+# Usage: tools/ci/quickstart.sh [BUNDLE_DIR]   (default models/fmnist-ldm). Keeps nothing unless KEEP=1.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+bundle=$(cd "${1:-$repo/models/fmnist-ldm}" && pwd)
+version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' "$repo/src/Evlf.OnnxHybrid/Evlf.OnnxHybrid.csproj")
+work=$(mktemp -d "${TMPDIR:-/tmp}/evlf-quickstart.XXXXXX")
+case "$work/" in "$repo"/*) echo "quickstart: temporary folder $work lies inside the repository" >&2; exit 1;; esac
+[ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$work"' EXIT
+feed="$work/feed" app="$work/app" out="$work/out"
+start=$SECONDS
+
+echo "+ dotnet pack src/Evlf.OnnxHybrid -c Release -o $feed"
+dotnet pack "$repo/src/Evlf.OnnxHybrid" -c Release -o "$feed" -nologo -v q >"$work/pack.log" 2>&1 \
+    || { cat "$work/pack.log" >&2; exit 1; }
+[ -f "$feed/Evlf.OnnxHybrid.$version.nupkg" ] || { echo "quickstart: pack made no Evlf.OnnxHybrid.$version.nupkg" >&2; exit 1; }
+
+cp -r "$repo/samples/Quickstart" "$app"
+rm -rf "$app/bin" "$app/obj"
+grep -q "Include=\"Evlf.OnnxHybrid\" Version=\"$version\"" "$app/Quickstart.csproj" \
+    || { echo "quickstart: samples/Quickstart does not reference Evlf.OnnxHybrid $version" >&2; exit 1; }
+# The local feed first, then whatever this machine's NuGet uses; packages land in a private folder, so the test never
+# sees (or leaves) Evlf.OnnxHybrid in the user's global cache.
+global=$(dotnet nuget locals global-packages --list | sed 's/^global-packages: //')
+{
+    echo '<?xml version="1.0" encoding="utf-8"?>'
+    echo '<configuration>'
+    echo "  <config><add key=\"globalPackagesFolder\" value=\"$work/packages\" /></config>"
+    echo '  <packageSources>'
+    echo "    <add key=\"evlf-local\" value=\"$feed\" />"
+    dotnet nuget list source --format short | sed -n 's/^E[^ ]* \(.*\)$/\1/p' \
+        | awk '{ printf "    <add key=\"source%d\" value=\"%s\" />\n", NR, $0 }'
+    echo '  </packageSources>'
+    # The packages this machine already has, read-only, so that only Evlf.OnnxHybrid comes new.
+    [ -d "$global" ] && echo "  <fallbackPackageFolders><add key=\"machine\" value=\"$global\" /></fallbackPackageFolders>"
+    echo '</configuration>'
+} >"$app/nuget.config"
+
+echo "+ dotnet build (in $app)"
+(cd "$app" && dotnet build -c Release -nologo -v q >"$work/build.log" 2>&1) || { cat "$work/build.log" >&2; exit 1; }
+echo "+ dotnet run -- $bundle $out"
+(cd "$app" && dotnet run -c Release --no-build -- "$bundle" "$out")
+
+# Publish too: the package's compat step must patch the publish folder as well, and the published app must run.
+echo "+ dotnet publish (in $app) and run the published app"
+(cd "$app" && dotnet publish -c Release -o "$work/publish" -nologo -v q >"$work/publish.log" 2>&1) || { cat "$work/publish.log" >&2; exit 1; }
+dotnet "$work/publish/Quickstart.dll" "$bundle" "$work/out-published"
+cmp -s <(cd "$out" && find . -name '*.png' | sort | xargs cat) <(cd "$work/out-published" && find . -name '*.png' | sort | xargs cat) \
+    || { echo "quickstart: the built and the published app drew different images" >&2; exit 1; }
+
+n=$(find "$out" -name '*.png' -size +60c | wc -l)
+[ "$n" -ge 2 ] || { echo "quickstart: expected PNGs in $out, found $n" >&2; exit 1; }
+head -c 8 "$(find "$out" -name '*.png' | head -1)" | od -An -tx1 | grep -q '89 50 4e 47' \
+    || { echo "quickstart: $out holds files that are not PNGs" >&2; exit 1; }
+echo "quickstart: OK, $n PNGs from the packed Evlf.OnnxHybrid $version in $((SECONDS - start)) s"
