@@ -78,9 +78,40 @@ public sealed class DistillCommand : Command<DistillCommand.Settings>
         public int ModeStopT { get; init; } = 25;
 
         [CommandOption("--strength <S>")]
-        [Description("D4M img2img strength (released code: 0.7).")]
+        [Description("img2img strength when sampling starts from latents (D4M's released code: 0.7); 0 decodes them without denoising.")]
         [DefaultValue(0.7)]
         public double Strength { get; init; } = 0.7;
+
+        [CommandOption("--start <FROM>")]
+        [Description("noise | modes | real: where sampling starts (default: modes for d4m, noise for dit and mgd3); real = the training latents closest to the modes, noised to --strength.")]
+        public string? Start { get; init; }
+
+        [CommandOption("--modes <KIND>")]
+        [Description("centroid | closest-real: keep each k-means centre (released) or the real latent closest to it.")]
+        [DefaultValue("centroid")]
+        public string Modes { get; init; } = "centroid";
+
+        [CommandOption("--guidance-interval <LOW,HIGH>")]
+        [Description("Apply classifier-free guidance only while the timestep lies in [LOW·T, HIGH·T] (T = training steps); e.g. 0.2,0.8. Default: every step.")]
+        public string? GuidanceInterval { get; init; }
+
+        [CommandOption("--candidates <M>")]
+        [Description("Over-generation: sample M × ipc candidates per class, keep ipc chosen by --selection in the features of a ConvNet trained on the real data, after dropping those it assigns to another class.")]
+        [DefaultValue(1)]
+        public int Candidates { get; init; } = 1;
+
+        [CommandOption("--selection <HOW>")]
+        [Description("herding | k-center: how --candidates narrows the candidates (herding towards the class's mean real feature, or k-center around it).")]
+        [DefaultValue("herding")]
+        public string Selection { get; init; } = "herding";
+
+        [CommandOption("--keep-bundle-size")]
+        [Description("Write generated images at the bundle's size (32×32 for the default bundle) instead of cutting them back to the data's size where the bundle padded it.")]
+        public bool KeepBundleSize { get; init; }
+
+        [CommandOption("--through-vae")]
+        [Description("random, herding: pass the chosen images through the bundle's VAE (encode, decode): the ceiling the VAE sets for generated images.")]
+        public bool ThroughVae { get; init; }
 
         [CommandOption("--guide-all-channels")]
         [Description("DiT: apply classifier-free guidance to every ε channel (the released DiT code guides channels 0–2 only).")]
@@ -134,11 +165,45 @@ public sealed class DistillCommand : Command<DistillCommand.Settings>
             if (FusionTrainingFlags.Error(FusionEpochs, FusionSamples) is string fusionError) return Spectre.Console.ValidationResult.Error(fusionError);
             if (!(ModeLambda >= 0 && double.IsFinite(ModeLambda))) return Spectre.Console.ValidationResult.Error($"--mode-lambda must be a finite number of at least 0; got {ModeLambda}.");
             if (ModeStopT < 0) return Spectre.Console.ValidationResult.Error($"--mode-stop-t must be at least 0; got {ModeStopT}.");
-            if (!(Strength > 0 && Strength <= 1)) return Spectre.Console.ValidationResult.Error($"--strength must be in (0, 1]; got {Strength}.");
+            if (!(Strength >= 0 && Strength <= 1)) return Spectre.Console.ValidationResult.Error($"--strength must be in [0, 1]; got {Strength}.");
+            if (Start is not null && ParseStart(Start) is null) return Spectre.Console.ValidationResult.Error($"--start must be noise, modes or real; got '{Start}'.");
+            if (Candidates < 1) return Spectre.Console.ValidationResult.Error($"--candidates must be at least 1; got {Candidates}.");
+            if (ParseSelection(Selection) is null) return Spectre.Console.ValidationResult.Error($"--selection must be herding or k-center; got '{Selection}'.");
+            if (ParseModes(Modes) is null) return Spectre.Console.ValidationResult.Error($"--modes must be centroid or closest-real; got '{Modes}'.");
+            if (GuidanceInterval is not null && ParseInterval(GuidanceInterval) is null)
+                return Spectre.Console.ValidationResult.Error($"--guidance-interval must be LOW,HIGH with 0 ≤ LOW ≤ HIGH ≤ 1; got '{GuidanceInterval}'.");
             if (FinetuneSteps < 1) return Spectre.Console.ValidationResult.Error($"--finetune-steps must be at least 1; got {FinetuneSteps}.");
             if (!Enum.TryParse<ExecutionDevice>(Device, true, out _)) return Spectre.Console.ValidationResult.Error($"--device must be auto, cpu or cuda; got '{Device}'.");
             return Spectre.Console.ValidationResult.Success();
         }
+    }
+
+    static SampleStart? ParseStart(string value) =>
+        Enum.TryParse<SampleStart>(value, true, out var start) && !int.TryParse(value, out _) ? start : null;
+
+    static ModeKind? ParseModes(string value) => value.ToLowerInvariant() switch
+    {
+        "centroid" => ModeKind.Centroid,
+        "closest-real" => ModeKind.ClosestReal,
+        _ => null,
+    };
+
+    static CandidateSelection? ParseSelection(string value) => value.ToLowerInvariant() switch
+    {
+        "herding" => CandidateSelection.Herding,
+        "k-center" => CandidateSelection.KCenter,
+        _ => null,
+    };
+
+    static GuidanceInterval? ParseInterval(string value)
+    {
+        var parts = value.Split(',');
+        if (parts.Length != 2
+            || !double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double low)
+            || !double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double high)
+            || !(low >= 0 && low <= high && high <= 1))
+            return null;
+        return new GuidanceInterval(low, high);
     }
 
     public override int Execute(CommandContext context, Settings s, CancellationToken cancellationToken)
@@ -153,7 +218,9 @@ public sealed class DistillCommand : Command<DistillCommand.Settings>
             Out = s.Out, Cache = s.Cache, Device = Enum.Parse<ExecutionDevice>(s.Device, true), Steps = s.Steps, Cfg = s.Cfg, FusionTraining = training,
             FinetuneSteps = s.FinetuneSteps, Quiet = s.Quiet, ModeGuidanceLambda = s.ModeLambda, ModeGuidanceStopT = s.ModeStopT,
             Strength = s.Strength, FlipForModes = !s.NoFlip, DitGuidanceChannels = !s.GuideAllChannels, FusionUsesPromptTemplate = s.FusionPromptTemplate,
-            MaxTrain = s.MaxTrain, Force = s.Force,
+            MaxTrain = s.MaxTrain, Force = s.Force, Start = s.Start is null ? null : ParseStart(s.Start), Modes = ParseModes(s.Modes)!.Value,
+            GuidanceInterval = s.GuidanceInterval is null ? null : ParseInterval(s.GuidanceInterval), ThroughVae = s.ThroughVae,
+            KeepBundleSize = s.KeepBundleSize, Candidates = s.Candidates, Selection = ParseSelection(s.Selection)!.Value,
         };
         var result = new ConsoleProgress(s.Quiet).Run(r =>
             new DistillationPipeline(options, r.Log, (task, done, total, status) => r.Report(task, done, total, status)).Run(cancellationToken));

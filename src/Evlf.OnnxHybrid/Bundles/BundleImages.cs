@@ -38,6 +38,18 @@ public static class BundleImages
         return AdmCenterCrop.CenterCropArr(image, size);
     }
 
+    /// <summary>
+    /// The inverse of <see cref="Fit"/>'s padding: a size×size image of the bundle back to <paramref name="width"/>×<paramref name="height"/>
+    /// when images of that size were padded to reach the bundle (Fashion-MNIST 32 → 28: the centre window the real image
+    /// filled). Images that <see cref="Fit"/> cropped are returned as they are: a crop cannot be undone.
+    /// </summary>
+    public static ByteImage Unpad(ByteImage image, int width, int height)
+    {
+        if (width > image.Width || height > image.Height || (width == image.Width && height == image.Height)) return image;
+        int left = (image.Width - width) / 2, top = (image.Height - height) / 2;
+        return ImageTransforms.Crop(image, top, left, height, width);
+    }
+
     /// <summary>The inverse of the [−1, 1] mapping for saving: clamp, to [0, 255], round half up (as DiT's sample.py does).</summary>
     public static ByteImage ToByteImage(Tensor chw)
     {

@@ -10,7 +10,8 @@ namespace Evlf.OnnxHybrid.Bundles;
 /// <param name="Cfg">Classifier-free guidance scale; 1 = conditional only.</param>
 /// <param name="DitGuidanceChannels">DiT's behaviour: guide only ε channels 0–2 (docs/PIPELINES.md §1). On by default for dit-class.</param>
 /// <param name="Eta">DDIM η for the UNet.</param>
-public sealed record SampleOptions(int Steps = 50, double Cfg = 4.0, bool DitGuidanceChannels = true, double Eta = 0.0);
+/// <param name="GuidedTimestep">Whether the step at a model timestep is guided (null: every step); see <see cref="SamplingLoopOptions"/>.</param>
+public sealed record SampleOptions(int Steps = 50, double Cfg = 4.0, bool DitGuidanceChannels = true, double Eta = 0.0, Predicate<int>? GuidedTimestep = null);
 
 /// <summary>
 /// A bundle's frozen components at run time (ONNX Runtime sessions, opened once): VAE encode/decode, the
@@ -124,7 +125,7 @@ public sealed class BundleRuntime : IDisposable
         var session = Denoiser(denoiserName);
         var sampler = SamplerFor(d, o);
         var guidance = o.Cfg == 1.0 ? null : new GuidanceOptions(o.Cfg, d.Kind == DenoiserSpec.DitClass && o.DitGuidanceChannels && d.LearnedSigma ? 3 : null);
-        var loop = new SamplingLoop(sampler, new SamplingLoopOptions(guidance, modes is null ? null : modeGuidance ?? new ModeGuidanceOptions()));
+        var loop = new SamplingLoop(sampler, new SamplingLoopOptions(guidance, modes is null ? null : modeGuidance ?? new ModeGuidanceOptions(), o.GuidedTimestep));
 
         Tensor condition, nullCondition;
         if (d.Kind == DenoiserSpec.DitClass)

@@ -53,6 +53,9 @@ public sealed class ConvNet : nn.Module<Tensor, Tensor>
         return classifier.call(f);
     }
 
+    /// <summary>The class scores of features from <see cref="Embed"/>.</summary>
+    public Tensor Classify(Tensor features) => classifier.call(features);
+
     /// <summary>The flattened features the classifier reads (the penultimate representation).</summary>
     public Tensor Embed(Tensor x)
     {

@@ -128,4 +128,23 @@ public static class Prototypes
         if (ipc > available)
             throw new ArgumentException($"Class {classIndex} has {available} samples, fewer than IPC = {ipc}; choose IPC ≤ {available} or add samples.", nameof(ipc));
     }
+
+    /// <summary>
+    /// For each centre in order, the row of <paramref name="rows"/> closest to it (Euclidean) that no earlier centre took:
+    /// (k) row indices, distinct.
+    /// </summary>
+    public static Tensor ClosestRows(Tensor rows, Tensor centres)
+    {
+        using var scope = NewDisposeScope();
+        var distance = cdist(centres.to(float64), rows.to(float64));
+        long k = centres.shape[0];
+        var picks = new long[k];
+        for (long j = 0; j < k; j++)
+        {
+            long i = distance[j].argmin().item<long>();
+            picks[j] = i;
+            distance.index_fill_(1, tensor(new[] { i }), double.PositiveInfinity);
+        }
+        return tensor(picks).MoveToOuterDisposeScope();
+    }
 }

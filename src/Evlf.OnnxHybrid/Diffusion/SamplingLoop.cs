@@ -5,7 +5,11 @@ namespace Evlf.OnnxHybrid.Diffusion;
 /// <summary>What the loop adds around the sampler's step.</summary>
 /// <param name="Guidance">Classifier-free guidance, or null to call the denoiser once per step on x alone.</param>
 /// <param name="ModeGuidance">MGD3 mode guidance (needs <see cref="SamplingInputs.Modes"/>), or null.</param>
-public sealed record SamplingLoopOptions(GuidanceOptions? Guidance = null, ModeGuidanceOptions? ModeGuidance = null)
+/// <param name="GuidedTimestep">
+/// With <paramref name="Guidance"/>: whether the step at a model timestep is guided; the other steps use the conditional
+/// output alone (guidance in a limited interval). Null guides every step.
+/// </param>
+public sealed record SamplingLoopOptions(GuidanceOptions? Guidance = null, ModeGuidanceOptions? ModeGuidance = null, Predicate<int>? GuidedTimestep = null)
 {
     /// <summary>MGD3 / EVLF stage C: DiT CFG (s = 4, channels 0–2) and mode guidance (λ 0.1, stop_t 25).</summary>
     public static SamplingLoopOptions Mgd3 { get; } = new(GuidanceOptions.DiT, new ModeGuidanceOptions());
@@ -104,7 +108,9 @@ public sealed class SamplingLoop
                 var raw = denoiser(modelInput, timesteps, condition);
                 if (raw.dim() < 1 || raw.shape[0] != batchShape[0])
                     throw new InvalidOperationException($"The denoiser returned shape [{string.Join(",", raw.shape)}] for a batch of {batchShape[0]}.");
-                var output = guidance is null ? raw : ClassifierFreeGuidance.CombineHalves(raw, guidance);
+                var output = guidance is null ? raw
+                    : Options.GuidedTimestep?.Invoke(schedule.ModelTimestep(i)) == false ? raw.narrow(0, 0, n)
+                    : ClassifierFreeGuidance.CombineHalves(raw, guidance);
 
                 var p = Sampler.Predict(output, i, x);
                 var next = p.Mean;

@@ -23,9 +23,11 @@ internal sealed record DistillInputs(ImageDataset Dataset, ModelBundle? Bundle, 
         if (options.Steps < 1) throw new UserInputException($"--steps must be at least 1; got {options.Steps}.");
         if (options.Finetune && !options.UsesGenerativeModel)
             throw new UserInputException($"--finetune applies to the generative methods (dit, d4m, mgd3); method '{MethodName(options)}' selects real images.");
-        if (options.UsesGenerativeModel) OnnxSession.RequireDevice(options.Device);
+        CheckSamplingOptions(options);
+        bool readsBundle = options.UsesGenerativeModel || options.ThroughVae;
+        if (readsBundle) OnnxSession.RequireDevice(options.Device);
         // Generative methods read the data with the bundle's channel count (a grayscale bundle sees folders as gray).
-        var bundle = options.UsesGenerativeModel ? ModelBundle.Load(options.Bundle) : null;
+        var bundle = readsBundle ? ModelBundle.Load(options.Bundle) : null;
         RequireApart(options, bundle);
         var dataset = OpenData(options, bundle is null ? null : new DatasetOptions(Channels: bundle.Manifest.Image.Channels));
         var perClass = dataset.Train.CountPerClass(dataset.ClassNames.Count);
@@ -35,7 +37,30 @@ internal sealed record DistillInputs(ImageDataset Dataset, ModelBundle? Bundle, 
             string smallestClass = dataset.ClassNames[Array.IndexOf(perClass, smallest)];
             throw new UserInputException($"--ipc {options.Ipc} is larger than class '{smallestClass}', which has {smallest} training images.");
         }
-        return new DistillInputs(dataset, bundle, bundle is null ? null : CheckGenerative(options, bundle, dataset));
+        if (options.ThroughVae) CheckBundleFits(options, bundle!, dataset);
+        return new DistillInputs(dataset, bundle, options.UsesGenerativeModel ? CheckGenerative(options, bundle!, dataset) : null);
+    }
+
+    /// <summary>The options that shape sampling or the real images, against the method they apply to.</summary>
+    static void CheckSamplingOptions(DistillOptions options)
+    {
+        string method = MethodName(options);
+        if (options.ThroughVae && options.UsesGenerativeModel)
+            throw new UserInputException($"--through-vae applies to the real-image methods (random, herding); method '{method}' already decodes with the VAE.");
+        if (!options.UsesGenerativeModel)
+        {
+            string? generativeOnly = options.Modes != ModeKind.Centroid ? "--modes" : options.Start is not null ? "--start"
+                : options.GuidanceInterval is not null ? "--guidance-interval" : options.Candidates != 1 ? "--candidates" : null;
+            if (generativeOnly is not null)
+                throw new UserInputException($"{generativeOnly} applies to the generative methods (dit, d4m, mgd3); method '{method}' selects real images.");
+        }
+        if (options.Candidates < 1) throw new UserInputException($"--candidates must be at least 1; got {options.Candidates}.");
+        if (!(options.Strength >= 0 && options.Strength <= 1))
+            throw new UserInputException(FormattableString.Invariant($"--strength must be in [0, 1]; got {options.Strength}."));
+        if (options.Strength == 0 && options.UsesGenerativeModel && options.SamplingStart == SampleStart.Noise)
+            throw new UserInputException($"--strength 0 decodes the starting latents without denoising, but method '{method}' starts from noise; give --start modes or --start real.");
+        if (options.GuidanceInterval is { } interval && !(interval.Low >= 0 && interval.Low <= interval.High && interval.High <= 1))
+            throw new UserInputException($"--guidance-interval must be LOW,HIGH with 0 ≤ LOW ≤ HIGH ≤ 1; got {interval}.");
     }
 
     /// <summary>`evlf train-fusion`'s inputs: a bundle with a text encoder, and data enough for one optimizer step.</summary>
@@ -83,7 +108,7 @@ internal sealed record DistillInputs(ImageDataset Dataset, ModelBundle? Bundle, 
         }
         CheckBundleFits(options, bundle, dataset);
         BundleRuntime.CheckSampling(bundle, denoiser, new SampleOptions(options.Steps, options.GuidanceScale, options.DitGuidanceChannels),
-            options.Method == DistillMethod.D4m ? options.Strength : null);
+            options.SamplingStart != SampleStart.Noise && options.Strength > 0 ? options.Strength : null);
         if (!(options.ModeGuidanceLambda >= 0 && double.IsFinite(options.ModeGuidanceLambda)))
             throw new UserInputException($"--mode-lambda must be a finite number of at least 0; got {options.ModeGuidanceLambda}.");
         var spec = bundle.Denoiser(denoiser);

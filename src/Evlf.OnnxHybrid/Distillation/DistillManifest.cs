@@ -38,11 +38,12 @@ internal static class DistillManifest
     };
 
     /// <summary>The SHA-256 of each bundle file a generative run reads (bundle.json, the VAE, the denoiser).</summary>
-    public static JsonObject BundleHashes(ModelBundle bundle, string denoiser)
+    public static JsonObject BundleHashes(ModelBundle bundle, string? denoiser)
     {
         var m = bundle.Manifest;
         var hashes = new JsonObject();
-        foreach (var file in new[] { BundleManifest.FileName, m.Vae.Encoder, m.Vae.Decoder, bundle.Denoiser(denoiser).File })
+        string[] files = [BundleManifest.FileName, m.Vae.Encoder, m.Vae.Decoder];
+        foreach (var file in denoiser is null ? files : [.. files, bundle.Denoiser(denoiser).File])
             hashes[file] = RunFolder.FileHash(bundle.PathOf(file));
         return hashes;
     }

@@ -18,6 +18,47 @@ public enum DistillMethod
     Mgd3,
 }
 
+/// <summary>What the modes stage keeps of each per-class k-means cluster (<see cref="DistillOptions.Modes"/>).</summary>
+public enum ModeKind
+{
+    /// <summary>The cluster centre, as every released method does.</summary>
+    Centroid,
+    /// <summary>The latent of the real training image closest to the centre (each image at most once per class).</summary>
+    ClosestReal,
+}
+
+/// <summary>Where sampling starts (<see cref="DistillOptions.Start"/>).</summary>
+public enum SampleStart
+{
+    /// <summary>Pure noise: plain sampling (dit and mgd3's default).</summary>
+    Noise,
+    /// <summary>The modes, noised to <see cref="DistillOptions.Strength"/> (img2img; d4m's default).</summary>
+    Modes,
+    /// <summary>The real training latents closest to the modes, noised to <see cref="DistillOptions.Strength"/> (real-anchored img2img).</summary>
+    Real,
+}
+
+/// <summary>How over-generated candidates are narrowed to ipc per class (<see cref="DistillOptions.Candidates"/>).</summary>
+public enum CandidateSelection
+{
+    /// <summary>Herding towards the class's mean real feature: the chosen images' mean feature tracks the real one.</summary>
+    Herding,
+    /// <summary>k-center: the candidate nearest the class's mean real feature, then each time the one farthest from those chosen.</summary>
+    KCenter,
+}
+
+/// <summary>
+/// Classifier-free guidance only while the model timestep t satisfies Low·T ≤ t ≤ High·T (T the training steps, 1000 for
+/// the default bundle); outside it the denoiser's conditional output is used alone. Low 0 and High 1 is plain guidance.
+/// </summary>
+public sealed record GuidanceInterval(double Low, double High)
+{
+    /// <summary>Whether model timestep <paramref name="t"/> of a <paramref name="trainingSteps"/>-step schedule is guided.</summary>
+    public bool Contains(int t, int trainingSteps) => t >= Low * trainingSteps && t <= High * trainingSteps;
+
+    public override string ToString() => FormattableString.Invariant($"{Low},{High}");
+}
+
 /// <summary>
 /// Everything `evlf distill` does. Defaults follow the released EVLF/MGD3/D4M code (docs/PIPELINES.md); each
 /// known difference from the paper is an option here.
@@ -52,7 +93,9 @@ public sealed record DistillOptions
     public int ModeGuidanceStopT { get; init; } = 25;
     /// <summary>DiT guidance on ε channels 0–2 only, as DiT's released code does (docs/PIPELINES.md §1); false guides every channel.</summary>
     public bool DitGuidanceChannels { get; init; } = true;
-    /// <summary>D4M img2img strength (0.7) and negative prompt ("cartoon, anime, painting" in D4M's code).</summary>
+    /// <summary>
+    /// img2img strength (D4M's 0.7) whenever sampling starts from latents (<see cref="SamplingStart"/> not noise); 0 decodes
+    /// those latents without any denoising step. And D4M's negative prompt ("cartoon, anime, painting" in D4M's code).</summary>
     public double Strength { get; init; } = 0.7;
     public string NegativePrompt { get; init; } = "cartoon, anime, painting";
     /// <summary>Randomly flip images before computing the latents that are clustered (the released code does, docs/PIPELINES.md §7.8).</summary>
@@ -64,6 +107,29 @@ public sealed record DistillOptions
     /// <summary>Denoiser fine-tuning steps and learning rate (with --finetune).</summary>
     public int FinetuneSteps { get; init; } = 500;
     public double FinetuneLearningRate { get; init; } = 1e-4;
+    /// <summary>
+    /// random and herding: pass the chosen images through the bundle's VAE (encode to the posterior mean, decode) — the
+    /// ceiling the VAE sets for every generative method (not a method of any paper; a measurement).
+    /// </summary>
+    public bool ThroughVae { get; init; }
+    /// <summary>What the modes stage keeps of each k-means cluster: the centre (released) or the closest real latent.</summary>
+    public ModeKind Modes { get; init; } = ModeKind.Centroid;
+    /// <summary>Where sampling starts; null is the method's own: the modes for d4m, noise for dit and mgd3.</summary>
+    public SampleStart? Start { get; init; }
+    /// <summary>Guidance only in a band of noise levels (null: at every step, as released).</summary>
+    public GuidanceInterval? GuidanceInterval { get; init; }
+    /// <summary>
+    /// Over-generation: sample this many candidates per image (M × ipc per class, each mode or start M times with other
+    /// noise), then keep ipc per class by <see cref="Selection"/> in the features of a ConvNet trained on the real training
+    /// split, after dropping the candidates that network does not assign to their class. 1 samples ipc and keeps them all.
+    /// </summary>
+    public int Candidates { get; init; } = 1;
+    public CandidateSelection Selection { get; init; } = CandidateSelection.Herding;
+    /// <summary>
+    /// Write generated images at the bundle's size (32×32 for the default bundle) instead of cutting them back to the
+    /// data's size where the bundle padded it (Fashion-MNIST: 28×28, the window the real image filled).
+    /// </summary>
+    public bool KeepBundleSize { get; init; }
     public bool Quiet { get; init; }
     /// <summary>
     /// Only the first N training and the first N test images (null: all). A knob for quick benchmarks and trials, not
@@ -73,5 +139,7 @@ public sealed record DistillOptions
 
     public bool UsesGenerativeModel => Method is DistillMethod.Dit or DistillMethod.D4m or DistillMethod.Mgd3;
     public bool UsesFusion => Evlf && Method is DistillMethod.D4m or DistillMethod.Mgd3;
+    /// <summary>Where sampling starts, with the method's default resolved.</summary>
+    public SampleStart SamplingStart => Start ?? (Method == DistillMethod.D4m ? SampleStart.Modes : SampleStart.Noise);
     public double GuidanceScale => Cfg ?? (Method == DistillMethod.D4m ? 8.0 : 4.0);
 }

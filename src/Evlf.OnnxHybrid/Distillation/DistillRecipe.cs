@@ -26,9 +26,11 @@ public sealed record DistillRecipe(DistillMethod Method, IReadOnlyList<string> S
     /// <summary>The recipe of <paramref name="options"/>: its method, with EVLF and --finetune where they apply.</summary>
     public static DistillRecipe For(DistillOptions options)
     {
-        var stages = !options.UsesGenerativeModel ? RealImages : options.UsesFusion ? GenerativeWithFusion : Generative;
+        var stages = !options.UsesGenerativeModel ? (options.ThroughVae ? [.. RealImages, StageNames.ThroughVae] : RealImages) : options.UsesFusion ? GenerativeWithFusion : Generative;
         // --finetune trains the denoiser on what the modes cluster, right before it samples.
         if (options.UsesGenerativeModel && options.Finetune) stages = [.. stages[..^1], StageNames.Finetune, StageNames.Sample];
+        // --candidates samples more than it keeps, then chooses.
+        if (options.UsesGenerativeModel && options.Candidates > 1) stages = [.. stages, StageNames.Choose];
         return new DistillRecipe(options.Method, stages);
     }
 

@@ -48,6 +48,11 @@ public sealed class DistillationPipeline
         string setStage = recipe.Runs(StageNames.Select)
             ? SelectStage.Run(context)
             : Generate(recipe, context, inputs.Bundle!, inputs.Denoiser!, manifest);
+        if (recipe.Runs(StageNames.ThroughVae))
+        {
+            manifest["bundle"] = new JsonObject { ["path"] = inputs.Bundle!.Directory, ["hashes"] = DistillManifest.BundleHashes(inputs.Bundle, null) };
+            setStage = ThroughVaeStage.Run(context, inputs.Bundle, setStage);
+        }
 
         DistillManifest.Finish(manifest, run, clock.Elapsed);
         // The manifest goes last: its presence means the set is complete.
@@ -80,7 +85,8 @@ public sealed class DistillationPipeline
             sampleFrom = FinetuneStage.Run(context, bundle, denoiser, runtime, toCluster, latents.Labels);
             manifest["finetuned_bundle"] = sampleFrom.Directory;
         }
-        return SampleStage.Run(context, sampleFrom, denoiser, modes, bundleKey: RunFolder.Key(hashes.ToJsonString()));
+        string sampled = SampleStage.Run(context, sampleFrom, denoiser, modes, latents.ZImg, bundleKey: RunFolder.Key(hashes.ToJsonString()));
+        return recipe.Runs(StageNames.Choose) ? ChooseStage.Run(context, sampled) : sampled;
     }
 
     /// <summary>The files <see cref="TrainFusionModule"/> leaves in OUT, manifest.json last.</summary>

@@ -38,15 +38,18 @@ public sealed record HerdingOptions
 /// </summary>
 public static class Herding
 {
-    /// <summary>Herding on one class: <paramref name="features"/> is n×d; returns <paramref name="k"/> row indices in pick order.</summary>
-    public static int[] Select(Tensor features, int k)
+    /// <summary>
+    /// Herding on one class: <paramref name="features"/> is n×d; returns <paramref name="k"/> row indices in pick order. The
+    /// running mean tracks <paramref name="towards"/> (d), by default the mean of <paramref name="features"/> themselves.
+    /// </summary>
+    public static int[] Select(Tensor features, int k, Tensor? towards = null)
     {
         if (features.ndim != 2) throw new ArgumentException($"Features must be n×d, got [{string.Join(", ", features.shape)}].", nameof(features));
         long n = features.shape[0];
         if (k < 1 || k > n) throw new ArgumentOutOfRangeException(nameof(k), k, $"Need 1 ≤ k ≤ {n}.");
         using var scope = NewDisposeScope();
         var f = features.to(float64);
-        var mu = f.mean([0]);
+        var mu = towards?.to(float64) ?? f.mean([0]);
         var squaredNorms = f.pow(2).sum(1);
         var sum = zeros_like(mu);
         var taken = zeros(n, dtype: @bool);
@@ -97,19 +100,37 @@ public static class Herding
         return chosen;
     }
 
-    static ConvNet TrainEmbedding(ImageDataset dataset, Normalization normalization, int channels, int height, int width,
-        HerdingOptions options, IProgress<string>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// The embedding network of <see cref="HerdingFeatureSpace.ConvNet"/> trained on the real training split (eval mode),
+    /// with the training images it saw (indices into <c>dataset.Train</c>).
+    /// </summary>
+    internal static (ConvNet Net, int[] Seen) TrainEmbedding(ImageDataset dataset, Normalization normalization, HerdingOptions options,
+        IProgress<string>? progress, CancellationToken cancellationToken)
     {
-        var split = dataset.Train;
-        int count = Math.Min(options.EmbeddingImages, split.Count);
-        var subset = Enumerable.Range(0, split.Count).ToArray();
+        var probe = dataset.Train.Load(0);
+        var seen = EmbeddingSubset(dataset.Train.Count, options);
+        return (TrainEmbedding(dataset, normalization, dataset.Channels, probe.Height, probe.Width, options, progress, cancellationToken), seen);
+    }
+
+    static int[] EmbeddingSubset(int total, HerdingOptions options)
+    {
+        int count = Math.Min(options.EmbeddingImages, total);
+        var subset = Enumerable.Range(0, total).ToArray();
         var random = Seeds.Random(options.Seed, SeedStream.HerdingSubset);
         for (int i = 0; i < count; i++)
         {
             int j = random.Next(i, subset.Length);
             (subset[i], subset[j]) = (subset[j], subset[i]);
         }
-        subset = subset[..count];
+        return subset[..count];
+    }
+
+    static ConvNet TrainEmbedding(ImageDataset dataset, Normalization normalization, int channels, int height, int width,
+        HerdingOptions options, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        var split = dataset.Train;
+        var subset = EmbeddingSubset(split.Count, options);
+        int count = subset.Length;
         using var train = LabelledImages.Load(split, normalization, channels, height, width, subset);
         var net = new ConvNet(channels, height, width, dataset.ClassCount);
         using (var init = new Generator(Seeds.Derive(options.Seed, SeedStream.HerdingInit), CPU)) ClassifierInit.TorchDefault(net, init);
@@ -129,7 +150,7 @@ public static class Herding
         return net;
     }
 
-    static Tensor Embed(ConvNet net, Tensor images)
+    internal static Tensor Embed(ConvNet net, Tensor images)
     {
         using var _ = no_grad();
         var parts = new List<Tensor>();

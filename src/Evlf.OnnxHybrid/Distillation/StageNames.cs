@@ -8,6 +8,8 @@ public static class StageNames
 {
     /// <summary>random and herding: the chosen real images.</summary>
     public const string Select = "select";
+    /// <summary>random and herding with --through-vae: the chosen images encoded and decoded by the bundle's VAE.</summary>
+    public const string ThroughVae = "through-vae";
     /// <summary>The VAE latents of the training images.</summary>
     public const string Latents = "latents";
     /// <summary>The text embeddings of the class prompts.</summary>
@@ -20,8 +22,10 @@ public static class StageNames
     public const string Modes = "modes";
     /// <summary>--finetune: the denoiser fine-tuned on the (fused) latents.</summary>
     public const string Finetune = "finetune";
-    /// <summary>Sampling and decoding: the synthetic images.</summary>
+    /// <summary>Sampling and decoding: the synthetic images (with --candidates M, M times as many).</summary>
     public const string Sample = "sample";
+    /// <summary>--candidates M: ipc images per class chosen among the sampled candidates.</summary>
+    public const string Choose = "choose";
 
     /// <summary>The stages of a generative EVLF run, in the order they run (finetune only with --finetune).</summary>
     public static IReadOnlyList<string> Generative { get; } = [Latents, Text, Fusion, Fuse, Modes, Finetune, Sample];

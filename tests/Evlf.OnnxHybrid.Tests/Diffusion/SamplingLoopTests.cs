@@ -129,6 +129,27 @@ public class SamplingLoopTests
     }
 
     [Fact]
+    public void GuidanceIntervalGuidesOnlyTheStepsItContains()
+    {
+        using var scope = NewDisposeScope();
+        var (loop, denoiser, inputs) = SmallMgd3(new Generator(31));
+        var seen = new List<long>();
+        Tensor Run(Predicate<int>? guided) =>
+            new SamplingLoop(loop.Sampler, loop.Options with { GuidedTimestep = guided }).Run(denoiser, inputs, new Generator(5));
+        var plain = Run(null);
+        var all = Run(t => true);
+        var none = Run(t => { seen.Add(t); return false; });
+        var middle = Run(t => t >= 200 && t <= 800);
+        var unguided = new SamplingLoop(loop.Sampler, loop.Options with { Guidance = null }).Run(denoiser, inputs, new Generator(5));
+        TensorAssert.Close(plain, all, 0, 0, "interval over every step");
+        TensorAssert.Close(unguided, none, 0, 0, "empty interval");
+        Assert.True((middle - plain).abs().max().item<float>() > 1e-4);
+        Assert.True((middle - none).abs().max().item<float>() > 1e-4);
+        // The predicate sees the model timesteps, from the noisiest down.
+        Assert.Equal(Enumerable.Range(0, 12).Select(i => (long)loop.Sampler.Schedule.ModelTimestep(11 - i)), seen);
+    }
+
+    [Fact]
     public void SameSeedGivesTheSameSamplesAndAnotherSeedDoesNot()
     {
         using var scope = NewDisposeScope();

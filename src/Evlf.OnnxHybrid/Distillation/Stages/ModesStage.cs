@@ -7,11 +7,15 @@ namespace Evlf.OnnxHybrid.Distillation.Stages;
 internal sealed record ClusterInput(Tensor Latents, string Key);
 
 /// <summary>The modes (MGD3) or prototypes (D4M): (classes, ipc, C·H·W) scaled latents, and the modes stage's key.</summary>
-internal sealed record Modes(Tensor Vectors, string Key);
+/// <param name="Nearest">(classes, ipc): the training image whose clustered latent lies closest to each cluster centre,
+/// each image at most once per class (<see cref="ModeKind.ClosestReal"/> keeps those latents; <see cref="SampleStart.Real"/>
+/// starts from them).</param>
+internal sealed record Modes(Tensor Vectors, string Key, Tensor Nearest);
 
 /// <summary>
 /// Stage: per-class k-means (k = ipc) of the scaled, flattened latents: MGD3's modes or D4M's prototypes. D4M without EVLF
-/// clusters VAE samples (mean + σ·ε), MGD3 and EVLF the posterior means (docs/PIPELINES.md §2, §3, §6).
+/// clusters VAE samples (mean + σ·ε), MGD3 and EVLF the posterior means (docs/PIPELINES.md §2, §3, §6). With
+/// <see cref="ModeKind.ClosestReal"/> each centre is replaced by the clustered row closest to it.
 /// </summary>
 internal static class ModesStage
 {
@@ -21,6 +25,7 @@ internal static class ModesStage
         string key = RunFolder.Key(new
         {
             stage = StageNames.Modes, upstreamKey = input.Key, options.Ipc, options.Seed, method = options.Method.ToString(), scale,
+            kind = options.Modes.ToString(),
         });
         string folder = context.Run.Stage(StageNames.Modes, key, tmp =>
         {
@@ -32,24 +37,30 @@ internal static class ModesStage
                 var epsilon = randn(input.Latents.shape, generator: new Generator(Seeds.Derive(options.Seed, SeedStream.PosteriorNoise)));
                 vectors = (input.Latents + (logVar * 0.5).exp() * epsilon) * scale;
             }
-            StageTensors.Save(tmp, "modes", ClusterPerClass(context, vectors.flatten(1), latents.Labels));
+            var (modes, nearest) = ClusterPerClass(context, vectors.flatten(1), latents.Labels);
+            StageTensors.Save(tmp, "modes", modes);
+            StageTensors.Save(tmp, "nearest", nearest);
         });
-        return new Modes(StageTensors.Load(folder, "modes"), key);
+        return new Modes(StageTensors.Load(folder, "modes"), key, StageTensors.Load(folder, "nearest"));
     }
 
-    static Tensor ClusterPerClass(StageContext context, Tensor vectors, Tensor labels)
+    static (Tensor Modes, Tensor Nearest) ClusterPerClass(StageContext context, Tensor vectors, Tensor labels)
     {
         int classes = context.Dataset.ClassNames.Count;
-        var result = new List<Tensor>();
+        var modes = new List<Tensor>();
+        var nearest = new List<Tensor>();
         for (int c = 0; c < classes; c++)
         {
             context.CancellationToken.ThrowIfCancellationRequested();
-            var rows = vectors.index_select(0, labels.eq(c).nonzero().flatten());
+            var index = labels.eq(c).nonzero().flatten();
+            var rows = vectors.index_select(0, index);
             // k-means++ with one init, seeded as the reference does (random_state = seed for every class).
             using var prototypes = Prototypes.ForClass(rows, context.Options.Ipc, new PrototypeOptions(new KMeansOptions(Seed: context.Options.Seed)));
-            result.Add(prototypes.Vectors.clone());
+            var closest = Prototypes.ClosestRows(rows, prototypes.Vectors);
+            modes.Add(context.Options.Modes == ModeKind.ClosestReal ? rows.index_select(0, closest) : prototypes.Vectors.clone());
+            nearest.Add(index.index_select(0, closest));
             context.Report("k-means", c + 1, classes);
         }
-        return stack(result, 0);
+        return (stack(modes, 0), stack(nearest, 0));
     }
 }

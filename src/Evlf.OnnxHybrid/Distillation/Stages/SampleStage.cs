@@ -7,8 +7,9 @@ namespace Evlf.OnnxHybrid.Distillation.Stages;
 
 /// <summary>
 /// Stage: ipc images per class from the denoiser (ONNX Runtime with the C# samplers), decoded by the VAE and written as
-/// the synthetic set. mgd3 guides plain sampling towards the modes, d4m runs img2img from the prototypes with the class
-/// prompt and a negative prompt, dit samples plainly. Each class draws from its own seeded stream
+/// the synthetic set. mgd3 guides sampling towards the modes, d4m runs img2img from the prototypes with the class
+/// prompt and a negative prompt, dit samples plainly; <see cref="DistillOptions.Start"/> moves any of them to start from
+/// noise, the modes or the closest real latents, and <see cref="DistillOptions.GuidanceInterval"/> limits guidance. Each class draws from its own seeded stream
 /// (<see cref="SeedStream.ClassSampling"/>), so a class's images do not depend on the others.
 /// </summary>
 internal static class SampleStage
@@ -18,43 +19,56 @@ internal static class SampleStage
 
     /// <summary>
     /// Samples from <paramref name="bundle"/> (the run's, or the fine-tuned one); <paramref name="bundleKey"/> identifies the
-    /// run's bundle files before any fine-tuning. Returns the stage folder; the set is in its <see cref="SetFolder"/>.
+    /// run's bundle files before any fine-tuning. <paramref name="realLatents"/> (training images, C, H, W; unscaled) are
+    /// the latents a <see cref="SampleStart.Real"/> run starts from, at the rows <see cref="Modes.Nearest"/> names. Returns
+    /// the stage folder; the set is in its <see cref="SetFolder"/>.
     /// </summary>
-    public static string Run(StageContext context, ModelBundle bundle, string denoiser, Modes modes, string bundleKey)
+    public static string Run(StageContext context, ModelBundle bundle, string denoiser, Modes modes, Tensor realLatents, string bundleKey)
     {
         var options = context.Options;
         string key = RunFolder.Key(new
         {
             stage = StageNames.Sample, modesKey = modes.Key, bundleKey, finetune = options.Finetune, options.Ipc, options.Seed, options.Steps,
             cfg = options.GuidanceScale, options.ModeGuidanceLambda, options.ModeGuidanceStopT, options.Strength, options.NegativePrompt,
-            method = options.Method.ToString(), options.DitGuidanceChannels,
+            method = options.Method.ToString(), options.DitGuidanceChannels, start = options.SamplingStart.ToString(),
+            interval = options.GuidanceInterval?.ToString(), options.KeepBundleSize, options.Candidates,
         });
         return context.Run.Stage(StageNames.Sample, key, tmp =>
         {
             var m = bundle.Manifest;
             using var sampler = new BundleRuntime(bundle, context.Settings);
             using var writer = SyntheticSetWriter.Create(Path.Combine(tmp, SetFolder), m.Classes, m.Image.Channels);
-            var sampling = new SampleOptions(options.Steps, options.GuidanceScale, options.DitGuidanceChannels);
+            int trainingSteps = bundle.Manifest.Denoisers[denoiser].Schedule.Steps;
+            var sampling = new SampleOptions(options.Steps, options.GuidanceScale, options.DitGuidanceChannels,
+                GuidedTimestep: options.GuidanceInterval is { } interval ? t => interval.Contains(t, trainingSteps) : null);
+            var output = context.OutputImage();
+            var latentShape = new long[] { options.Ipc, m.Latent.Channels, m.Latent.Size, m.Latent.Size };
+            // --candidates M: each mode and start M times (row r follows mode r mod ipc), each with its own noise.
+            int perClass = options.Ipc * options.Candidates;
             for (int c = 0; c < m.Classes.Count; c++)
             {
                 context.CancellationToken.ThrowIfCancellationRequested();
                 using var classScope = NewDisposeScope();
                 var generator = new Generator(Seeds.Derive(options.Seed, SeedStream.ClassSampling, c));
-                var classModes = modes.Vectors[c];
+                var classModes = modes.Vectors[c].repeat(options.Candidates, 1);
                 string task = $"sample {m.Classes[c]}";
                 var stepProgress = new InlineProgress<int>(i => context.Report(task, options.Steps - i, options.Steps));
-                var latents = options.Method switch
+                var start = options.SamplingStart switch
                 {
-                    DistillMethod.Mgd3 => sampler.Sample(denoiser, c, options.Ipc, sampling, generator, modes: classModes,
-                        modeGuidance: new ModeGuidanceOptions(options.ModeGuidanceLambda, options.ModeGuidanceStopT),
-                        progress: stepProgress, cancellationToken: context.CancellationToken),
-                    DistillMethod.D4m => sampler.Sample(denoiser, c, options.Ipc, sampling, generator,
-                        start: classModes.reshape(options.Ipc, m.Latent.Channels, m.Latent.Size, m.Latent.Size), strength: options.Strength,
-                        negativePrompt: options.NegativePrompt, progress: stepProgress, cancellationToken: context.CancellationToken),
-                    _ => sampler.Sample(denoiser, c, options.Ipc, sampling, generator, progress: stepProgress, cancellationToken: context.CancellationToken),
+                    SampleStart.Modes => modes.Vectors[c].reshape(latentShape),
+                    SampleStart.Real => realLatents.index_select(0, modes.Nearest[c]) * m.Latent.ScalingFactor,
+                    _ => null,
                 };
+                start = start?.repeat(options.Candidates, 1, 1, 1);
+                // Strength 0 decodes the starting latents as they are.
+                var latents = start is not null && options.Strength == 0 ? start : sampler.Sample(denoiser, c, perClass, sampling, generator,
+                    modes: options.Method == DistillMethod.Mgd3 ? classModes : null,
+                    modeGuidance: new ModeGuidanceOptions(options.ModeGuidanceLambda, options.ModeGuidanceStopT),
+                    start: start, strength: options.Strength,
+                    negativePrompt: options.Method == DistillMethod.D4m ? options.NegativePrompt : null,
+                    progress: stepProgress, cancellationToken: context.CancellationToken);
                 var images = sampler.Decode(latents);
-                for (int k = 0; k < options.Ipc; k++) writer.Add(c, BundleImages.ToByteImage(images[k]));
+                for (int k = 0; k < perClass; k++) writer.Add(c, output(BundleImages.ToByteImage(images[k])));
                 context.Report(task, options.Steps, options.Steps);
             }
             writer.Commit();

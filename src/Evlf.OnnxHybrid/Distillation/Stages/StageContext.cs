@@ -1,3 +1,4 @@
+using Evlf.OnnxHybrid.Bundles;
 using Evlf.OnnxHybrid.Data;
 using Evlf.OnnxHybrid.Onnx;
 using Evlf.OnnxHybrid.Training;
@@ -16,6 +17,17 @@ internal sealed record StageContext(DistillOptions Options, ImageDataset Dataset
 {
     /// <summary>The ONNX Runtime settings of every session a stage opens.</summary>
     public SessionSettings Settings => new(Options.Device);
+
+    /// <summary>
+    /// How a decoded image of the bundle is written into the set: cut back to the data's own size where the bundle padded
+    /// the data's images (<see cref="BundleImages.Unpad"/>), unless <see cref="DistillOptions.KeepBundleSize"/>.
+    /// </summary>
+    public Func<ByteImage, ByteImage> OutputImage()
+    {
+        if (Options.KeepBundleSize) return image => image;
+        var probe = Dataset.Train.Load(0);
+        return image => BundleImages.Unpad(image, probe.Width, probe.Height);
+    }
 
     /// <summary>Reports a training stage's steps with their loss.</summary>
     public IProgress<StepReport> TrainingSteps() =>

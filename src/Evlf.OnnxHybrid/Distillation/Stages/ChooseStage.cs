@@ -1,0 +1,59 @@
+using Evlf.OnnxHybrid.Data;
+using static TorchSharp.torch;
+
+namespace Evlf.OnnxHybrid.Distillation.Stages;
+
+/// <summary>
+/// Stage (<see cref="DistillOptions.Candidates"/> &gt; 1): ipc images per class chosen among the sampled candidates. A
+/// ConvNet trained briefly on the real training split (herding's embedding network, <see cref="HerdingOptions"/>) embeds
+/// and classifies every candidate; candidates it assigns to another class are dropped (if fewer than ipc remain, the most
+/// probable of the dropped ones fill up), and the rest are chosen by <see cref="DistillOptions.Selection"/> around the
+/// class's mean feature over the real images the network trained on.
+/// </summary>
+internal static class ChooseStage
+{
+    /// <summary>Returns the stage folder; the set is in its <see cref="SampleStage.SetFolder"/>.</summary>
+    public static string Run(StageContext context, string sampleStage)
+    {
+        var options = context.Options;
+        var embedding = new HerdingOptions { Seed = options.Seed };
+        string key = RunFolder.Key(new
+        {
+            stage = StageNames.Choose, sampled = Path.GetFileName(sampleStage), options.Ipc, selection = options.Selection.ToString(),
+            embedding, dataId = context.DataId,
+        });
+        return context.Run.Stage(StageNames.Choose, key, tmp =>
+        {
+            var dataset = context.Dataset;
+            var normalization = DatasetNormalization.For(DataSpec.Parse(options.Data), dataset);
+            var probe = dataset.Train.Load(0);
+            var (net, seen) = Herding.TrainEmbedding(dataset, normalization, embedding,
+                new InlineProgress<string>(status => context.Progress("choose", 0, 1, status)), context.CancellationToken);
+            using var _ = net;
+            using var scope = NewDisposeScope();
+            using var grad = no_grad();
+            var real = LabelledImages.Load(dataset.Train, normalization, dataset.Channels, probe.Height, probe.Width, seen);
+            var realFeatures = Herding.Embed(net, real.Images);
+
+            var candidates = SyntheticSetReader.Open(Path.Combine(sampleStage, SampleStage.SetFolder), new DatasetOptions(Channels: dataset.Channels));
+            var byClass = RandomSelection.IndicesByClass(candidates.Train, dataset.ClassCount);
+            using var writer = SyntheticSetWriter.Create(Path.Combine(tmp, SampleStage.SetFolder), dataset.ClassNames, dataset.Channels);
+            for (int c = 0; c < dataset.ClassCount; c++)
+            {
+                context.CancellationToken.ThrowIfCancellationRequested();
+                var images = LabelledImages.Load(candidates.Train, normalization, dataset.Channels, probe.Height, probe.Width, byClass[c]);
+                var features = Herding.Embed(net, images.Images);
+                var probability = net.Classify(features).softmax(1)[.., c];
+                var target = realFeatures.index_select(0, real.Labels.eq(c).nonzero().flatten()).mean([0]);
+                var kept = CandidateChoice.Assigned(probability, net.Classify(features).argmax(1).eq(c), options.Ipc);
+                var picks = options.Selection == CandidateSelection.KCenter
+                    ? CandidateChoice.KCenter(features.index_select(0, kept), options.Ipc, target)
+                    : Herding.Select(features.index_select(0, kept), options.Ipc, target);
+                var keptRows = kept.data<long>().ToArray();
+                foreach (int p in picks) writer.Add(c, candidates.Train.Load(byClass[c][(int)keptRows[p]]));
+                context.Report("choose", c + 1, dataset.ClassCount);
+            }
+            writer.Commit();
+        });
+    }
+}

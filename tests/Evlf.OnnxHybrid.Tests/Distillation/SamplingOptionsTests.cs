@@ -1,0 +1,190 @@
+using Evlf.OnnxHybrid.Bundles;
+using Evlf.OnnxHybrid.Data;
+using Evlf.OnnxHybrid.Distillation;
+using Evlf.OnnxHybrid.Tests.Bundles;
+using static TorchSharp.torch;
+
+namespace Evlf.OnnxHybrid.Tests.Distillation;
+
+/// <summary>
+/// The options that shape what a run samples (docs/CLI.md): --through-vae, --modes closest-real, --start, --strength 0,
+/// --guidance-interval and the cut back to the data's size, on the tiny bundle.
+/// </summary>
+public class SamplingOptionsTests : IDisposable
+{
+    readonly string root = Directory.CreateTempSubdirectory("evlf-sampling-").FullName;
+    readonly string bundle;
+    readonly string data;
+
+    public SamplingOptionsTests()
+    {
+        bundle = TinyBundle.Create(Path.Combine(root, "bundle"), withUNet: true);
+        data = "folder:" + TinyBundle.Dataset(Path.Combine(root, "data"));
+    }
+
+    public void Dispose() => Directory.Delete(root, true);
+
+    DistillOptions Options(DistillMethod method, string name) => new()
+    {
+        Data = data, Bundle = bundle, Method = method, Evlf = false, Ipc = 2, Seed = 1, Out = Path.Combine(root, name), Steps = 4,
+        Device = Evlf.OnnxHybrid.Onnx.ExecutionDevice.Cpu,
+    };
+
+    static byte[][] Images(DistillResult r) =>
+        Directory.GetFiles(Path.Combine(r.Out, "images"), "*.png", SearchOption.AllDirectories).Order().Select(File.ReadAllBytes).ToArray();
+
+    [Fact]
+    public void ThroughVaeAddsItsStageAndWritesTheChosenImagesDecoded()
+    {
+        var options = Options(DistillMethod.Random, "vae") with { ThroughVae = true };
+        Assert.Equal(new[] { StageNames.Select, StageNames.ThroughVae }, DistillRecipe.For(options).Stages);
+        var r = new DistillationPipeline(options).Run();
+        Assert.Equal(6, r.Images);
+        var plain = new DistillationPipeline(Options(DistillMethod.Random, "plain")).Run();
+        // The same images chosen (same seed), but decoded: other bytes.
+        static string Chosen(DistillResult r) =>
+            System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(r.Out, "manifest.json")))!["trainIndices"]!.ToJsonString();
+        Assert.Equal(Chosen(plain), Chosen(r));
+        Assert.NotEqual(Images(plain), Images(r));
+    }
+
+    [Fact]
+    public void ClosestRealModesDecodedAreTheRealStartDecoded()
+    {
+        // Both decode the latents of the training images nearest the k-means centres, without a denoising step.
+        var modes = new DistillationPipeline(Options(DistillMethod.Dit, "closest") with
+        {
+            Modes = ModeKind.ClosestReal, Start = SampleStart.Modes, Strength = 0,
+        }).Run();
+        var real = new DistillationPipeline(Options(DistillMethod.Dit, "real") with { Start = SampleStart.Real, Strength = 0 }).Run();
+        var centroids = new DistillationPipeline(Options(DistillMethod.Dit, "centroids") with { Start = SampleStart.Modes, Strength = 0 }).Run();
+        Assert.Equal(Images(modes), Images(real));
+        Assert.NotEqual(Images(modes), Images(centroids));
+    }
+
+    [Fact]
+    public void AGuidanceIntervalOverEveryStepIsPlainGuidanceAndAnEmptyOneIsNone()
+    {
+        var plain = Images(new DistillationPipeline(Options(DistillMethod.Mgd3, "plain")).Run());
+        var everyStep = Images(new DistillationPipeline(Options(DistillMethod.Mgd3, "all") with { GuidanceInterval = new GuidanceInterval(0, 1) }).Run());
+        var noStep = Images(new DistillationPipeline(Options(DistillMethod.Mgd3, "none") with { GuidanceInterval = new GuidanceInterval(1, 1) }).Run());
+        var unguided = Images(new DistillationPipeline(Options(DistillMethod.Mgd3, "cfg1") with { Cfg = 1 }).Run());
+        Assert.Equal(plain, everyStep);
+        Assert.Equal(unguided, noStep); // SamplingLoopTests shows that the interval changes the samples of a denoiser that heeds the class
+    }
+
+    [Fact]
+    public void RealAnchoredImg2ImgRunsForEveryGenerativeMethod()
+    {
+        foreach (var method in new[] { DistillMethod.Dit, DistillMethod.Mgd3, DistillMethod.D4m })
+        {
+            var r = new DistillationPipeline(Options(method, $"anchored-{method}") with { Start = SampleStart.Real, Strength = 0.5 }).Run();
+            Assert.Equal(6, r.Images);
+        }
+    }
+
+    [Theory]
+    [InlineData(DistillMethod.Dit, "through-vae", "--through-vae applies to the real-image methods")]
+    [InlineData(DistillMethod.Random, "start", "--start applies to the generative methods")]
+    [InlineData(DistillMethod.Herding, "modes", "--modes applies to the generative methods")]
+    [InlineData(DistillMethod.Random, "interval", "--guidance-interval applies to the generative methods")]
+    [InlineData(DistillMethod.Mgd3, "strength0", "--strength 0 decodes the starting latents without denoising")]
+    [InlineData(DistillMethod.Mgd3, "interval-order", "--guidance-interval must be LOW,HIGH")]
+    [InlineData(DistillMethod.Dit, "strength", "--strength must be in [0, 1]")]
+    public void MisplacedOptionsAreRefusedBeforeAnyWork(DistillMethod method, string change, string message)
+    {
+        var options = Options(method, "refused");
+        options = change switch
+        {
+            "through-vae" => options with { ThroughVae = true },
+            "start" => options with { Start = SampleStart.Real },
+            "modes" => options with { Modes = ModeKind.ClosestReal },
+            "interval" => options with { GuidanceInterval = new GuidanceInterval(0.2, 0.8) },
+            "strength0" => options with { Strength = 0 },
+            "interval-order" => options with { GuidanceInterval = new GuidanceInterval(0.8, 0.2) },
+            _ => options with { Strength = 1.5 },
+        };
+        var e = Assert.Throws<UserInputException>(() => new DistillationPipeline(options).Run());
+        Assert.Contains(message, e.Message);
+        Assert.False(Directory.Exists(options.Out));
+    }
+
+    [Fact]
+    public void UnpadUndoesFitsPaddingAndLeavesACropAlone()
+    {
+        var image = new ByteImage(12, 10, 1);
+        for (int p = 0; p < image.Pixels.Length; p++) image.Pixels[p] = (byte)(p * 7);
+        var padded = BundleImages.Fit(image, 16);
+        Assert.Equal(16, padded.Width);
+        var back = BundleImages.Unpad(padded, 10, 12);
+        Assert.Equal(image.Pixels, back.Pixels);
+        var large = new ByteImage(20, 20, 1);
+        Assert.Same(large, BundleImages.Unpad(large, 24, 24));
+    }
+
+    [Fact]
+    public void GeneratedImagesOfPaddedDataComeBackAtTheDataSize()
+    {
+        // 12×12 data on the 16×16 bundle: padded by 2 on every side to encode, cut back after decoding.
+        string small = Path.Combine(root, "small");
+        for (int c = 0; c < 3; c++)
+        {
+            foreach (var split in new[] { "train", "val" })
+            {
+                string dir = Directory.CreateDirectory(Path.Combine(small, split, ((char)('a' + c)).ToString())).FullName;
+                for (int i = 0; i < 4; i++)
+                {
+                    var image = new ByteImage(12, 12, 1);
+                    for (int p = 0; p < 144; p++) image.Pixels[p] = (byte)(40 * c + 5 * i + p);
+                    File.WriteAllBytes(Path.Combine(dir, $"{i}.png"), ImageCodec.EncodePng(image));
+                }
+            }
+        }
+        var options = Options(DistillMethod.Dit, "small-data") with { Data = "folder:" + small };
+        var cut = new DistillationPipeline(options).Run();
+        var kept = new DistillationPipeline(options with { Out = Path.Combine(root, "small-kept"), KeepBundleSize = true }).Run();
+        static int Width(DistillResult r) => ImageCodec.Decode(Directory.GetFiles(Path.Combine(r.Out, "images"), "*.png", SearchOption.AllDirectories)[0], 1).Width;
+        Assert.Equal(12, Width(cut));
+        Assert.Equal(16, Width(kept));
+    }
+
+    [Fact]
+    public void ClosestRowsAreTheNearestDistinctRowsInCentreOrder()
+    {
+        var rows = tensor(new float[] { 0, 0, 1, 0, 10, 0, 11, 0 }, 4, 2);
+        var centres = tensor(new float[] { 0.4f, 0, 0.6f, 0, 10.6f, 0 }, 3, 2);
+        Assert.Equal(new long[] { 0, 1, 3 }, Evlf.OnnxHybrid.Clustering.Prototypes.ClosestRows(rows, centres).data<long>().ToArray());
+    }
+
+    [Theory]
+    [InlineData(CandidateSelection.Herding)]
+    [InlineData(CandidateSelection.KCenter)]
+    public void CandidatesAreSampledThenIpcChosenPerClass(CandidateSelection selection)
+    {
+        var options = Options(DistillMethod.Mgd3, $"candidates-{selection}") with { Candidates = 3, Selection = selection };
+        Assert.Equal(StageNames.Choose, DistillRecipe.For(options).Stages[^1]);
+        var r = new DistillationPipeline(options).Run();
+        Assert.Equal(6, r.Images);
+        string sampled = Directory.GetDirectories(Path.Combine(r.Out, RunFolder.StagesFolder), "sample-*").Single();
+        var candidates = Directory.GetFiles(sampled, "*.png", SearchOption.AllDirectories).Select(File.ReadAllBytes).ToList();
+        Assert.Equal(18, candidates.Count);
+        // Every kept image is one of the candidates.
+        Assert.All(Images(r), image => Assert.Contains(candidates, c => c.SequenceEqual(image)));
+    }
+
+    [Fact]
+    public void AssignedKeepsTheClassesCandidatesAndFillsUpWithTheMostProbable()
+    {
+        var probability = tensor(new float[] { 0.9f, 0.2f, 0.4f, 0.8f, 0.3f });
+        var assigned = tensor(new[] { true, false, false, true, false });
+        Assert.Equal(new long[] { 0, 3 }, CandidateChoice.Assigned(probability, assigned, 2).data<long>().ToArray());
+        Assert.Equal(new long[] { 0, 2, 3, 4 }, CandidateChoice.Assigned(probability, assigned, 4).data<long>().ToArray());
+    }
+
+    [Fact]
+    public void KCenterStartsNearTheTargetThenTakesTheFarthest()
+    {
+        var features = tensor(new float[] { 0, 0, 1, 0, 5, 0, 0, 3, 4.9f, 0.1f }, 5, 2);
+        Assert.Equal(new[] { 1, 2, 3 }, CandidateChoice.KCenter(features, 3, tensor(new float[] { 1.2f, 0 })));
+    }
+}
