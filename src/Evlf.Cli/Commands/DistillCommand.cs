@@ -134,6 +134,16 @@ public sealed class DistillCommand : Command<DistillCommand.Settings>
         [DefaultValue(FusionTrainingFlags.DefaultSamples)]
         public int FusionSamples { get; init; } = FusionTrainingFlags.DefaultSamples;
 
+        [CommandOption("--fusion-lambda1 <L>")]
+        [Description("Fusion strength: λ1, the weight of the InfoNCE term that pulls fused latents towards their class text (released code: 0.1).")]
+        [DefaultValue(0.1)]
+        public double FusionLambda1 { get; init; } = 0.1;
+
+        [CommandOption("--fusion-lambda2 <L>")]
+        [Description("Fusion strength: the cap of λ2, the weight of the MSE term that keeps fused latents near the originals (released code: ramped 0.05 → 1.0).")]
+        [DefaultValue(1.0)]
+        public double FusionLambda2 { get; init; } = 1.0;
+
         [CommandOption("--learn-temperature")]
         [Description("Train the InfoNCE temperature (the released optimizer keeps τ = 0.07 fixed).")]
         public bool LearnTemperature { get; init; }
@@ -162,7 +172,7 @@ public sealed class DistillCommand : Command<DistillCommand.Settings>
             if (Ipc < 1) return Spectre.Console.ValidationResult.Error($"--ipc must be at least 1; got {Ipc}.");
             if (Steps < 1) return Spectre.Console.ValidationResult.Error($"--steps must be at least 1; got {Steps}.");
             if (Cfg is double cfg && !(cfg >= 1 && double.IsFinite(cfg))) return Spectre.Console.ValidationResult.Error($"--cfg must be a finite number of at least 1; got {Cfg}.");
-            if (FusionTrainingFlags.Error(FusionEpochs, FusionSamples) is string fusionError) return Spectre.Console.ValidationResult.Error(fusionError);
+            if (FusionTrainingFlags.Error(FusionEpochs, FusionSamples, FusionLambda1, FusionLambda2) is string fusionError) return Spectre.Console.ValidationResult.Error(fusionError);
             if (!(ModeLambda >= 0 && double.IsFinite(ModeLambda))) return Spectre.Console.ValidationResult.Error($"--mode-lambda must be a finite number of at least 0; got {ModeLambda}.");
             if (ModeStopT < 0) return Spectre.Console.ValidationResult.Error($"--mode-stop-t must be at least 0; got {ModeStopT}.");
             if (!(Strength >= 0 && Strength <= 1)) return Spectre.Console.ValidationResult.Error($"--strength must be in [0, 1]; got {Strength}.");
@@ -211,7 +221,7 @@ public sealed class DistillCommand : Command<DistillCommand.Settings>
         var method = Enum.Parse<DistillMethod>(s.Method, true);
         if (s.Evlf && method is not (DistillMethod.D4m or DistillMethod.Mgd3))
             throw new UserInputException($"--evlf applies to d4m and mgd3 (EVLF reshapes the latents those methods cluster); method '{s.Method}' has no clustering stage.");
-        var training = FusionTrainingFlags.Options(s.FusionEpochs, s.FusionSamples, s.LearnTemperature);
+        var training = FusionTrainingFlags.Options(s.FusionEpochs, s.FusionSamples, s.LearnTemperature, s.FusionLambda1, s.FusionLambda2);
         var options = new DistillOptions
         {
             Data = s.Data, Bundle = s.Bundle, Method = method, Evlf = !s.NoEvlf, Finetune = s.Finetune, Ipc = s.Ipc, Seed = s.Seed,

@@ -51,6 +51,16 @@ public sealed class TrainFusionCommand : Command<TrainFusionCommand.Settings>
         [DefaultValue(FusionTrainingFlags.DefaultSamples)]
         public int FusionSamples { get; init; } = FusionTrainingFlags.DefaultSamples;
 
+        [CommandOption("--fusion-lambda1 <L>")]
+        [Description("Fusion strength: λ1, the weight of the InfoNCE term that pulls fused latents towards their class text (released code: 0.1).")]
+        [DefaultValue(0.1)]
+        public double FusionLambda1 { get; init; } = 0.1;
+
+        [CommandOption("--fusion-lambda2 <L>")]
+        [Description("Fusion strength: the cap of λ2, the weight of the MSE term that keeps fused latents near the originals (released code: ramped 0.05 → 1.0).")]
+        [DefaultValue(1.0)]
+        public double FusionLambda2 { get; init; } = 1.0;
+
         [CommandOption("--learn-temperature")]
         [Description("Train the InfoNCE temperature (the released optimizer keeps τ = 0.07 fixed).")]
         public bool LearnTemperature { get; init; }
@@ -68,7 +78,7 @@ public sealed class TrainFusionCommand : Command<TrainFusionCommand.Settings>
 
         public override Spectre.Console.ValidationResult Validate()
         {
-            if (FusionTrainingFlags.Error(FusionEpochs, FusionSamples) is string fusionError) return Spectre.Console.ValidationResult.Error(fusionError);
+            if (FusionTrainingFlags.Error(FusionEpochs, FusionSamples, FusionLambda1, FusionLambda2) is string fusionError) return Spectre.Console.ValidationResult.Error(fusionError);
             if (!Enum.TryParse<ExecutionDevice>(Device, true, out _)) return Spectre.Console.ValidationResult.Error($"--device must be auto, cpu or cuda; got '{Device}'.");
             return Spectre.Console.ValidationResult.Success();
         }
@@ -76,7 +86,7 @@ public sealed class TrainFusionCommand : Command<TrainFusionCommand.Settings>
 
     public override int Execute(CommandContext context, Settings s, CancellationToken cancellationToken)
     {
-        var training = FusionTrainingFlags.Options(s.FusionEpochs, s.FusionSamples, s.LearnTemperature);
+        var training = FusionTrainingFlags.Options(s.FusionEpochs, s.FusionSamples, s.LearnTemperature, s.FusionLambda1, s.FusionLambda2);
         var options = new DistillOptions
         {
             Data = s.Data, Bundle = s.Bundle, Method = DistillMethod.Mgd3, Evlf = true, Seed = s.Seed, Out = s.Out, Cache = s.Cache,

@@ -28,6 +28,18 @@ public static class FusionLosses
         return (Direction(logits).mean() + Direction(logits.t()).mean()) / 2;
     }
 
+    /// <summary>
+    /// The lowest value <see cref="InfoNce"/> can reach on a batch with these labels: the text vectors of one class are
+    /// identical columns, so even a perfect match leaves each row log(#positives) (its positives share the probability).
+    /// The mean of log(#same-label rows) over the batch; InfoNCE near it means the projected latents already sort the
+    /// batch by class.
+    /// </summary>
+    public static double InfoNceFloor(Tensor labels)
+    {
+        using var scope = NewDisposeScope();
+        return labels.unsqueeze(1).eq(labels.unsqueeze(0)).sum(1).to(ScalarType.Float64).log().mean().item<double>();
+    }
+
     /// <summary>Reconstruction term (Eq. 9): MSE between the fused latent and the original posterior mean.</summary>
     public static Tensor Mse(Tensor fused, Tensor original) => nn.functional.mse_loss(fused, original);
 

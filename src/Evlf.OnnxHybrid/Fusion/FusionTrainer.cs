@@ -16,8 +16,10 @@ namespace Evlf.OnnxHybrid.Fusion;
 /// is drawn flipped with probability ½ (the released data loader's random flip).</param>
 public sealed record FusionData(Tensor Latents, Tensor Labels, Tensor ClassTokens, Tensor ClassVectors, Tensor? FlippedLatents = null);
 
-/// <summary>One logged point of stage A.</summary>
-public sealed record FusionLogEntry(long Step, double Loss, double InfoNce, double Mse, double Lambda2, double Temperature);
+/// <summary>One logged point of stage A: means over the optimizer steps since the last entry.</summary>
+/// <param name="InfoNceFloor">The mean of <see cref="FusionLosses.InfoNceFloor"/> over the same micro-batches: what InfoNCE
+/// would be if the projected latents matched their class texts perfectly.</param>
+public sealed record FusionLogEntry(long Step, double Loss, double InfoNce, double Mse, double Lambda2, double Temperature, double InfoNceFloor = double.NaN);
 
 public sealed record FusionTrainingResult(string FusionPath, string ProjectorPath, IReadOnlyList<FusionLogEntry> Log, double Seconds);
 
@@ -56,7 +58,7 @@ public static class FusionTrainer
         var modules = new Dictionary<string, OnnxTorchModule> { ["fusion"] = fusion, ["projector"] = projector };
         using var dropoutGenerator = new Generator(0);
         fusion.RandomGenerator = projector.RandomGenerator = dropoutGenerator;
-        double sumLoss = 0, sumNce = 0, sumMse = 0;
+        double sumLoss = 0, sumNce = 0, sumMse = 0, sumFloor = 0;
         int count = 0;
         TrainingLoop.Run("fusion", checkpoint, modules, optimizer, steps, step =>
         {
@@ -90,13 +92,16 @@ public static class FusionTrainer
                 total = total + loss / o.Accumulation;
                 sumNce += nce.item<float>();
                 sumMse += mse.item<float>();
+                sumFloor += FusionLosses.InfoNceFloor(labels);
             }
             sumLoss += total.item<float>();
             count++;
             if ((step + 1) % o.CheckpointEvery == 0 || step + 1 == steps)
             {
-                log.Add(new FusionLogEntry(step + 1, sumLoss / count, sumNce / (count * o.Accumulation), sumMse / (count * o.Accumulation), lambda2, 1 / Math.Exp(logitScale.item<float>())));
-                sumLoss = sumNce = sumMse = 0;
+                int micros = count * o.Accumulation;
+                log.Add(new FusionLogEntry(step + 1, sumLoss / count, sumNce / micros, sumMse / micros, lambda2, 1 / Math.Exp(logitScale.item<float>()),
+                    sumFloor / micros));
+                sumLoss = sumNce = sumMse = sumFloor = 0;
                 count = 0;
                 WriteJson(logPath, log);
                 WriteJson(scalePath, (double)logitScale.item<float>());

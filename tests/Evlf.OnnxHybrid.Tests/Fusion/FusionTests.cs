@@ -87,6 +87,20 @@ public class FusionTests
     }
 
     [Fact]
+    public void InfoNceReachesItsFloorWhenEveryRowMatchesItsClassText()
+    {
+        using var scope = NewDisposeScope();
+        long[] labels = { 0, 1, 0, 2, 1, 0 };
+        // One orthogonal direction per class, rows equal to their class's text vector: InfoNCE at a large scale is the floor.
+        var classes = eye(3, dtype: ScalarType.Float64);
+        var rows = classes.index_select(0, tensor(labels));
+        double loss = FusionLosses.InfoNce(rows, rows, tensor(labels), tensor(Math.Log(200.0), dtype: ScalarType.Float64)).item<double>();
+        double floor = FusionLosses.InfoNceFloor(tensor(labels));
+        Assert.Equal((3 * Math.Log(3) + 2 * Math.Log(2) + Math.Log(1)) / 6, floor, 12); // by hand: counts 3, 2, 3, 1, 2, 3
+        Assert.Equal(floor, loss, 6);
+    }
+
+    [Fact]
     public void Lambda2RampsOverTheFirstHalf()
     {
         Assert.Equal(0.05, FusionLosses.Lambda2(0, 100), 12);
@@ -113,6 +127,7 @@ public class FusionTests
             // The total rises with the λ2 ramp; its reconstruction term must fall.
             Assert.True(straight.Log[^1].Mse < straight.Log[0].Mse, $"MSE {straight.Log[0].Mse} -> {straight.Log[^1].Mse}");
             Assert.Equal(0.07, straight.Log[^1].Temperature, 5);
+            Assert.All(straight.Log, e => Assert.InRange(e.InfoNceFloor, 0, e.InfoNce));
 
             using var cts = new CancellationTokenSource();
             var cancelAt = new Evlf.OnnxHybrid.Tests.Training.StopAt(3, cts);
