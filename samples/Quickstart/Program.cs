@@ -43,9 +43,9 @@ catch (UserInputException e)                                        // a bad pat
 //
 //   using Evlf.OnnxHybrid.Distillation;
 //   using Evlf.OnnxHybrid.Fusion;
-//   var result = new DistillationPipeline(new DistillOptions
+//   var result = new DistillationPipeline(DistillOptions.Default with   // evlf distill's recipe (DistillOptions.Released: the released one)
 //   {
-//       Bundle = bundleDir, Method = DistillMethod.Mgd3, Evlf = true, Ipc = 10, Out = "runs/from-code",
+//       Bundle = bundleDir, Ipc = 10, Out = "runs/from-code",
 //       FusionTraining = new FusionTrainingOptions(MaxSamples: 12_000),   // the CLI's CPU budget
 //   }).Run();
 //   Console.WriteLine($"{result.Images} images in {result.Out}");       // images/<class>/<i>.png + manifest.json

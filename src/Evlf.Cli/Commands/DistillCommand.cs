@@ -25,6 +25,11 @@ public sealed class DistillCommand : Command<DistillCommand.Settings>
         [DefaultValue("mgd3")]
         public string Method { get; init; } = "mgd3";
 
+        [CommandOption("--preset <NAME>")]
+        [Description("default | released: the options every other flag starts from. released = the released code's sampling; default adds the sampling options that measured best (docs/EVALUATION.md).")]
+        [DefaultValue("default")]
+        public string Preset { get; init; } = "default";
+
         [CommandOption("--evlf")]
         [Description("Apply the EVLF fusion module before clustering (default for d4m and mgd3).")]
         public bool Evlf { get; init; }
@@ -78,18 +83,16 @@ public sealed class DistillCommand : Command<DistillCommand.Settings>
         public int ModeStopT { get; init; } = 25;
 
         [CommandOption("--strength <S>")]
-        [Description("img2img strength when sampling starts from latents (D4M's released code: 0.7); 0 decodes them without denoising.")]
-        [DefaultValue(0.7)]
-        public double Strength { get; init; } = 0.7;
+        [Description("img2img strength when sampling starts from latents (D4M's released code: 0.7; the default preset's real start: 0.5); 0 decodes them without denoising.")]
+        public double? Strength { get; init; }
 
         [CommandOption("--start <FROM>")]
-        [Description("noise | modes | real: where sampling starts (default: modes for d4m, noise for dit and mgd3); real = the training latents closest to the modes, noised to --strength.")]
+        [Description("noise | modes | real: where sampling starts (released: modes for d4m, noise for dit and mgd3; the default preset: real); real = the training latents closest to the modes, noised to --strength.")]
         public string? Start { get; init; }
 
         [CommandOption("--modes <KIND>")]
         [Description("centroid | closest-real: keep each k-means centre (released) or the real latent closest to it.")]
-        [DefaultValue("centroid")]
-        public string Modes { get; init; } = "centroid";
+        public string? Modes { get; init; }
 
         [CommandOption("--guidance-interval <LOW,HIGH>")]
         [Description("Apply classifier-free guidance only while the timestep lies in [LOW·T, HIGH·T] (T = training steps); e.g. 0.2,0.8. Default: every step.")]
@@ -97,13 +100,11 @@ public sealed class DistillCommand : Command<DistillCommand.Settings>
 
         [CommandOption("--candidates <M>")]
         [Description("Over-generation: sample M × ipc candidates per class, keep ipc chosen by --selection in the features of a ConvNet trained on the real data, after dropping those it assigns to another class.")]
-        [DefaultValue(1)]
-        public int Candidates { get; init; } = 1;
+        public int? Candidates { get; init; }
 
         [CommandOption("--selection <HOW>")]
         [Description("herding | k-center: how --candidates narrows the candidates (herding towards the class's mean real feature, or k-center around it).")]
-        [DefaultValue("herding")]
-        public string Selection { get; init; } = "herding";
+        public string? Selection { get; init; }
 
         [CommandOption("--keep-bundle-size")]
         [Description("Write generated images at the bundle's size (32×32 for the default bundle) instead of cutting them back to the data's size where the bundle padded it.")]
@@ -175,11 +176,13 @@ public sealed class DistillCommand : Command<DistillCommand.Settings>
             if (FusionTrainingFlags.Error(FusionEpochs, FusionSamples, FusionLambda1, FusionLambda2) is string fusionError) return Spectre.Console.ValidationResult.Error(fusionError);
             if (!(ModeLambda >= 0 && double.IsFinite(ModeLambda))) return Spectre.Console.ValidationResult.Error($"--mode-lambda must be a finite number of at least 0; got {ModeLambda}.");
             if (ModeStopT < 0) return Spectre.Console.ValidationResult.Error($"--mode-stop-t must be at least 0; got {ModeStopT}.");
-            if (!(Strength >= 0 && Strength <= 1)) return Spectre.Console.ValidationResult.Error($"--strength must be in [0, 1]; got {Strength}.");
+            if (!Enum.TryParse<DistillPreset>(Preset, true, out _) || int.TryParse(Preset, out _))
+                return Spectre.Console.ValidationResult.Error($"--preset must be default or released; got '{Preset}'.");
+            if (Strength is double strength && !(strength >= 0 && strength <= 1)) return Spectre.Console.ValidationResult.Error($"--strength must be in [0, 1]; got {Strength}.");
             if (Start is not null && ParseStart(Start) is null) return Spectre.Console.ValidationResult.Error($"--start must be noise, modes or real; got '{Start}'.");
-            if (Candidates < 1) return Spectre.Console.ValidationResult.Error($"--candidates must be at least 1; got {Candidates}.");
-            if (ParseSelection(Selection) is null) return Spectre.Console.ValidationResult.Error($"--selection must be herding or k-center; got '{Selection}'.");
-            if (ParseModes(Modes) is null) return Spectre.Console.ValidationResult.Error($"--modes must be centroid or closest-real; got '{Modes}'.");
+            if (Candidates is < 1) return Spectre.Console.ValidationResult.Error($"--candidates must be at least 1; got {Candidates}.");
+            if (Selection is not null && ParseSelection(Selection) is null) return Spectre.Console.ValidationResult.Error($"--selection must be herding or k-center; got '{Selection}'.");
+            if (Modes is not null && ParseModes(Modes) is null) return Spectre.Console.ValidationResult.Error($"--modes must be centroid or closest-real; got '{Modes}'.");
             if (GuidanceInterval is not null && ParseInterval(GuidanceInterval) is null)
                 return Spectre.Console.ValidationResult.Error($"--guidance-interval must be LOW,HIGH with 0 ≤ LOW ≤ HIGH ≤ 1; got '{GuidanceInterval}'.");
             if (FinetuneSteps < 1) return Spectre.Console.ValidationResult.Error($"--finetune-steps must be at least 1; got {FinetuneSteps}.");
@@ -222,15 +225,19 @@ public sealed class DistillCommand : Command<DistillCommand.Settings>
         if (s.Evlf && method is not (DistillMethod.D4m or DistillMethod.Mgd3))
             throw new UserInputException($"--evlf applies to d4m and mgd3 (EVLF reshapes the latents those methods cluster); method '{s.Method}' has no clustering stage.");
         var training = FusionTrainingFlags.Options(s.FusionEpochs, s.FusionSamples, s.LearnTemperature, s.FusionLambda1, s.FusionLambda2);
-        var options = new DistillOptions
+        // Flags left out keep the preset's value; the preset's sampling options apply to the generative methods only.
+        var preset = DistillOptions.For(method, Enum.Parse<DistillPreset>(s.Preset, true));
+        var options = preset with
         {
             Data = s.Data, Bundle = s.Bundle, Method = method, Evlf = !s.NoEvlf, Finetune = s.Finetune, Ipc = s.Ipc, Seed = s.Seed,
-            Out = s.Out, Cache = s.Cache, Device = Enum.Parse<ExecutionDevice>(s.Device, true), Steps = s.Steps, Cfg = s.Cfg, FusionTraining = training,
+            Out = s.Out, Cache = s.Cache, Device = Enum.Parse<ExecutionDevice>(s.Device, true), Steps = s.Steps, Cfg = s.Cfg ?? preset.Cfg, FusionTraining = training,
             FinetuneSteps = s.FinetuneSteps, Quiet = s.Quiet, ModeGuidanceLambda = s.ModeLambda, ModeGuidanceStopT = s.ModeStopT,
-            Strength = s.Strength, FlipForModes = !s.NoFlip, DitGuidanceChannels = !s.GuideAllChannels, FusionUsesPromptTemplate = s.FusionPromptTemplate,
-            MaxTrain = s.MaxTrain, Force = s.Force, Start = s.Start is null ? null : ParseStart(s.Start), Modes = ParseModes(s.Modes)!.Value,
-            GuidanceInterval = s.GuidanceInterval is null ? null : ParseInterval(s.GuidanceInterval), ThroughVae = s.ThroughVae,
-            KeepBundleSize = s.KeepBundleSize, Candidates = s.Candidates, Selection = ParseSelection(s.Selection)!.Value,
+            Strength = s.Strength ?? preset.Strength, FlipForModes = !s.NoFlip, DitGuidanceChannels = !s.GuideAllChannels, FusionUsesPromptTemplate = s.FusionPromptTemplate,
+            MaxTrain = s.MaxTrain, Force = s.Force, Start = s.Start is null ? preset.Start : ParseStart(s.Start),
+            Modes = s.Modes is null ? preset.Modes : ParseModes(s.Modes)!.Value,
+            GuidanceInterval = s.GuidanceInterval is null ? preset.GuidanceInterval : ParseInterval(s.GuidanceInterval), ThroughVae = s.ThroughVae,
+            KeepBundleSize = s.KeepBundleSize, Candidates = s.Candidates ?? preset.Candidates,
+            Selection = s.Selection is null ? preset.Selection : ParseSelection(s.Selection)!.Value,
         };
         var result = new ConsoleProgress(s.Quiet).Run(r =>
             new DistillationPipeline(options, r.Log, (task, done, total, status) => r.Report(task, done, total, status)).Run(cancellationToken));

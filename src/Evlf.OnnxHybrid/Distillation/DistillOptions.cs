@@ -59,12 +59,39 @@ public sealed record GuidanceInterval(double Low, double High)
     public override string ToString() => FormattableString.Invariant($"{Low},{High}");
 }
 
+/// <summary>Named starting points for <see cref="DistillOptions"/> (<see cref="DistillOptions.For"/>).</summary>
+public enum DistillPreset
+{
+    /// <summary>What `evlf distill` runs: the released recipe plus the sampling options that measured best (docs/EVALUATION.md).</summary>
+    Default,
+    /// <summary>The released code's recipe: every option at the released value.</summary>
+    Released,
+}
+
 /// <summary>
 /// Everything `evlf distill` does. Defaults follow the released EVLF/MGD3/D4M code (docs/PIPELINES.md); each
 /// known difference from the paper is an option here.
 /// </summary>
 public sealed record DistillOptions
 {
+    /// <summary>The released recipe: every property at its initial value (mgd3 + EVLF).</summary>
+    public static DistillOptions Released { get; } = new();
+
+    /// <summary>What `evlf distill` runs with no options: <see cref="For"/> mgd3 with <see cref="DistillPreset.Default"/>.</summary>
+    public static DistillOptions Default { get; } = For(DistillMethod.Mgd3);
+
+    /// <summary>
+    /// The options of <paramref name="preset"/> for <paramref name="method"/>. <see cref="DistillPreset.Default"/> changes
+    /// only how the generative methods sample and what they keep; random and herding are the same in both presets.
+    /// </summary>
+    public static DistillOptions For(DistillMethod method, DistillPreset preset = DistillPreset.Default)
+    {
+        var released = new DistillOptions { Method = method };
+        if (preset == DistillPreset.Released || !released.UsesGenerativeModel) return released;
+        // Over-generation with selection is the option that measured best (docs/EVALUATION.md, "Where quality is lost").
+        return released with { Candidates = 10, Selection = CandidateSelection.Herding };
+    }
+
     public string Data { get; init; } = "fashion-mnist";
     public string Bundle { get; init; } = "models/fmnist-ldm";
     public DistillMethod Method { get; init; } = DistillMethod.Mgd3;

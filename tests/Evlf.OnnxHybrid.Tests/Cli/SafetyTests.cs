@@ -101,6 +101,22 @@ public class SafetyTests : IDisposable
         Assert.Contains($"'{option.TrimStart('-')}'", line);
     }
 
+    [Theory]
+    [InlineData("--preset", "best", "--preset must be default or released; got 'best'.")]
+    [InlineData("--start", "prototypes", "--start must be noise, modes or real; got 'prototypes'.")]
+    [InlineData("--modes", "medoid", "--modes must be centroid or closest-real; got 'medoid'.")]
+    [InlineData("--guidance-interval", "0.8,0.2", "--guidance-interval must be LOW,HIGH with 0 ≤ LOW ≤ HIGH ≤ 1; got '0.8,0.2'.")]
+    [InlineData("--candidates", "0", "--candidates must be at least 1; got 0.")]
+    [InlineData("--selection", "random", "--selection must be herding or k-center; got 'random'.")]
+    [InlineData("--strength", "1.5", "--strength must be in [0, 1]; got 1.5.")]
+    [InlineData("--fusion-lambda2", "-1", "--fusion-lambda2 must be a finite number of at least 0; got -1.")]
+    public void SamplingFlagsOutOfRangeAreOneLineErrors(string flag, string value, string message)
+    {
+        var outDir = Path.Combine(root, "refused-flag");
+        Assert.Equal("error: " + message, EvlfProcess.AssertUserError(EvlfProcess.Run(Distill(outDir, flag, value))));
+        Assert.False(Directory.Exists(outDir));
+    }
+
     [Fact]
     public void OutputsOverlappingInputsAreRefusedBeforeAnyWork()
     {

@@ -33,4 +33,23 @@ public class DistillRecipeTests
         Assert.True(recipe.Runs(StageNames.Finetune));
         Assert.False(recipe.Runs(StageNames.Select));
     }
+
+    [Fact]
+    public void ThePresetsDifferOnlyInHowTheGenerativeMethodsSample()
+    {
+        Assert.Equal(new DistillOptions(), DistillOptions.Released);
+        Assert.Equal(DistillOptions.For(DistillMethod.Mgd3), DistillOptions.Default);
+        foreach (var method in Enum.GetValues<DistillMethod>())
+        {
+            var released = DistillOptions.For(method, DistillPreset.Released);
+            Assert.Equal(new DistillOptions { Method = method }, released);
+            var preset = DistillOptions.For(method);
+            if (!released.UsesGenerativeModel) Assert.Equal(released, preset);
+            else Assert.Equal(released, preset with
+            {
+                Start = released.Start, Strength = released.Strength, Candidates = released.Candidates, Selection = released.Selection,
+                Modes = released.Modes, Cfg = released.Cfg, GuidanceInterval = released.GuidanceInterval,
+            });
+        }
+    }
 }
