@@ -113,7 +113,7 @@ public class SafetyTests : IDisposable
     public void SamplingFlagsOutOfRangeAreOneLineErrors(string flag, string value, string message)
     {
         var outDir = Path.Combine(root, "refused-flag");
-        Assert.Equal("error: " + message, EvlfProcess.AssertUserError(EvlfProcess.Run(Distill(outDir, flag, value))));
+        Assert.Equal($"error: {message} (see evlf --help)", EvlfProcess.AssertUserError(EvlfProcess.Run(Distill(outDir, flag, value))));
         Assert.False(Directory.Exists(outDir));
     }
 
