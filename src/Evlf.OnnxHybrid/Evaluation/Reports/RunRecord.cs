@@ -46,6 +46,8 @@ public sealed record RunRecord
 
     public bool Evlf { get; init; }
     public bool Finetune { get; init; }
+    /// <summary>Candidates sampled per kept image (manifest options.Candidates; 1 when it records none).</summary>
+    public int Candidates { get; init; } = 1;
     public int? Ipc { get; init; }
     public long? Seed { get; init; }
 
@@ -72,8 +74,11 @@ public sealed record RunRecord
         : Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
             string.Concat(BundleHashes.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => $"{h.Key}={h.Value}\n")))))[..8];
 
-    /// <summary>The row label: the method, "+EVLF" with fusion, "+ft" with a fine-tuned denoiser (e.g. "d4m+EVLF").</summary>
-    public string Label => Method + (Evlf ? "+EVLF" : "") + (Finetune ? "+ft" : "");
+    /// <summary>
+    /// The row label: the method, "+EVLF" with fusion, "+ft" with a fine-tuned denoiser, "+select×M" when M candidates were
+    /// sampled per kept image (e.g. "d4m+EVLF", "mgd3+EVLF+select×10": what `evlf distill` runs by default).
+    /// </summary>
+    public string Label => Method + (Evlf ? "+EVLF" : "") + (Finetune ? "+ft" : "") + (Candidates > 1 ? $"+select×{Candidates}" : "");
 
     /// <summary>Reads <paramref name="directory"/>; a missing folder, a missing or unreadable manifest.json, or an unreadable eval.json is a <see cref="UserInputException"/>.</summary>
     public static RunRecord Read(string directory)
@@ -99,6 +104,7 @@ public sealed record RunRecord
             Method = method,
             Evlf = Flag(manifest["evlf"]),
             Finetune = Flag(manifest["finetune"]),
+            Candidates = Integer(options?["Candidates"]) ?? 1,
             Ipc = ipc,
             Seed = Long(manifest["seed"]) ?? Long(options?["seed"]),
             DataSpec = Text((manifest["data"] as JsonObject)?["spec"]),

@@ -48,6 +48,7 @@ public class RunRecordTests
         var r = RunRecord.Read(run);
         Assert.Equal(("mgd3", true, false, 10, 3L), (r.Method, r.Evlf, r.Finetune, r.Ipc, r.Seed));
         Assert.Equal("mgd3+EVLF", r.Label);
+        Assert.Equal("mgd3+EVLF+select×10", (r with { Candidates = 10 }).Label);
         Assert.Equal("mgd3-evlf-ipc10", r.Name);
         Assert.Equal("fashion-mnist", r.DataSpec);
         Assert.False(r.HasImages);
