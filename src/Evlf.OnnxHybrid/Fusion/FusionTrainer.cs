@@ -17,6 +17,12 @@ namespace Evlf.OnnxHybrid.Fusion;
 public sealed record FusionData(Tensor Latents, Tensor Labels, Tensor ClassTokens, Tensor ClassVectors, Tensor? FlippedLatents = null);
 
 /// <summary>One logged point of stage A: means over the optimizer steps since the last entry.</summary>
+/// <param name="Step">The optimizer step the entry was logged at.</param>
+/// <param name="Loss">λ1·InfoNCE + λ2·MSE.</param>
+/// <param name="InfoNce">The InfoNCE term (Eq. 11).</param>
+/// <param name="Mse">The reconstruction term (Eq. 9).</param>
+/// <param name="Lambda2">λ2 at the entry's last micro-batch.</param>
+/// <param name="Temperature">τ at the entry.</param>
 /// <param name="InfoNceFloor">The mean of <see cref="FusionLosses.InfoNceFloor"/> over the same micro-batches: what InfoNCE
 /// would be if the projected latents matched their class texts perfectly.</param>
 public sealed record FusionLogEntry(long Step, double Loss, double InfoNce, double Mse, double Lambda2, double Temperature, double InfoNceFloor = double.NaN);
