@@ -7,6 +7,8 @@ namespace Evlf.OnnxHybrid.Distillation.Stages;
 internal sealed record ClusterInput(Tensor Latents, string Key);
 
 /// <summary>The modes (MGD3) or prototypes (D4M): (classes, ipc, C·H·W) scaled latents, and the modes stage's key.</summary>
+/// <param name="Vectors">(classes, ipc, C·H·W) scaled latents: the centres, or the closest real latents.</param>
+/// <param name="Key">The modes stage's cache key.</param>
 /// <param name="Nearest">(classes, ipc): the training image whose clustered latent lies closest to each cluster centre,
 /// each image at most once per class (<see cref="ModeKind.ClosestReal"/> keeps those latents; <see cref="SampleStart.Real"/>
 /// starts from them).</param>
