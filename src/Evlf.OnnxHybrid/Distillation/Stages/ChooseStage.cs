@@ -43,9 +43,9 @@ internal static class ChooseStage
                 context.CancellationToken.ThrowIfCancellationRequested();
                 var images = LabelledImages.Load(candidates.Train, normalization, dataset.Channels, probe.Height, probe.Width, byClass[c]);
                 var features = Herding.Embed(net, images.Images);
-                var probability = net.Classify(features).softmax(1)[.., c];
+                var logits = net.Classify(features);
                 var target = realFeatures.index_select(0, real.Labels.eq(c).nonzero().flatten()).mean([0]);
-                var kept = CandidateChoice.Assigned(probability, net.Classify(features).argmax(1).eq(c), options.Ipc);
+                var kept = CandidateChoice.Assigned(logits.softmax(1)[.., c], logits.argmax(1).eq(c), options.Ipc);
                 var picks = options.Selection == CandidateSelection.KCenter
                     ? CandidateChoice.KCenter(features.index_select(0, kept), options.Ipc, target)
                     : Herding.Select(features.index_select(0, kept), options.Ipc, target);
