@@ -95,7 +95,7 @@ public sealed class DistillCommand : Command<DistillCommand.Settings>
         public string? Modes { get; init; }
 
         [CommandOption("--guidance-interval <LOW,HIGH>")]
-        [Description("Apply classifier-free guidance only while the timestep lies in [LOW·T, HIGH·T] (T = training steps); e.g. 0.2,0.8. Default: every step.")]
+        [Description("Apply classifier-free guidance only while the timestep lies in [[LOW·T, HIGH·T]] (T = training steps); e.g. 0.2,0.8. Default: every step.")]
         public string? GuidanceInterval { get; init; }
 
         [CommandOption("--candidates <M>")]

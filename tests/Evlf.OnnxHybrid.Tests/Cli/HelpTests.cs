@@ -1,0 +1,33 @@
+namespace Evlf.OnnxHybrid.Tests.Cli;
+
+/// <summary>
+/// Every command's help renders: option descriptions are console markup, so a stray bracket in one of them breaks
+/// `--help` for the whole command.
+/// </summary>
+public class HelpTests
+{
+    [Theory]
+    [InlineData("distill")]
+    [InlineData("train-fusion")]
+    [InlineData("inspect")]
+    [InlineData("pretrain")]
+    [InlineData("sample")]
+    [InlineData("bench")]
+    [InlineData("eval")]
+    [InlineData("report")]
+    public void HelpRendersEveryOption(string command)
+    {
+        var r = EvlfProcess.Run(command, "--help");
+        Assert.True(r.ExitCode == 0, $"evlf {command} --help exited {r.ExitCode}\nstdout: {r.Stdout}\nstderr: {r.Stderr}");
+        Assert.Contains("OPTIONS:", r.Stdout);
+        Assert.Equal("", r.Stderr.Trim());
+    }
+
+    [Fact]
+    public void TopLevelHelpRenders()
+    {
+        var r = EvlfProcess.Run("--help");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("distill", r.Stdout);
+    }
+}
