@@ -47,9 +47,8 @@ public sealed class TrainFusionCommand : Command<TrainFusionCommand.Settings>
         public int? FusionEpochs { get; init; }
 
         [CommandOption("--fusion-samples <N>")]
-        [Description("A seeded subset of N images per epoch; 0 = every image, as the released code does. The default is evlf distill's.")]
-        [DefaultValue(FusionTrainingFlags.DefaultSamples)]
-        public int FusionSamples { get; init; } = FusionTrainingFlags.DefaultSamples;
+        [Description("A seeded subset of N images per epoch; 0 = every image, as the released code does. Default: evlf distill's, 12000.")]
+        public int? FusionSamples { get; init; }
 
         [CommandOption("--fusion-lambda1 <L>")]
         [Description("Fusion strength: λ1, the weight of the InfoNCE term that pulls fused latents towards their class text (released code: 0.1).")]
@@ -86,8 +85,8 @@ public sealed class TrainFusionCommand : Command<TrainFusionCommand.Settings>
 
     public override int Execute(CommandContext context, Settings s, CancellationToken cancellationToken)
     {
-        var training = FusionTrainingFlags.Options(s.FusionEpochs, s.FusionSamples, s.LearnTemperature, s.FusionLambda1, s.FusionLambda2);
-        var options = new DistillOptions
+        var training = FusionTrainingFlags.Options(DistillOptions.Default.FusionTraining, s.FusionEpochs, s.FusionSamples, s.LearnTemperature, s.FusionLambda1, s.FusionLambda2);
+        var options = DistillOptions.Default with
         {
             Data = s.Data, Bundle = s.Bundle, Method = DistillMethod.Mgd3, Evlf = true, Seed = s.Seed, Out = s.Out, Cache = s.Cache,
             Device = Enum.Parse<ExecutionDevice>(s.Device, true), FusionTraining = training, Quiet = s.Quiet,

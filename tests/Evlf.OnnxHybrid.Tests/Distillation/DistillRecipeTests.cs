@@ -39,6 +39,9 @@ public class DistillRecipeTests
     {
         Assert.Equal(new DistillOptions(), DistillOptions.Released);
         Assert.Equal(DistillOptions.For(DistillMethod.Mgd3), DistillOptions.Default);
+        // The default run trains the fusion module on a fifth of the released pass; the released recipe on every image.
+        Assert.Equal(DistillOptions.DefaultFusionSamples, DistillOptions.Default.FusionTraining.MaxSamples);
+        Assert.Null(DistillOptions.Released.FusionTraining.MaxSamples);
         foreach (var method in Enum.GetValues<DistillMethod>())
         {
             var released = DistillOptions.For(method, DistillPreset.Released);
@@ -49,6 +52,7 @@ public class DistillRecipeTests
             {
                 Start = released.Start, Strength = released.Strength, Candidates = released.Candidates, Selection = released.Selection,
                 Modes = released.Modes, Cfg = released.Cfg, GuidanceInterval = released.GuidanceInterval,
+                FusionTraining = released.FusionTraining,
             });
         }
     }
