@@ -38,7 +38,7 @@ public static class BenchReport
     {
         ["format"] = Format,
         ["machine"] = new JsonObject { ["cores"] = Environment.ProcessorCount, ["torch_threads"] = threads, ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription },
-        ["commit"] = Provenance.GitCommit(),
+        ["commit"] = Provenance.LibraryCommit,
         ["quick"] = quick,
     };
 

@@ -22,7 +22,8 @@ internal static class DistillManifest
         ["seed"] = options.Seed,
         ["data"] = DataRecord(options, dataId, dataset),
         ["options"] = JsonSerializer.SerializeToNode(options),
-        ["commit"] = Provenance.GitCommit(),
+        ["library"] = Provenance.LibraryVersion,
+        ["commit"] = Provenance.LibraryCommit,
     };
 
     /// <summary>The entries of an `evlf train-fusion` run known before its first stage.</summary>
@@ -34,7 +35,8 @@ internal static class DistillManifest
         ["bundle"] = new JsonObject { ["path"] = bundle.Directory, ["vae_encoder"] = RunFolder.FileHash(bundle.PathOf(bundle.Manifest.Vae.Encoder)) },
         ["training"] = JsonSerializer.SerializeToNode(options.FusionTraining),
         ["promptTemplate"] = options.FusionUsesPromptTemplate,
-        ["commit"] = Provenance.GitCommit(),
+        ["library"] = Provenance.LibraryVersion,
+        ["commit"] = Provenance.LibraryCommit,
     };
 
     /// <summary>The SHA-256 of each bundle file a generative run reads (bundle.json, the VAE, the denoiser).</summary>

@@ -155,7 +155,7 @@ public static class Pretrainer
         var report = new PretrainReport
         {
             Bundle = outDir,
-            Commit = Provenance.GitCommit(),
+            Commit = Provenance.LibraryCommit,
             Seed = o.Seed,
             VaeTestPsnr = Math.Round(vae.TestPsnr, 3),
             ScalingFactor = vae.ScalingFactor,

@@ -42,6 +42,8 @@ public class DistillationPipelineTests : IDisposable
         Assert.Equal(ipc, manifest["ipc"]!.GetValue<int>());
         Assert.NotNull(manifest["stages"]);
         Assert.NotNull(manifest["commit"]);
+        // The library that made the run, as built (not a git call in the caller's folder).
+        Assert.Equal(Evlf.OnnxHybrid.Training.Provenance.LibraryVersion, manifest["library"]!.GetValue<string>());
         Assert.NotNull(manifest["data"]!["id"]);
     }
 
