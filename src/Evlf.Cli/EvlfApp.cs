@@ -77,13 +77,13 @@ public static class EvlfApp
         }
         catch (UserInputException e)
         {
-            err.WriteLine($"error: {OneLine(e.Message)}");
+            err.WriteLine($"error: {OneLine(e.MessageNaming(OptionFlags.Of))}");
             return UserError;
         }
         catch (AggregateException e) when (e.Flatten().InnerExceptions.OfType<UserInputException>().FirstOrDefault() is { } user)
         {
             // Parallel loops (lazy image decoding in eval, sample, distill) wrap the file's error; it is still the user's.
-            err.WriteLine($"error: {OneLine(user.Message)}");
+            err.WriteLine($"error: {OneLine(user.MessageNaming(OptionFlags.Of))}");
             return UserError;
         }
         catch (CommandAppException e)

@@ -163,28 +163,21 @@ public sealed class DistillCommand : Command<DistillCommand.Settings>
         [CommandOption("--quiet")]
         public bool Quiet { get; init; }
 
+        // What the flags cannot say on their own (names, spellings); the values themselves are checked once, by the library
+        // (DistillOptions.Validate), and its errors name the flag (OptionFlags).
         public override Spectre.Console.ValidationResult Validate()
         {
-            if (MaxTrain is < 1) return Spectre.Console.ValidationResult.Error($"--max-train must be at least 1; got {MaxTrain}.");
             if (!Enum.TryParse<DistillMethod>(Method, true, out _) || int.TryParse(Method, out _))
                 return Spectre.Console.ValidationResult.Error($"--method must be random, herding, dit, d4m or mgd3; got '{Method}'.");
             if (Evlf && NoEvlf) return Spectre.Console.ValidationResult.Error("--evlf and --no-evlf contradict each other; give one.");
-            if (Ipc < 1) return Spectre.Console.ValidationResult.Error($"--ipc must be at least 1; got {Ipc}.");
-            if (Steps < 1) return Spectre.Console.ValidationResult.Error($"--steps must be at least 1; got {Steps}.");
-            if (Cfg is double cfg && !(cfg >= 1 && double.IsFinite(cfg))) return Spectre.Console.ValidationResult.Error($"--cfg must be a finite number of at least 1; got {Cfg}.");
-            if (FusionTrainingFlags.Error(FusionEpochs, FusionSamples, FusionLambda1, FusionLambda2) is string fusionError) return Spectre.Console.ValidationResult.Error(fusionError);
-            if (!(ModeLambda >= 0 && double.IsFinite(ModeLambda))) return Spectre.Console.ValidationResult.Error($"--mode-lambda must be a finite number of at least 0; got {ModeLambda}.");
-            if (ModeStopT < 0) return Spectre.Console.ValidationResult.Error($"--mode-stop-t must be at least 0; got {ModeStopT}.");
+            if (FusionTrainingFlags.Error(FusionSamples) is string fusionError) return Spectre.Console.ValidationResult.Error(fusionError);
             if (!Enum.TryParse<DistillPreset>(Preset, true, out _) || int.TryParse(Preset, out _))
                 return Spectre.Console.ValidationResult.Error($"--preset must be default or released; got '{Preset}'.");
-            if (Strength is double strength && !(strength >= 0 && strength <= 1)) return Spectre.Console.ValidationResult.Error($"--strength must be in [0, 1]; got {Strength}.");
             if (Start is not null && ParseStart(Start) is null) return Spectre.Console.ValidationResult.Error($"--start must be noise, modes or real; got '{Start}'.");
-            if (Candidates is < 1) return Spectre.Console.ValidationResult.Error($"--candidates must be at least 1; got {Candidates}.");
             if (Selection is not null && ParseSelection(Selection) is null) return Spectre.Console.ValidationResult.Error($"--selection must be herding or k-center; got '{Selection}'.");
             if (Modes is not null && ParseModes(Modes) is null) return Spectre.Console.ValidationResult.Error($"--modes must be centroid or closest-real; got '{Modes}'.");
             if (GuidanceInterval is not null && ParseInterval(GuidanceInterval) is null)
                 return Spectre.Console.ValidationResult.Error($"--guidance-interval must be LOW,HIGH with 0 ≤ LOW ≤ HIGH ≤ 1; got '{GuidanceInterval}'.");
-            if (FinetuneSteps < 1) return Spectre.Console.ValidationResult.Error($"--finetune-steps must be at least 1; got {FinetuneSteps}.");
             if (!Enum.TryParse<ExecutionDevice>(Device, true, out _)) return Spectre.Console.ValidationResult.Error($"--device must be auto, cpu or cuda; got '{Device}'.");
             return Spectre.Console.ValidationResult.Success();
         }

@@ -8,13 +8,9 @@ namespace Evlf.Cli.Commands;
 /// </summary>
 static class FusionTrainingFlags
 {
-    /// <summary>Why the flags are invalid, as one line; null when they are valid.</summary>
-    public static string? Error(int? epochs, int? samples, double lambda1, double lambda2) =>
-        epochs is < 1 ? $"--fusion-epochs must be at least 1; got {epochs}."
-        : samples is < 32 and not 0 ? $"--fusion-samples must be 0 (every image) or at least 32; got {samples}."
-        : !(lambda1 >= 0 && double.IsFinite(lambda1)) ? $"--fusion-lambda1 must be a finite number of at least 0; got {lambda1}."
-        : !(lambda2 >= 0 && double.IsFinite(lambda2)) ? $"--fusion-lambda2 must be a finite number of at least 0; got {lambda2}."
-        : null;
+    /// <summary>Why --fusion-samples is not a count the flag can mean (0 is every image), as one line; null when it is. Every other value is checked by the library.</summary>
+    public static string? Error(int? samples) =>
+        samples is < 0 ? $"--fusion-samples must be 0 (every image) or a positive count; got {samples}." : null;
 
     /// <summary><paramref name="preset"/>'s fusion training with the flags applied; flags left out keep its values (samples 0 = every image).</summary>
     public static FusionTrainingOptions Options(FusionTrainingOptions preset, int? epochs, int? samples, bool learnTemperature, double lambda1, double lambda2) =>

@@ -77,7 +77,7 @@ public sealed class TrainFusionCommand : Command<TrainFusionCommand.Settings>
 
         public override Spectre.Console.ValidationResult Validate()
         {
-            if (FusionTrainingFlags.Error(FusionEpochs, FusionSamples, FusionLambda1, FusionLambda2) is string fusionError) return Spectre.Console.ValidationResult.Error(fusionError);
+            if (FusionTrainingFlags.Error(FusionSamples) is string fusionError) return Spectre.Console.ValidationResult.Error(fusionError);
             if (!Enum.TryParse<ExecutionDevice>(Device, true, out _)) return Spectre.Console.ValidationResult.Error($"--device must be auto, cpu or cuda; got '{Device}'.");
             return Spectre.Console.ValidationResult.Success();
         }

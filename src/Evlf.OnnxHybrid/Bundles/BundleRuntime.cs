@@ -85,10 +85,12 @@ public sealed class BundleRuntime : IDisposable
     public static void CheckSampling(ModelBundle bundle, string name, SampleOptions o, double? strength = null)
     {
         var d = bundle.Denoiser(name);
+        static string Option(string property) => $"{nameof(SampleOptions)}.{property}";
         if (!(o.Cfg >= 1 && double.IsFinite(o.Cfg)))
-            throw new UserInputException($"--cfg must be a finite number of at least 1 (1 = no guidance); got {o.Cfg}.");
+            throw UserInputException.ForOption(Option(nameof(o.Cfg)), FormattableString.Invariant($"must be a finite number of at least 1 (1 = no guidance); got {o.Cfg}."));
         if (o.Steps < 1 || o.Steps > d.MaxSamplingSteps)
-            throw new UserInputException($"--steps {o.Steps} does not fit denoiser '{name}' of bundle '{bundle.Directory}', which was trained with {d.Schedule.Steps} timesteps; expected 1 to {d.MaxSamplingSteps}.");
+            throw UserInputException.ForOption(Option(nameof(o.Steps)),
+                $"{o.Steps} does not fit denoiser '{name}' of bundle '{bundle.Directory}', which was trained with {d.Schedule.Steps} timesteps; expected 1 to {d.MaxSamplingSteps}.");
         try
         {
             var sampler = CreateSampler(d, o);
@@ -96,7 +98,8 @@ public sealed class BundleRuntime : IDisposable
         }
         catch (ArgumentException e)
         {
-            throw new UserInputException($"--steps {o.Steps}{(strength is double st ? FormattableString.Invariant($" with --strength {st}") : "")} cannot be sampled with denoiser '{name}' of bundle '{bundle.Directory}': {e.Message.Split(" (Parameter")[0].TrimEnd('.')}.", e);
+            throw UserInputException.ForOption(Option(nameof(o.Steps)),
+                $"{o.Steps}{(strength is double st ? FormattableString.Invariant($" with img2img strength {st}") : "")} cannot be sampled with denoiser '{name}' of bundle '{bundle.Directory}': {e.Message.Split(" (Parameter")[0].TrimEnd('.')}.", e);
         }
     }
 

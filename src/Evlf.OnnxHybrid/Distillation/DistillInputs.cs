@@ -19,11 +19,7 @@ internal sealed record DistillInputs(ImageDataset Dataset, ModelBundle? Bundle, 
     /// <summary>`evlf distill`'s inputs.</summary>
     public static DistillInputs ForDistill(DistillOptions options)
     {
-        if (options.Ipc < 1) throw new UserInputException($"--ipc must be at least 1; got {options.Ipc}.");
-        if (options.Steps < 1) throw new UserInputException($"--steps must be at least 1; got {options.Steps}.");
-        if (options.Finetune && !options.UsesGenerativeModel)
-            throw new UserInputException($"--finetune applies to the generative methods (dit, d4m, mgd3); method '{MethodName(options)}' selects real images.");
-        CheckSamplingOptions(options);
+        options.Validate();
         bool readsBundle = options.UsesGenerativeModel || options.ThroughVae;
         if (readsBundle) OnnxSession.RequireDevice(options.Device);
         // Generative methods read the data with the bundle's channel count (a grayscale bundle sees folders as gray).
@@ -35,37 +31,17 @@ internal sealed record DistillInputs(ImageDataset Dataset, ModelBundle? Bundle, 
         if (options.Ipc > smallest)
         {
             string smallestClass = dataset.ClassNames[Array.IndexOf(perClass, smallest)];
-            throw new UserInputException($"--ipc {options.Ipc} is larger than class '{smallestClass}', which has {smallest} training images.");
+            throw UserInputException.ForOption(DistillOptions.OptionName(nameof(DistillOptions.Ipc)),
+                $"{options.Ipc} is larger than class '{smallestClass}', which has {smallest} training images.");
         }
         if (options.ThroughVae) CheckBundleFits(options, bundle!, dataset);
         return new DistillInputs(dataset, bundle, options.UsesGenerativeModel ? CheckGenerative(options, bundle!, dataset) : null);
     }
 
-    /// <summary>The options that shape sampling or the real images, against the method they apply to.</summary>
-    static void CheckSamplingOptions(DistillOptions options)
-    {
-        string method = MethodName(options);
-        if (options.ThroughVae && options.UsesGenerativeModel)
-            throw new UserInputException($"--through-vae applies to the real-image methods (random, herding); method '{method}' already decodes with the VAE.");
-        if (!options.UsesGenerativeModel)
-        {
-            string? generativeOnly = options.Modes != ModeKind.Centroid ? "--modes" : options.Start is not null ? "--start"
-                : options.GuidanceInterval is not null ? "--guidance-interval" : options.Candidates != 1 ? "--candidates" : null;
-            if (generativeOnly is not null)
-                throw new UserInputException($"{generativeOnly} applies to the generative methods (dit, d4m, mgd3); method '{method}' selects real images.");
-        }
-        if (options.Candidates < 1) throw new UserInputException($"--candidates must be at least 1; got {options.Candidates}.");
-        if (!(options.Strength >= 0 && options.Strength <= 1))
-            throw new UserInputException(FormattableString.Invariant($"--strength must be in [0, 1]; got {options.Strength}."));
-        if (options.Strength == 0 && options.UsesGenerativeModel && options.SamplingStart == SampleStart.Noise)
-            throw new UserInputException($"--strength 0 decodes the starting latents without denoising, but method '{method}' starts from noise; give --start modes or --start real.");
-        if (options.GuidanceInterval is { } interval && !(interval.Low >= 0 && interval.Low <= interval.High && interval.High <= 1))
-            throw new UserInputException($"--guidance-interval must be LOW,HIGH with 0 ≤ LOW ≤ HIGH ≤ 1; got {interval}.");
-    }
-
     /// <summary>`evlf train-fusion`'s inputs: a bundle with a text encoder, and data enough for one optimizer step.</summary>
     public static DistillInputs ForFusionModule(DistillOptions options)
     {
+        options.Validate();
         OnnxSession.RequireDevice(options.Device);
         var bundle = ModelBundle.Load(options.Bundle);
         RequireTextEncoder(options, bundle);
@@ -84,7 +60,6 @@ internal sealed record DistillInputs(ImageDataset Dataset, ModelBundle? Bundle, 
     {
         var dataset = DataSpec.Open(options.Data, datasetOptions);
         if (options.MaxTrain is not int max) return dataset;
-        if (max < 1) throw new UserInputException($"MaxTrain must be at least 1; got {max}.");
         DatasetSplit First(DatasetSplit split) => split.Count <= max ? split : split.Subset(Enumerable.Range(0, max).ToArray());
         return dataset.WithSplits(First(dataset.Train), First(dataset.Test));
     }
@@ -109,13 +84,12 @@ internal sealed record DistillInputs(ImageDataset Dataset, ModelBundle? Bundle, 
         CheckBundleFits(options, bundle, dataset);
         BundleRuntime.CheckSampling(bundle, denoiser, new SampleOptions(options.Steps, options.GuidanceScale, options.DitGuidanceChannels),
             options.SamplingStart != SampleStart.Noise && options.Strength > 0 ? options.Strength : null);
-        if (!(options.ModeGuidanceLambda >= 0 && double.IsFinite(options.ModeGuidanceLambda)))
-            throw new UserInputException($"--mode-lambda must be a finite number of at least 0; got {options.ModeGuidanceLambda}.");
         var spec = bundle.Denoiser(denoiser);
         bool trainable = spec.FinetunePattern is not null
             && OnnxModel.Load(bundle.PathOf(spec.File)).Graph.Initializer.Any(t => Regex.IsMatch(t.Name, spec.FinetunePattern));
         if (options.Finetune && !trainable)
-            throw new UserInputException($"--finetune needs trainable denoiser weights, but denoiser '{denoiser}' of bundle '{options.Bundle}' declares " +
+            throw UserInputException.ForOption(DistillOptions.OptionName(nameof(DistillOptions.Finetune)),
+                $"needs trainable denoiser weights, but denoiser '{denoiser}' of bundle '{options.Bundle}' declares " +
                 $"{(spec.FinetunePattern is null ? "no finetune pattern" : $"a finetune pattern '{spec.FinetunePattern}' that matches none of its weights")}.");
         return denoiser;
     }
@@ -137,7 +111,7 @@ internal sealed record DistillInputs(ImageDataset Dataset, ModelBundle? Bundle, 
     {
         if (bundle.Manifest.TextEncoder is null)
             throw new UserInputException($"EVLF's fusion module needs the bundle's text encoder, but bundle '{options.Bundle}' has none " +
-                "(evlf distill runs without it with --no-evlf).");
+                "(distil without EVLF instead).");
     }
 
     static void CheckBundleFits(DistillOptions options, ModelBundle bundle, ImageDataset dataset)

@@ -183,4 +183,47 @@ public sealed record DistillOptions
     /// <summary>Where sampling starts, with the method's default resolved.</summary>
     public SampleStart SamplingStart => Start ?? (Method == DistillMethod.D4m ? SampleStart.Modes : SampleStart.Noise);
     public double GuidanceScale => Cfg ?? (Method == DistillMethod.D4m ? 8.0 : 4.0);
+
+    /// <summary>
+    /// Checks every value on its own and against the method, before any work: throws a <see cref="UserInputException"/>
+    /// naming the option (<see cref="UserInputException.Option"/>, e.g. "DistillOptions.Ipc"). The pipeline calls it; the
+    /// checks against the data and the bundle come when they are opened.
+    /// </summary>
+    public void Validate()
+    {
+        static string Finite(double x) => FormattableString.Invariant($"{x}");
+        Require(Ipc >= 1, nameof(Ipc), $"must be at least 1; got {Ipc}.");
+        Require(Steps >= 1, nameof(Steps), $"must be at least 1; got {Steps}.");
+        Require(Cfg is not double cfg || (cfg >= 1 && double.IsFinite(cfg)), nameof(Cfg), $"must be a finite number of at least 1 (1 = no guidance); got {Finite(Cfg ?? 0)}.");
+        Require(ModeGuidanceLambda >= 0 && double.IsFinite(ModeGuidanceLambda), nameof(ModeGuidanceLambda), $"must be a finite number of at least 0; got {Finite(ModeGuidanceLambda)}.");
+        Require(ModeGuidanceStopT >= 0, nameof(ModeGuidanceStopT), $"must be at least 0; got {ModeGuidanceStopT}.");
+        Require(Strength >= 0 && Strength <= 1, nameof(Strength), $"must be in [0, 1]; got {Finite(Strength)}.");
+        Require(Candidates >= 1, nameof(Candidates), $"must be at least 1; got {Candidates}.");
+        if (GuidanceInterval is { } interval)
+            Require(interval.Low >= 0 && interval.Low <= interval.High && interval.High <= 1, nameof(GuidanceInterval), $"must be LOW,HIGH with 0 ≤ LOW ≤ HIGH ≤ 1; got {interval}.");
+        Require(FinetuneSteps >= 1, nameof(FinetuneSteps), $"must be at least 1; got {FinetuneSteps}.");
+        Require(FinetuneLearningRate > 0 && double.IsFinite(FinetuneLearningRate), nameof(FinetuneLearningRate), $"must be a finite number above 0; got {Finite(FinetuneLearningRate)}.");
+        Require(MaxTrain is not < 1, nameof(MaxTrain), $"must be at least 1; got {MaxTrain}.");
+        FusionTraining.Validate();
+
+        string method = Method.ToString().ToLowerInvariant();
+        Require(!Finetune || UsesGenerativeModel, nameof(Finetune), $"applies to the generative methods (dit, d4m, mgd3); method '{method}' selects real images.");
+        Require(!ThroughVae || !UsesGenerativeModel, nameof(ThroughVae), $"applies to the real-image methods (random, herding); method '{method}' already decodes with the VAE.");
+        if (!UsesGenerativeModel)
+        {
+            string? generativeOnly = Modes != ModeKind.Centroid ? nameof(Modes) : Start is not null ? nameof(Start)
+                : GuidanceInterval is not null ? nameof(GuidanceInterval) : Candidates != 1 ? nameof(Candidates) : null;
+            Require(generativeOnly is null, generativeOnly!, $"applies to the generative methods (dit, d4m, mgd3); method '{method}' selects real images.");
+        }
+        Require(!(Strength == 0 && UsesGenerativeModel && SamplingStart == SampleStart.Noise), nameof(Strength),
+            $"0 decodes the starting latents without denoising, but method '{method}' starts from noise; start from the modes or from real latents.");
+    }
+
+    /// <summary>The name of option <paramref name="property"/> in <see cref="UserInputException.Option"/>.</summary>
+    public static string OptionName(string property) => $"{nameof(DistillOptions)}.{property}";
+
+    static void Require(bool holds, string property, string problem)
+    {
+        if (!holds) throw UserInputException.ForOption(OptionName(property), problem);
+    }
 }

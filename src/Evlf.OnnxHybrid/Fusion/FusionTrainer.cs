@@ -135,7 +135,8 @@ public static class FusionTrainer
         long microPerEpoch = batch > 0 ? pool / batch : 0;
         long steps = microPerEpoch * o.Epochs / o.Accumulation;
         if (steps < 1)
-            throw new UserInputException($"Fusion training would take no optimizer step: {pool} samples make {microPerEpoch} batch(es) of {batch} per epoch × {o.Epochs} epoch(s), fewer than the {o.Accumulation} one step accumulates; expected more --fusion-samples or --fusion-epochs.");
+            throw UserInputException.ForOption(FusionTrainingOptions.OptionName(nameof(FusionTrainingOptions.MaxSamples)),
+                $"leaves fusion training no optimizer step: {pool} samples make {microPerEpoch} batch(es) of {batch} per epoch × {o.Epochs} epoch(s), fewer than the {o.Accumulation} one step accumulates; expected more samples or epochs.");
         return steps;
     }
 

@@ -40,4 +40,31 @@ public sealed record FusionTrainingOptions(
     double Temperature = 0.07,
     bool LearnTemperature = false,
     int CheckpointEvery = 500,
-    int? MaxSamples = null);
+    int? MaxSamples = null)
+{
+    /// <summary>Checks every value on its own: throws a <see cref="UserInputException"/> naming the option (e.g. "FusionTrainingOptions.Epochs").</summary>
+    public void Validate()
+    {
+        static string Number(double x) => FormattableString.Invariant($"{x}");
+        Require(Epochs >= 1, nameof(Epochs), $"must be at least 1; got {Epochs}.");
+        Require(BatchSize >= 1, nameof(BatchSize), $"must be at least 1; got {BatchSize}.");
+        Require(Accumulation >= 1, nameof(Accumulation), $"must be at least 1; got {Accumulation}.");
+        Require(MaxSamples is not < 1, nameof(MaxSamples), $"must be at least 1 (or unset: every sample); got {MaxSamples}.");
+        Require(CheckpointEvery >= 1, nameof(CheckpointEvery), $"must be at least 1; got {CheckpointEvery}.");
+        foreach (var (name, value) in new[] { (nameof(Lambda1), Lambda1), (nameof(Lambda2Start), Lambda2Start), (nameof(Lambda2End), Lambda2End),
+                     (nameof(WeightDecay), WeightDecay), (nameof(ClipGradNorm), ClipGradNorm), (nameof(ConditionNoise), ConditionNoise) })
+            Require(value >= 0 && double.IsFinite(value), name, $"must be a finite number of at least 0; got {Number(value)}.");
+        foreach (var (name, value) in new[] { (nameof(FusionLearningRate), FusionLearningRate), (nameof(ProjectorLearningRate), ProjectorLearningRate), (nameof(Temperature), Temperature) })
+            Require(value > 0 && double.IsFinite(value), name, $"must be a finite number above 0; got {Number(value)}.");
+        foreach (var (name, value) in new[] { (nameof(NullConditionProbability), NullConditionProbability), (nameof(TokenDropout), TokenDropout) })
+            Require(value >= 0 && value < 1, name, $"must be in [0, 1); got {Number(value)}.");
+    }
+
+    /// <summary>The name of option <paramref name="property"/> in <see cref="UserInputException.Option"/>.</summary>
+    public static string OptionName(string property) => $"{nameof(FusionTrainingOptions)}.{property}";
+
+    static void Require(bool holds, string property, string problem)
+    {
+        if (!holds) throw UserInputException.ForOption(OptionName(property), problem);
+    }
+}

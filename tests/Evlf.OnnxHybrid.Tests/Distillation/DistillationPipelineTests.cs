@@ -189,7 +189,7 @@ public class DistillationPipelineTests : IDisposable
         string noPattern = TinyBundle.Create(Path.Combine(root, "nopattern"), m => m with { Denoisers = new() { ["dit"] = m.Denoisers["dit"] with { FinetunePattern = null } } });
         Assert.Contains("--finetune", EvlfProcess.AssertUserError(EvlfProcess.Run("distill", "--data", data, "--bundle", noPattern, "--method", "mgd3", "--finetune", "--no-evlf", "--ipc", "1", "--out", o, "--quiet")));
 
-        Assert.Contains("--fusion-samples", EvlfProcess.AssertUserError(EvlfProcess.Run("train-fusion", "--data", data, "--bundle", bundle, "--fusion-samples", "5", "--out", o)));
+        Assert.Contains("--fusion-samples", EvlfProcess.AssertUserError(EvlfProcess.Run("train-fusion", "--data", data, "--bundle", bundle, "--fusion-samples", "1", "--fusion-epochs", "1", "--out", o)));
         Assert.Contains("text encoder", EvlfProcess.AssertUserError(EvlfProcess.Run("train-fusion", "--data", data, "--bundle", noPattern, "--out", o, "--quiet")));
         Assert.False(File.Exists(Path.Combine(o, "fusion.onnx")));
     }

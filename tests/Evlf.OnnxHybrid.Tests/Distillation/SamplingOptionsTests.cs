@@ -84,13 +84,13 @@ public class SamplingOptionsTests : IDisposable
     }
 
     [Theory]
-    [InlineData(DistillMethod.Dit, "through-vae", "--through-vae applies to the real-image methods")]
-    [InlineData(DistillMethod.Random, "start", "--start applies to the generative methods")]
-    [InlineData(DistillMethod.Herding, "modes", "--modes applies to the generative methods")]
-    [InlineData(DistillMethod.Random, "interval", "--guidance-interval applies to the generative methods")]
-    [InlineData(DistillMethod.Mgd3, "strength0", "--strength 0 decodes the starting latents without denoising")]
-    [InlineData(DistillMethod.Mgd3, "interval-order", "--guidance-interval must be LOW,HIGH")]
-    [InlineData(DistillMethod.Dit, "strength", "--strength must be in [0, 1]")]
+    [InlineData(DistillMethod.Dit, "through-vae", "DistillOptions.ThroughVae applies to the real-image methods")]
+    [InlineData(DistillMethod.Random, "start", "DistillOptions.Start applies to the generative methods")]
+    [InlineData(DistillMethod.Herding, "modes", "DistillOptions.Modes applies to the generative methods")]
+    [InlineData(DistillMethod.Random, "interval", "DistillOptions.GuidanceInterval applies to the generative methods")]
+    [InlineData(DistillMethod.Mgd3, "strength0", "DistillOptions.Strength 0 decodes the starting latents without denoising")]
+    [InlineData(DistillMethod.Mgd3, "interval-order", "DistillOptions.GuidanceInterval must be LOW,HIGH")]
+    [InlineData(DistillMethod.Dit, "strength", "DistillOptions.Strength must be in [0, 1]")]
     public void MisplacedOptionsAreRefusedBeforeAnyWork(DistillMethod method, string change, string message)
     {
         var options = Options(method, "refused");
@@ -105,7 +105,11 @@ public class SamplingOptionsTests : IDisposable
             _ => options with { Strength = 1.5 },
         };
         var e = Assert.Throws<UserInputException>(() => new DistillationPipeline(options).Run());
-        Assert.Contains(message, e.Message);
+        Assert.StartsWith(message, e.Message);
+        // The library names its own option, never a command-line flag; the CLI renames it (OptionFlags).
+        Assert.Equal(message.Split(' ')[0], e.Option);
+        Assert.DoesNotContain("--", e.Message);
+        Assert.Equal("--x " + e.Problem, e.MessageNaming(_ => "--x"));
         Assert.False(Directory.Exists(options.Out));
     }
 

@@ -1,0 +1,40 @@
+using Evlf.OnnxHybrid.Bundles;
+using Evlf.OnnxHybrid.Distillation;
+using Evlf.OnnxHybrid.Fusion;
+
+namespace Evlf.Cli;
+
+/// <summary>
+/// The command-line flag of each library option that an error can name (<see cref="OnnxHybrid.UserInputException.Option"/>):
+/// the library says "DistillOptions.Ipc must be at least 1", the user reads "--ipc must be at least 1".
+/// </summary>
+static class OptionFlags
+{
+    static readonly Dictionary<string, string> Flags = new()
+    {
+        [DistillOptions.OptionName(nameof(DistillOptions.Ipc))] = "--ipc",
+        [DistillOptions.OptionName(nameof(DistillOptions.Steps))] = "--steps",
+        [DistillOptions.OptionName(nameof(DistillOptions.Cfg))] = "--cfg",
+        [DistillOptions.OptionName(nameof(DistillOptions.ModeGuidanceLambda))] = "--mode-lambda",
+        [DistillOptions.OptionName(nameof(DistillOptions.ModeGuidanceStopT))] = "--mode-stop-t",
+        [DistillOptions.OptionName(nameof(DistillOptions.Strength))] = "--strength",
+        [DistillOptions.OptionName(nameof(DistillOptions.Candidates))] = "--candidates",
+        [DistillOptions.OptionName(nameof(DistillOptions.GuidanceInterval))] = "--guidance-interval",
+        [DistillOptions.OptionName(nameof(DistillOptions.FinetuneSteps))] = "--finetune-steps",
+        [DistillOptions.OptionName(nameof(DistillOptions.MaxTrain))] = "--max-train",
+        [DistillOptions.OptionName(nameof(DistillOptions.Finetune))] = "--finetune",
+        [DistillOptions.OptionName(nameof(DistillOptions.ThroughVae))] = "--through-vae",
+        [DistillOptions.OptionName(nameof(DistillOptions.Modes))] = "--modes",
+        [DistillOptions.OptionName(nameof(DistillOptions.Start))] = "--start",
+        [FusionTrainingOptions.OptionName(nameof(FusionTrainingOptions.Epochs))] = "--fusion-epochs",
+        [FusionTrainingOptions.OptionName(nameof(FusionTrainingOptions.MaxSamples))] = "--fusion-samples",
+        [FusionTrainingOptions.OptionName(nameof(FusionTrainingOptions.Lambda1))] = "--fusion-lambda1",
+        [FusionTrainingOptions.OptionName(nameof(FusionTrainingOptions.Lambda2End))] = "--fusion-lambda2",
+        [FusionTrainingOptions.OptionName(nameof(FusionTrainingOptions.Lambda2Start))] = "--fusion-lambda2",
+        [$"{nameof(SampleOptions)}.{nameof(SampleOptions.Steps)}"] = "--steps",
+        [$"{nameof(SampleOptions)}.{nameof(SampleOptions.Cfg)}"] = "--cfg",
+    };
+
+    /// <summary>The flag of <paramref name="option"/>, or null when the command line has none (the message then names the option as the library does).</summary>
+    public static string? Of(string option) => Flags.GetValueOrDefault(option);
+}
