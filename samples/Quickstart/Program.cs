@@ -42,10 +42,6 @@ catch (UserInputException e)                                        // a bad pat
 // /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist) unless Data names another data spec:
 //
 //   using Evlf.OnnxHybrid.Distillation;
-//   using Evlf.OnnxHybrid.Fusion;
 //   var result = new DistillationPipeline(DistillOptions.Default with   // evlf distill's recipe (DistillOptions.Released: the released one)
-//   {
-//       Bundle = bundleDir, Ipc = 10, Out = "runs/from-code",
-//       FusionTraining = new FusionTrainingOptions(MaxSamples: 12_000),   // the CLI's CPU budget
-//   }).Run();
+//       { Bundle = bundleDir, Ipc = 10, Out = "runs/from-code" }).Run();    // optional: an ILogger, an IProgress<WorkProgress>
 //   Console.WriteLine($"{result.Images} images in {result.Out}");       // images/<class>/<i>.png + manifest.json

@@ -1,3 +1,5 @@
+using Evlf.OnnxHybrid;
+using Microsoft.Extensions.Logging;
 using Spectre.Console;
 
 namespace Evlf.Cli;
@@ -26,17 +28,26 @@ public sealed class ConsoleProgress
 
     public void Run(Action<Reporter> work) => Run<int>(r => { work(r); return 0; });
 
-    public sealed class Reporter
+    /// <summary>The console log of a command that shows no progress bars (see <see cref="Reporter"/>).</summary>
+    public static ILogger Log(bool quiet, string prefix = "") => new Reporter(null, quiet, prefix);
+
+    /// <summary>
+    /// The library's progress (<see cref="IProgress{WorkProgress}"/>) and log (<see cref="ILogger"/>) on the console:
+    /// Information and below only without --quiet, warnings always ("warning: …"), all on standard error or above the bars.
+    /// </summary>
+    public sealed class Reporter : IProgress<WorkProgress>, ILogger
     {
         readonly ProgressContext? context;
         readonly bool quiet;
+        readonly string prefix;
         readonly Dictionary<string, ProgressTask> tasks = new();
         readonly Dictionary<string, DateTime> lastLine = new();
 
-        internal Reporter(ProgressContext? context, bool quiet)
+        internal Reporter(ProgressContext? context, bool quiet, string prefix = "")
         {
             this.context = context;
             this.quiet = quiet;
+            this.prefix = prefix;
         }
 
         /// <summary>Sets task <paramref name="name"/> to done/total, with an optional status text.</summary>
@@ -57,11 +68,29 @@ public sealed class ConsoleProgress
             Console.Error.WriteLine(FormattableString.Invariant($"{name}: {done:0}/{total:0}{(status is null ? "" : " " + status)}"));
         }
 
+        public void Report(WorkProgress value) => Report(value.Task, value.Done, value.Total, value.Status);
+
         public void Log(string message)
         {
             if (quiet) return;
-            if (context is not null) AnsiConsole.MarkupLine(Markup.Escape(message));
-            else Console.Error.WriteLine(message);
+            Write(message);
         }
+
+        void Write(string line)
+        {
+            if (context is not null) AnsiConsole.MarkupLine(Markup.Escape(line));
+            else Console.Error.WriteLine(line);
+        }
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (!IsEnabled(logLevel)) return;
+            string message = formatter(state, exception);
+            Write(logLevel >= LogLevel.Warning ? $"warning: {message}" : prefix + message);
+        }
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning || (!quiet && logLevel >= LogLevel.Information);
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
     }
 }

@@ -232,7 +232,7 @@ public sealed class DistillCommand : Command<DistillCommand.Settings>
             Selection = s.Selection is null ? preset.Selection : ParseSelection(s.Selection)!.Value,
         };
         var result = new ConsoleProgress(s.Quiet).Run(r =>
-            new DistillationPipeline(options, r.Log, (task, done, total, status) => r.Report(task, done, total, status)).Run(cancellationToken));
+            new DistillationPipeline(options, r, r).Run(cancellationToken));
         Console.WriteLine(FormattableString.Invariant($"distilled {result.Images} images ({options.Method.ToString().ToLowerInvariant()}{(options.UsesFusion ? "+evlf" : "")}, IPC {options.Ipc}) into {result.Out} in {result.Seconds / 60:F1} min"));
         return 0;
     }

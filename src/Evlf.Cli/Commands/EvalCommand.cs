@@ -99,7 +99,7 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         output.Reserve(EvaluationResult.FileName);
         output.Reserve(SyntheticSetEvaluation.PartialFileName);
         var spec = DataSpec.Parse(settings.Data);
-        var real = spec.Open();
+        var real = spec.Open(logger: ConsoleProgress.Log(settings.Quiet));
         TorchThreads.Set(settings.Threads);
         var normalization = DatasetNormalization.For(spec, real);
         IEvaluationProtocol protocol = protocolName == "dsa"

@@ -212,7 +212,7 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
 
     static int InspectData(Settings settings, CancellationToken cancellationToken)
     {
-        var dataset = DataSpec.Open(settings.Data!);
+        var dataset = DataSpec.Open(settings.Data!, logger: ConsoleProgress.Log(settings.Quiet));
         DatasetReport report = null!;
         if (settings.Quiet || !AnsiConsole.Profile.Capabilities.Interactive)
             report = DatasetInspector.Inspect(dataset, settings.SkipBad, null, cancellationToken);

@@ -59,7 +59,7 @@ public sealed class PretrainCommand : Command<PretrainCommand.Settings>
     public override int Execute(CommandContext context, Settings s, CancellationToken cancellationToken)
     {
         PathsApart.Require([new("--out", s.Out)], [new("--data", PathsApart.DataFolder(s.Data))]);
-        var dataset = DataSpec.Open(s.Data);
+        var dataset = DataSpec.Open(s.Data, logger: ConsoleProgress.Log(s.Quiet));
         if (dataset.Channels != 1)
             throw new UserInputException($"pretrain builds a single-channel bundle; dataset '{s.Data}' has {dataset.Channels} channels.");
         using var output = OutputFolder.Open(s.Out, "pretrain", s.Force, legacy: Pretrainer.LegacyOutput);
@@ -67,7 +67,7 @@ public sealed class PretrainCommand : Command<PretrainCommand.Settings>
         if (s.FidelityOnly)
         {
             var existing = Pretrainer.ReadReport(s.Out);
-            var updated = new ConsoleProgress(s.Quiet).Run(r => Pretrainer.AddFidelity(s.Out, dataset, existing, s.Seed, r.Log, cancellationToken));
+            var updated = new ConsoleProgress(s.Quiet).Run(r => Pretrainer.AddFidelity(s.Out, dataset, existing, s.Seed, r, cancellationToken));
             foreach (var f in updated.Fidelity!)
                 Console.WriteLine(FormattableString.Invariant($"fidelity {f.Denoiser}: {f.Accuracy:F2}% (classifier {updated.FidelityClassifier!.TestAccuracy:F2}% on the test split)"));
             return 0;
@@ -79,7 +79,7 @@ public sealed class PretrainCommand : Command<PretrainCommand.Settings>
             UNetTraining = s.UNetSteps is int u ? d.UNetTraining with { Steps = u } : d.UNetTraining,
             DitTraining = s.DitSteps is int t ? d.DitTraining with { Steps = t } : d.DitTraining,
         };
-        var report = new ConsoleProgress(s.Quiet).Run(r => Pretrainer.Run(dataset, s.Out, d, r.Log,
+        var report = new ConsoleProgress(s.Quiet).Run(r => Pretrainer.Run(dataset, s.Out, d, r,
             new InlineProgress<StepReport>(p => r.Report(p.Stage, p.Step, p.TotalSteps, FormattableString.Invariant($"loss {p.Loss:F4}"))),
             cancellationToken));
         Console.WriteLine(FormattableString.Invariant($"bundle written to {s.Out}: VAE test PSNR {report.VaeTestPsnr:F2} dB, {report.TotalSeconds / 60:F1} min"));

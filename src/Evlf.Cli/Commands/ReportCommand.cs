@@ -76,8 +76,7 @@ public sealed class ReportCommand : Command<ReportCommand.Settings>
             Metrics = !settings.NoMetrics,
             Fidelity = new FidelityOptions { K = settings.K, RealPerClass = settings.RealPerClass, Seed = settings.Seed },
         };
-        Action<string>? log = settings.Quiet ? null : line => Console.Error.WriteLine($"report: {line}");
-        var doc = ResultsReport.Write(options, log, cancellationToken);
+        var doc = ResultsReport.Write(options, ConsoleProgress.Log(settings.Quiet, prefix: "report: "), cancellationToken);
 
         int evaluated = doc.Entries.Count(e => e.Run.Accuracy is not null);
         Console.WriteLine($"{settings.Out}: {doc.Entries.Count} run(s), {evaluated} evaluated, {doc.Pending.Count} pending cell(s), {doc.Entries.Count(e => e.SheetPath is not null)} with figures");

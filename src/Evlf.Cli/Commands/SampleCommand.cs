@@ -96,7 +96,7 @@ public sealed class SampleCommand : Command<SampleCommand.Settings>
 
         var clock = Stopwatch.StartNew();
         using var output = OutputFolder.Open(s.Out, "sample", s.Force);
-        using var runtime = new BundleRuntime(bundle, new SessionSettings(device));
+        using var runtime = new BundleRuntime(bundle, new SessionSettings(device) { Logger = ConsoleProgress.Log(s.Quiet) });
         string staging = output.Staging("sample");
         try
         {
@@ -117,7 +117,7 @@ public sealed class SampleCommand : Command<SampleCommand.Settings>
                             int n = Math.Min(SampleCall, s.N - done);
                             string task = s.N > SampleCall ? $"{m.Classes[c]} {done + n}/{s.N}" : m.Classes[c];
                             var latents = runtime.Sample(s.Denoiser, c, n, options, generator,
-                                progress: new InlineProgress<int>(step => r.Report(task, s.Steps - step, s.Steps)), cancellationToken: cancellationToken);
+                                progress: new InlineProgress<int>(done => r.Report(task, done, s.Steps)), cancellationToken: cancellationToken);
                             var images = runtime.Decode(latents);
                             for (int k = 0; k < n; k++) writer.Add(c, BundleImages.ToByteImage(images[k]));
                             r.Report(task, s.Steps, s.Steps);

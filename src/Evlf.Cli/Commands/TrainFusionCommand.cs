@@ -93,7 +93,7 @@ public sealed class TrainFusionCommand : Command<TrainFusionCommand.Settings>
             FusionUsesPromptTemplate = s.FusionPromptTemplate, Force = s.Force,
         };
         var result = new ConsoleProgress(s.Quiet).Run(r =>
-            new DistillationPipeline(options, r.Log, (task, done, total, status) => r.Report(task, done, total, status)).TrainFusionModule(cancellationToken));
+            new DistillationPipeline(options, r, r).TrainFusionModule(cancellationToken));
         var test = result.Manifest["fusion"]?["test"];
         Console.WriteLine(FormattableString.Invariant(
             $"trained the fusion module into {result.Out} in {result.Seconds / 60:F1} min; test split: MSE ratio {Number(test?["MseRatio"]):G3}, InfoNCE top-1 {100 * Number(test?["Top1"]):F1}%"));

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 namespace Evlf.OnnxHybrid.Data;
 
 /// <summary>The kinds of dataset a <see cref="DataSpec"/> can name.</summary>
@@ -63,16 +64,13 @@ public sealed record DataSpec(DataSpecKind Kind, string? Directory = null, strin
     }
 
     /// <summary>
-    /// Where the one-line warning about skipped entries goes when <see cref="Open(DatasetOptions?)"/> opens a dataset
-    /// whose reader passed things over (<see cref="ImageDataset.Skipped"/>); standard error by default, as "warning: …".
+    /// Opens the dataset this spec names; entries its reader passed over (<see cref="ImageDataset.Skipped"/>) are reported
+    /// once to <paramref name="logger"/> as one warning.
     /// </summary>
-    public static Action<string> Warning { get; set; } = message => Console.Error.WriteLine($"warning: {message}");
-
-    /// <summary>Opens the dataset this spec names; entries its reader skipped are reported once through <see cref="Warning"/>.</summary>
-    public ImageDataset Open(DatasetOptions? options = null)
+    public ImageDataset Open(DatasetOptions? options = null, ILogger? logger = null)
     {
         var dataset = OpenDataset(options);
-        if (dataset.Skipped.Count > 0) Warning(SkippedEntry.Summary(ToString(), dataset.Skipped));
+        if (dataset.Skipped.Count > 0) logger?.LogWarning("{Summary}", SkippedEntry.Summary(ToString(), dataset.Skipped));
         return dataset;
     }
 
@@ -90,7 +88,7 @@ public sealed record DataSpec(DataSpecKind Kind, string? Directory = null, strin
     };
 
     /// <summary>Parses and opens in one step.</summary>
-    public static ImageDataset Open(string spec, DatasetOptions? options = null) => Parse(spec).Open(options);
+    public static ImageDataset Open(string spec, DatasetOptions? options = null, ILogger? logger = null) => Parse(spec).Open(options, logger);
 
     /// <summary>The canonical spec string.</summary>
     public override string ToString() => Kind switch

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Text.RegularExpressions;
 using Evlf.OnnxHybrid.Bundles;
 using Evlf.OnnxHybrid.Data;
@@ -17,7 +18,7 @@ namespace Evlf.OnnxHybrid.Distillation;
 internal sealed record DistillInputs(ImageDataset Dataset, ModelBundle? Bundle, string? Denoiser)
 {
     /// <summary>`evlf distill`'s inputs.</summary>
-    public static DistillInputs ForDistill(DistillOptions options)
+    public static DistillInputs ForDistill(DistillOptions options, ILogger logger)
     {
         options.Validate();
         bool readsBundle = options.UsesGenerativeModel || options.ThroughVae;
@@ -25,7 +26,7 @@ internal sealed record DistillInputs(ImageDataset Dataset, ModelBundle? Bundle, 
         // Generative methods read the data with the bundle's channel count (a grayscale bundle sees folders as gray).
         var bundle = readsBundle ? ModelBundle.Load(options.Bundle) : null;
         RequireApart(options, bundle);
-        var dataset = OpenData(options, bundle is null ? null : new DatasetOptions(Channels: bundle.Manifest.Image.Channels));
+        var dataset = OpenData(options, bundle is null ? null : new DatasetOptions(Channels: bundle.Manifest.Image.Channels), logger);
         var perClass = dataset.Train.CountPerClass(dataset.ClassNames.Count);
         int smallest = perClass.Min();
         if (options.Ipc > smallest)
@@ -39,14 +40,14 @@ internal sealed record DistillInputs(ImageDataset Dataset, ModelBundle? Bundle, 
     }
 
     /// <summary>`evlf train-fusion`'s inputs: a bundle with a text encoder, and data enough for one optimizer step.</summary>
-    public static DistillInputs ForFusionModule(DistillOptions options)
+    public static DistillInputs ForFusionModule(DistillOptions options, ILogger logger)
     {
         options.Validate();
         OnnxSession.RequireDevice(options.Device);
         var bundle = ModelBundle.Load(options.Bundle);
         RequireTextEncoder(options, bundle);
         RequireApart(options, bundle);
-        var dataset = OpenData(options, new DatasetOptions(Channels: bundle.Manifest.Image.Channels));
+        var dataset = OpenData(options, new DatasetOptions(Channels: bundle.Manifest.Image.Channels), logger);
         CheckBundleFits(options, bundle, dataset);
         FusionTrainer.RequireOptimizerSteps(dataset.Train.Count, options.FusionTraining);
         return new DistillInputs(dataset, bundle, null);
@@ -56,9 +57,9 @@ internal sealed record DistillInputs(ImageDataset Dataset, ModelBundle? Bundle, 
     public static string MethodName(DistillOptions options) => options.Method.ToString().ToLowerInvariant();
 
     /// <summary>The data of <see cref="DistillOptions.Data"/>, cut to <see cref="DistillOptions.MaxTrain"/> images per split.</summary>
-    static ImageDataset OpenData(DistillOptions options, DatasetOptions? datasetOptions)
+    static ImageDataset OpenData(DistillOptions options, DatasetOptions? datasetOptions, ILogger logger)
     {
-        var dataset = DataSpec.Open(options.Data, datasetOptions);
+        var dataset = DataSpec.Open(options.Data, datasetOptions, logger);
         if (options.MaxTrain is not int max) return dataset;
         DatasetSplit First(DatasetSplit split) => split.Count <= max ? split : split.Subset(Enumerable.Range(0, max).ToArray());
         return dataset.WithSplits(First(dataset.Train), First(dataset.Test));

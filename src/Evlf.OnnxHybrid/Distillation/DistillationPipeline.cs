@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Evlf.OnnxHybrid.Bundles;
@@ -7,9 +9,6 @@ using Evlf.OnnxHybrid.Output;
 using static TorchSharp.torch;
 
 namespace Evlf.OnnxHybrid.Distillation;
-
-/// <summary>How a pipeline reports progress: a named task, done of total, optional status.</summary>
-public delegate void PipelineProgress(string task, double done, double total, string? status);
 
 /// <summary>A finished run: its folder, the images it wrote, its wall time and its manifest.</summary>
 public sealed record DistillResult(string Out, int Images, double Seconds, JsonObject Manifest);
@@ -24,24 +23,27 @@ public sealed record DistillResult(string Out, int Images, double Seconds, JsonO
 public sealed class DistillationPipeline
 {
     readonly DistillOptions options;
-    readonly Action<string> log;
-    readonly PipelineProgress progress;
+    readonly ILogger logger;
+    readonly IProgress<WorkProgress> progress;
 
-    public DistillationPipeline(DistillOptions options, Action<string>? log = null, PipelineProgress? progress = null)
+    /// <param name="options">What to run (<see cref="DistillOptions.Default"/>: what `evlf distill` runs).</param>
+    /// <param name="logger">Where notices go: the folder written, a stage waiting for another process, skipped data entries (Warning), the CUDA → CPU fallback.</param>
+    /// <param name="progress">Told each stage's progress (task, done of total, status), counting up.</param>
+    public DistillationPipeline(DistillOptions options, ILogger? logger = null, IProgress<WorkProgress>? progress = null)
     {
         TorchSharpLoader.Ensure();
         this.options = options;
-        this.log = log ?? (_ => { });
-        this.progress = progress ?? ((_, _, _, _) => { });
+        this.logger = logger ?? NullLogger.Instance;
+        this.progress = progress ?? new InlineProgress<WorkProgress>(_ => { });
     }
 
     /// <summary>Runs the method's recipe and publishes the set and its manifest into <see cref="DistillOptions.Out"/>.</summary>
     public DistillResult Run(CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
-        var inputs = DistillInputs.ForDistill(options);
+        var inputs = DistillInputs.ForDistill(options, logger);
         var recipe = DistillRecipe.For(options);
-        using var run = new RunFolder(options.Out, options.Cache, "distill", options.Force, log, cancellationToken);
+        using var run = new RunFolder(options.Out, options.Cache, "distill", options.Force, logger, cancellationToken);
         var context = Context(inputs.Dataset, run, cancellationToken);
         var manifest = DistillManifest.ForDistill(options, context.DataId, inputs.Dataset);
 
@@ -57,7 +59,7 @@ public sealed class DistillationPipeline
         DistillManifest.Finish(manifest, run, clock.Elapsed);
         // The manifest goes last: its presence means the set is complete.
         int images = SyntheticSetWriter.Publish(Path.Combine(setStage, SampleStage.SetFolder), run.Output, manifest);
-        log($"wrote {images} images to {run.Root}");
+        logger.LogInformation("wrote {Images} images to {Folder}", images, run.Root);
         return new DistillResult(run.Root, images, clock.Elapsed.TotalSeconds, manifest);
     }
 
@@ -101,9 +103,9 @@ public sealed class DistillationPipeline
     public DistillResult TrainFusionModule(CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
-        var inputs = DistillInputs.ForFusionModule(options);
+        var inputs = DistillInputs.ForFusionModule(options, logger);
         var bundle = inputs.Bundle!;
-        using var run = new RunFolder(options.Out, options.Cache, "train-fusion", options.Force, log, cancellationToken);
+        using var run = new RunFolder(options.Out, options.Cache, "train-fusion", options.Force, logger, cancellationToken);
         var context = Context(inputs.Dataset, run, cancellationToken);
         var manifest = DistillManifest.ForFusionModule(options, context.DataId, inputs.Dataset, bundle);
         using var runtime = new BundleRuntime(bundle, context.Settings);
@@ -120,10 +122,10 @@ public sealed class DistillationPipeline
         foreach (var file in FusionModuleFiles)
             run.Output.ReplaceFile(file, temp => File.Copy(Path.Combine(module.Folder, file), temp));
         run.Output.ReplaceFile("manifest.json", temp => AtomicFile.WriteJson(temp, manifest));
-        log($"wrote the fusion module to {Path.Combine(run.Root, "fusion.onnx")}");
+        logger.LogInformation("wrote the fusion module to {Path}", Path.Combine(run.Root, "fusion.onnx"));
         return new DistillResult(run.Root, 0, clock.Elapsed.TotalSeconds, manifest);
     }
 
     StageContext Context(ImageDataset dataset, RunFolder run, CancellationToken cancellationToken) =>
-        new(options, dataset, DataIdentity.Of(options.Data, dataset), run, progress, cancellationToken);
+        new(options, dataset, DataIdentity.Of(options.Data, dataset), run, progress, logger, cancellationToken);
 }

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
@@ -29,7 +31,7 @@ public sealed class RunFolder : IDisposable
 
     readonly OutputFolder output;
     readonly string stages;
-    readonly Action<string> log;
+    readonly ILogger logger;
     readonly CancellationToken cancellationToken;
     readonly List<StageRecord> records = new();
 
@@ -40,12 +42,12 @@ public sealed class RunFolder : IDisposable
     /// differ only downstream (another method or IPC reuses the latents and the fusion module).</param>
     /// <param name="command">The command writing the folder, recorded in its marker and lock.</param>
     /// <param name="force">Write into a folder that holds files evlf did not write (they are left alone).</param>
-    /// <param name="log">Told when a stage waits for another process.</param>
+    /// <param name="logger">Told when a stage waits for another process.</param>
     /// <param name="cancellationToken">Ends a wait for another process's stage.</param>
-    public RunFolder(string root, string? stagesRoot = null, string command = "distill", bool force = false, Action<string>? log = null,
+    public RunFolder(string root, string? stagesRoot = null, string command = "distill", bool force = false, ILogger? logger = null,
         CancellationToken cancellationToken = default)
     {
-        this.log = log ?? (_ => { });
+        this.logger = logger ?? NullLogger.Instance;
         this.cancellationToken = cancellationToken;
         output = OutputFolder.Open(root, command, force);
         try
@@ -96,7 +98,7 @@ public sealed class RunFolder : IDisposable
             records.Add(new StageRecord(stage, key, true, 0));
             return dir;
         }
-        using var stageLock = FolderLock.Wait(dir + ".lock", $"evlf, stage {stage}", w => log($"stage {stage}: {w}"), cancellationToken);
+        using var stageLock = FolderLock.Wait(dir + ".lock", $"evlf, stage {stage}", logger, cancellationToken);
         if (IsDone(dir)) // another process finished it while this one waited
         {
             records.Add(new StageRecord(stage, key, true, 0));

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Tensor = TorchSharp.torch.Tensor;
@@ -12,6 +14,9 @@ namespace Evlf.OnnxHybrid.Onnx;
 public sealed record SessionSettings(ExecutionDevice Device = ExecutionDevice.Auto, int IntraOpThreads = 0, int CudaDeviceId = 0)
 {
     public static SessionSettings Default { get; } = new();
+
+    /// <summary>Where notices go: the once-per-process CUDA → CPU fallback of <see cref="ExecutionDevice.Auto"/> (Information).</summary>
+    public ILogger Logger { get; init; } = NullLogger.Instance;
 }
 
 /// <summary>
@@ -47,9 +52,6 @@ public sealed class OnnxSession : IDisposable
     /// <summary>How to get a CUDA-capable ONNX Runtime, and what it needs at run time, for the messages here.</summary>
     const string CudaBuildHint = "build the application against Microsoft.ML.OnnxRuntime.Gpu.Linux instead of Microsoft.ML.OnnxRuntime (evlf: dotnet build -p:EvlfGpu=true) and run it on a machine with an NVIDIA GPU and the CUDA 13 libraries (cuBLAS, cuDNN 9)";
     const string CudaRuntimeHint = "check that this machine has an NVIDIA driver and the CUDA 13 libraries ONNX Runtime's CUDA provider loads (libcudart.so.13, cuBLAS, cuDNN 9) on the library path";
-
-    /// <summary>Where one-time notices go (the CUDA→CPU fallback). The CLI points it at its console.</summary>
-    public static Action<string> Notice { get; set; } = message => Console.Error.WriteLine(message);
 
     readonly InferenceSession session;
     readonly RunOptions runOptions = new();
@@ -117,7 +119,7 @@ public sealed class OnnxSession : IDisposable
             else if (settings.Device == ExecutionDevice.Cuda)
                 throw new UserInputException($"Device 'cuda' was requested for '{label}' but {why}; use --device cpu or auto, or {(HasCudaProvider() ? CudaRuntimeHint : CudaBuildHint)}.");
             else if (Interlocked.Exchange(ref fallbackReported, 1) == 0)
-                Notice($"ONNX Runtime: CUDA is not available ({why}); running on CPU.");
+                settings.Logger.LogInformation("ONNX Runtime: CUDA is not available ({Why}); running on CPU.", why);
         }
 
         InferenceSession session;

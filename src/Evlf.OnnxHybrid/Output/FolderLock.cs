@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -58,9 +59,9 @@ public sealed class FolderLock : IDisposable
 
     /// <summary>
     /// Takes the lock at <paramref name="lockPath"/>, waiting while another process holds it (it is producing the same
-    /// thing; <paramref name="waiting"/> is told once). Cancellable.
+    /// thing; <paramref name="logger"/> is told once, as Information). Cancellable.
     /// </summary>
-    public static FolderLock Wait(string lockPath, string holder, Action<string>? waiting, CancellationToken cancellationToken)
+    public static FolderLock Wait(string lockPath, string holder, ILogger? logger, CancellationToken cancellationToken)
     {
         bool told = false;
         while (true)
@@ -68,7 +69,7 @@ public sealed class FolderLock : IDisposable
             if (TryAcquire(lockPath, holder) is { } taken) return taken;
             if (!told)
             {
-                waiting?.Invoke($"waiting for {Holder(lockPath)} to finish");
+                logger?.LogInformation("{Lock}: waiting for {Holder} to finish", System.IO.Path.GetFileName(lockPath), Holder(lockPath));
                 told = true;
             }
             cancellationToken.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(250));

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Diagnostics;
 using Evlf.OnnxHybrid.Bundles;
 using Evlf.OnnxHybrid.Classifiers;
@@ -25,7 +26,7 @@ public sealed record FidelityClassifier(string Model, int Epochs, int BatchSize,
 public static class FidelityCheck
 {
     public static (FidelityClassifier Classifier, List<DenoiserFidelity> Denoisers) Run(ModelBundle bundle, ImageDataset dataset, int perClass = 100,
-        int epochs = 4, int seed = 0, Action<string>? log = null, CancellationToken cancellationToken = default, string? cacheDir = null)
+        int epochs = 4, int seed = 0, ILogger? logger = null, CancellationToken cancellationToken = default, string? cacheDir = null)
     {
         var (mean, std) = FashionMnist.Statistics;
         var normalization = Normalization.MeanStd(new[] { mean }, new[] { std });
@@ -41,7 +42,7 @@ public static class FidelityCheck
             net.load(weights);
             net.eval();
             classifier = System.Text.Json.JsonSerializer.Deserialize<FidelityClassifier>(File.ReadAllText(record))!;
-            log?.Invoke(FormattableString.Invariant($"fidelity classifier: {classifier.TestAccuracy:F2}% on the real test split (cached)"));
+            logger?.LogInformation("{Message}", FormattableString.Invariant($"fidelity classifier: {classifier.TestAccuracy:F2}% on the real test split (cached)"));
         }
         else
         {
@@ -61,7 +62,7 @@ public static class FidelityCheck
             net.eval();
             double testAccuracy = ClassifierAccuracy.Measure(net, test);
             classifier = new FidelityClassifier("convnet3-instance", epochs, 256, 0.01, Math.Round(100 * testAccuracy, 2), Math.Round(clock.Elapsed.TotalSeconds, 1));
-            log?.Invoke(FormattableString.Invariant($"fidelity classifier: {classifier.TestAccuracy:F2}% on the real test split"));
+            logger?.LogInformation("{Message}", FormattableString.Invariant($"fidelity classifier: {classifier.TestAccuracy:F2}% on the real test split"));
             if (weights is not null)
             {
                 Directory.CreateDirectory(cacheDir!);
@@ -89,7 +90,7 @@ public static class FidelityCheck
             }
             var fidelity = new DenoiserFidelity(name, Math.Round(100 * perClassAccuracy.Average(), 2), perClassAccuracy.Select(a => Math.Round(100 * a, 1)).ToArray(),
                 perClass * perClassAccuracy.Length, 4.0, 50, Math.Round(sampleClock.Elapsed.TotalSeconds, 1));
-            log?.Invoke(FormattableString.Invariant($"fidelity {name}: {fidelity.Accuracy:F2}% of {fidelity.Samples} samples classified as intended"));
+            logger?.LogInformation("{Message}", FormattableString.Invariant($"fidelity {name}: {fidelity.Accuracy:F2}% of {fidelity.Samples} samples classified as intended"));
             results.Add(fidelity);
         }
         return (classifier, results);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Diagnostics;
 using System.Text.Json;
 using Evlf.OnnxHybrid.Bundles;
@@ -52,7 +53,7 @@ public static class Pretrainer
     /// </summary>
     public static IEnumerable<string>? LegacyOutput(string folder) => File.Exists(Path.Combine(folder, ReportFile)) ? OutputEntries : null;
 
-    public static PretrainReport Run(ImageDataset dataset, string outDir, PretrainOptions o, Action<string>? log = null,
+    public static PretrainReport Run(ImageDataset dataset, string outDir, PretrainOptions o, ILogger? logger = null,
         IProgress<StepReport>? progress = null, CancellationToken cancellationToken = default)
     {
         string work = Path.Combine(outDir, WorkFolder);
@@ -68,7 +69,7 @@ public static class Pretrainer
         void Stage(string name, Action run)
         {
             var sw = Stopwatch.StartNew();
-            log?.Invoke($"stage {name}");
+            logger?.LogInformation("{Message}", $"stage {name}");
             try { run(); }
             finally
             {
@@ -87,7 +88,7 @@ public static class Pretrainer
 
         VaeStageResult vae = null!;
         Stage("vae", () => vae = VaeStage.Run(o.Vae, train, test, o.VaeTraining, o.Seed, work, progress, cancellationToken));
-        log?.Invoke(FormattableString.Invariant($"vae: test PSNR {vae.TestPsnr:F2} dB, scaling factor {vae.ScalingFactor:F4}"));
+        logger?.LogInformation("{Message}", FormattableString.Invariant($"vae: test PSNR {vae.TestPsnr:F2} dB, scaling factor {vae.ScalingFactor:F4}"));
 
         LatentSet latents = null!;
         Stage("latents", () =>
@@ -168,16 +169,16 @@ public static class Pretrainer
         };
         WriteReport(outDir, report);
         foreach (var t in new[] { train, test, latents.Means, latents.Stds, latents.Labels, classContexts, nullContext }) t.Dispose();
-        Stage("fidelity", () => AddFidelity(outDir, dataset, report, o.Seed, log, cancellationToken));
+        Stage("fidelity", () => AddFidelity(outDir, dataset, report, o.Seed, logger, cancellationToken));
         report = report with { StageSeconds = seconds, TotalSeconds = Math.Round(seconds.Values.Sum(), 1) };
         WriteReport(outDir, report);
         return report;
     }
 
     /// <summary>Measures class fidelity of every denoiser of the bundle in OUT and records it in the report.</summary>
-    public static PretrainReport AddFidelity(string outDir, ImageDataset dataset, PretrainReport report, int seed, Action<string>? log, CancellationToken cancellationToken)
+    public static PretrainReport AddFidelity(string outDir, ImageDataset dataset, PretrainReport report, int seed, ILogger? logger, CancellationToken cancellationToken)
     {
-        var (classifier, denoisers) = FidelityCheck.Run(ModelBundle.Load(outDir), dataset, seed: seed, log: log, cancellationToken: cancellationToken,
+        var (classifier, denoisers) = FidelityCheck.Run(ModelBundle.Load(outDir), dataset, seed: seed, logger: logger, cancellationToken: cancellationToken,
             cacheDir: Path.Combine(outDir, WorkFolder));
         report.FidelityClassifier = classifier;
         report.Fidelity = denoisers;

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
 using Evlf.OnnxHybrid.Distillation;
 using Evlf.OnnxHybrid.Fusion;
 using Evlf.OnnxHybrid.Tests.Bundles;
@@ -77,7 +78,7 @@ public class DistillationPipelineTests : IDisposable
         using var cts = new CancellationTokenSource();
         int reports = 0;
         var pipeline = new DistillationPipeline(Options(DistillMethod.Mgd3, true, 2, "b"),
-            progress: (task, _, _, _) => { if (task == "fusion" && ++reports == 2) cts.Cancel(); });
+            progress: new InlineProgress<WorkProgress>(p => { if (p.Task == "fusion" && ++reports == 2) cts.Cancel(); }));
         Assert.ThrowsAny<OperationCanceledException>(() => pipeline.Run(cts.Token));
         Assert.False(File.Exists(Path.Combine(root, "b", "manifest.json")));
         var b = new DistillationPipeline(Options(DistillMethod.Mgd3, true, 2, "b")).Run();
@@ -148,6 +149,34 @@ public class DistillationPipelineTests : IDisposable
             { FusionTraining = new FusionTrainingOptions(Epochs: 1, BatchSize: 4, MaxSamples: 5) }).Run());
         Assert.Contains("no optimizer step", e.Message);
         Assert.DoesNotContain('\n', e.Message);
+    }
+
+    /// <summary>Collects what the library logs, level and message.</summary>
+    sealed class ListLogger : ILogger
+    {
+        public readonly List<(LogLevel Level, string Message)> Lines = new();
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Lines.Add((logLevel, formatter(state, exception)));
+        public bool IsEnabled(LogLevel logLevel) => true;
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+    }
+
+    [Fact]
+    public void ProgressCountsUpAndNoticesGoToTheLogger()
+    {
+        var logger = new ListLogger();
+        var reports = new List<WorkProgress>();
+        var r = new DistillationPipeline(Options(DistillMethod.Dit, false, 1, "progress"), logger, new InlineProgress<WorkProgress>(reports.Add)).Run();
+        Assert.Contains(logger.Lines, l => l.Level == LogLevel.Information && l.Message == $"wrote {r.Images} images to {r.Out}");
+        var sampling = reports.Where(p => p.Task.StartsWith("sample ")).GroupBy(p => p.Task).ToList();
+        Assert.Equal(3, sampling.Count);   // one task per class
+        foreach (var task in sampling)
+        {
+            var done = task.Select(p => p.Done).ToList();
+            Assert.Equal(done.Order(), done);                 // never counts down
+            Assert.Equal(1, done[0]);                          // the first report is the first finished step
+            Assert.Equal(task.Last().Total, done[^1]);
+        }
     }
 
     [Fact]

@@ -52,7 +52,8 @@ internal static class SampleStage
                 var generator = new Generator(Seeds.Derive(options.Seed, SeedStream.ClassSampling, c));
                 var classModes = modes.Vectors[c].repeat(options.Candidates, 1);
                 string task = $"sample {m.Classes[c]}";
-                var stepProgress = new InlineProgress<int>(i => context.Report(task, options.Steps - i, options.Steps));
+                // The loop counts finished steps up; img2img runs fewer than options.Steps and the class ends at full below.
+                var stepProgress = new InlineProgress<int>(done => context.Report(task, done, options.Steps));
                 var start = options.SamplingStart switch
                 {
                     SampleStart.Modes => modes.Vectors[c].reshape(latentShape),

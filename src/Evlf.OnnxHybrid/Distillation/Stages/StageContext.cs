@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Evlf.OnnxHybrid.Bundles;
 using Evlf.OnnxHybrid.Data;
 using Evlf.OnnxHybrid.Onnx;
@@ -11,12 +12,13 @@ namespace Evlf.OnnxHybrid.Distillation.Stages;
 /// <param name="DataId">The data's identity (<see cref="DataIdentity"/>): part of the keys of the stages that read it.</param>
 /// <param name="Run">The run folder that caches each stage's output.</param>
 /// <param name="Progress">Told the task, done of total and a status as a stage works.</param>
+/// <param name="Logger">Where stages' notices go.</param>
 /// <param name="CancellationToken">Stops a stage between its steps.</param>
-internal sealed record StageContext(DistillOptions Options, ImageDataset Dataset, string DataId, RunFolder Run, PipelineProgress Progress,
-    CancellationToken CancellationToken)
+internal sealed record StageContext(DistillOptions Options, ImageDataset Dataset, string DataId, RunFolder Run, IProgress<WorkProgress> Progress,
+    ILogger Logger, CancellationToken CancellationToken)
 {
     /// <summary>The ONNX Runtime settings of every session a stage opens.</summary>
-    public SessionSettings Settings => new(Options.Device);
+    public SessionSettings Settings => new(Options.Device) { Logger = Logger };
 
     /// <summary>
     /// How a decoded image of the bundle is written into the set: cut back to the data's own size where the bundle padded
@@ -31,8 +33,8 @@ internal sealed record StageContext(DistillOptions Options, ImageDataset Dataset
 
     /// <summary>Reports a training stage's steps with their loss.</summary>
     public IProgress<StepReport> TrainingSteps() =>
-        new InlineProgress<StepReport>(r => Progress(r.Stage, r.Step, r.TotalSteps, FormattableString.Invariant($"loss {r.Loss:F4}")));
+        new InlineProgress<StepReport>(r => Progress.Report(new(r.Stage, r.Step, r.TotalSteps, FormattableString.Invariant($"loss {r.Loss:F4}"))));
 
-    /// <summary>Reports <paramref name="done"/> of <paramref name="total"/> for <paramref name="task"/>, without a status.</summary>
-    public void Report(string task, double done, double total) => Progress(task, done, total, null);
+    /// <summary>Reports <paramref name="done"/> of <paramref name="total"/> for <paramref name="task"/>, with an optional status.</summary>
+    public void Report(string task, double done, double total, string? status = null) => Progress.Report(new(task, done, total, status));
 }

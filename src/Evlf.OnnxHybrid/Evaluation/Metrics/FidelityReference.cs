@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Evlf.OnnxHybrid.Data;
 using static TorchSharp.torch;
 
@@ -40,7 +41,7 @@ public sealed class FidelityReference : IDisposable
 
     /// <summary>Draws the reference sample from <paramref name="real"/>'s train split and fits everything.</summary>
     /// <exception cref="UserInputException">The train split has no more than k images in all.</exception>
-    public static FidelityReference Build(ImageDataset real, FidelityOptions? options = null, Action<string>? log = null)
+    public static FidelityReference Build(ImageDataset real, FidelityOptions? options = null, ILogger? logger = null)
     {
         var o = options ?? new FidelityOptions();
         if (o.K < 1) throw new UserInputException($"k must be 1 or more; got {o.K}.");
@@ -48,15 +49,15 @@ public sealed class FidelityReference : IDisposable
         var indices = Sample(real.Train, real.ClassCount, o.RealPerClass, o.Seed);
         if (indices.Length <= o.K)
             throw new UserInputException($"Dataset {real.Name} has {indices.Length} training images; density and coverage with k = {o.K} need more than {o.K}.");
-        log?.Invoke($"loading {indices.Length} real reference images");
+        logger?.LogInformation("{Message}", $"loading {indices.Length} real reference images");
         var images = new ByteImage[indices.Length];
         Parallel.For(0, indices.Length, i => images[i] = real.Train.Load(indices[i]));
         var labels = indices.Select(real.Train.LabelOf).ToArray();
 
-        log?.Invoke("fitting the PCA feature space");
+        logger?.LogInformation("{Message}", "fitting the PCA feature space");
         var space = PixelPcaFeatures.Fit(images, o.Components, o.Seed, o.MaxSide);
         var features = space.Transform(images);
-        log?.Invoke($"k-NN radii (k = {o.K}) of {indices.Length} real images");
+        logger?.LogInformation("{Message}", $"k-NN radii (k = {o.K}) of {indices.Length} real images");
         var perClass = new RealManifold?[real.ClassCount];
         for (int c = 0; c < real.ClassCount; c++)
         {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Text.RegularExpressions;
 using Evlf.OnnxHybrid.Data;
 using Evlf.OnnxHybrid.Evaluation.Metrics;
@@ -45,9 +46,8 @@ public static class ResultsReport
         return names.All(n => n.EndsWith(SheetSuffix, StringComparison.Ordinal) || n.EndsWith(ScatterSuffix, StringComparison.Ordinal)) ? names : null;
     }
 
-    public static ReportDocument Write(ReportOptions options, Action<string>? log = null, CancellationToken cancellationToken = default)
+    public static ReportDocument Write(ReportOptions options, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
-        log ??= _ => { };
         if (options.Runs.Count == 0)
             throw new UserInputException("No run folder was given; expected one or more RUN_DIR folders written by evlf distill.");
         if (options.ScatterRealPerClass < 0)
@@ -72,10 +72,10 @@ public static class ResultsReport
         string? featureSpace = null;
         if (options.Metrics && runs.Any(r => r.HasImages))
         {
-            log($"opening {spec}");
-            var real = spec.Open();
+            logger?.LogInformation("{Message}", $"opening {spec}");
+            var real = spec.Open(logger: logger);
             classNames = real.ClassNames;
-            using var reference = FidelityReference.Build(real, options.Fidelity, log);
+            using var reference = FidelityReference.Build(real, options.Fidelity, logger);
             featureSpace = reference.Space.Describe();
             var realPoints = ScatterReal(reference, options.ScatterRealPerClass, options.Fidelity.Seed);
             var names = FigureNames(runs);
@@ -84,7 +84,7 @@ public static class ResultsReport
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 if (!runs[i].HasImages) continue;
-                log($"scoring {runs[i].Directory}");
+                logger?.LogInformation("{Message}", $"scoring {runs[i].Directory}");
                 var (images, labels) = LoadSet(runs[i].Directory, real);
                 if (images.Count == 0) continue;
                 using var features = reference.Space.Transform(images);
@@ -110,7 +110,7 @@ public static class ResultsReport
             ShowPublished = spec.Kind == DataSpecKind.FashionMnist,
         };
         AtomicFile.Write(outPath, ResultsMarkdown.Render(doc));
-        log($"wrote {outPath}");
+        logger?.LogInformation("{Message}", $"wrote {outPath}");
         return doc;
     }
 
