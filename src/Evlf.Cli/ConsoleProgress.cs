@@ -8,7 +8,7 @@ namespace Evlf.Cli;
 /// Progress for long work: Spectre progress bars on an interactive terminal, one plain line every so often
 /// otherwise (logs, CI), nothing with --quiet. Reports are taken on the calling thread.
 /// </summary>
-public sealed class ConsoleProgress
+internal sealed class ConsoleProgress
 {
     readonly bool quiet;
     readonly bool interactive = AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;

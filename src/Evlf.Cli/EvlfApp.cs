@@ -9,7 +9,7 @@ namespace Evlf.Cli;
 /// The `evlf` command. Exit codes: 0 success, 2 bad input or usage (one line, no stack trace),
 /// 1 internal error.
 /// </summary>
-public static class EvlfApp
+internal static class EvlfApp
 {
     public const int UserError = 2;
     public const int InternalError = 1;

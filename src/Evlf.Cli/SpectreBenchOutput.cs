@@ -4,7 +4,7 @@ using Spectre.Console;
 namespace Evlf.Cli;
 
 /// <summary>`evlf bench`'s output on the terminal: lines as they are, tables drawn by Spectre.Console.</summary>
-public sealed class SpectreBenchOutput : IBenchOutput
+internal sealed class SpectreBenchOutput : IBenchOutput
 {
     public void Line(string text) => Console.WriteLine(text);
 

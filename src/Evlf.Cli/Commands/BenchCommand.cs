@@ -10,7 +10,7 @@ namespace Evlf.Cli.Commands;
 /// the same run, then the same stages in PyTorch eager when an interpreter with torch is at hand; writes DIR/bench.json.
 /// The benchmarks live in Evlf.Bench (<see cref="BenchRunner"/>); this maps the flags onto <see cref="BenchOptions"/>.
 /// </summary>
-public sealed class BenchCommand : Command<BenchCommand.Settings>
+internal sealed class BenchCommand : Command<BenchCommand.Settings>
 {
     public sealed class Settings : CommandSettings
     {

@@ -8,7 +8,7 @@ using Spectre.Console.Cli;
 namespace Evlf.Cli.Commands;
 
 /// <summary>`evlf distill`: the main job. With no arguments: mgd3 + EVLF, IPC 10, Fashion-MNIST, the default bundle.</summary>
-public sealed class DistillCommand : Command<DistillCommand.Settings>
+internal sealed class DistillCommand : Command<DistillCommand.Settings>
 {
     public sealed class Settings : CommandSettings
     {

@@ -12,7 +12,7 @@ using Spectre.Console.Cli;
 namespace Evlf.Cli.Commands;
 
 /// <summary>`evlf eval --synthetic RUN_DIR [--data SPEC] [--model NAME] [--protocol dsa|idc] [--epochs N] [--repeats N] [--seed S] [--resolution PIXELS] [--threads N] [--fresh] [--quiet]`</summary>
-public sealed class EvalCommand : Command<EvalCommand.Settings>
+internal sealed class EvalCommand : Command<EvalCommand.Settings>
 {
     public sealed class Settings : CommandSettings
     {

@@ -16,7 +16,7 @@ namespace Evlf.Cli.Commands;
 /// component (ONNX Runtime vs the importer; ONNX Runtime vs PyTorch where tools/export left reference outputs);
 /// `evlf inspect --data SPEC [--skip-bad]` decodes every sample of a dataset once and reports its splits.
 /// </summary>
-public sealed class InspectCommand : Command<InspectCommand.Settings>
+internal sealed class InspectCommand : Command<InspectCommand.Settings>
 {
     public sealed class Settings : CommandSettings
     {

@@ -10,7 +10,7 @@ using Spectre.Console.Cli;
 namespace Evlf.Cli.Commands;
 
 /// <summary>`evlf pretrain --data fashion-mnist --out models/fmnist-ldm`: trains the default bundle.</summary>
-public sealed class PretrainCommand : Command<PretrainCommand.Settings>
+internal sealed class PretrainCommand : Command<PretrainCommand.Settings>
 {
     public sealed class Settings : CommandSettings
     {

@@ -8,7 +8,7 @@ using Spectre.Console.Cli;
 namespace Evlf.Cli.Commands;
 
 /// <summary>`evlf report RUN_DIR... [--out docs/RESULTS.md] [--data SPEC] [--pending LABEL:IPC[:REASON]]... [--knn 20] [--real-per-class 1000] [--no-metrics] [--quiet]`</summary>
-public sealed class ReportCommand : Command<ReportCommand.Settings>
+internal sealed class ReportCommand : Command<ReportCommand.Settings>
 {
     public sealed class Settings : CommandSettings
     {

@@ -12,7 +12,7 @@ using static TorchSharp.torch;
 namespace Evlf.Cli.Commands;
 
 /// <summary>`evlf sample --bundle DIR --denoiser unet|dit --class NAME|all --n N --cfg S --steps K --seed S --out DIR`</summary>
-public sealed class SampleCommand : Command<SampleCommand.Settings>
+internal sealed class SampleCommand : Command<SampleCommand.Settings>
 {
     /// <summary>Images per sampling call: a class's first <see cref="SampleCall"/> images are the same whatever --n.</summary>
     const int SampleCall = 100;

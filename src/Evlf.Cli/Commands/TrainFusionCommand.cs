@@ -12,7 +12,7 @@ namespace Evlf.Cli.Commands;
 /// (the latents, text and fusion stages of `evlf distill`, with the same keys), and writes fusion.onnx,
 /// projector.onnx, fusion-log.json, fusion-test.json and manifest.json to OUT.
 /// </summary>
-public sealed class TrainFusionCommand : Command<TrainFusionCommand.Settings>
+internal sealed class TrainFusionCommand : Command<TrainFusionCommand.Settings>
 {
     public sealed class Settings : CommandSettings
     {

@@ -4,7 +4,7 @@ namespace Evlf.OnnxHybrid.Evaluation.Reports;
 /// One colour per class for figures: the ten colours of the widely used "category10" palette (the default cycle of
 /// d3 and matplotlib), then evenly spaced hues for classes beyond ten.
 /// </summary>
-public static class ClassPalette
+internal static class ClassPalette
 {
     static readonly Rgb[] Category10 = new[]
     {

@@ -7,7 +7,7 @@ namespace Evlf.OnnxHybrid.Evaluation.Reports;
 /// (at most <see cref="DefaultColumns"/>), the class index in front of each row. Small images are enlarged by an
 /// integer factor (nearest neighbour, so pixels stay visible); large ones are shrunk to fit a 96-pixel cell.
 /// </summary>
-public static class ContactSheet
+internal static class ContactSheet
 {
     public const int DefaultColumns = 10;
 

@@ -1,14 +1,14 @@
 namespace Evlf.OnnxHybrid.Evaluation.Reports;
 
 /// <summary>A point of <see cref="FeatureScatter"/>: 2-D coordinates and a class label.</summary>
-public readonly record struct ScatterPoint(double X, double Y, int Label);
+internal readonly record struct ScatterPoint(double X, double Y, int Label);
 
 /// <summary>
 /// A 2-D scatter of features: real samples as small grey dots, synthetic ones as larger discs in their class's
 /// <see cref="ClassPalette"/> colour with a black rim, drawn over the real ones. A legend on the right pairs each
 /// colour with its class index. The axes span all points plus a 5 % margin; y grows upwards.
 /// </summary>
-public static class FeatureScatter
+internal static class FeatureScatter
 {
     public const int DefaultWidth = 640, DefaultHeight = 480;
 

@@ -1,14 +1,14 @@
 namespace Evlf.OnnxHybrid.Evaluation.Reports;
 
 /// <summary>A published result: test accuracy (percent, as printed in the source) by images per class.</summary>
-public sealed record PublishedResult(string Method, IReadOnlyDictionary<int, string> ByIpc, string Source);
+internal sealed record PublishedResult(string Method, IReadOnlyDictionary<int, string> ByIpc, string Source);
 
 /// <summary>
 /// Published Fashion-MNIST accuracies for ConvNet-3 under the DC/DSA protocol, copied from the project's reference
 /// notes (shared/reference/BENCHMARKS.md, "Fashion-MNIST, ConvNet-3, DC/DSA protocol"), which cite the sources
 /// given per row. No generative (diffusion-based) method reports Fashion-MNIST.
 /// </summary>
-public static class PublishedResults
+internal static class PublishedResults
 {
     public static IReadOnlyList<PublishedResult> FashionMnist { get; } =
     [

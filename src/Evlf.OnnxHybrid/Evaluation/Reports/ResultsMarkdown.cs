@@ -10,7 +10,7 @@ namespace Evlf.OnnxHybrid.Evaluation.Reports;
 /// are computed, and the figures. The text depends only on the document (no dates), so an unchanged set of runs
 /// gives the same file.
 /// </summary>
-public static class ResultsMarkdown
+internal static class ResultsMarkdown
 {
     public const string Pending = "pending";
     public const string NotEvaluated = "not evaluated";

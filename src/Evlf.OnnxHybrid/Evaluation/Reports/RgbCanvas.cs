@@ -3,7 +3,7 @@ using Evlf.OnnxHybrid.Data;
 namespace Evlf.OnnxHybrid.Evaluation.Reports;
 
 /// <summary>An sRGB colour.</summary>
-public readonly record struct Rgb(byte R, byte G, byte B)
+internal readonly record struct Rgb(byte R, byte G, byte B)
 {
     public static Rgb White => new(255, 255, 255);
     public static Rgb Black => new(0, 0, 0);
@@ -20,7 +20,7 @@ public readonly record struct Rgb(byte R, byte G, byte B)
 /// depend only on its data (not on the machine's fonts or SIMD paths). Text is limited to digits, in a 3×5 bitmap
 /// font scaled by an integer factor. Encoded by <see cref="ImageCodec.EncodePng"/>.
 /// </summary>
-public sealed class RgbCanvas
+internal sealed class RgbCanvas
 {
     // 3×5 digit glyphs, one row per byte, bit 2 = left column.
     static readonly byte[][] Digits =
