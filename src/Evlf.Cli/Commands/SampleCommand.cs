@@ -14,8 +14,6 @@ namespace Evlf.Cli.Commands;
 /// <summary>`evlf sample --bundle DIR --denoiser unet|dit --class NAME|all --n N --cfg S --steps K --seed S --out DIR`</summary>
 internal sealed class SampleCommand : Command<SampleCommand.Settings>
 {
-    /// <summary>Images per sampling call: a class's first <see cref="SampleCall"/> images are the same whatever --n.</summary>
-    const int SampleCall = 100;
 
     public sealed class Settings : CommandSettings
     {
@@ -106,23 +104,8 @@ internal sealed class SampleCommand : Command<SampleCommand.Settings>
                 new ConsoleProgress(s.Quiet).Run(r =>
                 {
                     foreach (int c in classes)
-                    {
-                        using var scope = NewDisposeScope();
-                        // One generator per class: a class's images do not depend on which other classes are sampled.
-                        var generator = new Generator(Seeds.Derive(s.Seed, SeedStream.ClassSampling, c));
-                        // In calls of at most SampleCall images, so a large --n needs no more memory than that.
-                        for (int done = 0; done < s.N; done += SampleCall)
-                        {
-                            using var callScope = NewDisposeScope();
-                            int n = Math.Min(SampleCall, s.N - done);
-                            string task = s.N > SampleCall ? $"{m.Classes[c]} {done + n}/{s.N}" : m.Classes[c];
-                            var latents = runtime.Sample(s.Denoiser, c, n, options, generator,
-                                progress: new InlineProgress<int>(done => r.Report(task, done, s.Steps)), cancellationToken: cancellationToken);
-                            var images = runtime.Decode(latents);
-                            for (int k = 0; k < n; k++) writer.Add(c, BundleImages.ToByteImage(images[k]));
-                            r.Report(task, s.Steps, s.Steps);
-                        }
-                    }
+                        foreach (var image in runtime.Generate(s.Denoiser, c, s.N, options, s.Seed, r, cancellationToken).Images)
+                            writer.Add(c, image);
                 });
                 writer.Commit(new JsonObject
                 {

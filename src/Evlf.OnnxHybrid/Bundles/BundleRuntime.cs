@@ -1,3 +1,4 @@
+using Evlf.OnnxHybrid.Data;
 using Evlf.OnnxHybrid.Diffusion;
 using Evlf.OnnxHybrid.Onnx;
 using Evlf.OnnxHybrid.Text;
@@ -158,6 +159,40 @@ public sealed class BundleRuntime : IDisposable
             session.Run(new Dictionary<string, Tensor> { [d.SampleInput] = x, [d.TimestepInput] = t, [d.ConditionInput] = c! })[d.Output];
 
         return loop.Run(Denoise, inputs, generator, progress, cancellationToken);
+    }
+
+    /// <summary>Images per sampling call in <see cref="Generate"/>: for n ≥ <see cref="GenerateCall"/>, a class's first <see cref="GenerateCall"/> images are the same whatever n.</summary>
+    public const int GenerateCall = 100;
+
+    /// <summary>
+    /// Plain class-conditional generation in one call: <paramref name="n"/> images of class <paramref name="classIndex"/>,
+    /// sampled with <paramref name="o"/> and decoded, in memory (<see cref="GeneratedImages.Save"/> writes them). One
+    /// generator per class seeded from <paramref name="seed"/> (a class's images do not depend on the other classes),
+    /// in calls of at most <see cref="GenerateCall"/> images; `evlf sample` makes the same images.
+    /// </summary>
+    public GeneratedImages Generate(string denoiserName, int classIndex, int n, SampleOptions o, int seed = 0,
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (classIndex < 0 || classIndex >= M.Classes.Count)
+            throw new ArgumentOutOfRangeException(nameof(classIndex), classIndex, $"The bundle has {M.Classes.Count} classes.");
+        if (n < 1) throw new ArgumentOutOfRangeException(nameof(n), n, "Generate at least one image.");
+        CheckSampling(bundle, denoiserName, o);
+        using var scope = NewDisposeScope();
+        var generator = new Generator(Seeds.Derive(seed, SeedStream.ClassSampling, classIndex));
+        var images = new List<ByteImage>(n);
+        for (int done = 0; done < n; done += GenerateCall)
+        {
+            using var callScope = NewDisposeScope();
+            int count = Math.Min(GenerateCall, n - done);
+            string task = n > GenerateCall ? $"{M.Classes[classIndex]} {done + count}/{n}" : M.Classes[classIndex];
+            var latents = Sample(denoiserName, classIndex, count, o, generator,
+                progress: progress is null ? null : new InlineProgress<int>(step => progress.Report(new(task, step, o.Steps))),
+                cancellationToken: cancellationToken);
+            var decoded = Decode(latents);
+            for (int k = 0; k < count; k++) images.Add(BundleImages.ToByteImage(decoded[k]));
+            progress?.Report(new(task, o.Steps, o.Steps));
+        }
+        return new GeneratedImages(M.Classes[classIndex], images);
     }
 
     public void Dispose()
