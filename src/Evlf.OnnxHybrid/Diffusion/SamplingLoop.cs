@@ -100,17 +100,19 @@ public sealed class SamplingLoop
                 cancellationToken.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
                 timesteps.fill_(schedule.ModelTimestep(i));
-                if (guidance is not null)
+                // A step outside the guidance interval runs the conditional half alone: half the denoiser's work.
+                bool guided = guidance is not null && Options.GuidedTimestep?.Invoke(schedule.ModelTimestep(i)) != false;
+                if (guided)
                 {
                     modelInput.narrow(0, 0, n).copy_(x);
                     modelInput.narrow(0, n, n).copy_(x);
                 }
-                var raw = denoiser(modelInput, timesteps, condition);
-                if (raw.dim() < 1 || raw.shape[0] != batchShape[0])
-                    throw new InvalidOperationException($"The denoiser returned shape [{string.Join(",", raw.shape)}] for a batch of {batchShape[0]}.");
-                var output = guidance is null ? raw
-                    : Options.GuidedTimestep?.Invoke(schedule.ModelTimestep(i)) == false ? raw.narrow(0, 0, n)
-                    : ClassifierFreeGuidance.CombineHalves(raw, guidance);
+                long rows = guided ? 2 * n : n;
+                var raw = guided ? denoiser(modelInput, timesteps, condition)
+                    : denoiser(x, timesteps.narrow(0, 0, n), guidance is null ? condition : condition?.narrow(0, 0, n));
+                if (raw.dim() < 1 || raw.shape[0] != rows)
+                    throw new InvalidOperationException($"The denoiser returned shape [{string.Join(",", raw.shape)}] for a batch of {rows}.");
+                var output = guided ? ClassifierFreeGuidance.CombineHalves(raw, guidance!) : raw;
 
                 var p = Sampler.Predict(output, i, x);
                 var next = p.Mean;

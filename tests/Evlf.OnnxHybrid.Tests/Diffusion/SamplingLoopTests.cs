@@ -134,8 +134,14 @@ public class SamplingLoopTests
         using var scope = NewDisposeScope();
         var (loop, denoiser, inputs) = SmallMgd3(new Generator(31));
         var seen = new List<long>();
+        var batches = new List<long>();
+        Tensor Counting(Tensor x, Tensor t, Tensor? c)
+        {
+            batches.Add(x.shape[0]);
+            return denoiser(x, t, c);
+        }
         Tensor Run(Predicate<int>? guided) =>
-            new SamplingLoop(loop.Sampler, loop.Options with { GuidedTimestep = guided }).Run(denoiser, inputs, new Generator(5));
+            new SamplingLoop(loop.Sampler, loop.Options with { GuidedTimestep = guided }).Run(Counting, inputs, new Generator(5));
         var plain = Run(null);
         var all = Run(t => true);
         var none = Run(t => { seen.Add(t); return false; });
@@ -147,6 +153,10 @@ public class SamplingLoopTests
         Assert.True((middle - none).abs().max().item<float>() > 1e-4);
         // The predicate sees the model timesteps, from the noisiest down.
         Assert.Equal(Enumerable.Range(0, 12).Select(i => (long)loop.Sampler.Schedule.ModelTimestep(11 - i)), seen);
+        // Guided steps run both halves (2 × 3 rows), unguided ones the conditional half alone (3 rows).
+        batches.Clear();
+        Run(t => t >= 500);
+        Assert.Equal(Enumerable.Range(0, 12).Select(i => loop.Sampler.Schedule.ModelTimestep(11 - i) >= 500 ? 6L : 3L), batches);
     }
 
     [Fact]
