@@ -11,7 +11,14 @@ using static TorchSharp.torch;
 namespace Evlf.OnnxHybrid.Distillation;
 
 /// <summary>A finished run: its folder, the images it wrote, its wall time and its manifest.</summary>
-public sealed record DistillResult(string Out, int Images, double Seconds, JsonObject Manifest);
+public sealed record DistillResult(string Out, int Images, double Seconds, JsonObject Manifest)
+{
+    /// <summary>
+    /// The distilled set in memory: a dataset whose <c>Train</c> split holds the run's images with their labels (read from
+    /// <see cref="Out"/>; <c>Test</c> is empty), ready for <see cref="Evaluation.SyntheticSetEvaluation"/> or your own training.
+    /// </summary>
+    public ImageDataset OpenSet(DatasetOptions? options = null) => SyntheticSetReader.Open(Out, options);
+}
 
 /// <summary>
 /// `evlf distill`: checks the options against the data and the bundle, then runs the method's recipe

@@ -168,6 +168,12 @@ public class DistillationPipelineTests : IDisposable
         var reports = new List<WorkProgress>();
         var r = new DistillationPipeline(Options(DistillMethod.Dit, false, 1, "progress"), logger, new InlineProgress<WorkProgress>(reports.Add)).Run();
         Assert.Contains(logger.Lines, l => l.Level == LogLevel.Information && l.Message == $"wrote {r.Images} images to {r.Out}");
+        // The result in memory: the set's images with their labels, one per class at IPC 1.
+        var set = r.OpenSet();
+        Assert.Equal(["a", "b", "c"], set.ClassNames);
+        Assert.Equal(r.Images, set.Train.Count);
+        Assert.Equal([0, 1, 2], set.Train.Labels().Order());
+        Assert.Equal(0, set.Test.Count);
         var sampling = reports.Where(p => p.Task.StartsWith("sample ")).GroupBy(p => p.Task).ToList();
         Assert.Equal(3, sampling.Count);   // one task per class
         foreach (var task in sampling)
