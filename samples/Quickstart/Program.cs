@@ -2,9 +2,7 @@
 //   dotnet run -- BUNDLE_DIR OUT_DIR        e.g.  dotnet run -- ../../models/fmnist-ldm /tmp/quickstart
 using Evlf.OnnxHybrid;
 using Evlf.OnnxHybrid.Bundles;
-using Evlf.OnnxHybrid.Data;
 using Evlf.OnnxHybrid.Onnx;
-using static TorchSharp.torch;
 
 if (args.Length != 2)
 {
@@ -18,17 +16,10 @@ try
 {
     var bundle = ModelBundle.Load(bundleDir);                       // bundle.json + its ONNX graphs, checked
     string denoiser = bundle.Manifest.Denoisers.Keys.Order(StringComparer.Ordinal).First();   // "dit" in models/fmnist-ldm
-    Directory.CreateDirectory(outDir);
     using var runtime = new BundleRuntime(bundle, new SessionSettings(ExecutionDevice.Cpu));
     for (int c = 0; c < bundle.Manifest.Classes.Count; c++)
-    {
-        using var scope = NewDisposeScope();                        // TorchSharp tensors hold native memory
-        var generator = new Generator(Seeds.Derive(0, SeedStream.ClassSampling, c));
-        var latents = runtime.Sample(denoiser, classIndex: c, n: PerClass, new SampleOptions(Steps: Steps, Cfg: 4), generator);
-        var images = runtime.Decode(latents);                       // N×C×H×W in [−1, 1]
-        for (int i = 0; i < PerClass; i++)
-            ImageCodec.WritePng(Path.Combine(outDir, $"{c}-{i}.png"), BundleImages.ToByteImage(images[i]));
-    }
+        runtime.Generate(denoiser, classIndex: c, n: PerClass, new SampleOptions(Steps: Steps, Cfg: 4), seed: 0)
+            .Save(outDir);                                          // OUT_DIR/<class>/<i>.png; never replaces a file
     Console.WriteLine($"wrote {PerClass * bundle.Manifest.Classes.Count} images ({denoiser}, {Steps} steps) to {outDir}");
     return 0;
 }

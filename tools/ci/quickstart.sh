@@ -48,7 +48,9 @@ echo "+ dotnet run -- $bundle $out"
 echo "+ dotnet publish (in $app) and run the published app"
 (cd "$app" && dotnet publish -c Release -o "$work/publish" -nologo -v q >"$work/publish.log" 2>&1) || { cat "$work/publish.log" >&2; exit 1; }
 dotnet "$work/publish/Quickstart.dll" "$bundle" "$work/out-published"
-cmp -s <(cd "$out" && find . -name '*.png' | sort | xargs cat) <(cd "$work/out-published" && find . -name '*.png' | sort | xargs cat) \
+# Class folders may hold spaces ("ankle boot"): names are NUL-separated.
+pngs() { (cd "$1" && find . -name '*.png' -print0 | sort -z | xargs -0 cat); }
+cmp -s <(pngs "$out") <(pngs "$work/out-published") \
     || { echo "quickstart: the built and the published app drew different images" >&2; exit 1; }
 
 n=$(find "$out" -name '*.png' -size +60c | wc -l)

@@ -192,7 +192,7 @@ public sealed class BundleRuntime : IDisposable
             for (int k = 0; k < count; k++) images.Add(BundleImages.ToByteImage(decoded[k]));
             progress?.Report(new(task, o.Steps, o.Steps));
         }
-        return new GeneratedImages(M.Classes[classIndex], images);
+        return new GeneratedImages(M.Classes[classIndex], ClassFolderNames.Assign(M.Classes)[classIndex], images);
     }
 
     public void Dispose()

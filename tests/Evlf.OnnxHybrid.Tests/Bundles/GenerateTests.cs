@@ -20,6 +20,7 @@ public class GenerateTests : IDisposable
         var reports = new List<WorkProgress>();
         var three = runtime.Generate("dit", 1, 3, options, seed: 5, new InlineProgress<WorkProgress>(reports.Add));
         Assert.Equal(bundle.Manifest.Classes[1], three.ClassName);
+        Assert.Equal(Evlf.OnnxHybrid.Data.ClassFolderNames.Assign(bundle.Manifest.Classes)[1], three.Folder);
         Assert.Equal(3, three.Images.Count);
         Assert.Equal([1.0, 2.0, 2.0], reports.Select(p => p.Done));   // counts the steps up, then the call's end
         Assert.All(three.Images, image => Assert.Equal(bundle.Manifest.Image.Size, image.Width));
@@ -38,6 +39,15 @@ public class GenerateTests : IDisposable
         Assert.Contains("0.png", e.Message);
         Assert.Equal(before, File.ReadAllBytes(paths[0]));
         Assert.Equal(3, Directory.GetFiles(Path.GetDirectoryName(paths[0])!).Length);   // no temporary left behind
+    }
+
+    [Fact]
+    public void AClassNameWithASlashIsSavedInItsSafeFolder()
+    {
+        var images = new GeneratedImages("T-shirt/top", Evlf.OnnxHybrid.Data.ClassFolderNames.Assign(["T-shirt/top"])[0], [new ByteImage(2, 2, 1)]);
+        var path = Assert.Single(images.Save(Path.Combine(root, "slash")));
+        Assert.Equal(Path.Combine(root, "slash"), Path.GetDirectoryName(Path.GetDirectoryName(path)));
+        Assert.Throws<ArgumentException>(() => (images with { Folder = "../x" }).Save(Path.Combine(root, "escape")));
     }
 
     [Fact]
