@@ -42,6 +42,7 @@ internal sealed class ConsoleProgress
         readonly string prefix;
         readonly Dictionary<string, ProgressTask> tasks = new();
         readonly Dictionary<string, DateTime> lastLine = new();
+        readonly HashSet<string> finished = new();
 
         internal Reporter(ProgressContext? context, bool quiet, string prefix = "")
         {
@@ -64,6 +65,9 @@ internal sealed class ConsoleProgress
             }
             var now = DateTime.UtcNow;
             if (done < total && lastLine.TryGetValue(name, out var last) && (now - last).TotalSeconds < 30) return;
+            // A task that reports its end twice (the sampling loop's last step, then the stage) prints it once.
+            if (done >= total && !finished.Add(name)) return;
+            if (done < total) finished.Remove(name);
             lastLine[name] = now;
             Console.Error.WriteLine(FormattableString.Invariant($"{name}: {done:0}/{total:0}{(status is null ? "" : " " + status)}"));
         }
