@@ -104,7 +104,7 @@ internal sealed class SampleCommand : Command<SampleCommand.Settings>
                 new ConsoleProgress(s.Quiet).Run(r =>
                 {
                     foreach (int c in classes)
-                        foreach (var image in runtime.Generate(s.Denoiser, c, s.N, options, s.Seed, r, cancellationToken).Images)
+                        foreach (var image in runtime.GenerateEach(s.Denoiser, c, s.N, options, s.Seed, r, cancellationToken))
                             writer.Add(c, image);
                 });
                 writer.Commit(new JsonObject

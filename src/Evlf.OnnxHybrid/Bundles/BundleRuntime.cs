@@ -171,29 +171,48 @@ public sealed class BundleRuntime : IDisposable
     /// in calls of at most <see cref="GenerateCall"/> images; `evlf sample` makes the same images.
     /// </summary>
     public GeneratedImages Generate(string denoiserName, int classIndex, int n, SampleOptions o, int seed = 0,
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        new(M.Classes[CheckClass(classIndex)], ClassFolderNames.Assign(M.Classes)[classIndex],
+            GenerateEach(denoiserName, classIndex, n, o, seed, progress, cancellationToken).ToList());
+
+    /// <summary>
+    /// <see cref="Generate"/>'s images one call of <see cref="GenerateCall"/> at a time, so a large <paramref name="n"/>
+    /// holds no more than one call's images in memory (the same images, in the same order). The arguments are checked
+    /// at once, not when enumeration starts.
+    /// </summary>
+    public IEnumerable<ByteImage> GenerateEach(string denoiserName, int classIndex, int n, SampleOptions o, int seed = 0,
         IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        if (classIndex < 0 || classIndex >= M.Classes.Count)
-            throw new ArgumentOutOfRangeException(nameof(classIndex), classIndex, $"The bundle has {M.Classes.Count} classes.");
+        CheckClass(classIndex);
         if (n < 1) throw new ArgumentOutOfRangeException(nameof(n), n, "Generate at least one image.");
         CheckSampling(bundle, denoiserName, o);
-        using var scope = NewDisposeScope();
-        var generator = new Generator(Seeds.Derive(seed, SeedStream.ClassSampling, classIndex));
-        var images = new List<ByteImage>(n);
-        for (int done = 0; done < n; done += GenerateCall)
+        return Calls();
+
+        IEnumerable<ByteImage> Calls()
         {
-            using var callScope = NewDisposeScope();
-            int count = Math.Min(GenerateCall, n - done);
-            string task = n > GenerateCall ? $"{M.Classes[classIndex]} {done + count}/{n}" : M.Classes[classIndex];
-            var latents = Sample(denoiserName, classIndex, count, o, generator,
-                progress: progress is null ? null : new InlineProgress<int>(step => progress.Report(new(task, step, o.Steps))),
-                cancellationToken: cancellationToken);
-            var decoded = Decode(latents);
-            for (int k = 0; k < count; k++) images.Add(BundleImages.ToByteImage(decoded[k]));
-            progress?.Report(new(task, o.Steps, o.Steps));
+            using var generator = new Generator(Seeds.Derive(seed, SeedStream.ClassSampling, classIndex));
+            for (int done = 0; done < n; done += GenerateCall)
+            {
+                int count = Math.Min(GenerateCall, n - done);
+                string task = n > GenerateCall ? $"{M.Classes[classIndex]} {done + count}/{n}" : M.Classes[classIndex];
+                var images = new ByteImage[count];
+                // The call's tensors are freed before its images are handed out: no dispose scope spans a yield.
+                using (NewDisposeScope())
+                {
+                    var latents = Sample(denoiserName, classIndex, count, o, generator,
+                        progress: progress is null ? null : new InlineProgress<int>(step => progress.Report(new(task, step, o.Steps))),
+                        cancellationToken: cancellationToken);
+                    var decoded = Decode(latents);
+                    for (int k = 0; k < count; k++) images[k] = BundleImages.ToByteImage(decoded[k]);
+                }
+                progress?.Report(new(task, o.Steps, o.Steps));
+                foreach (var image in images) yield return image;
+            }
         }
-        return new GeneratedImages(M.Classes[classIndex], ClassFolderNames.Assign(M.Classes)[classIndex], images);
     }
+
+    int CheckClass(int classIndex) => classIndex >= 0 && classIndex < M.Classes.Count ? classIndex
+        : throw new ArgumentOutOfRangeException(nameof(classIndex), classIndex, $"The bundle has {M.Classes.Count} classes.");
 
     public void Dispose()
     {

@@ -29,6 +29,8 @@ public class GenerateTests : IDisposable
         var again = runtime.Generate("dit", 1, 3, options, seed: 5);
         for (int i = 0; i < 3; i++) Assert.Equal(three.Images[i].Pixels, again.Images[i].Pixels);
         Assert.NotEqual(three.Images[0].Pixels, runtime.Generate("dit", 1, 3, options, seed: 6).Images[0].Pixels);
+        // One call at a time gives the same images in the same order.
+        Assert.Equal(three.Images.Select(i => i.Pixels), runtime.GenerateEach("dit", 1, 3, options, seed: 5).Select(i => i.Pixels));
         var two = runtime.Generate("dit", 1, 2, options, seed: 5);
 
         var paths = three.Save(Path.Combine(root, "out"));
@@ -57,6 +59,7 @@ public class GenerateTests : IDisposable
         using var runtime = new BundleRuntime(bundle, new SessionSettings(ExecutionDevice.Cpu));
         Assert.Throws<ArgumentOutOfRangeException>(() => runtime.Generate("dit", bundle.Manifest.Classes.Count, 1, new SampleOptions(Steps: 2)));
         Assert.Throws<ArgumentOutOfRangeException>(() => runtime.Generate("dit", 0, 0, new SampleOptions(Steps: 2)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => runtime.GenerateEach("dit", 0, 0, new SampleOptions(Steps: 2)));   // before enumeration
         Assert.Equal("SampleOptions.Cfg", Assert.Throws<UserInputException>(() => runtime.Generate("dit", 0, 1, new SampleOptions(Steps: 2, Cfg: 0))).Option);
     }
 }
