@@ -1,6 +1,7 @@
 using Evlf.OnnxHybrid.Bundles;
 using Evlf.OnnxHybrid.Distillation;
 using Evlf.OnnxHybrid.Fusion;
+using Evlf.OnnxHybrid.Training;
 
 namespace Evlf.Cli;
 
@@ -31,6 +32,8 @@ static class OptionFlags
         [FusionTrainingOptions.OptionName(nameof(FusionTrainingOptions.Lambda1))] = "--fusion-lambda1",
         [FusionTrainingOptions.OptionName(nameof(FusionTrainingOptions.Lambda2End))] = "--fusion-lambda2",
         [FusionTrainingOptions.OptionName(nameof(FusionTrainingOptions.Lambda2Start))] = "--fusion-lambda2",
+        [$"{nameof(MinimaxOptions)}.{nameof(MinimaxOptions.Steps)}"] = "--minimax-steps",
+        [$"{nameof(MinimaxOptions)}.{nameof(MinimaxOptions.MemorySize)}"] = "--minimax-memory",
         [$"{nameof(SampleOptions)}.{nameof(SampleOptions.Steps)}"] = "--steps",
         [$"{nameof(SampleOptions)}.{nameof(SampleOptions.Cfg)}"] = "--cfg",
     };

@@ -175,6 +175,13 @@ public sealed class NoiseSchedule
         return x.mul(sqrtRecipAlphasCumprod[t]).sub_(eps.mul(sqrtRecipm1AlphasCumprod[t])).MoveToOuterDisposeScope();
     }
 
+    /// <summary>x̂₀ with one timestep per sample: <paramref name="t"/> is an integer tensor of shape (N).</summary>
+    public Tensor PredictX0FromEps(Tensor x, Tensor eps, Tensor t)
+    {
+        using var scope = NewDisposeScope();
+        return (Gather(SqrtRecipAlphasCumprod, t, x) * x - Gather(SqrtRecipm1AlphasCumprod, t, x) * eps).MoveToOuterDisposeScope();
+    }
+
     /// <summary>ε = (√(1/ᾱ_t)·x_t − x̂₀) / √(1/ᾱ_t − 1), the inverse of <see cref="PredictX0FromEps"/>.</summary>
     public Tensor PredictEpsFromX0(Tensor x, Tensor x0, int t)
     {

@@ -88,14 +88,14 @@ internal sealed record DistillInputs(ImageDataset Dataset, ModelBundle? Bundle, 
         var spec = bundle.Denoiser(denoiser);
         bool trainable = spec.FinetunePattern is not null
             && OnnxModel.Load(bundle.PathOf(spec.File)).Graph.Initializer.Any(t => Regex.IsMatch(t.Name, spec.FinetunePattern));
-        if (options.Finetune && !trainable)
-            throw UserInputException.ForOption(DistillOptions.OptionName(nameof(DistillOptions.Finetune)),
-                $"needs trainable denoiser weights, but denoiser '{denoiser}' of bundle '{options.Bundle}' declares " +
+        if ((options.Finetune || options.Method == DistillMethod.Minimax) && !trainable)
+            throw UserInputException.ForOption(DistillOptions.OptionName(options.Finetune ? nameof(DistillOptions.Finetune) : nameof(DistillOptions.Method)),
+                $"{(options.Finetune ? "" : "minimax ")}needs trainable denoiser weights, but denoiser '{denoiser}' of bundle '{options.Bundle}' declares " +
                 $"{(spec.FinetunePattern is null ? "no finetune pattern" : $"a finetune pattern '{spec.FinetunePattern}' that matches none of its weights")}.");
         return denoiser;
     }
 
-    /// <summary>d4m samples with the text UNet, dit and mgd3 with the class DiT.</summary>
+    /// <summary>d4m samples with the text UNet, dit, mgd3 and minimax with the class DiT.</summary>
     static string RequireDenoiser(DistillOptions options, ModelBundle bundle)
     {
         string kind = options.Method == DistillMethod.D4m ? DenoiserSpec.UNetText : DenoiserSpec.DitClass;

@@ -1,5 +1,6 @@
 using Evlf.OnnxHybrid.Fusion;
 using Evlf.OnnxHybrid.Onnx;
+using Evlf.OnnxHybrid.Training;
 
 namespace Evlf.OnnxHybrid.Distillation;
 
@@ -16,6 +17,8 @@ public enum DistillMethod
     D4m,
     /// <summary>MGD3: k-means modes of latents, mode-guided DiT sampling.</summary>
     Mgd3,
+    /// <summary>MinimaxDiffusion: the DiT fine-tuned with the Minimax criteria (<see cref="DistillOptions.Minimax"/>), then plain sampling.</summary>
+    Minimax,
 }
 
 /// <summary>What the modes stage keeps of each per-class k-means cluster (<see cref="DistillOptions.Modes"/>).</summary>
@@ -96,7 +99,8 @@ public sealed record DistillOptions
     /// </summary>
     public static DistillOptions For(DistillMethod method, DistillPreset preset = DistillPreset.Default)
     {
-        var released = new DistillOptions { Method = method };
+        // Minimax's released pipeline has no EVLF; EVLF on it is asked for (Evlf = true).
+        var released = new DistillOptions { Method = method, Evlf = method != DistillMethod.Minimax };
         if (preset == DistillPreset.Released || !released.UsesGenerativeModel) return released;
         // Over-generation with selection is the option that measured best (docs/EVALUATION.md, "Where quality is lost").
         return released with
@@ -109,7 +113,10 @@ public sealed record DistillOptions
     public string Data { get; init; } = "fashion-mnist";
     public string Bundle { get; init; } = "models/fmnist-ldm";
     public DistillMethod Method { get; init; } = DistillMethod.Mgd3;
-    /// <summary>Apply the trained fusion module before clustering (EVLF stage B); d4m and mgd3 only.</summary>
+    /// <summary>
+    /// Apply the trained fusion module (EVLF stage B) to the latents d4m and mgd3 cluster and minimax fine-tunes on; dit has
+    /// none. <see cref="For"/> turns it off for minimax, whose released pipeline has no EVLF.
+    /// </summary>
     public bool Evlf { get; init; } = true;
     /// <summary>Fine-tune the denoiser on (fused) latents before sampling (the paper's D4M+EVLF, §4.3; not in the released code).</summary>
     public bool Finetune { get; init; }
@@ -148,6 +155,8 @@ public sealed record DistillOptions
     /// <summary>Denoiser fine-tuning steps and learning rate (with --finetune).</summary>
     public int FinetuneSteps { get; init; } = 500;
     public double FinetuneLearningRate { get; init; } = 1e-4;
+    /// <summary>The Minimax fine-tune of the DiT (method minimax): steps, memories, weights.</summary>
+    public MinimaxOptions Minimax { get; init; } = new();
     /// <summary>
     /// random and herding: pass the chosen images through the bundle's VAE (encode to the posterior mean, decode) — the
     /// ceiling the VAE sets for every generative method (not a method of any paper; a measurement).
@@ -178,8 +187,8 @@ public sealed record DistillOptions
     /// </summary>
     public int? MaxTrain { get; init; }
 
-    public bool UsesGenerativeModel => Method is DistillMethod.Dit or DistillMethod.D4m or DistillMethod.Mgd3;
-    public bool UsesFusion => Evlf && Method is DistillMethod.D4m or DistillMethod.Mgd3;
+    public bool UsesGenerativeModel => Method is DistillMethod.Dit or DistillMethod.D4m or DistillMethod.Mgd3 or DistillMethod.Minimax;
+    public bool UsesFusion => Evlf && Method is DistillMethod.D4m or DistillMethod.Mgd3 or DistillMethod.Minimax;
     /// <summary>Where sampling starts, with the method's default resolved.</summary>
     public SampleStart SamplingStart => Start ?? (Method == DistillMethod.D4m ? SampleStart.Modes : SampleStart.Noise);
     public double GuidanceScale => Cfg ?? (Method == DistillMethod.D4m ? 8.0 : 4.0);
@@ -205,15 +214,17 @@ public sealed record DistillOptions
         Require(FinetuneLearningRate > 0 && double.IsFinite(FinetuneLearningRate), nameof(FinetuneLearningRate), $"must be a finite number above 0; got {Finite(FinetuneLearningRate)}.");
         Require(MaxTrain is not < 1, nameof(MaxTrain), $"must be at least 1; got {MaxTrain}.");
         FusionTraining.Validate();
+        Minimax.Validate();
 
         string method = Method.ToString().ToLowerInvariant();
         Require(!Finetune || UsesGenerativeModel, nameof(Finetune), $"applies to the generative methods (dit, d4m, mgd3); method '{method}' selects real images.");
+        Require(!Finetune || Method != DistillMethod.Minimax, nameof(Finetune), "applies to dit, d4m and mgd3; method 'minimax' fine-tunes the DiT with its own objective (DistillOptions.Minimax).");
         Require(!ThroughVae || !UsesGenerativeModel, nameof(ThroughVae), $"applies to the real-image methods (random, herding); method '{method}' already decodes with the VAE.");
         if (!UsesGenerativeModel)
         {
             string? generativeOnly = Modes != ModeKind.Centroid ? nameof(Modes) : Start is not null ? nameof(Start)
                 : GuidanceInterval is not null ? nameof(GuidanceInterval) : Candidates != 1 ? nameof(Candidates) : null;
-            Require(generativeOnly is null, generativeOnly!, $"applies to the generative methods (dit, d4m, mgd3); method '{method}' selects real images.");
+            Require(generativeOnly is null, generativeOnly!, $"applies to the generative methods (dit, d4m, mgd3, minimax); method '{method}' selects real images.");
         }
         Require(!(Strength == 0 && UsesGenerativeModel && SamplingStart == SampleStart.Noise), nameof(Strength),
             $"0 decodes the starting latents without denoising, but method '{method}' starts from noise; start from the modes or from real latents.");

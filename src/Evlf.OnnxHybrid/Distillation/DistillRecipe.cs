@@ -17,7 +17,7 @@ public sealed record DistillRecipe(DistillMethod Method, IReadOnlyList<string> S
     /// </summary>
     static readonly string[] Generative = [StageNames.Latents, StageNames.Modes, StageNames.Sample];
 
-    /// <summary>d4m and mgd3 with EVLF: the fusion module (stage A) fuses zImg with eText (stage B) before k-means.</summary>
+    /// <summary>d4m, mgd3 and minimax with EVLF: the fusion module (stage A) fuses zImg with eText (stage B) before k-means.</summary>
     static readonly string[] GenerativeWithFusion =
     [
         StageNames.Latents, StageNames.Text, StageNames.Fusion, StageNames.Fuse, StageNames.Modes, StageNames.Sample,
@@ -29,6 +29,8 @@ public sealed record DistillRecipe(DistillMethod Method, IReadOnlyList<string> S
         var stages = !options.UsesGenerativeModel ? (options.ThroughVae ? [.. RealImages, StageNames.ThroughVae] : RealImages) : options.UsesFusion ? GenerativeWithFusion : Generative;
         // --finetune trains the denoiser on what the modes cluster, right before it samples.
         if (options.UsesGenerativeModel && options.Finetune) stages = [.. stages[..^1], StageNames.Finetune, StageNames.Sample];
+        // minimax fine-tunes the DiT with its criteria on the same latents, then samples plainly as dit does.
+        if (options.Method == DistillMethod.Minimax) stages = [.. stages[..^1], StageNames.Minimax, StageNames.Sample];
         // --candidates samples more than it keeps, then chooses.
         if (options.UsesGenerativeModel && options.Candidates > 1) stages = [.. stages, StageNames.Choose];
         return new DistillRecipe(options.Method, stages);

@@ -70,7 +70,7 @@ public sealed class DistillationPipeline
         return new DistillResult(run.Root, images, clock.Elapsed.TotalSeconds, manifest);
     }
 
-    /// <summary>The generative recipes (dit, d4m, mgd3): latents → [text → fusion → fuse] → modes → [finetune] → sample.</summary>
+    /// <summary>The generative recipes (dit, d4m, mgd3, minimax): latents → [text → fusion → fuse] → modes → [finetune | minimax] → sample → [choose].</summary>
     static string Generate(DistillRecipe recipe, StageContext context, ModelBundle bundle, string denoiser, JsonObject manifest)
     {
         var hashes = DistillManifest.BundleHashes(bundle, denoiser);
@@ -90,11 +90,14 @@ public sealed class DistillationPipeline
         var modes = ModesStage.Run(context, toCluster, latents, bundle.Manifest.Latent.ScalingFactor);
         var sampleFrom = bundle;
         if (recipe.Runs(StageNames.Finetune))
-        {
             sampleFrom = FinetuneStage.Run(context, bundle, denoiser, runtime, toCluster, latents.Labels);
-            manifest["finetuned_bundle"] = sampleFrom.Directory;
-        }
-        string sampled = SampleStage.Run(context, sampleFrom, denoiser, modes, latents.ZImg, bundleKey: RunFolder.Key(hashes.ToJsonString()));
+        if (recipe.Runs(StageNames.Minimax))
+            sampleFrom = MinimaxStage.Run(context, bundle, denoiser, toCluster, latents);
+        if (sampleFrom != bundle) manifest["finetuned_bundle"] = sampleFrom.Directory;
+        // A fine-tuned denoiser is part of what the samples come from (its bytes follow its stage's options).
+        string sampledDenoiser = sampleFrom == bundle ? "" : RunFolder.FileHash(sampleFrom.PathOf(sampleFrom.Denoiser(denoiser).File));
+        string sampled = SampleStage.Run(context, sampleFrom, denoiser, modes, latents.ZImg,
+            bundleKey: RunFolder.Key(hashes.ToJsonString() + sampledDenoiser));
         return recipe.Runs(StageNames.Choose) ? ChooseStage.Run(context, sampled) : sampled;
     }
 

@@ -22,11 +22,16 @@ public static class StageNames
     public const string Modes = "modes";
     /// <summary>--finetune: the denoiser fine-tuned on the (fused) latents.</summary>
     public const string Finetune = "finetune";
+    /// <summary>Method minimax: the DiT fine-tuned with the Minimax criteria on the (fused) latents.</summary>
+    public const string Minimax = "minimax";
     /// <summary>Sampling and decoding: the synthetic images (with --candidates M, M times as many).</summary>
     public const string Sample = "sample";
     /// <summary>--candidates M: ipc images per class chosen among the sampled candidates.</summary>
     public const string Choose = "choose";
 
-    /// <summary>The stages of a generative EVLF run, in the order they run (finetune only with --finetune).</summary>
+    /// <summary>
+    /// The stages of a generative EVLF run, in the order they run (finetune only with --finetune; method minimax runs
+    /// <see cref="Minimax"/> in finetune's place).
+    /// </summary>
     public static IReadOnlyList<string> Generative { get; } = [Latents, Text, Fusion, Fuse, Modes, Finetune, Sample];
 }

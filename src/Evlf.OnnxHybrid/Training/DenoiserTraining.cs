@@ -7,7 +7,11 @@ using static TorchSharp.torch;
 
 namespace Evlf.OnnxHybrid.Training;
 
-/// <summary>Denoiser training options (both kinds). Condition dropout trains the unconditional branch for guidance.</summary>
+/// <summary>
+/// Denoiser training options (both kinds). Condition dropout trains the unconditional branch for guidance. With
+/// <paramref name="EmaWarmup"/> the EMA decays by min(EmaDecay, (1 + s)/(10 + s)) at step s, so early weights fade quickly;
+/// without it, by EmaDecay from the first step (as MinimaxDiffusion does).
+/// </summary>
 public sealed record DenoiserTrainingOptions(
     int Steps = 3000,
     int BatchSize = 128,
@@ -15,7 +19,8 @@ public sealed record DenoiserTrainingOptions(
     double WeightDecay = 0,
     double ConditionDropout = 0.1,
     double EmaDecay = 0.999,
-    int CheckpointEvery = 250);
+    int CheckpointEvery = 250,
+    bool EmaWarmup = true);
 
 /// <summary>The written model (the EMA weights), the mean loss of each checkpoint interval, and the wall time.</summary>
 public sealed record DenoiserTrainingResult(string ModelPath, double[] Losses, double Seconds);
@@ -44,13 +49,42 @@ public static class DenoiserTraining
     {
         var schedule = NoiseSchedule.Create(scheduleOptions);
         return Train(name, build, import, o, seed, workDir, data, progress, cancellationToken, (module, step, sampler, indices) =>
+            DitStep(module, schedule, data, sampler, step, indices, o.ConditionDropout, latentChannels, nullClass, learnSigma).Loss);
+    }
+
+    /// <summary>
+    /// MinimaxDiffusion's fine-tune of a class DiT (docs/PIPELINES.md §4): the diffusion loss (ε-MSE, + VB when it learns σ)
+    /// plus <see cref="MinimaxOptions.RepresentativenessWeight"/>·rep + <see cref="MinimaxOptions.DiversityWeight"/>·div of
+    /// <see cref="MinimaxCriteria"/> on x̂₀ (from the predicted ε, with its gradient) against per-class memories of
+    /// <paramref name="data"/>'s latents and of earlier x̂₀. <paramref name="import"/> picks the DiffFit parameters; the EMA
+    /// weights are written. The memories are checkpointed with the weights, so a resumed run gives the same model.
+    /// </summary>
+    /// <param name="classes">Classes of <paramref name="data"/>'s labels (the memories' count).</param>
+    public static DenoiserTrainingResult FinetuneMinimaxDit(string name, Func<OnnxModel> build, ImportOptions import, NoiseScheduleOptions scheduleOptions,
+        int latentChannels, int nullClass, bool learnSigma, int classes, LatentSet data, MinimaxOptions minimax, int seed, string workDir,
+        IProgress<StepReport>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var schedule = NoiseSchedule.Create(scheduleOptions);
+        using var criteria = new MinimaxCriteria(classes, minimax.MemorySize);
+        return Train(name, build, import, minimax.Training, seed, workDir, data, progress, cancellationToken, (module, step, sampler, indices) =>
         {
-            var (x0, t, noise, xt, drop) = Draw(schedule, data, sampler, step, indices, o.ConditionDropout);
-            var y = where(drop, full_like(indices, nullClass), data.Labels.index_select(0, indices));
-            var output = module.Run(xt, t, y)[0];
-            var eps = output.narrow(1, 0, latentChannels);
-            return DiffusionLoss.Epsilon(eps, noise) + (learnSigma ? DiffusionLoss.LearnedRangeVb(schedule, x0, xt, t, output) : zeros(1).sum());
-        });
+            var d = DitStep(module, schedule, data, sampler, step, indices, minimax.ConditionDropout, latentChannels, nullClass, learnSigma);
+            var (representativeness, diversity) = criteria.Step(schedule.PredictX0FromEps(d.Xt, d.Eps, d.T), d.X0, d.Labels);
+            return d.Loss + minimax.RepresentativenessWeight * representativeness + minimax.DiversityWeight * diversity;
+        }, criteria);
+    }
+
+    /// <summary>One class-DiT step: the draws (<see cref="Draw"/>), the model call with dropped-out labels, and the diffusion loss.</summary>
+    static (Tensor Loss, Tensor X0, Tensor Xt, Tensor T, Tensor Eps, Tensor Labels) DitStep(OnnxTorchModule module, NoiseSchedule schedule, LatentSet data,
+        EpochSampler sampler, long step, Tensor indices, double conditionDropout, int latentChannels, int nullClass, bool learnSigma)
+    {
+        var (x0, t, noise, xt, drop) = Draw(schedule, data, sampler, step, indices, conditionDropout);
+        var labels = data.Labels.index_select(0, indices);
+        var y = where(drop, full_like(indices, nullClass), labels);
+        var output = module.Run(xt, t, y)[0];
+        var eps = output.narrow(1, 0, latentChannels);
+        var loss = DiffusionLoss.Epsilon(eps, noise) + (learnSigma ? DiffusionLoss.LearnedRangeVb(schedule, x0, xt, t, output) : zeros(1).sum());
+        return (loss, x0, xt, t, eps, labels);
     }
 
     /// <summary>Trains (or fine-tunes, like <see cref="TrainDit"/>) a text UNet.</summary>
@@ -99,7 +133,8 @@ public static class DenoiserTraining
     }
 
     static DenoiserTrainingResult Train(string name, Func<OnnxModel> build, ImportOptions import, DenoiserTrainingOptions o, int seed, string workDir, LatentSet data,
-        IProgress<StepReport>? progress, CancellationToken cancellationToken, Func<OnnxTorchModule, long, EpochSampler, Tensor, Tensor> loss)
+        IProgress<StepReport>? progress, CancellationToken cancellationToken, Func<OnnxTorchModule, long, EpochSampler, Tensor, Tensor> loss,
+        ICheckpointedState? state = null)
     {
         var clock = Stopwatch.StartNew();
         var checkpoint = new TrainingCheckpoint(Path.Combine(workDir, name));
@@ -119,11 +154,11 @@ public static class DenoiserTraining
             afterStep: step =>
             {
                 // Warm-up of the EMA (as in many diffusion trainers): min(decay, (1+s)/(10+s)) so early weights fade quickly.
-                double decay = Math.Min(o.EmaDecay, (1.0 + step) / (10.0 + step));
+                double decay = o.EmaWarmup ? Math.Min(o.EmaDecay, (1.0 + step) / (10.0 + step)) : o.EmaDecay;
                 using var _ = no_grad();
                 foreach (var (pname, p) in trainable) emaParameters[pname].mul_(decay).add_(p, alpha: 1 - decay);
             },
-            progress: progress, cancellationToken: cancellationToken);
+            state: state, progress: progress, cancellationToken: cancellationToken);
 
         string path = Path.Combine(workDir, name + ".onnx");
         ema.Save(path);

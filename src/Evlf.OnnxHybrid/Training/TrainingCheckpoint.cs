@@ -37,15 +37,18 @@ public sealed class TrainingCheckpoint
     public OnnxModel ModelOr(string name, Func<OnnxModel> fresh) =>
         Exists ? OnnxModel.Load(Path.Combine(dir, name + ".onnx")) : fresh();
 
-    public Progress? LoadProgress(OptimizerHelper optimizer)
+    /// <summary>How far the checkpointed run got, with the optimizer's state and <paramref name="state"/> read back; null when there is no checkpoint.</summary>
+    public Progress? LoadProgress(OptimizerHelper optimizer, ICheckpointedState? state = null)
     {
         if (!Exists) return null;
         var progress = JsonSerializer.Deserialize<Progress>(File.ReadAllText(Path.Combine(dir, "progress.json")))!;
         optimizer.load_state_dict(Path.Combine(dir, "optimizer.bin"));
+        state?.Load(dir);
         return progress;
     }
 
-    public void Save(IReadOnlyDictionary<string, OnnxTorchModule> modules, OptimizerHelper optimizer, Progress progress)
+    /// <summary>Writes the modules, the optimizer, <paramref name="state"/> and the progress as the new checkpoint, replacing the last one at once.</summary>
+    public void Save(IReadOnlyDictionary<string, OnnxTorchModule> modules, OptimizerHelper optimizer, Progress progress, ICheckpointedState? state = null)
     {
         string parent = Path.GetDirectoryName(Path.GetFullPath(dir))!;
         System.IO.Directory.CreateDirectory(parent);
@@ -54,6 +57,7 @@ public sealed class TrainingCheckpoint
         System.IO.Directory.CreateDirectory(tmp);
         foreach (var (name, module) in modules) module.Save(Path.Combine(tmp, name + ".onnx"));
         optimizer.save_state_dict(Path.Combine(tmp, "optimizer.bin"));
+        state?.Save(tmp);
         File.WriteAllText(Path.Combine(tmp, "progress.json"), JsonSerializer.Serialize(progress));
         string old = dir + ".old-" + Environment.ProcessId;
         if (System.IO.Directory.Exists(dir)) System.IO.Directory.Move(dir, old);

@@ -8,7 +8,8 @@ namespace Evlf.OnnxHybrid.Training;
 /// <summary>
 /// The optimisation loop every stage shares: resume from the checkpoint, run the <c>loss</c> callback for
 /// each remaining step (it derives its batch and random draws from the step index), backward, optional
-/// gradient clipping, optimizer step, checkpoint every so often and at the end. Each step runs in its
+/// gradient clipping, optimizer step, checkpoint every so often and at the end (with the loss's own
+/// <see cref="ICheckpointedState"/>, when it keeps one). Each step runs in its
 /// own dispose scope. Returns the mean loss of each checkpoint interval.
 /// </summary>
 public static class TrainingLoop
@@ -24,10 +25,11 @@ public static class TrainingLoop
         double clipGradNorm = 0,
         Action<long>? beforeStep = null,
         Action<long>? afterStep = null,
+        ICheckpointedState? state = null,
         IProgress<StepReport>? progress = null,
         CancellationToken cancellationToken = default)
     {
-        var resumed = checkpoint.LoadProgress(optimizer);
+        var resumed = checkpoint.LoadProgress(optimizer, state);
         long step = resumed?.Step ?? 0;
         var history = new List<double>(resumed?.Losses ?? Array.Empty<double>());
         var parameters = ClippedParameters(modules.Values);
@@ -56,7 +58,7 @@ public static class TrainingLoop
                 history.Add(intervalSum / intervalCount);
                 intervalSum = 0;
                 intervalCount = 0;
-                checkpoint.Save(modules, optimizer, new TrainingCheckpoint.Progress(step, history.ToArray()));
+                checkpoint.Save(modules, optimizer, new TrainingCheckpoint.Progress(step, history.ToArray()), state);
             }
         }
         return history.ToArray();

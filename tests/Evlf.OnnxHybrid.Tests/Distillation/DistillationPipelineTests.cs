@@ -32,6 +32,7 @@ public class DistillationPipelineTests : IDisposable
         Fusion = new FusionConfig(LatentSize: 4, Width: 16, Heads: 2, Layers: 1, ProjectorKernel: 2, ProjectorPool: 2),
         FusionTraining = new FusionTrainingOptions(Epochs: 1, BatchSize: 4, CheckpointEvery: 2),
         FinetuneSteps = 3,
+        Minimax = new Evlf.OnnxHybrid.Training.MinimaxOptions { Steps = 4, BatchSize = 4, MemorySize = 3 },
     };
 
     static void AssertSet(DistillResult r, int ipc, string method)
@@ -59,6 +60,8 @@ public class DistillationPipelineTests : IDisposable
     [InlineData(DistillMethod.Mgd3, true, 1)]
     [InlineData(DistillMethod.D4m, false, 2)]
     [InlineData(DistillMethod.D4m, true, 1)]
+    [InlineData(DistillMethod.Minimax, false, 2)]
+    [InlineData(DistillMethod.Minimax, true, 1)]
     public void EveryMethodWritesIpcImagesPerClass(DistillMethod method, bool evlf, int ipc)
     {
         var options = Options(method, evlf, ipc, $"{method}-{evlf}-{ipc}");
@@ -66,7 +69,7 @@ public class DistillationPipelineTests : IDisposable
         AssertSet(r, ipc, method.ToString().ToLowerInvariant());
         Assert.Equal(3 * ipc, r.Images);
         var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(r.Out, "manifest.json")))!;
-        Assert.Equal(evlf && method is DistillMethod.Mgd3 or DistillMethod.D4m, manifest["evlf"]!.GetValue<bool>());
+        Assert.Equal(evlf && method is DistillMethod.Mgd3 or DistillMethod.D4m or DistillMethod.Minimax, manifest["evlf"]!.GetValue<bool>());
         if (evlf) Assert.NotNull(manifest["fusion"]!["log"]);
         Assert.Equal(DistillRecipe.For(options).Stages, StagesRun(manifest));
     }
@@ -197,6 +200,25 @@ public class DistillationPipelineTests : IDisposable
     }
 
     [Fact]
+    public void MinimaxSamplesFromItsFineTunedDitAndKeysTheSamplesOnIt()
+    {
+        var options = Options(DistillMethod.Minimax, false, 1, "mm");
+        var r = new DistillationPipeline(options).Run();
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(r.Out, "manifest.json")))!;
+        string tuned = manifest["finetuned_bundle"]!.GetValue<string>();
+        Assert.NotEqual(File.ReadAllBytes(Path.Combine(bundle, "dit.onnx")), File.ReadAllBytes(Path.Combine(tuned, "dit.onnx")));
+        Assert.Equal(4, manifest["options"]!["Minimax"]!["Steps"]!.GetValue<int>());
+
+        // Other minimax settings: a new fine-tune and new samples (the sample stage keys on the fine-tuned DiT's bytes).
+        var other = new DistillationPipeline(options with { Out = Path.Combine(root, "mm2"), Cache = Path.Combine(r.Out, ".stages"),
+            Minimax = options.Minimax with { Steps = 5 } }).Run();
+        var cached = other.Manifest["stages"]!.AsArray().ToDictionary(s => s!["stage"]!.GetValue<string>(), s => s!["cached"]!.GetValue<bool>());
+        Assert.True(cached["latents"]);
+        Assert.False(cached["minimax"]);
+        Assert.False(cached["sample"]);
+    }
+
+    [Fact]
     public void MaxTrainKeepsTheFirstImagesOfEachSplit()
     {
         var r = new DistillationPipeline(Options(DistillMethod.Mgd3, true, 1, "max-train") with { MaxTrain = 20 }).Run();
@@ -223,6 +245,11 @@ public class DistillationPipelineTests : IDisposable
         Assert.Contains("dit-class", EvlfProcess.AssertUserError(EvlfProcess.Run("distill", "--data", data, "--bundle", noDit, "--method", "mgd3", "--ipc", "1", "--out", o, "--quiet")));
         string noPattern = TinyBundle.Create(Path.Combine(root, "nopattern"), m => m with { Denoisers = new() { ["dit"] = m.Denoisers["dit"] with { FinetunePattern = null } } });
         Assert.Contains("--finetune", EvlfProcess.AssertUserError(EvlfProcess.Run("distill", "--data", data, "--bundle", noPattern, "--method", "mgd3", "--finetune", "--no-evlf", "--ipc", "1", "--out", o, "--quiet")));
+
+        Assert.Contains("--finetune", EvlfProcess.AssertUserError(EvlfProcess.Run("distill", "--data", data, "--bundle", bundle, "--method", "minimax", "--finetune", "--ipc", "1", "--out", o, "--quiet")));
+        Assert.Contains("--minimax-steps must be at least 1; got 0.", EvlfProcess.AssertUserError(EvlfProcess.Run("distill", "--data", data, "--bundle", bundle, "--method", "minimax", "--minimax-steps", "0", "--ipc", "1", "--out", o, "--quiet")));
+        Assert.Contains("--minimax-memory", EvlfProcess.AssertUserError(EvlfProcess.Run("distill", "--data", data, "--bundle", bundle, "--method", "minimax", "--minimax-memory", "0", "--ipc", "1", "--out", o, "--quiet")));
+        Assert.Contains("minimax", EvlfProcess.AssertUserError(EvlfProcess.Run("distill", "--data", data, "--bundle", noPattern, "--method", "minimax", "--ipc", "1", "--out", o, "--quiet")));
 
         Assert.Contains("--fusion-samples", EvlfProcess.AssertUserError(EvlfProcess.Run("train-fusion", "--data", data, "--bundle", bundle, "--fusion-samples", "1", "--fusion-epochs", "1", "--out", o)));
         Assert.Contains("text encoder", EvlfProcess.AssertUserError(EvlfProcess.Run("train-fusion", "--data", data, "--bundle", noPattern, "--out", o, "--quiet")));

@@ -58,7 +58,7 @@ internal static class FinetuneStage
     /// Copies the bundle's regular files, and links only where they stay inside the bundle: a FIFO would block, a link out
     /// would leak.
     /// </summary>
-    static void CopyBundleFiles(string source, string target)
+    internal static void CopyBundleFiles(string source, string target)
     {
         Directory.CreateDirectory(target);
         foreach (var file in Directory.GetFiles(source))
