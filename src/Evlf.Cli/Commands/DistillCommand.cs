@@ -154,8 +154,8 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
 
         [CommandOption("--minimax-steps <N>")]
         [Description("minimax: fine-tune steps at batch 8 (released: 12000; the default keeps the run within 15 minutes on 2 CPU cores).")]
-        [DefaultValue(1500)]
-        public int MinimaxSteps { get; init; } = 1500;
+        [DefaultValue(6000)]
+        public int MinimaxSteps { get; init; } = 6000;
 
         [CommandOption("--minimax-memory <N>")]
         [Description("minimax: rows each per-class memory keeps, of real latents and of earlier predictions (released: 64).")]
