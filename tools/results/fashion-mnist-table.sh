@@ -24,8 +24,9 @@ evaluate() {
 }
 runs=()
 for ipc in $ipcs; do
-  # The seven standard rows sample as released (--preset released); "default" is what `evlf distill` runs.
-  for spec in "random" "herding" "dit" "d4m --no-evlf" "d4m --evlf" "mgd3 --no-evlf" "mgd3 --evlf" "default"; do
+  # The nine standard rows sample as released (--preset released; minimax without --evlf is the released Minimax);
+  # "default" is what `evlf distill` runs.
+  for spec in "random" "herding" "dit" "d4m --no-evlf" "d4m --evlf" "mgd3 --no-evlf" "mgd3 --evlf" "minimax" "minimax --evlf" "default"; do
     read -r method flag <<<"$spec"
     row="$method${flag:+-${flag#--}}"
     preset=released

@@ -10,7 +10,7 @@ namespace Evlf.OnnxHybrid.Evaluation.Reports;
 public sealed record PendingRun(string Label, int Ipc, string? Reason)
 {
     /// <summary>The seven rows every report has: the two real-image baselines, plain DiT sampling, and D4M and MGD3 with and without EVLF.</summary>
-    public static IReadOnlyList<string> StandardLabels { get; } = ["random", "herding", "dit", "d4m", "d4m+EVLF", "mgd3", "mgd3+EVLF"];
+    public static IReadOnlyList<string> StandardLabels { get; } = ["random", "herding", "dit", "d4m", "d4m+EVLF", "mgd3", "mgd3+EVLF", "minimax", "minimax+EVLF"];
 
     /// <summary>
     /// Parses "label:ipc" or "label:ipc:reason" (the reason may contain colons). A label that matches a standard

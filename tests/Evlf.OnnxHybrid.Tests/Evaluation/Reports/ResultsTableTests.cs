@@ -35,8 +35,9 @@ public class ResultsTableTests
     {
         RunRecord[] runs = [Run("random", 10), Run("mgd3", 10, evlf: true), Run("d4m", 1)];
         var pending = ResultsReport.PendingCells(runs, [PendingRun.Parse("d4m+EVLF:10:fusion not trained"), PendingRun.Parse("dc:50")]);
-        // IPCs present: 1, 10 (runs) and 50 (requested); 7 labels × 3 IPCs − 3 runs = 18 standard cells, plus dc at 50.
-        Assert.Equal(19, pending.Count);
+        // IPCs present: 1, 10 (runs) and 50 (requested); 9 labels × 3 IPCs − 3 runs = 24 standard cells, plus dc at 50.
+        Assert.Equal(25, pending.Count);
+        Assert.Contains(pending, p => p is { Label: "minimax+EVLF", Ipc: 1 });
         Assert.DoesNotContain(pending, p => p is { Label: "random", Ipc: 10 });
         Assert.DoesNotContain(pending, p => p is { Label: "mgd3+EVLF", Ipc: 10 });
         Assert.Contains(pending, p => p is { Label: "mgd3", Ipc: 10, Reason: null });
