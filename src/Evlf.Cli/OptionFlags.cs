@@ -1,5 +1,6 @@
 using Evlf.OnnxHybrid.Bundles;
 using Evlf.OnnxHybrid.Distillation;
+using Evlf.OnnxHybrid.Evaluation;
 using Evlf.OnnxHybrid.Fusion;
 
 namespace Evlf.Cli;
@@ -31,6 +32,14 @@ static class OptionFlags
         [FusionTrainingOptions.OptionName(nameof(FusionTrainingOptions.Lambda1))] = "--fusion-lambda1",
         [FusionTrainingOptions.OptionName(nameof(FusionTrainingOptions.Lambda2End))] = "--fusion-lambda2",
         [FusionTrainingOptions.OptionName(nameof(FusionTrainingOptions.Lambda2Start))] = "--fusion-lambda2",
+        [SoftLabelOptions.OptionName(nameof(SoftLabelOptions.Name))] = "--soft-labels",
+        [SoftLabelOptions.OptionName(nameof(SoftLabelOptions.Temperature))] = "--temperature",
+        [SoftLabelOptions.OptionName(nameof(SoftLabelOptions.Epochs))] = "--epochs",
+        [SoftLabelOptions.OptionName(nameof(SoftLabelOptions.BatchSize))] = "--batch",
+        [SoftLabelOptions.OptionName(nameof(SoftLabelOptions.LearningRate))] = "--lr",
+        [SoftLabelOptions.OptionName(nameof(SoftLabelOptions.WeightDecay))] = "--weight-decay",
+        [TeacherOptions.OptionName(nameof(TeacherOptions.Epochs))] = "--teacher-epochs",
+        [TeacherOptions.OptionName(nameof(TeacherOptions.CacheDirectory))] = "--teacher-cache",
         [$"{nameof(SampleOptions)}.{nameof(SampleOptions.Steps)}"] = "--steps",
         [$"{nameof(SampleOptions)}.{nameof(SampleOptions.Cfg)}"] = "--cfg",
     };
