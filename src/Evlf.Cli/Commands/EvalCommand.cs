@@ -38,7 +38,7 @@ internal sealed class EvalCommand : Command<EvalCommand.Settings>
         public string? Protocol { get; init; }
 
         [CommandOption("--soft-labels <PRESET>")]
-        [Description("Train against a teacher's soft labels instead of hard labels (protocol 'soft'): rded (ConvNet-3 teacher, T 20, AdamW lr 0.001 weight decay 0.01, RDED's cosine, batch by IPC, 300 epochs, crop+flip+CutMix) or d4m (ResNet-18 teacher, T 20, AdamW 0.001, cosine to 0, 300 epochs). The teacher is trained on the real training split first and cached (ConvNet-3 on Fashion-MNIST: about 6 min on 2 cores).")]
+        [Description("Train against a teacher's soft labels instead of hard labels (protocol 'soft'): rded (ConvNet-3 teacher, T 20, AdamW lr 0.001 weight decay 0.01, RDED's cosine, batch by IPC, 300 epochs, crop+flip+CutMix) or d4m (ResNet-18 teacher, T 20, AdamW 0.001, cosine to 0, 300 epochs). The teacher is trained on the real training split first and cached (ConvNet-3 on Fashion-MNIST, 2 epochs: 12 min on 2 busy cores, 87.86% test accuracy).")]
         public string? SoftLabels { get; init; }
 
         [CommandOption("--teacher <MODEL>")]
