@@ -217,6 +217,8 @@ internal sealed class EvalCommand : Command<EvalCommand.Settings>
         }
         if (s.Protocol is not null)
             throw new UserInputException($"--protocol and --soft-labels exclude each other; expected one of them, found --protocol {s.Protocol} and --soft-labels {s.SoftLabels}.");
+        if (s.DsaStrategy != DsaParameters.DefaultStrategy)
+            throw new UserInputException($"--dsa-strategy applies to the dsa protocol only; expected no --dsa-strategy with --soft-labels (its augmentation is RDED's crop, flip and CutMix), found --dsa-strategy {s.DsaStrategy}.");
         var preset = SoftLabelOptions.Preset(s.SoftLabels);
         var teacher = preset.Teacher;
         if (s.Teacher is not null)

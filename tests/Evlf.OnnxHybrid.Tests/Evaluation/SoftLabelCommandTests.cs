@@ -43,6 +43,7 @@ public class SoftLabelCommandTests
         var stray = EvlfProcess.AssertUserError(EvlfProcess.Run(Eval("--temperature", "4")));
         Assert.Contains("--temperature applies to soft-label evaluation only; expected it with --soft-labels", stray);
         Assert.Contains("--protocol and --soft-labels exclude each other", EvlfProcess.AssertUserError(EvlfProcess.Run(Eval("--soft-labels", "rded", "--protocol", "idc"))));
+        Assert.Contains("--dsa-strategy applies to the dsa protocol only", EvlfProcess.AssertUserError(EvlfProcess.Run(Eval("--soft-labels", "rded", "--dsa-strategy", "flip"))));
     }
 
     [Fact]
