@@ -1,5 +1,6 @@
 using Evlf.OnnxHybrid.Bundles;
 using Evlf.OnnxHybrid.Distillation;
+using Evlf.OnnxHybrid.Evaluation;
 using Evlf.OnnxHybrid.Fusion;
 using Evlf.OnnxHybrid.Training;
 
@@ -34,6 +35,14 @@ static class OptionFlags
         [FusionTrainingOptions.OptionName(nameof(FusionTrainingOptions.Lambda2Start))] = "--fusion-lambda2",
         [$"{nameof(MinimaxOptions)}.{nameof(MinimaxOptions.Steps)}"] = "--minimax-steps",
         [$"{nameof(MinimaxOptions)}.{nameof(MinimaxOptions.MemorySize)}"] = "--minimax-memory",
+        [SoftLabelOptions.OptionName(nameof(SoftLabelOptions.Name))] = "--soft-labels",
+        [SoftLabelOptions.OptionName(nameof(SoftLabelOptions.Temperature))] = "--temperature",
+        [SoftLabelOptions.OptionName(nameof(SoftLabelOptions.Epochs))] = "--epochs",
+        [SoftLabelOptions.OptionName(nameof(SoftLabelOptions.BatchSize))] = "--batch",
+        [SoftLabelOptions.OptionName(nameof(SoftLabelOptions.LearningRate))] = "--lr",
+        [SoftLabelOptions.OptionName(nameof(SoftLabelOptions.WeightDecay))] = "--weight-decay",
+        [TeacherOptions.OptionName(nameof(TeacherOptions.Epochs))] = "--teacher-epochs",
+        [TeacherOptions.OptionName(nameof(TeacherOptions.CacheDirectory))] = "--teacher-cache",
         [$"{nameof(SampleOptions)}.{nameof(SampleOptions.Steps)}"] = "--steps",
         [$"{nameof(SampleOptions)}.{nameof(SampleOptions.Cfg)}"] = "--cfg",
     };

@@ -43,6 +43,10 @@ public enum SeedStream : ulong
     ReportRealImages = 16,
     /// <summary>inspect --train-check: the noise target, and the draws reseeded before each loss measurement (index 0, 1).</summary>
     TrainCheck = 17,
+    /// <summary>eval --soft-labels: the teacher's initial weights.</summary>
+    TeacherInit = 18,
+    /// <summary>eval --soft-labels: the teacher's batches and augmentation.</summary>
+    TeacherTraining = 19,
 }
 
 /// <summary>Derives the seed of a <see cref="SeedStream"/> from a user's seed.</summary>

@@ -11,7 +11,10 @@ using Spectre.Console.Cli;
 
 namespace Evlf.Cli.Commands;
 
-/// <summary>`evlf eval --synthetic RUN_DIR [--data SPEC] [--model NAME] [--protocol dsa|idc] [--epochs N] [--repeats N] [--seed S] [--resolution PIXELS] [--threads N] [--fresh] [--quiet]`</summary>
+/// <summary>
+/// `evlf eval --synthetic RUN_DIR [--data SPEC] [--model NAME] [--protocol dsa|idc] [--epochs N] [--repeats N] [--seed S] [--resolution PIXELS] [--threads N] [--fresh] [--quiet]`,
+/// or with soft labels `--soft-labels rded|d4m [--teacher MODEL|student] [--teacher-epochs N] [--teacher-cache DIR] [--temperature T] [--lr RATE] [--weight-decay WD] [--batch N]`.
+/// </summary>
 internal sealed class EvalCommand : Command<EvalCommand.Settings>
 {
     public sealed class Settings : CommandSettings
@@ -31,12 +34,43 @@ internal sealed class EvalCommand : Command<EvalCommand.Settings>
         public string Model { get; init; } = "convnet3";
 
         [CommandOption("--protocol <NAME>")]
-        [Description("Training protocol: dsa (DC/DSA: SGD 0.01, batch 256, DSA augmentation, lr x0.1 at half, 1000 epochs) or idc (IDC: batch 64, random-resized-crop, flip, colour jitter, lighting, CutMix, MultiStepLR; epochs from the IPC).")]
-        [DefaultValue("dsa")]
-        public string Protocol { get; init; } = "dsa";
+        [Description("Hard-label training protocol: dsa (the default; DC/DSA: SGD 0.01, batch 256, DSA augmentation, lr x0.1 at half, 1000 epochs) or idc (IDC: batch 64, random-resized-crop, flip, colour jitter, lighting, CutMix, MultiStepLR; epochs from the IPC). Not with --soft-labels.")]
+        public string? Protocol { get; init; }
+
+        [CommandOption("--soft-labels <PRESET>")]
+        [Description("Train against a teacher's soft labels instead of hard labels (protocol 'soft'): rded (ConvNet-3 teacher, T 20, AdamW lr 0.001 weight decay 0.01, RDED's cosine, batch by IPC, 300 epochs, crop+flip+CutMix) or d4m (ResNet-18 teacher, T 20, AdamW 0.001, cosine to 0, 300 epochs). The teacher is trained on the real training split first and cached (ConvNet-3 on Fashion-MNIST, 2 epochs: 12 min on 2 busy cores, 87.86% test accuracy).")]
+        public string? SoftLabels { get; init; }
+
+        [CommandOption("--teacher <MODEL>")]
+        [Description("With --soft-labels: the teacher network, 'student' (the --model network) or a classifier name (default: the preset's, convnet3 for rded, resnet18 for d4m).")]
+        public string? Teacher { get; init; }
+
+        [CommandOption("--teacher-epochs <N>")]
+        [Description("With --soft-labels: the teacher's epochs over the real training split (default 2).")]
+        public int? TeacherEpochs { get; init; }
+
+        [CommandOption("--teacher-cache <DIR>")]
+        [Description("With --soft-labels: folder of cached teachers (default $EVLF_CACHE/teachers, else $XDG_CACHE_HOME/evlf/teachers, else ~/.cache/evlf/teachers).")]
+        public string? TeacherCache { get; init; }
+
+        [CommandOption("--temperature <T>")]
+        [Description("With --soft-labels: the softmax temperature of teacher and student (default 20, RDED's with CutMix).")]
+        public double? Temperature { get; init; }
+
+        [CommandOption("--lr <RATE>")]
+        [Description("With --soft-labels: the student's AdamW learning rate (default 0.001).")]
+        public double? LearningRate { get; init; }
+
+        [CommandOption("--weight-decay <WD>")]
+        [Description("With --soft-labels: the student's AdamW weight decay (default 0.01).")]
+        public double? WeightDecay { get; init; }
+
+        [CommandOption("--batch <N>")]
+        [Description("With --soft-labels: the student's batch size (default RDED's rule: 10 at IPC 1, 50 up to IPC 10, 100 above; twice that for 100+ classes).")]
+        public int? Batch { get; init; }
 
         [CommandOption("--epochs <N>")]
-        [Description("Training epochs per classifier (default: 1000 for dsa; IDC's table by images per class for idc).")]
+        [Description("Training epochs per classifier (default: 1000 for dsa; IDC's table by images per class for idc; 300 with --soft-labels).")]
         public int? Epochs { get; init; }
 
         [CommandOption("--dsa-strategy <OPS>")]
@@ -85,8 +119,9 @@ internal sealed class EvalCommand : Command<EvalCommand.Settings>
         if (settings.Repeats < 1) throw new UserInputException($"--repeats must be 1 or more; got {settings.Repeats}.");
         TorchThreads.Check(settings.Threads);
         var model = ClassifierArchitecture.Parse(settings.Model);
-        var protocolName = settings.Protocol.Trim().ToLowerInvariant();
+        var protocolName = (settings.Protocol ?? "dsa").Trim().ToLowerInvariant();
         if (protocolName is not ("dsa" or "idc")) throw new UserInputException($"Protocol '{settings.Protocol}' is not known; expected dsa or idc.");
+        var soft = SoftLabelSettings(settings, model);
         _ = new DsaParameters(settings.DsaStrategy).Ops(); // an unknown operation is a user error before any work
         var runDir = settings.Synthetic;
         if (!Directory.Exists(runDir))
@@ -102,7 +137,10 @@ internal sealed class EvalCommand : Command<EvalCommand.Settings>
         var real = spec.Open(logger: ConsoleProgress.Log(settings.Quiet));
         TorchThreads.Set(settings.Threads);
         var normalization = DatasetNormalization.For(spec, real);
-        IEvaluationProtocol protocol = protocolName == "dsa"
+        using var teacher = soft is null ? null : LoadTeacher(real, spec.ToString(), normalization, soft.Teacher, settings, cancellationToken);
+        IEvaluationProtocol protocol = teacher is not null
+            ? new SoftLabelProtocol(teacher, soft)
+            : protocolName == "dsa"
             ? new DsaProtocol(new DsaProtocolOptions { Epochs = settings.Epochs ?? 1000, Augmentation = new DsaParameters(settings.DsaStrategy) })
             : new IdcProtocol(normalization, real.Channels, settings.Epochs ?? IdcEpochs(runDir, real.ClassCount));
         var options = new EvaluationOptions
@@ -128,7 +166,7 @@ internal sealed class EvalCommand : Command<EvalCommand.Settings>
                     var tasks = Enumerable.Range(0, settings.Repeats)
                         .Select(r => ctx.AddTask(Describe(r, settings, null), autoStart: false, maxValue: protocol.Epochs))
                         .ToArray();
-                    var progress = new Relay(p =>
+                    var progress = new Relay<EvaluationProgress>(p =>
                     {
                         var task = tasks[p.Repeat];
                         if (p.Training is { } t)
@@ -154,8 +192,78 @@ internal sealed class EvalCommand : Command<EvalCommand.Settings>
         if (!settings.Quiet)
             Console.WriteLine(FormattableString.Invariant(
                 $"{result.Model}, {result.Protocol} protocol, {result.Epochs} epochs, {result.Images} images (ipc {result.Ipc?.ToString(CultureInfo.InvariantCulture) ?? "?"}), {result.ImagesPerSecond:F0} training images/s, {result.Threads} threads, wall {result.WallSeconds:F1} s; wrote {Path.Combine(runDir, EvaluationResult.FileName)}"));
+        if (!settings.Quiet && result.Teacher is not null)
+            Console.WriteLine(FormattableString.Invariant(
+                $"soft labels ({result.SoftLabelPreset}): teacher {result.Teacher} at {result.TeacherAccuracy:F2}% on the test split (cache {teacher!.CachePath}), T {result.Temperature}"));
         return 0;
     }
+
+    /// <summary>
+    /// The soft-label settings the flags ask for (the preset, then each flag over it, validated), or null without
+    /// --soft-labels; the soft-label-only flags without it are a usage error.
+    /// </summary>
+    static SoftLabelOptions? SoftLabelSettings(Settings s, ClassifierArchitecture student)
+    {
+        if (s.SoftLabels is null)
+        {
+            var stray = new (string Flag, bool Set)[]
+            {
+                ("--teacher", s.Teacher is not null), ("--teacher-epochs", s.TeacherEpochs is not null), ("--teacher-cache", s.TeacherCache is not null),
+                ("--temperature", s.Temperature is not null), ("--lr", s.LearningRate is not null), ("--weight-decay", s.WeightDecay is not null), ("--batch", s.Batch is not null),
+            }.FirstOrDefault(f => f.Set).Flag;
+            if (stray is not null)
+                throw new UserInputException($"{stray} applies to soft-label evaluation only; expected it with --soft-labels {SoftLabelOptions.PresetNames}, found it without.");
+            return null;
+        }
+        if (s.Protocol is not null)
+            throw new UserInputException($"--protocol and --soft-labels exclude each other; expected one of them, found --protocol {s.Protocol} and --soft-labels {s.SoftLabels}.");
+        if (s.DsaStrategy != DsaParameters.DefaultStrategy)
+            throw new UserInputException($"--dsa-strategy applies to the dsa protocol only; expected no --dsa-strategy with --soft-labels (its augmentation is RDED's crop, flip and CutMix), found --dsa-strategy {s.DsaStrategy}.");
+        var preset = SoftLabelOptions.Preset(s.SoftLabels);
+        var teacher = preset.Teacher;
+        if (s.Teacher is not null)
+        {
+            ClassifierArchitecture architecture;
+            if (s.Teacher.Trim().Equals("student", StringComparison.OrdinalIgnoreCase)) architecture = student;
+            else
+                try
+                {
+                    architecture = ClassifierArchitecture.Parse(s.Teacher);
+                }
+                catch (UserInputException)
+                {
+                    throw new UserInputException($"--teacher '{s.Teacher}' is not a known classifier; expected student or {ClassifierArchitecture.ValidNames}.");
+                }
+            teacher = teacher with { Architecture = architecture };
+        }
+        teacher = teacher with
+        {
+            Epochs = s.TeacherEpochs ?? teacher.Epochs,
+            CacheDirectory = s.TeacherCache ?? teacher.CacheDirectory,
+        };
+        var options = preset with
+        {
+            Teacher = teacher,
+            Epochs = s.Epochs ?? preset.Epochs,
+            Temperature = s.Temperature ?? preset.Temperature,
+            LearningRate = s.LearningRate ?? preset.LearningRate,
+            WeightDecay = s.WeightDecay ?? preset.WeightDecay,
+            BatchSize = s.Batch ?? preset.BatchSize,
+        };
+        options.Validate();
+        return options;
+    }
+
+    /// <summary>The teacher from the cache or trained now, with a progress bar for its training.</summary>
+    static Teacher LoadTeacher(ImageDataset real, string dataName, Normalization normalization, TeacherOptions options, Settings s, CancellationToken cancellationToken) =>
+        new ConsoleProgress(s.Quiet).Run(reporter =>
+        {
+            var name = $"teacher {options.Architecture.Name}";
+            var progress = new Relay<StepReport>(p => reporter.Report(name, p.Step, p.TotalSteps, FormattableString.Invariant($"loss {p.Loss:F3}")));
+            var teacher = Teacher.LoadOrTrain(real, dataName, normalization, options, s.Seed, s.Resolution, reporter, progress, cancellationToken);
+            reporter.Report(name, 1, 1, FormattableString.Invariant($"{teacher.TestAccuracy * 100:F2}% test accuracy{(teacher.FromCache ? " (cached)" : "")}"));
+            return teacher;
+        });
 
     /// <summary>The largest --resolution: 8× the 256 of ImageNet protocols; a larger one only exhausts memory.</summary>
     const int MaxResolution = 2048;
@@ -172,8 +280,8 @@ internal sealed class EvalCommand : Command<EvalCommand.Settings>
         Markup.Escape($"repeat {repeat + 1}/{s.Repeats} (seed {s.Seed + repeat})" + (status is null ? "" : $"  {status}"));
 
     /// <summary>Reports on the training thread, which is the thread Spectre's progress callback runs on.</summary>
-    private sealed class Relay(Action<EvaluationProgress> report) : IProgress<EvaluationProgress>
+    private sealed class Relay<T>(Action<T> report) : IProgress<T>
     {
-        public void Report(EvaluationProgress value) => report(value);
+        public void Report(T value) => report(value);
     }
 }

@@ -59,6 +59,21 @@ public sealed record EvaluationResult
     /// <summary>SHA-256 of the synthetic set's images (<see cref="SyntheticSetEvaluation.SetDigest"/>): which images these accuracies belong to.</summary>
     public string? SetDigest { get; init; }
 
+    /// <summary>Soft-label evaluation only (protocol "soft"): the preset, e.g. "rded" or "d4m".</summary>
+    public string? SoftLabelPreset { get; init; }
+
+    /// <summary>Soft-label evaluation only: the teacher's network, e.g. "convnet3".</summary>
+    public string? Teacher { get; init; }
+
+    /// <summary>Soft-label evaluation only: the teacher's accuracy on the real test split, percent.</summary>
+    public double? TeacherAccuracy { get; init; }
+
+    /// <summary>Soft-label evaluation only: the teacher's cache key (<see cref="Evaluation.Teacher.KeyOf"/>).</summary>
+    public string? TeacherKey { get; init; }
+
+    /// <summary>Soft-label evaluation only: the softmax temperature T.</summary>
+    public double? Temperature { get; init; }
+
     public JsonObject ToJson()
     {
         static JsonArray Array<T>(IEnumerable<T> values) => new(values.Select(v => JsonValue.Create(v)).ToArray<JsonNode?>());
@@ -91,18 +106,25 @@ public sealed record EvaluationResult
             ["resizedFrom"] = ResizedFrom,
             ["resolution"] = Resolution,
             ["setDigest"] = SetDigest,
+            ["softLabelPreset"] = SoftLabelPreset,
+            ["teacher"] = Teacher,
+            ["teacherAccuracy"] = TeacherAccuracy,
+            ["teacherKey"] = TeacherKey,
+            ["temperature"] = Temperature,
             ["createdUtc"] = DateTime.UtcNow.ToString("o", System.Globalization.CultureInfo.InvariantCulture),
         };
     }
 
     /// <summary>
     /// True when <paramref name="other"/> evaluates the same images (<see cref="SetDigest"/>) the same way: data, model,
-    /// protocol and its settings, epochs, base seed and resolution. Accuracies, times and threads may differ.
+    /// protocol and its settings, epochs, base seed and resolution, and for soft labels the same teacher (key and accuracy)
+    /// and temperature. Accuracies, times and threads may differ.
     /// </summary>
     public bool SameSettings(EvaluationResult other) =>
         SetDigest is not null && SetDigest == other.SetDigest && Data == other.Data && Model == other.Model &&
         Protocol == other.Protocol && ProtocolSettings == other.ProtocolSettings && Epochs == other.Epochs &&
-        Seed == other.Seed && Resolution == other.Resolution;
+        Seed == other.Seed && Resolution == other.Resolution && SoftLabelPreset == other.SoftLabelPreset &&
+        Teacher == other.Teacher && TeacherKey == other.TeacherKey && TeacherAccuracy == other.TeacherAccuracy && Temperature == other.Temperature;
 
     /// <summary>Reads an eval.json as <see cref="Write"/> writes it; null when the file is missing or not such a file.</summary>
     public static EvaluationResult? TryRead(string path)
@@ -139,6 +161,11 @@ public sealed record EvaluationResult
                 ResizedFrom = (string?)o["resizedFrom"],
                 Resolution = (int?)o["resolution"],
                 SetDigest = (string?)o["setDigest"],
+                SoftLabelPreset = (string?)o["softLabelPreset"],
+                Teacher = (string?)o["teacher"],
+                TeacherAccuracy = (double?)o["teacherAccuracy"],
+                TeacherKey = (string?)o["teacherKey"],
+                Temperature = (double?)o["temperature"],
             };
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or IOException)

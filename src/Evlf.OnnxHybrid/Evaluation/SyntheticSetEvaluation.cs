@@ -88,6 +88,7 @@ public static class SyntheticSetEvaluation
 
         var (method, ipc) = ReadManifest(runDirectory);
         string digest = SetDigest(runDirectory);
+        var soft = options.Protocol as SoftLabelProtocol;
         EvaluationResult Snapshot(List<double> accuracies, List<double> seconds, List<long> seeds, long images, double earlierWall) => new()
         {
             Method = method,
@@ -111,6 +112,11 @@ public static class SyntheticSetEvaluation
             ResizedFrom = resizedFrom,
             Resolution = options.Resolution,
             SetDigest = digest,
+            SoftLabelPreset = soft?.Options.Name,
+            Teacher = soft?.Teacher.Options.Architecture.Name,
+            TeacherAccuracy = soft is null ? null : Math.Round(soft.Teacher.TestAccuracy * 100, 4),
+            TeacherKey = soft?.Teacher.Key,
+            Temperature = soft?.Options.Temperature,
         };
 
         var accuracies = new List<double>();

@@ -7,9 +7,9 @@ using static TorchSharp.torch;
 namespace Evlf.OnnxHybrid.Training;
 
 /// <summary>
-/// The training loop both protocols share: every epoch a fresh random permutation of the training set in
-/// mini-batches (the last one smaller, as a DataLoader without drop_last), SGD with momentum and weight decay,
-/// a per-epoch learning rate, and one dispose scope per step so native memory stays flat however long it runs.
+/// The training loop the evaluation protocols share: every epoch a fresh random permutation of the training set in
+/// mini-batches (the last one smaller, as a DataLoader without drop_last), SGD with momentum and weight decay (or
+/// the optimiser <see cref="Optimizer"/> makes, e.g. AdamW for soft labels), a per-epoch learning rate, and one dispose scope per step so native memory stays flat however long it runs.
 /// Training first asks glibc to keep large freed blocks (<see cref="NativeAllocator"/>), so each step's activations
 /// reuse the previous step's memory instead of page-faulting fresh mappings.
 /// </summary>
@@ -17,8 +17,14 @@ internal sealed class MiniBatchSgd
 {
     public required int Epochs { get; init; }
     public required int BatchSize { get; init; }
-    public required double Momentum { get; init; }
-    public required double WeightDecay { get; init; }
+    public double Momentum { get; init; }
+    public double WeightDecay { get; init; }
+
+    /// <summary>Makes the optimiser for the parameters at a learning rate; null: SGD with <see cref="Momentum"/> and <see cref="WeightDecay"/>.</summary>
+    public Func<IReadOnlyList<Parameter>, double, OptimizerHelper>? Optimizer { get; init; }
+
+    /// <summary>Called after every step with (epoch, steps done in it, steps per epoch, the epoch's mean loss so far), for progress finer than an epoch.</summary>
+    public Action<int, long, long, double>? StepDone { get; init; }
 
     /// <summary>Learning rate of epoch e (0-based).</summary>
     public required Func<int, double> LearningRateAt { get; init; }
@@ -40,9 +46,11 @@ internal sealed class MiniBatchSgd
         var watch = Stopwatch.StartNew();
         model.train();
         var parameters = model.parameters().ToArray();
-        double lr = LearningRateAt(0);
-        SGD optimizer = optim.SGD(parameters, lr, Momentum, weight_decay: WeightDecay);
         long n = train.Count, images = 0;
+        double lr = LearningRateAt(0);
+        OptimizerHelper Create(double rate) => Optimizer?.Invoke(parameters, rate) ?? optim.SGD(parameters, rate, Momentum, weight_decay: WeightDecay);
+        var optimizer = Create(lr);
+        long steps = (n + BatchSize - 1) / BatchSize;
         double epochLoss = double.NaN;
         try
         {
@@ -55,7 +63,7 @@ internal sealed class MiniBatchSgd
                     if (ResetMomentumOnRateChange)
                     {
                         optimizer.Dispose();
-                        optimizer = optim.SGD(parameters, lr, Momentum, weight_decay: WeightDecay);
+                        optimizer = Create(lr);
                     }
                     else
                         foreach (var g in optimizer.ParamGroups) g.LearningRate = lr;
@@ -77,6 +85,7 @@ internal sealed class MiniBatchSgd
                         loss.backward();
                         optimizer.step();
                         lossSum += loss.item<float>() * length;
+                        StepDone?.Invoke(epoch, start / BatchSize + 1, steps, lossSum / (start + length));
                     }
                 }
                 images += n;

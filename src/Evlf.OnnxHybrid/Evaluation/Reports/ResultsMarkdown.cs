@@ -33,7 +33,7 @@ internal static class ResultsMarkdown
 
         // ---- summary -------------------------------------------------------------------------------
         md.AppendLine("## Accuracy by method and images per class (IPC)").AppendLine();
-        bool anyNonReference = false, anyDc = false;
+        bool anyNonReference = false, anyDc = false, anySoft = false;
         if (ipcs.Length == 0) md.AppendLine("No run records its images per class.").AppendLine();
         else
         {
@@ -41,9 +41,10 @@ internal static class ResultsMarkdown
             md.AppendLine("|---|" + string.Concat(ipcs.Select(_ => "---|")));
             foreach (var label in labels)
             {
+                // Hard-label results (and runs not yet evaluated) in the method's row; soft-label ones in a row of their own below it.
                 var cells = ipcs.Select(ipc =>
                 {
-                    var runs = entries.Where(e => e.Run.Label == label && e.Run.Ipc == ipc).ToArray();
+                    var runs = entries.Where(e => e.Run.Label == label && e.Run.Ipc == ipc && e.Run.Accuracy?.IsSoftLabel != true).ToArray();
                     if (runs.Length == 0) return doc.Pending.Any(p => p.Label == label && p.Ipc == ipc) ? Pending : "–";
                     return string.Join("; ", runs.Select(e =>
                     {
@@ -54,6 +55,12 @@ internal static class ResultsMarkdown
                     }));
                 });
                 md.AppendLine($"| {Escape(label)} | " + string.Join(" | ", cells) + " |");
+                var soft = entries.Where(e => e.Run.Label == label && e.Run.Accuracy?.IsSoftLabel == true).ToArray();
+                if (soft.Length == 0) continue;
+                anySoft = true;
+                var softCells = ipcs.Select(ipc => soft.Where(e => e.Run.Ipc == ipc).Select(e => Accuracy(e.Run.Accuracy!) + " §").ToArray() is { Length: > 0 } found
+                    ? string.Join("; ", found) : "–");
+                md.AppendLine($"| {Escape(label)}, soft labels | " + string.Join(" | ", softCells) + " |");
             }
             if (doc.ShowPublished)
                 foreach (var p in PublishedResults.FashionMnist)
@@ -61,7 +68,8 @@ internal static class ResultsMarkdown
             md.AppendLine();
             md.AppendLine($"*{Pending}*: no run yet; *{NotEvaluated}*: a run without eval.json" +
                           (anyDc ? "; ‡: DC's evaluation (ConvNet-3, no augmentation, 300 epochs: DC's code augments MNIST but not Fashion-MNIST), the protocol of the published random and herding rows" : "") +
-                          (anyNonReference ? "; †: not evaluated with the DC/DSA protocol (ConvNet-3, DSA augmentation, 1000 epochs), see the runs below" : "") + ".");
+                          (anyNonReference ? "; †: not evaluated with the DC/DSA protocol (ConvNet-3, DSA augmentation, 1000 epochs), see the runs below" : "") +
+                          (anySoft ? "; §: soft labels, students trained against a teacher's temperature-softened outputs (as D4M, SRe2L and RDED report; teacher and T in the runs below), not comparable with hard-label results or the published rows" : "") + ".");
             if (doc.ShowPublished)
             {
                 md.AppendLine($"Published rows: ConvNet-3 under the DC/DSA protocol (copied from the project's reference notes, " +
@@ -86,7 +94,7 @@ internal static class ResultsMarkdown
                 $"`{Escape(e.RunPath)}`", Escape(r.Label), r.Ipc?.ToString(CultureInfo.InvariantCulture) ?? "?",
                 a is null ? NotEvaluated : Accuracy(a),
                 a?.Repeats.ToString(CultureInfo.InvariantCulture) ?? "", a?.Epochs.ToString(CultureInfo.InvariantCulture) ?? "",
-                Escape(a?.Protocol ?? ""), Escape(a?.Model ?? ""), r.BundleId is null ? "–" : $"`{r.BundleId}`",
+                Escape(a?.ProtocolLabel ?? ""), Escape(a?.Model ?? ""), r.BundleId is null ? "–" : $"`{r.BundleId}`",
                 Metric(f?.MeanDensity), Metric(f?.MeanCoverage), Metric(f?.Global.Density), Metric(f?.Global.Coverage), Metric(f?.MeanInManifold),
                 figures.Length == 0 ? "–" : figures));
         }

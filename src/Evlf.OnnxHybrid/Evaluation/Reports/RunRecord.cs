@@ -11,7 +11,7 @@ namespace Evlf.OnnxHybrid.Evaluation.Reports;
 /// <param name="Std">Population standard deviation of the repeats, percent.</param>
 /// <param name="Repeats">Classifiers trained.</param>
 /// <param name="Epochs">Training epochs per classifier.</param>
-/// <param name="Protocol">dsa or idc.</param>
+/// <param name="Protocol">dsa, idc or soft.</param>
 /// <param name="Model">The classifier, e.g. convnet3.</param>
 /// <param name="ProtocolSettings">The protocol's settings in words, when recorded.</param>
 public sealed record RunAccuracy(double Mean, double Std, int Repeats, int Epochs, string Protocol, string Model, string? ProtocolSettings)
@@ -26,6 +26,25 @@ public sealed record RunAccuracy(double Mean, double Std, int Repeats, int Epoch
     public bool IsDcReference => Model == "convnet3" && Protocol == "dsa" && Epochs == 300 && WithoutAugmentation;
 
     bool WithoutAugmentation => ProtocolSettings?.Contains("DSA none", StringComparison.Ordinal) == true;
+
+    /// <summary>Soft-label evaluation (protocol "soft"): the teacher's network, when eval.json names one.</summary>
+    public string? Teacher { get; init; }
+
+    /// <summary>Soft-label evaluation: the teacher's test accuracy, percent.</summary>
+    public double? TeacherAccuracy { get; init; }
+
+    /// <summary>Soft-label evaluation: the temperature T.</summary>
+    public double? Temperature { get; init; }
+
+    /// <summary>
+    /// Whether the students learnt from a teacher's soft labels (<see cref="SoftLabelProtocol"/>): never comparable with
+    /// hard-label results or the published DC/DSA rows.
+    /// </summary>
+    public bool IsSoftLabel => Protocol == "soft";
+
+    /// <summary>The protocol as the runs table shows it: its name, and for soft labels the teacher, its accuracy and T.</summary>
+    public string ProtocolLabel => !IsSoftLabel ? Protocol : FormattableString.Invariant(
+        $"soft ({Teacher ?? "?"} teacher{(TeacherAccuracy is double a ? $" {a:F2}%" : "")}{(Temperature is double t ? $", T {t}" : "")})");
 }
 
 /// <summary>
@@ -130,7 +149,12 @@ public sealed record RunRecord
             Epochs: Integer(eval["epochs"]) ?? 0,
             Protocol: Text(eval["protocol"]) ?? "?",
             Model: Text(eval["model"]) ?? "?",
-            ProtocolSettings: Text(eval["protocolSettings"]));
+            ProtocolSettings: Text(eval["protocolSettings"]))
+        {
+            Teacher = Text(eval["teacher"]),
+            TeacherAccuracy = Double(eval["teacherAccuracy"]),
+            Temperature = Double(eval["temperature"]),
+        };
     }
 
     static JsonObject ParseObject(string path)

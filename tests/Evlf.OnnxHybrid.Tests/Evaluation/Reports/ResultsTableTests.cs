@@ -120,4 +120,36 @@ public class ResultsTableTests
         Assert.Contains("**Mixed bundles**: these runs were made with different versions of dit.onnx (2 versions)", mixed);
         Assert.DoesNotContain("bundle.json (", mixed);
     }
+    [Fact]
+    public void SoftLabelResultsGetARowAndMarkOfTheirOwn()
+    {
+        var soft = new RunAccuracy(80.1, 0.25, 1, 300, "soft", "convnet3", "soft labels (rded): ...")
+        {
+            Teacher = "convnet3",
+            TeacherAccuracy = 89.5,
+            Temperature = 20,
+        };
+        RunRecord[] runs = [Run("random", 10, accuracy: Dsa), Run("random", 10, accuracy: soft, name: "random-soft-ipc10"), Run("d4m", 10, accuracy: soft)];
+        var md = ResultsMarkdown.Render(new ReportDocument
+        {
+            Entries = runs.Select(r => new ReportEntry(r, "../runs/" + r.Name, null, null, null)).ToArray(),
+            Pending = [],
+            Data = "fashion-mnist",
+            ClassNames = [],
+            FeatureSpace = null,
+            Fidelity = null,
+            ScatterRealPerClass = 0,
+            ShowPublished = true,
+        });
+        var lines = md.Split('\n');
+        Assert.Contains("| random | 73.46 ± 0.50 |", lines);                 // the hard-label result stays alone in the method's row
+        Assert.Contains("| random, soft labels | 80.10 ± 0.25 § |", lines);
+        Assert.Contains("| d4m | – |", lines);                               // no hard-label result for d4m ...
+        Assert.Contains("| d4m, soft labels | 80.10 ± 0.25 § |", lines);      // ... its soft one below it
+        Assert.Contains("§: soft labels", md);
+        Assert.DoesNotContain("†", md);
+        Assert.Contains("| `../runs/random-soft-ipc10` | random | 10 | 80.10 ± 0.25 | 1 | 300 | soft (convnet3 teacher 89.50%, T 20) | convnet3 |", md);
+        Assert.False(soft.IsDsaReference);
+        Assert.True(soft.IsSoftLabel);
+    }
 }
