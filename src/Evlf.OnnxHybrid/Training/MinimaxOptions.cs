@@ -15,11 +15,11 @@ public sealed record MinimaxOptions
     public const double ReleasedEmaDecay = 0.9999;
 
     /// <summary>
-    /// Optimiser steps. The default, 6000, is half the released 12 000: the default bundle's DiT takes about 47 ms a step
-    /// at batch 8 through the importer on 2 CPU cores, so 6000 steps (about 5 minutes) keep `evlf distill --method minimax`
-    /// within 15 minutes with the default preset's over-generation and selection (docs/PIPELINES.md §4).
+    /// Optimiser steps: the released 12 000. The default bundle's DiT takes about 18 ms a step at batch 8 through the
+    /// importer on 2 CPU cores (alone), so the fine-tune takes about 4 minutes and `evlf distill --method minimax` stays
+    /// well within 15 minutes.
     /// </summary>
-    public int Steps { get; init; } = 6000;
+    public int Steps { get; init; } = ReleasedSteps;
 
     public int BatchSize { get; init; } = 8;
     public double LearningRate { get; init; } = 1e-3;

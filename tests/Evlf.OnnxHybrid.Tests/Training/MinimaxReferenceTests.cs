@@ -94,7 +94,8 @@ public class MinimaxReferenceTests
     public void TheEmaDecayScalesTheReleasedOneToTheSteps()
     {
         Assert.Equal(0.9999, new MinimaxOptions { Steps = 12_000 }.EffectiveEmaDecay, 15);
-        Assert.Equal(Math.Pow(0.9999, 2), new MinimaxOptions().EffectiveEmaDecay, 15);   // 6000 steps
+        Assert.Equal(0.9999, new MinimaxOptions().EffectiveEmaDecay, 15);   // the released 12 000 steps
+        Assert.Equal(Math.Pow(0.9999, 2), new MinimaxOptions { Steps = 6000 }.EffectiveEmaDecay, 15);
         Assert.Equal(Math.Pow(0.9999, 8), new MinimaxOptions { Steps = 1500 }.EffectiveEmaDecay, 15);
         Assert.Equal(0.5, new MinimaxOptions { EmaDecay = 0.5 }.EffectiveEmaDecay);
         var training = new MinimaxOptions().Training;
