@@ -45,7 +45,8 @@ public sealed record MinimaxOptions
     /// <summary>The decay the fine-tune uses: <see cref="EmaDecay"/>, or the released one scaled to <see cref="Steps"/>.</summary>
     public double EffectiveEmaDecay => EmaDecay ?? Math.Pow(ReleasedEmaDecay, (double)ReleasedSteps / Steps);
 
-    /// <summary>The denoiser-training settings these map to (no weight decay, no EMA warm-up, as released).</summary>
+    /// <summary>The denoiser-training settings these map to (no weight decay, no EMA warm-up, as released); derived, so not written to manifests.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public DenoiserTrainingOptions Training => new(Steps: Steps, BatchSize: BatchSize, LearningRate: LearningRate, WeightDecay: 0,
         ConditionDropout: ConditionDropout, EmaDecay: EffectiveEmaDecay, CheckpointEvery: 250, EmaWarmup: false);
 
