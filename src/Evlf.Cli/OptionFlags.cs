@@ -2,6 +2,7 @@ using Evlf.OnnxHybrid.Bundles;
 using Evlf.OnnxHybrid.Distillation;
 using Evlf.OnnxHybrid.Evaluation;
 using Evlf.OnnxHybrid.Fusion;
+using Evlf.OnnxHybrid.Sharding;
 using Evlf.OnnxHybrid.Training;
 
 namespace Evlf.Cli;
@@ -43,6 +44,8 @@ static class OptionFlags
         [SoftLabelOptions.OptionName(nameof(SoftLabelOptions.WeightDecay))] = "--weight-decay",
         [TeacherOptions.OptionName(nameof(TeacherOptions.Epochs))] = "--teacher-epochs",
         [TeacherOptions.OptionName(nameof(TeacherOptions.CacheDirectory))] = "--teacher-cache",
+        [ShardSpec.OptionName(nameof(ShardSpec.Count))] = "--shards",
+        [ShardSpec.OptionName(nameof(ShardSpec.Index))] = "--shard-index",
         [$"{nameof(SampleOptions)}.{nameof(SampleOptions.Steps)}"] = "--steps",
         [$"{nameof(SampleOptions)}.{nameof(SampleOptions.Cfg)}"] = "--cfg",
     };

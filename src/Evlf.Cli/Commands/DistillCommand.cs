@@ -3,6 +3,7 @@ using System.Globalization;
 using Evlf.OnnxHybrid;
 using Evlf.OnnxHybrid.Distillation;
 using Evlf.OnnxHybrid.Onnx;
+using Evlf.OnnxHybrid.Sharding;
 using Spectre.Console.Cli;
 
 namespace Evlf.Cli.Commands;
@@ -166,6 +167,18 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         [Description("Use only the first N images of the training and of the test split: a quick trial (evlf bench --quick distils with 20000).")]
         public int? MaxTrain { get; init; }
 
+        [CommandOption("--shards <N>")]
+        [Description("Split the run over N processes (docs/SCALE.md). With --shard-index: run that shard's part of the first unfinished sharded stage (encoding, sampling) and exit. Without: the finishing run — merge the finished parts, run what needs all of them, and publish or stop at the next sharded stage.")]
+        public int? Shards { get; init; }
+
+        [CommandOption("--shard-index <I>")]
+        [Description("This process's shard, 0 to N−1, or auto: the first of EVLF_SHARD_INDEX, SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX that is set.")]
+        public string? ShardIndex { get; init; }
+
+        [CommandOption("--workers <K>")]
+        [Description("With --shards N: run the whole sharded job on this machine, the shards as K processes at a time, each wave followed by the finishing run.")]
+        public int? Workers { get; init; }
+
         [CommandOption("--force")]
         [Description("Write into an --out (or --cache) folder that holds files evlf did not write; they are left alone, and evlf still never replaces them.")]
         public bool Force { get; init; }
@@ -189,6 +202,10 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
             if (GuidanceInterval is not null && ParseInterval(GuidanceInterval) is null)
                 return Spectre.Console.ValidationResult.Error($"--guidance-interval must be LOW,HIGH with 0 ≤ LOW ≤ HIGH ≤ 1; got '{GuidanceInterval}'.");
             if (!Enum.TryParse<ExecutionDevice>(Device, true, out _)) return Spectre.Console.ValidationResult.Error($"--device must be auto, cpu or cuda; got '{Device}'.");
+            if (Shards is null && (ShardIndex is not null || Workers is not null))
+                return Spectre.Console.ValidationResult.Error($"{(ShardIndex is not null ? "--shard-index" : "--workers")} needs --shards N (the number of shards is always given, never read from the environment).");
+            if (Workers is not null && ShardIndex is not null) return Spectre.Console.ValidationResult.Error("--workers runs every shard itself; give it without --shard-index.");
+            if (Workers is < 1) return Spectre.Console.ValidationResult.Error($"--workers must be at least 1; got {Workers}.");
             return Spectre.Console.ValidationResult.Success();
         }
     }
@@ -242,10 +259,22 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
             KeepBundleSize = s.KeepBundleSize, Candidates = s.Candidates ?? preset.Candidates,
             Selection = s.Selection is null ? preset.Selection : ParseSelection(s.Selection)!.Value,
             Minimax = preset.Minimax with { Steps = s.MinimaxSteps, MemorySize = s.MinimaxMemory },
+            Shards = s.Shards is int shards ? new ShardSpec(shards, s.ShardIndex is null ? null : ShardSpec.ResolveIndex(s.ShardIndex)) : null,
         };
-        var result = new ConsoleProgress(s.Quiet).Run(r =>
-            new DistillationPipeline(options, r, r).Run(cancellationToken));
+        if (s.Workers is int workers)
+            return LocalShards.Run(context.Arguments, options.Shards!.Count, workers, () => Distill(options, s.Quiet, cancellationToken), cancellationToken);
+        var result = Distill(options, s.Quiet, cancellationToken);
+        if (result.Waiting is { } wait)
+        {
+            Console.WriteLine(wait.Message);
+            // The finishing run between waves exits 0 (the next wave's shards start after it); one that finds some of a
+            // wave's shards finished and others not says so with its own code.
+            return options.Shards!.IsShard || wait.Finished.Count == 0 ? 0 : LocalShards.WaitingForShards;
+        }
         Console.WriteLine(FormattableString.Invariant($"distilled {result.Images} images ({options.Method.ToString().ToLowerInvariant()}{(options.UsesFusion ? "+evlf" : "")}, IPC {options.Ipc}) into {result.Out} in {result.Seconds / 60:F1} min"));
         return 0;
     }
+
+    static DistillResult Distill(DistillOptions options, bool quiet, CancellationToken cancellationToken) =>
+        new ConsoleProgress(quiet).Run(r => new DistillationPipeline(options, r, r).Run(cancellationToken));
 }

@@ -99,6 +99,27 @@ public sealed class SyntheticSetWriter : IDisposable
     }
 
     /// <summary>
+    /// Adds image <paramref name="index"/> of class <paramref name="label"/> of the committed set at <paramref name="setRoot"/>
+    /// (written with the same class names and channels) as this set's next image of the class, copying its PNG file
+    /// byte for byte; returns its path relative to the root. Thread-safe.
+    /// </summary>
+    public string AddCopy(int label, string setRoot, int index)
+    {
+        if ((uint)label >= (uint)ClassNames.Count) throw new ArgumentOutOfRangeException(nameof(label), $"Label {label} is outside 0..{ClassNames.Count - 1}.");
+        var source = Path.Combine(setRoot, "images", ClassFolders[label], $"{index}.png");
+        if (!File.Exists(source)) throw new InvalidDataException($"Image set '{setRoot}' has no image {index} of class '{ClassNames[label]}' ({source}).");
+        int n;
+        lock (gate)
+        {
+            ThrowIfClosed();
+            n = counts[label]++;
+        }
+        var relative = Path.Combine("images", ClassFolders[label], $"{n}.png");
+        File.Copy(source, Path.Combine(TempRoot, relative));
+        return relative;
+    }
+
+    /// <summary>
     /// Writes manifest.json (the caller's <paramref name="metadata"/> properties, then <c>imageSet</c>: format,
     /// channels, and per class its label, name, folder and count) and moves the set into place.
     /// </summary>

@@ -1,5 +1,7 @@
+using System.Text.Json.Serialization;
 using Evlf.OnnxHybrid.Fusion;
 using Evlf.OnnxHybrid.Onnx;
+using Evlf.OnnxHybrid.Sharding;
 using Evlf.OnnxHybrid.Training;
 
 namespace Evlf.OnnxHybrid.Distillation;
@@ -187,6 +189,17 @@ public sealed record DistillOptions
     /// </summary>
     public int? MaxTrain { get; init; }
 
+    /// <summary>
+    /// Splits the run over processes (<see cref="ShardSpec"/>, docs/SCALE.md); null runs everything in this process. The
+    /// split changes no byte of the result, so it is no part of the manifest's options or of any stage key.
+    /// </summary>
+    [JsonIgnore]
+    public ShardSpec? Shards { get; init; }
+
+    /// <summary>Images per encoder batch, and per unit of work a shard takes (tests make it small to split a tiny dataset).</summary>
+    [JsonIgnore]
+    internal int EncodeBatch { get; init; } = Stages.LatentsStage.DefaultEncodeBatch;
+
     public bool UsesGenerativeModel => Method is DistillMethod.Dit or DistillMethod.D4m or DistillMethod.Mgd3 or DistillMethod.Minimax;
     public bool UsesFusion => Evlf && Method is DistillMethod.D4m or DistillMethod.Mgd3 or DistillMethod.Minimax;
     /// <summary>Where sampling starts, with the method's default resolved.</summary>
@@ -215,6 +228,7 @@ public sealed record DistillOptions
         Require(MaxTrain is not < 1, nameof(MaxTrain), $"must be at least 1; got {MaxTrain}.");
         FusionTraining.Validate();
         Minimax.Validate();
+        Shards?.Validate();
 
         string method = Method.ToString().ToLowerInvariant();
         Require(!Finetune || UsesGenerativeModel, nameof(Finetune), $"applies to the generative methods (dit, d4m, mgd3); method '{method}' selects real images.");

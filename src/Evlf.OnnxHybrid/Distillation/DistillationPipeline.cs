@@ -6,13 +6,23 @@ using Evlf.OnnxHybrid.Bundles;
 using Evlf.OnnxHybrid.Data;
 using Evlf.OnnxHybrid.Distillation.Stages;
 using Evlf.OnnxHybrid.Output;
+using Evlf.OnnxHybrid.Sharding;
 using static TorchSharp.torch;
 
 namespace Evlf.OnnxHybrid.Distillation;
 
 /// <summary>A finished run: its folder, the images it wrote, its wall time and its manifest.</summary>
-public sealed record DistillResult(string Out, int Images, double Seconds, JsonObject Manifest)
+/// <param name="Out">The run folder.</param>
+/// <param name="Images">The images published (0 when the run stopped at <paramref name="Waiting"/>).</param>
+/// <param name="Seconds">The wall time.</param>
+/// <param name="Manifest">The run's manifest (published with the images unless the run stopped).</param>
+/// <param name="Waiting">Where a sharded run (<see cref="DistillOptions.Shards"/>) stopped without publishing: a shard after
+/// its part, or the finishing run at a stage whose parts are not all finished; null when the set was published.</param>
+public sealed record DistillResult(string Out, int Images, double Seconds, JsonObject Manifest, ShardWait? Waiting = null)
 {
+    /// <summary>Whether the set was published (not a shard's part, nor a finishing run waiting for shards).</summary>
+    public bool Published => Waiting is null;
+
     /// <summary>
     /// The distilled set in memory: a dataset whose <c>Train</c> split holds the run's images with their labels (read from
     /// <see cref="Out"/>; <c>Test</c> is empty), ready for <see cref="Evaluation.SyntheticSetEvaluation"/> or your own training.
@@ -44,25 +54,38 @@ public sealed class DistillationPipeline
         this.progress = progress ?? new InlineProgress<WorkProgress>(_ => { });
     }
 
-    /// <summary>Runs the method's recipe and publishes the set and its manifest into <see cref="DistillOptions.Out"/>.</summary>
+    /// <summary>
+    /// Runs the method's recipe and publishes the set and its manifest into <see cref="DistillOptions.Out"/>. Split over
+    /// shards (<see cref="DistillOptions.Shards"/>), a shard runs its part of the first sharded stage that is not finished
+    /// and returns; the finishing run merges the parts, goes on and publishes, or returns where it waits for shards
+    /// (<see cref="DistillResult.Waiting"/>).
+    /// </summary>
     public DistillResult Run(CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
         var inputs = DistillInputs.ForDistill(options, logger);
         var recipe = DistillRecipe.For(options);
-        using var run = new RunFolder(options.Out, options.Cache, "distill", options.Force, logger, cancellationToken);
+        using var run = new RunFolder(options.Out, options.Cache, "distill", options.Force, logger, cancellationToken, options.Shards);
         var context = Context(inputs.Dataset, run, cancellationToken);
         var manifest = DistillManifest.ForDistill(options, context.DataId, inputs.Dataset);
 
-        string setStage = recipe.Runs(StageNames.Select)
-            ? SelectStage.Run(context)
-            : Generate(recipe, context, inputs.Bundle!, inputs.Denoiser!, manifest);
-        if (recipe.Runs(StageNames.ThroughVae))
+        string setStage;
+        try
         {
-            manifest["bundle"] = new JsonObject { ["path"] = inputs.Bundle!.Directory, ["hashes"] = DistillManifest.BundleHashes(inputs.Bundle, null) };
-            setStage = ThroughVaeStage.Run(context, inputs.Bundle, setStage);
+            setStage = recipe.Runs(StageNames.Select)
+                ? SelectStage.Run(context)
+                : Generate(recipe, context, inputs.Bundle!, inputs.Denoiser!, manifest);
+            if (recipe.Runs(StageNames.ThroughVae))
+            {
+                manifest["bundle"] = new JsonObject { ["path"] = inputs.Bundle!.Directory, ["hashes"] = DistillManifest.BundleHashes(inputs.Bundle, null) };
+                setStage = ThroughVaeStage.Run(context, inputs.Bundle, setStage);
+            }
         }
-
+        catch (ShardWaitException stop)
+        {
+            logger.LogInformation("{Message}", stop.Message);
+            return new DistillResult(run.Root, 0, clock.Elapsed.TotalSeconds, manifest, stop.Wait);
+        }
         DistillManifest.Finish(manifest, run, clock.Elapsed);
         // The manifest goes last: its presence means the set is complete.
         int images = SyntheticSetWriter.Publish(Path.Combine(setStage, SampleStage.SetFolder), run.Output, manifest);

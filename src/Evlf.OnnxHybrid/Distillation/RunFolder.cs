@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Evlf.OnnxHybrid.Output;
+using Evlf.OnnxHybrid.Sharding;
 
 namespace Evlf.OnnxHybrid.Distillation;
 
@@ -25,15 +26,17 @@ public sealed class RunFolder : IDisposable
     /// <summary>Part of every stage key: bump it when a stage's code changes what it produces for the same inputs.</summary>
     public const int PipelineVersion = 2;
 
-    // <stage>-<16 hex key>, optionally with the suffix of its temporary, work or lock file.
-    static readonly Regex StageEntry = new(@"^[a-z0-9-]+-[0-9a-f]{16}(\.tmp-\d+|\.work|\.lock(\.holder\.json)?)?$", RegexOptions.CultureInvariant);
-    static readonly Regex StageTemp = new(@"^(?<stage>[a-z0-9-]+-[0-9a-f]{16})\.tmp-\d+$", RegexOptions.CultureInvariant);
+    // <stage>-<16 hex key>, optionally a shard's part of it (.part-I-of-N), optionally with the suffix of its temporary,
+    // work or lock file.
+    static readonly Regex StageEntry = new(@"^[a-z0-9-]+-[0-9a-f]{16}(\.part-\d+-of-\d+)?(\.tmp-\d+|\.work|\.lock(\.holder\.json)?)?$", RegexOptions.CultureInvariant);
+    static readonly Regex StageTemp = new(@"^(?<stage>[a-z0-9-]+-[0-9a-f]{16}(\.part-\d+-of-\d+)?)\.tmp-\d+$", RegexOptions.CultureInvariant);
 
     readonly OutputFolder output;
     readonly string stages;
     readonly ILogger logger;
     readonly CancellationToken cancellationToken;
     readonly List<StageRecord> records = new();
+    readonly ShardSpec? shards;
 
     public sealed record StageRecord(string Stage, string Key, bool Cached, double Seconds);
 
@@ -44,12 +47,16 @@ public sealed class RunFolder : IDisposable
     /// <param name="force">Write into a folder that holds files evlf did not write (they are left alone).</param>
     /// <param name="logger">Told when a stage waits for another process.</param>
     /// <param name="cancellationToken">Ends a wait for another process's stage.</param>
+    /// <param name="shards">The run's sharding, when it is split over processes: a shard (<see cref="ShardSpec.Index"/> set)
+    /// shares the run folder with the other shards instead of locking it, and never produces a whole stage
+    /// (<see cref="Stage"/> stops it with <see cref="ShardWaitException"/>); it produces only its parts (<see cref="Part"/>).</param>
     public RunFolder(string root, string? stagesRoot = null, string command = "distill", bool force = false, ILogger? logger = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, ShardSpec? shards = null)
     {
         this.logger = logger ?? NullLogger.Instance;
         this.cancellationToken = cancellationToken;
-        output = OutputFolder.Open(root, command, force);
+        this.shards = shards;
+        output = OutputFolder.Open(root, command, force, exclusive: shards?.IsShard != true);
         try
         {
             if (stagesRoot is null) stages = output.Subfolder(StagesFolder);
@@ -72,6 +79,8 @@ public sealed class RunFolder : IDisposable
     /// <summary>The run folder's outputs (images, manifest): replaced only through it.</summary>
     public OutputFolder Output => output;
     public IReadOnlyList<StageRecord> Records => records;
+    /// <summary>The run's sharding, or null when one process runs it all.</summary>
+    public ShardSpec? Shards => shards;
 
     /// <summary>Releases the run folder's lock.</summary>
     public void Dispose() => output.Dispose();
@@ -98,6 +107,10 @@ public sealed class RunFolder : IDisposable
             records.Add(new StageRecord(stage, key, true, 0));
             return dir;
         }
+        // A shard does only its parts of the sharded stages; every other stage is the finishing run's.
+        if (shards?.Index is int index)
+            throw new ShardWaitException(new ShardWait(stage, shards.Count, [],
+                $"shard {index} of {shards.Count} has nothing to do before stage '{stage}', which the finishing run (the same command without a shard index) produces."));
         using var stageLock = FolderLock.Wait(dir + ".lock", $"evlf, stage {stage}", logger, cancellationToken);
         if (IsDone(dir)) // another process finished it while this one waited
         {
@@ -118,6 +131,64 @@ public sealed class RunFolder : IDisposable
     }
 
     static bool IsDone(string dir) => File.Exists(Path.Combine(dir, ".done"));
+
+    /// <summary>Whether the whole stage (not a part of it) is finished.</summary>
+    public bool IsStageDone(string stage, string key) => IsDone(Path.Combine(stages, $"{stage}-{key}"));
+
+    /// <summary>The folder of shard <paramref name="part"/>'s part of the stage (of <paramref name="parts"/>), finished or not.</summary>
+    public string PartFolder(string stage, string key, int part, int parts) =>
+        Path.Combine(stages, FormattableString.Invariant($"{stage}-{key}.part-{part}-of-{parts}"));
+
+    /// <summary>Whether the part's folder holds a completion marker for this stage key and part whose hash matches its files.</summary>
+    public bool IsPartDone(string stage, string key, int part, int parts) =>
+        ShardMarker.IsValid(PartFolder(stage, key, part, parts), $"{stage}-{key}", part, parts);
+
+    /// <summary>
+    /// Returns the folder of shard <paramref name="part"/>'s part of the stage, producing it first with
+    /// <paramref name="produce"/> (given a temporary folder) unless a valid one exists: as <see cref="Stage"/>, under a
+    /// lock of its own, renamed into place when complete, with a completion marker (<see cref="ShardMarker"/>) holding the
+    /// stage key, the part and the hash of its files. A part whose marker does not match its files is produced again.
+    /// </summary>
+    public string Part(string stage, string key, int part, int parts, Action<string> produce)
+    {
+        string dir = PartFolder(stage, key, part, parts);
+        string name = $"{stage}-{key}";
+        string record = FormattableString.Invariant($"{stage} part {part}/{parts}");
+        if (ShardMarker.IsValid(dir, name, part, parts))
+        {
+            records.Add(new StageRecord(record, key, true, 0));
+            return dir;
+        }
+        using var partLock = FolderLock.Wait(dir + ".lock", $"evlf, {record}", logger, cancellationToken);
+        if (ShardMarker.IsValid(dir, name, part, parts))
+        {
+            records.Add(new StageRecord(record, key, true, 0));
+            return dir;
+        }
+        var clock = Stopwatch.StartNew();
+        foreach (var stale in Directory.EnumerateDirectories(stages, Path.GetFileName(dir) + ".tmp-*")) Directory.Delete(stale, true);
+        string tmp = dir + ".tmp-" + Environment.ProcessId;
+        Directory.CreateDirectory(tmp);
+        produce(tmp);
+        ShardMarker.Write(tmp, name, part, parts);
+        if (Directory.Exists(dir)) Directory.Delete(dir, true); // a part whose files no longer match its marker
+        Directory.Move(tmp, dir);
+        records.Add(new StageRecord(record, key, false, Math.Round(clock.Elapsed.TotalSeconds, 2)));
+        return dir;
+    }
+
+    /// <summary>Deletes the parts of a stage once the whole stage is finished (they hold the same data again).</summary>
+    public void DeleteParts(string stage, string key, int parts)
+    {
+        if (!IsStageDone(stage, key)) throw new InvalidOperationException($"Stage {stage}-{key} is not finished; its parts are still needed.");
+        for (int part = 0; part < parts; part++)
+        {
+            string dir = PartFolder(stage, key, part, parts);
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+            OutputFolder.TryDelete(dir + ".lock");
+            OutputFolder.TryDelete(dir + ".lock.holder.json");
+        }
+    }
 
     /// <summary>Deletes stage temporaries whose producer is gone: those whose stage lock no process holds.</summary>
     void CleanStaleTemporaries()

@@ -1,5 +1,8 @@
+using System.Globalization;
 using System.Text.Json;
 using Evlf.OnnxHybrid.Bundles;
+using Evlf.OnnxHybrid.Data;
+using Evlf.OnnxHybrid.Sharding;
 using static TorchSharp.torch;
 
 namespace Evlf.OnnxHybrid.Distillation.Stages;
@@ -48,7 +51,11 @@ internal static class LatentsStage
         return new ModeLatents(encoded, upstreamKey, flipMask, zImg, StageTensors.Load(encoded.Folder, "labels"));
     }
 
-    /// <summary>The stage itself: encodes <paramref name="rows"/> of the training split, or finds them cached.</summary>
+    /// <summary>
+    /// The stage itself: encodes <paramref name="rows"/> of the training split, or finds them cached. Split over shards,
+    /// each view's rows are cut into units of <see cref="DistillOptions.EncodeBatch"/> rows (the batches one process encodes) and each
+    /// shard encodes a contiguous range of units, so every encoder call holds the same images as in one process.
+    /// </summary>
     public static EncodedLatents Produce(StageContext context, ModelBundle bundle, BundleRuntime runtime, LatentRows rows)
     {
         var m = bundle.Manifest;
@@ -58,37 +65,91 @@ internal static class LatentsStage
             stage = StageNames.Latents, dataId = context.DataId, encoder = RunFolder.FileHash(bundle.PathOf(m.Vae.Encoder)),
             image = JsonSerializer.Serialize(m.Image), scale = m.Latent.ScalingFactor,
         });
-        string folder = context.Run.Stage(StageNames.Latents, RunFolder.Key(new { encoderKey, rows = rows.Key }), tmp =>
-        {
-            var images = BundleImages.Load(train, m.Image.Size, m.Image.Channels,
-                progress: new InlineProgress<int>(i => context.Report("load images", i, train.Count)));
-            var labels = tensor(train.Labels().Select(l => (long)l).ToArray());
-            foreach (var (mask, flip, suffix) in new[] { (rows.Plain, false, ""), (rows.Flipped, true, "_flip") })
+        var views = new[] { (Mask: rows.Plain, Flip: false, Suffix: ""), (Mask: rows.Flipped, Flip: true, Suffix: "_flip") };
+        string folder = ShardedStage.Run(context, StageNames.Latents, RunFolder.Key(new { encoderKey, rows = rows.Key }),
+            whole: tmp =>
             {
-                var index = mask.nonzero().flatten();
-                var mean = full(images.shape[0], m.Latent.Channels, m.Latent.Size, m.Latent.Size, float.NaN);
-                var logVar = mean.clone();
-                if (index.shape[0] > 0)
+                var images = BundleImages.Load(train, m.Image.Size, m.Image.Channels,
+                    progress: new InlineProgress<int>(i => context.Report("load images", i, train.Count)));
+                foreach (var (mask, flip, suffix) in views)
                 {
-                    var selected = images.index_select(0, index);
-                    var (encodedMean, encodedLogVar) = Encode(context, runtime, flip ? selected.flip(3) : selected, flip ? "encode flipped" : "encode");
-                    mean.index_copy_(0, index, encodedMean);
-                    logVar.index_copy_(0, index, encodedLogVar);
+                    var index = mask.nonzero().flatten();
+                    var encoded = index.shape[0] > 0 ? Encode(context, runtime, images.index_select(0, index), flip) : default;
+                    SaveView(tmp, suffix, images.shape[0], m.Latent, index, encoded);
                 }
-                StageTensors.Save(tmp, "mean" + suffix, mean);
-                StageTensors.Save(tmp, "logvar" + suffix, logVar);
-            }
-            StageTensors.Save(tmp, "labels", labels);
-        });
+                StageTensors.Save(tmp, "labels", Labels(train));
+            },
+            part: (tmp, part, parts) =>
+            {
+                var tensors = new Dictionary<string, Tensor>();
+                foreach (var (mask, flip, suffix) in views)
+                {
+                    var index = mask.nonzero().flatten();
+                    var (start, length) = Partition.UnitRange((int)index.shape[0], context.Options.EncodeBatch, parts, part);
+                    index = index.narrow(0, start, length);
+                    tensors["index" + suffix] = index;
+                    if (length == 0) continue;
+                    var rowList = index.data<long>().Select(i => (int)i).ToArray();
+                    var images = BundleImages.Load(train, m.Image.Size, m.Image.Channels, rowList,
+                        new InlineProgress<int>(i => context.Report("load images", i, rowList.Length)));
+                    var (mean, logVar) = Encode(context, runtime, images, flip);
+                    tensors["mean" + suffix] = mean;
+                    tensors["logvar" + suffix] = logVar;
+                }
+                SafeTensors.Save(Path.Combine(tmp, PartFile), tensors, new Dictionary<string, string>
+                {
+                    ["evlf"] = "latents part", ["part"] = part.ToString(CultureInfo.InvariantCulture), ["parts"] = parts.ToString(CultureInfo.InvariantCulture),
+                });
+            },
+            merge: (tmp, parts) =>
+            {
+                var loaded = parts.Select(p => SafeTensors.Load(Path.Combine(p, PartFile))).ToList();
+                foreach (var (_, _, suffix) in views)
+                {
+                    var withRows = loaded.Where(t => t.ContainsKey("mean" + suffix)).ToList();
+                    var index = cat(loaded.Select(t => t["index" + suffix]).ToList(), 0);
+                    var encoded = withRows.Count > 0
+                        ? (cat(withRows.Select(t => t["mean" + suffix]).ToList(), 0), cat(withRows.Select(t => t["logvar" + suffix]).ToList(), 0))
+                        : default((Tensor, Tensor)?);
+                    SaveView(tmp, suffix, train.Count, m.Latent, index, encoded);
+                }
+                StageTensors.Save(tmp, "labels", Labels(train));
+            });
         return new EncodedLatents(folder, encoderKey);
     }
+
+    /// <summary>The file a shard's part of the stage holds: safetensors with <c>index</c>, <c>mean</c> and <c>logvar</c> of each view (suffix <c>_flip</c> for the flipped one).</summary>
+    public const string PartFile = "latents.safetensors";
+
+    /// <summary>Rows per batch the encoder is given, and per unit a shard takes (<see cref="DistillOptions.EncodeBatch"/>).</summary>
+    public const int DefaultEncodeBatch = 500;
+
+    static Tensor Labels(DatasetSplit train) => tensor(train.Labels().Select(l => (long)l).ToArray());
+
+    /// <summary>Saves one view as (n, C, H, W) mean and log-variance, NaN outside the encoded rows <paramref name="index"/>.</summary>
+    static void SaveView(string folder, string suffix, long n, Bundles.LatentSpec latent, Tensor index, (Tensor Mean, Tensor LogVar)? encoded)
+    {
+        var mean = full(n, latent.Channels, latent.Size, latent.Size, float.NaN);
+        var logVar = mean.clone();
+        if (encoded is var (encodedMean, encodedLogVar))
+        {
+            mean.index_copy_(0, index, encodedMean);
+            logVar.index_copy_(0, index, encodedLogVar);
+        }
+        StageTensors.Save(folder, "mean" + suffix, mean);
+        StageTensors.Save(folder, "logvar" + suffix, logVar);
+    }
+
+    /// <summary>The VAE posterior of <paramref name="images"/>, flipped left–right first with <paramref name="flip"/>.</summary>
+    static (Tensor Mean, Tensor LogVar) Encode(StageContext context, BundleRuntime runtime, Tensor images, bool flip) =>
+        Encode(context, runtime, flip ? images.flip(3) : images, flip ? "encode flipped" : "encode");
 
     /// <summary>The VAE posterior (mean, log-variance) of <paramref name="images"/>, reported as <paramref name="task"/>.</summary>
     public static (Tensor Mean, Tensor LogVar) Encode(StageContext context, BundleRuntime runtime, Tensor images, string task)
     {
         var means = new List<Tensor>();
         var logVars = new List<Tensor>();
-        const int batch = 500;
+        int batch = context.Options.EncodeBatch;
         // ONNX Runtime runs the default VAE encoder ~20% faster per image in calls of 64–100 than of 500 (406 vs
         // 513 µs/image on this 2-core machine, 2 threads): the activations of a smaller call stay in cache.
         const int encoderCall = 100;

@@ -1,6 +1,7 @@
 using Evlf.OnnxHybrid.Bundles;
 using Evlf.OnnxHybrid.Data;
 using Evlf.OnnxHybrid.Diffusion;
+using Evlf.OnnxHybrid.Sharding;
 using static TorchSharp.torch;
 
 namespace Evlf.OnnxHybrid.Distillation.Stages;
@@ -33,46 +34,74 @@ internal static class SampleStage
             method = options.Method.ToString(), options.DitGuidanceChannels, start = options.SamplingStart.ToString(),
             interval = options.GuidanceInterval?.ToString(), options.KeepBundleSize, options.Candidates,
         });
-        return context.Run.Stage(StageNames.Sample, key, tmp =>
-        {
-            var m = bundle.Manifest;
-            using var sampler = new BundleRuntime(bundle, context.Settings);
-            using var writer = SyntheticSetWriter.Create(Path.Combine(tmp, SetFolder), m.Classes, m.Image.Channels);
-            int trainingSteps = bundle.Manifest.Denoisers[denoiser].Schedule.Steps;
-            var sampling = new SampleOptions(options.Steps, options.GuidanceScale, options.DitGuidanceChannels,
-                GuidedTimestep: options.GuidanceInterval is { } interval ? t => interval.Contains(t, trainingSteps) : null);
-            var output = context.OutputImage();
-            var latentShape = new long[] { options.Ipc, m.Latent.Channels, m.Latent.Size, m.Latent.Size };
-            // --candidates M: each mode and start M times (row r follows mode r mod ipc), each with its own noise.
-            int perClass = options.Ipc * options.Candidates;
-            for (int c = 0; c < m.Classes.Count; c++)
+        int classes = bundle.Manifest.Classes.Count;
+        // Split over shards by class ranges: each class draws from its own stream, so a class's images do not depend on
+        // which process samples it.
+        return ShardedStage.Run(context, StageNames.Sample, key,
+            whole: tmp => SampleClasses(context, bundle, denoiser, modes, realLatents, tmp, 0, classes),
+            part: (tmp, part, parts) =>
             {
-                context.CancellationToken.ThrowIfCancellationRequested();
-                using var classScope = NewDisposeScope();
-                var generator = new Generator(Seeds.Derive(options.Seed, SeedStream.ClassSampling, c));
-                var classModes = modes.Vectors[c].repeat(options.Candidates, 1);
-                string task = $"sample {m.Classes[c]}";
-                // The loop counts finished steps up; img2img runs fewer than options.Steps and the class ends at full below.
-                var stepProgress = new InlineProgress<int>(done => context.Report(task, done, options.Steps));
-                var start = options.SamplingStart switch
+                var (first, count) = Partition.Range(classes, parts, part);
+                SampleClasses(context, bundle, denoiser, modes, realLatents, tmp, first, count);
+            },
+            merge: (tmp, parts) =>
+            {
+                var m = bundle.Manifest;
+                using var writer = SyntheticSetWriter.Create(Path.Combine(tmp, SetFolder), m.Classes, m.Image.Channels);
+                for (int part = 0; part < parts.Count; part++)
                 {
-                    SampleStart.Modes => modes.Vectors[c].reshape(latentShape),
-                    SampleStart.Real => realLatents.index_select(0, modes.Nearest[c]) * m.Latent.ScalingFactor,
-                    _ => null,
-                };
-                start = start?.repeat(options.Candidates, 1, 1, 1);
-                // Strength 0 decodes the starting latents as they are.
-                var latents = start is not null && options.Strength == 0 ? start : sampler.Sample(denoiser, c, perClass, sampling, generator,
-                    modes: options.Method == DistillMethod.Mgd3 ? classModes : null,
-                    modeGuidance: new ModeGuidanceOptions(options.ModeGuidanceLambda, options.ModeGuidanceStopT),
-                    start: start, strength: options.Strength,
-                    negativePrompt: options.Method == DistillMethod.D4m ? options.NegativePrompt : null,
-                    progress: stepProgress, cancellationToken: context.CancellationToken);
-                var images = sampler.Decode(latents);
-                for (int k = 0; k < perClass; k++) writer.Add(c, output(BundleImages.ToByteImage(images[k])));
-                context.Report(task, options.Steps, options.Steps);
-            }
-            writer.Commit();
-        });
+                    string set = Path.Combine(parts[part], SetFolder);
+                    var (first, count) = Partition.Range(classes, parts.Count, part);
+                    var labels = SyntheticSetReader.Open(set).Train.Labels();
+                    var perClass = Enumerable.Range(0, classes).Select(c => labels.Count(l => l == c)).ToArray();
+                    for (int c = first; c < first + count; c++)
+                        for (int k = 0; k < perClass[c]; k++) writer.AddCopy(c, set, k);
+                }
+                writer.Commit();
+            });
+    }
+
+    /// <summary>Samples classes <paramref name="first"/> to <paramref name="first"/> + <paramref name="count"/> − 1 into a set in <paramref name="folder"/>'s <see cref="SetFolder"/>.</summary>
+    static void SampleClasses(StageContext context, ModelBundle bundle, string denoiser, Modes modes, Tensor realLatents, string folder, int first, int count)
+    {
+        var options = context.Options;
+        var m = bundle.Manifest;
+        using var sampler = new BundleRuntime(bundle, context.Settings);
+        using var writer = SyntheticSetWriter.Create(Path.Combine(folder, SetFolder), m.Classes, m.Image.Channels);
+        int trainingSteps = bundle.Manifest.Denoisers[denoiser].Schedule.Steps;
+        var sampling = new SampleOptions(options.Steps, options.GuidanceScale, options.DitGuidanceChannels,
+            GuidedTimestep: options.GuidanceInterval is { } interval ? t => interval.Contains(t, trainingSteps) : null);
+        var output = context.OutputImage();
+        var latentShape = new long[] { options.Ipc, m.Latent.Channels, m.Latent.Size, m.Latent.Size };
+        // --candidates M: each mode and start M times (row r follows mode r mod ipc), each with its own noise.
+        int perClass = options.Ipc * options.Candidates;
+        for (int c = first; c < first + count; c++)
+        {
+            context.CancellationToken.ThrowIfCancellationRequested();
+            using var classScope = NewDisposeScope();
+            var generator = new Generator(Seeds.Derive(options.Seed, SeedStream.ClassSampling, c));
+            var classModes = modes.Vectors[c].repeat(options.Candidates, 1);
+            string task = $"sample {m.Classes[c]}";
+            // The loop counts finished steps up; img2img runs fewer than options.Steps and the class ends at full below.
+            var stepProgress = new InlineProgress<int>(done => context.Report(task, done, options.Steps));
+            var start = options.SamplingStart switch
+            {
+                SampleStart.Modes => modes.Vectors[c].reshape(latentShape),
+                SampleStart.Real => realLatents.index_select(0, modes.Nearest[c]) * m.Latent.ScalingFactor,
+                _ => null,
+            };
+            start = start?.repeat(options.Candidates, 1, 1, 1);
+            // Strength 0 decodes the starting latents as they are.
+            var latents = start is not null && options.Strength == 0 ? start : sampler.Sample(denoiser, c, perClass, sampling, generator,
+                modes: options.Method == DistillMethod.Mgd3 ? classModes : null,
+                modeGuidance: new ModeGuidanceOptions(options.ModeGuidanceLambda, options.ModeGuidanceStopT),
+                start: start, strength: options.Strength,
+                negativePrompt: options.Method == DistillMethod.D4m ? options.NegativePrompt : null,
+                progress: stepProgress, cancellationToken: context.CancellationToken);
+            var images = sampler.Decode(latents);
+            for (int k = 0; k < perClass; k++) writer.Add(c, output(BundleImages.ToByteImage(images[k])));
+            context.Report(task, options.Steps, options.Steps);
+        }
+        writer.Commit();
     }
 }

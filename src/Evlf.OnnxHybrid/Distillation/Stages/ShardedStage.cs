@@ -1,0 +1,61 @@
+using System.Globalization;
+using Evlf.OnnxHybrid.Sharding;
+
+namespace Evlf.OnnxHybrid.Distillation.Stages;
+
+/// <summary>
+/// A stage that can be split over shards (the latents by image ranges, sampling by class ranges; docs/SCALE.md). Run
+/// in one process it is an ordinary stage. Split over <see cref="ShardSpec.Count"/> shards, each shard produces its part
+/// (<see cref="RunFolder.Part"/>) and stops; the finishing run merges the parts into the stage — the same files one
+/// process writes — once every part is finished, and deletes them.
+/// </summary>
+internal static class ShardedStage
+{
+    /// <param name="whole">Produces the whole stage into the folder it is given (one process).</param>
+    /// <param name="part">Produces part (index, count) into the folder it is given.</param>
+    /// <param name="merge">Produces the whole stage into the folder it is given from the finished parts' folders, in part order.</param>
+    /// <returns>The stage folder.</returns>
+    public static string Run(StageContext context, string stage, string key, Action<string> whole, Action<string, int, int> part,
+        Action<string, IReadOnlyList<string>> merge)
+    {
+        var run = context.Run;
+        if (run.Shards is not { } shards || run.IsStageDone(stage, key)) return run.Stage(stage, key, whole);
+        int count = shards.Count;
+        if (shards.Index is int index)
+        {
+            run.Part(stage, key, index, count, tmp => part(tmp, index, count));
+            var done = Finished(run, stage, key, count);
+            throw new ShardWaitException(new ShardWait(stage, count, done, string.Create(CultureInfo.InvariantCulture,
+                $"shard {index} of {count} finished its part of stage '{stage}' ({done.Count} of {count} parts finished); the finishing run goes on once all are.")));
+        }
+        var finished = Finished(run, stage, key, count);
+        if (finished.Count < count)
+        {
+            var wait = new ShardWait(stage, count, finished, "");
+            string message = finished.Count == 0
+                ? string.Create(CultureInfo.InvariantCulture, $"stage '{stage}' is split over {count} shards and none has run it yet: run shards 0 to {count - 1}, then the finishing run again.")
+                : string.Create(CultureInfo.InvariantCulture, $"stage '{stage}' waits for shard{(wait.Missing.Count > 1 ? "s" : "")} {Ranges(wait.Missing)} of {count}: run {(wait.Missing.Count > 1 ? "them" : "it")}, then the finishing run again.");
+            throw new ShardWaitException(wait with { Message = message });
+        }
+        string folder = run.Stage(stage, key, tmp => merge(tmp, [.. Enumerable.Range(0, count).Select(i => run.PartFolder(stage, key, i, count))]));
+        run.DeleteParts(stage, key, count);
+        return folder;
+    }
+
+    static List<int> Finished(RunFolder run, string stage, string key, int count) =>
+        [.. Enumerable.Range(0, count).Where(i => run.IsPartDone(stage, key, i, count))];
+
+    /// <summary>"1, 3–5, 9" for 1, 3, 4, 5, 9.</summary>
+    static string Ranges(IReadOnlyList<int> items)
+    {
+        var parts = new List<string>();
+        for (int i = 0; i < items.Count;)
+        {
+            int j = i;
+            while (j + 1 < items.Count && items[j + 1] == items[j] + 1) j++;
+            parts.Add(j == i ? items[i].ToString(CultureInfo.InvariantCulture) : string.Create(CultureInfo.InvariantCulture, $"{items[i]}–{items[j]}"));
+            i = j + 1;
+        }
+        return string.Join(", ", parts);
+    }
+}
