@@ -86,6 +86,14 @@ public sealed class DistillationPipeline
             logger.LogInformation("{Message}", stop.Message);
             return new DistillResult(run.Root, 0, clock.Elapsed.TotalSeconds, manifest, stop.Wait);
         }
+        if (options.Shards is { Index: int index } shards)
+        {
+            // Every stage is finished (a shard of a wave after the last): publishing is the finishing run's.
+            var done = new ShardWait("publish", shards.Count, [.. Enumerable.Range(0, shards.Count)],
+                FormattableString.Invariant($"shard {index} of {shards.Count} has nothing left to do: every stage is finished, and the finishing run publishes the set."));
+            logger.LogInformation("{Message}", done.Message);
+            return new DistillResult(run.Root, 0, clock.Elapsed.TotalSeconds, manifest, done);
+        }
         DistillManifest.Finish(manifest, run, clock.Elapsed);
         // The manifest goes last: its presence means the set is complete.
         int images = SyntheticSetWriter.Publish(Path.Combine(setStage, SampleStage.SetFolder), run.Output, manifest);

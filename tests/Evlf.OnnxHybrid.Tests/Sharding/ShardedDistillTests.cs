@@ -84,8 +84,13 @@ public class ShardedDistillTests : IDisposable
         AssertSameImages(one.Out, split.Out);
         AssertSameStageFiles(one.Out, split.Out, "latents");
         AssertSameStageFiles(one.Out, split.Out, "sample");
-        // The parts are gone once merged; the stages a shard never runs ran once, in the finishing run.
+        // The parts are gone once merged.
         Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(split.Out, RunFolder.StagesFolder), "*.part-*"));
+        // A shard of one more wave finds every stage finished and leaves publishing to the finishing run.
+        File.Delete(Path.Combine(split.Out, "manifest.json"));
+        var late = new DistillationPipeline(Options(method, evlf, "split", new ShardSpec(shards, 0))).Run();
+        Assert.Equal("publish", late.Waiting!.Stage);
+        Assert.False(File.Exists(Path.Combine(split.Out, "manifest.json")));
     }
 
     [Fact]
