@@ -200,6 +200,10 @@ public sealed record DistillOptions
     [JsonIgnore]
     internal int EncodeBatch { get; init; } = Stages.LatentsStage.DefaultEncodeBatch;
 
+    /// <summary>Latents per fusion-module call, and per unit of work a shard of the fuse stage takes (as <see cref="EncodeBatch"/>).</summary>
+    [JsonIgnore]
+    internal int FuseBatch { get; init; } = FusionEvaluation.Batch;
+
     public bool UsesGenerativeModel => Method is DistillMethod.Dit or DistillMethod.D4m or DistillMethod.Mgd3 or DistillMethod.Minimax;
     public bool UsesFusion => Evlf && Method is DistillMethod.D4m or DistillMethod.Mgd3 or DistillMethod.Minimax;
     /// <summary>Where sampling starts, with the method's default resolved.</summary>

@@ -13,7 +13,8 @@ public sealed record FusionQuality(long Samples, double MseRatio, double Top1);
 /// <summary>EVLF stage B (the fusion module applied with clean class text) and its held-out measurement, in ONNX Runtime.</summary>
 public static class FusionEvaluation
 {
-    const int Batch = 500;
+    /// <summary>Latents per ONNX Runtime call (and per unit of work a shard of the fuse stage takes).</summary>
+    internal const int Batch = 500;
 
     /// <summary>
     /// Runs the fusion module on <paramref name="latents"/> (N×C×H×W posterior means), each conditioned on its class's
@@ -23,6 +24,11 @@ public static class FusionEvaluation
     /// trained graph as saved.
     /// </summary>
     public static Tensor Fuse(string fusionPath, Tensor latents, Tensor labels, Tensor classTokens, SessionSettings settings,
+        FusionConfig? config = null, IProgress<(long Done, long Total)>? progress = null) =>
+        Fuse(fusionPath, latents, labels, classTokens, settings, Batch, config, progress);
+
+    /// <summary><see cref="Fuse(string, Tensor, Tensor, Tensor, SessionSettings, FusionConfig?, IProgress{ValueTuple{long, long}}?)"/> in calls of <paramref name="batch"/> latents.</summary>
+    internal static Tensor Fuse(string fusionPath, Tensor latents, Tensor labels, Tensor classTokens, SessionSettings settings, int batch,
         FusionConfig? config = null, IProgress<(long Done, long Total)>? progress = null)
     {
         bool folded = config is { } c && FoldedFusion.CanFold(c);
@@ -31,10 +37,10 @@ public static class FusionEvaluation
             : OnnxSession.Open(fusionPath, settings);
         var parts = new List<Tensor>();
         long total = latents.shape[0];
-        for (long start = 0; start < total; start += Batch)
+        for (long start = 0; start < total; start += batch)
         {
             using var scope = NewDisposeScope();
-            long n = Math.Min(Batch, total - start);
+            long n = Math.Min(batch, total - start);
             var batchLabels = labels.narrow(0, start, n);
             var inputs = new Dictionary<string, Tensor> { [CrossAttentionFusion.LatentInput] = latents.narrow(0, start, n) };
             if (folded) inputs[FoldedFusion.ClassInput] = batchLabels.to(ScalarType.Int64);

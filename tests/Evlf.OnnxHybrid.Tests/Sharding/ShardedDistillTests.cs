@@ -32,7 +32,7 @@ public class ShardedDistillTests : IDisposable
         Fusion = new FusionConfig(LatentSize: 4, Width: 16, Heads: 2, Layers: 1, ProjectorKernel: 2, ProjectorPool: 2),
         FusionTraining = new FusionTrainingOptions(Epochs: 1, BatchSize: 4, CheckpointEvery: 2),
         // 27 images, about half of them read per view: several units of 4 rows, so shards split the encoding.
-        EncodeBatch = 4, Shards = shards,
+        EncodeBatch = 4, FuseBatch = 5, Shards = shards,
     };
 
     /// <summary>Runs the shards of each wave (in the order given) and the finishing run after each, until it publishes.</summary>
@@ -84,6 +84,7 @@ public class ShardedDistillTests : IDisposable
         AssertSameImages(one.Out, split.Out);
         AssertSameStageFiles(one.Out, split.Out, "latents");
         AssertSameStageFiles(one.Out, split.Out, "sample");
+        if (evlf) AssertSameStageFiles(one.Out, split.Out, "fuse");
         // The parts are gone once merged.
         Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(split.Out, RunFolder.StagesFolder), "*.part-*"));
         // A shard of one more wave finds every stage finished and leaves publishing to the finishing run.

@@ -1,4 +1,6 @@
 using Evlf.OnnxHybrid.Fusion;
+using Evlf.OnnxHybrid.Sharding;
+using static TorchSharp.torch;
 
 namespace Evlf.OnnxHybrid.Distillation.Stages;
 
@@ -8,6 +10,9 @@ namespace Evlf.OnnxHybrid.Distillation.Stages;
 /// </summary>
 internal static class FuseStage
 {
+    /// <summary>The file a shard's part of the stage holds: safetensors with <c>start</c> (its first image) and <c>fused</c> (its rows).</summary>
+    public const string PartFile = "fused.safetensors";
+
     public static ClusterInput Run(StageContext context, FusionModule module, ModeLatents latents)
     {
         var options = context.Options;
@@ -17,13 +22,25 @@ internal static class FuseStage
             stage = StageNames.Fuse, fusionKey = module.Key, options.Seed, options.FlipForModes,
             graph = FoldedFusion.CanFold(module.Config) ? "folded" : "trained",
         });
-        string folder = context.Run.Stage(StageNames.Fuse, key, tmp =>
-        {
-            var classTokens = StageTensors.Load(module.Folder, "class_tokens");
-            var zFused = FusionEvaluation.Fuse(module.FusionPath, latents.ZImg, latents.Labels, classTokens, context.Settings, module.Config,
-                new InlineProgress<(long Done, long Total)>(p => context.Report("fuse", p.Done, p.Total)));
-            StageTensors.Save(tmp, "fused", zFused);
-        });
+        var classTokens = StageTensors.Load(module.Folder, "class_tokens");
+        Tensor Fuse(Tensor zImg, Tensor labels) => FusionEvaluation.Fuse(module.FusionPath, zImg, labels, classTokens, context.Settings, options.FuseBatch, module.Config,
+            new InlineProgress<(long Done, long Total)>(p => context.Report("fuse", p.Done, p.Total)));
+        // Split over shards by contiguous ranges of images, in whole batches of the fusion module's calls.
+        int n = (int)latents.ZImg.shape[0];
+        string folder = ShardedStage.Run(context, StageNames.Fuse, key,
+            whole: tmp => StageTensors.Save(tmp, "fused", Fuse(latents.ZImg, latents.Labels)),
+            part: (tmp, part, parts) =>
+            {
+                var (start, length) = Partition.UnitRange(n, options.FuseBatch, parts, part);
+                var tensors = new Dictionary<string, Tensor> { ["start"] = tensor(new long[] { start }) };
+                if (length > 0) tensors["fused"] = Fuse(latents.ZImg.narrow(0, start, length), latents.Labels.narrow(0, start, length));
+                SafeTensors.Save(Path.Combine(tmp, PartFile), tensors, new Dictionary<string, string> { ["evlf"] = "fuse part" });
+            },
+            merge: (tmp, parts) =>
+            {
+                var fused = parts.Select(p => SafeTensors.Load(Path.Combine(p, PartFile))).Where(t => t.ContainsKey("fused")).Select(t => t["fused"]).ToList();
+                StageTensors.Save(tmp, "fused", cat(fused, 0));
+            });
         return new ClusterInput(StageTensors.Load(folder, "fused"), key);
     }
 }
