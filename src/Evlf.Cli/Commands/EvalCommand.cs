@@ -5,6 +5,7 @@ using Evlf.OnnxHybrid.Classifiers;
 using Evlf.OnnxHybrid.Data;
 using Evlf.OnnxHybrid.Evaluation;
 using Evlf.OnnxHybrid.Output;
+using Evlf.OnnxHybrid.Sharding;
 using Evlf.OnnxHybrid.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -100,6 +101,14 @@ internal sealed class EvalCommand : Command<EvalCommand.Settings>
         [Description("Train every repeat anew. By default the repeats that an earlier evaluation of the same images with the same settings finished (eval.json, or the partial file a stopped run leaves) are kept and only the missing ones are trained.")]
         public bool Fresh { get; init; }
 
+        [CommandOption("--shards <N>")]
+        [Description("Split the repeats over N processes: with --shard-index, train that shard's contiguous range of repeats into a part file beside eval.json; without, merge the finished parts into eval.json.")]
+        public int? Shards { get; init; }
+
+        [CommandOption("--shard-index <I>")]
+        [Description("This process's shard, 0 to N−1, or auto: the first of EVLF_SHARD_INDEX, SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX that is set.")]
+        public string? ShardIndex { get; init; }
+
         [CommandOption("--force")]
         [Description("Write eval.json into a --synthetic folder that evlf did not write (its files are left alone).")]
         public bool Force { get; init; }
@@ -117,6 +126,10 @@ internal sealed class EvalCommand : Command<EvalCommand.Settings>
         if (settings.Resolution is < 1 or > MaxResolution)
             throw new UserInputException($"--resolution must be between 1 and {MaxResolution} pixels; got {settings.Resolution}.");
         if (settings.Repeats < 1) throw new UserInputException($"--repeats must be 1 or more; got {settings.Repeats}.");
+        if (settings.ShardIndex is not null && settings.Shards is null)
+            throw new UserInputException("--shard-index needs --shards N (the number of shards is always given, never read from the environment).");
+        var shards = settings.Shards is int count ? new ShardSpec(count, settings.ShardIndex is null ? null : ShardSpec.ResolveIndex(settings.ShardIndex)) : null;
+        shards?.Validate();
         TorchThreads.Check(settings.Threads);
         var model = ClassifierArchitecture.Parse(settings.Model);
         var protocolName = (settings.Protocol ?? "dsa").Trim().ToLowerInvariant();
@@ -130,9 +143,14 @@ internal sealed class EvalCommand : Command<EvalCommand.Settings>
             throw new UserInputException($"Run folder '{runDir}' has no manifest.json and images/ folder; expected a synthetic set as evlf writes it.");
 
         // eval.json (and the partial file a stopped evaluation leaves) go beside the set: evlf's own folder, or --force.
-        using var output = OutputFolder.Open(runDir, "eval", settings.Force, option: "--synthetic");
-        output.Reserve(EvaluationResult.FileName);
-        output.Reserve(SyntheticSetEvaluation.PartialFileName);
+        // Shards share the folder (each writes only its own part file); every other evaluation locks it.
+        using var output = OutputFolder.Open(runDir, "eval", settings.Force, exclusive: shards?.IsShard != true, option: "--synthetic");
+        if (shards?.Index is int shard) output.Reserve(Path.GetFileName(SyntheticSetEvaluation.PartFile(runDir, shard, shards.Count)));
+        else
+        {
+            output.Reserve(EvaluationResult.FileName);
+            output.Reserve(SyntheticSetEvaluation.PartialFileName);
+        }
         var spec = DataSpec.Parse(settings.Data);
         var real = spec.Open(logger: ConsoleProgress.Log(settings.Quiet));
         TorchThreads.Set(settings.Threads);
@@ -152,6 +170,7 @@ internal sealed class EvalCommand : Command<EvalCommand.Settings>
             Normalization = normalization,
             Resolution = settings.Resolution,
             Resume = !settings.Fresh,
+            Shards = shards,
         };
 
         EvaluationResult result;
@@ -185,6 +204,14 @@ internal sealed class EvalCommand : Command<EvalCommand.Settings>
                     return SyntheticSetEvaluation.RunAndWrite(runDir, real, spec.ToString(), options, progress, cancellationToken);
                 });
 
+        if (result.Waiting is { } wait)
+        {
+            if (shards!.IsShard)
+                for (int r = 0; r < result.Accuracies.Count; r++)
+                    Console.WriteLine(FormattableString.Invariant($"seed {result.Seeds[r]}: {result.Accuracies[r]:F2}%  train {result.TrainSeconds[r]:F1} s"));
+            Console.WriteLine(wait.Message);
+            return shards.IsShard || wait.Finished.Count == 0 ? 0 : 3;
+        }
         if (!settings.Quiet)
             for (int r = 0; r < result.Accuracies.Count; r++)
                 Console.WriteLine(FormattableString.Invariant($"repeat {r + 1}/{result.Accuracies.Count} (seed {result.Seeds[r]}): {result.Accuracies[r]:F2}%  train {result.TrainSeconds[r]:F1} s"));

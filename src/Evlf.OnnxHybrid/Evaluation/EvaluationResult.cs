@@ -12,6 +12,13 @@ public sealed record EvaluationResult
 {
     public const string FileName = "eval.json";
 
+    /// <summary>
+    /// Set for a sharded evaluation (<see cref="EvaluationOptions.Shards"/>) that did not write eval.json: a shard's own
+    /// repeats, or the finishing run waiting for shards. Not written to the file.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Sharding.ShardWait? Waiting { get; init; }
+
     public string? Method { get; init; }
     public int? Ipc { get; init; }
     public required string Model { get; init; }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Evlf.OnnxHybrid.Classifiers;
 using Evlf.OnnxHybrid.Data;
+using Evlf.OnnxHybrid.Sharding;
 using Evlf.OnnxHybrid.Training;
 
 namespace Evlf.OnnxHybrid.Evaluation;
@@ -35,6 +36,14 @@ public sealed record EvaluationOptions
     /// saves the partial file after every repeat.
     /// </summary>
     public bool Resume { get; init; }
+
+    /// <summary>
+    /// Splits the repeats over processes (<see cref="ShardSpec"/>): shard I trains a contiguous range of the repeats
+    /// (<see cref="Partition.Range"/>) into a part file in the run folder; the finishing run merges the parts, in repeat
+    /// order, into eval.json once all are finished. Repeat r has seed <see cref="Seed"/> + r whichever process trains it,
+    /// so on one machine with one thread count any split gives the accuracies of one process.
+    /// </summary>
+    public ShardSpec? Shards { get; init; }
 }
 
 /// <summary>Where an evaluation is: repeat <paramref name="Repeat"/> (0-based) of <paramref name="Repeats"/>, its training progress, and its accuracy once tested.</summary>
@@ -53,13 +62,15 @@ public static class SyntheticSetEvaluation
     /// </summary>
     public static EvaluationResult Run(string runDirectory, ImageDataset real, string dataName, EvaluationOptions options,
         IProgress<EvaluationProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        Run(runDirectory, real, dataName, options, progress, checkpoint: null, cancellationToken);
+        Run(runDirectory, real, dataName, options, progress, checkpoint: null, 0, options.Repeats, now => options.Resume ? FinishedEarlier(runDirectory, now) : null, cancellationToken);
 
     /// <summary>Name of the file holding the finished repeats of an evaluation that has not finished yet.</summary>
     public const string PartialFileName = ".eval.partial.json";
 
+    /// <summary>Trains repeats <paramref name="from"/> to <paramref name="from"/> + <paramref name="repeatCount"/> − 1, keeping the leading ones <paramref name="earlier"/> finished.</summary>
     static EvaluationResult Run(string runDirectory, ImageDataset real, string dataName, EvaluationOptions options,
-        IProgress<EvaluationProgress>? progress, Action<EvaluationResult>? checkpoint, CancellationToken cancellationToken)
+        IProgress<EvaluationProgress>? progress, Action<EvaluationResult>? checkpoint, int from, int repeatCount,
+        Func<EvaluationResult, EvaluationResult?> earlier, CancellationToken cancellationToken)
     {
         var wall = Stopwatch.StartNew();
         if (options.Repeats < 1) throw new UserInputException($"Repeats must be 1 or more; got {options.Repeats}.");
@@ -124,17 +135,18 @@ public static class SyntheticSetEvaluation
         var seeds = new List<long>();
         long images = 0;
         double earlierWall = 0;
-        if (options.Resume && FinishedEarlier(runDirectory, Snapshot(accuracies, seconds, seeds, 0, 0)) is { } earlier)
+        if (earlier(Snapshot(accuracies, seconds, seeds, 0, 0)) is { } finished
+            && finished.Seeds.Take(repeatCount).SequenceEqual(Enumerable.Range(from, Math.Min(repeatCount, finished.Seeds.Count)).Select(r => Seeds.EvaluationRepeat(options.Seed, r))))
         {
-            int kept = Math.Min(earlier.Accuracies.Count, options.Repeats);
-            accuracies.AddRange(earlier.Accuracies.Take(kept));
-            seconds.AddRange(earlier.TrainSeconds.Take(kept));
-            seeds.AddRange(earlier.Seeds.Take(kept));
-            images = earlier.TrainImages * kept / earlier.Accuracies.Count;
-            earlierWall = earlier.WallSeconds;
-            for (int r = 0; r < kept; r++) progress?.Report(new EvaluationProgress(r, options.Repeats, null, accuracies[r]));
+            int kept = Math.Min(finished.Accuracies.Count, repeatCount);
+            accuracies.AddRange(finished.Accuracies.Take(kept));
+            seconds.AddRange(finished.TrainSeconds.Take(kept));
+            seeds.AddRange(finished.Seeds.Take(kept));
+            images = finished.TrainImages * kept / finished.Accuracies.Count;
+            earlierWall = finished.WallSeconds;
+            for (int k = 0; k < kept; k++) progress?.Report(new EvaluationProgress(from + k, options.Repeats, null, accuracies[k]));
         }
-        for (int r = accuracies.Count; r < options.Repeats; r++)
+        for (int r = from + accuracies.Count; r < from + repeatCount; r++)
         {
             long seed = Seeds.EvaluationRepeat(options.Seed, r);
             int repeat = r;
@@ -145,7 +157,7 @@ public static class SyntheticSetEvaluation
             seeds.Add(seed);
             images += result.TrainImages;
             progress?.Report(new EvaluationProgress(r, options.Repeats, null, result.TestAccuracy * 100));
-            if (r < options.Repeats - 1) checkpoint?.Invoke(Snapshot(accuracies, seconds, seeds, images, earlierWall));
+            if (r < from + repeatCount - 1) checkpoint?.Invoke(Snapshot(accuracies, seconds, seeds, images, earlierWall));
         }
         return Snapshot(accuracies, seconds, seeds, images, earlierWall);
     }
@@ -194,15 +206,84 @@ public static class SyntheticSetEvaluation
         return LabelledImages.Load(test, normalization, channels, height, width, preprocess: preprocess);
     }
 
-    /// <summary><see cref="Run(string, ImageDataset, string, EvaluationOptions, IProgress{EvaluationProgress}?, CancellationToken)"/>, then writes RUN_DIR/eval.json atomically.</summary>
+    /// <summary>
+    /// <see cref="Run(string, ImageDataset, string, EvaluationOptions, IProgress{EvaluationProgress}?, CancellationToken)"/>, then
+    /// writes RUN_DIR/eval.json atomically. Split over shards (<see cref="EvaluationOptions.Shards"/>), a shard trains its
+    /// repeats into its part file and returns them with <see cref="EvaluationResult.Waiting"/> set; the finishing run
+    /// merges the parts into eval.json, or returns where it waits for shards.
+    /// </summary>
     public static EvaluationResult RunAndWrite(string runDirectory, ImageDataset real, string dataName, EvaluationOptions options,
         IProgress<EvaluationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        if (options.Shards is { } shards) return RunSharded(runDirectory, real, dataName, options, shards, progress, cancellationToken);
         var partial = Path.Combine(runDirectory, PartialFileName);
-        var result = Run(runDirectory, real, dataName, options, progress, r => r.Write(partial), cancellationToken);
+        var result = Run(runDirectory, real, dataName, options, progress, r => r.Write(partial), 0, options.Repeats,
+            now => options.Resume ? FinishedEarlier(runDirectory, now) : null, cancellationToken);
         result.Write(Path.Combine(runDirectory, EvaluationResult.FileName));
         File.Delete(partial);
         return result;
+    }
+
+    /// <summary>The part file of shard <paramref name="index"/> of <paramref name="count"/> in the run folder: the repeats it finished.</summary>
+    public static string PartFile(string runDirectory, int index, int count) =>
+        Path.Combine(runDirectory, FormattableString.Invariant($".eval.part-{index}-of-{count}.json"));
+
+    static EvaluationResult RunSharded(string runDirectory, ImageDataset real, string dataName, EvaluationOptions options, ShardSpec shards,
+        IProgress<EvaluationProgress>? progress, CancellationToken cancellationToken)
+    {
+        shards.Validate();
+        int n = shards.Count;
+        // A part counts when it holds every repeat of its range, trained with these settings on these images.
+        bool Finished(EvaluationResult now, int i, out EvaluationResult? part)
+        {
+            var (start, length) = Partition.Range(options.Repeats, n, i);
+            part = EvaluationResult.TryRead(PartFile(runDirectory, i, n));
+            return part is not null && part.SameSettings(now)
+                && part.Seeds.SequenceEqual(Enumerable.Range(start, length).Select(r => Seeds.EvaluationRepeat(options.Seed, r)));
+        }
+        if (shards.Index is int index)
+        {
+            var (start, length) = Partition.Range(options.Repeats, n, index);
+            string file = PartFile(runDirectory, index, n);
+            var result = Run(runDirectory, real, dataName, options, progress, r => r.Write(file), start, length,
+                now => EvaluationResult.TryRead(file) is { } earlier && earlier.SameSettings(now) ? earlier : null, cancellationToken);
+            result.Write(file);
+            var done = Enumerable.Range(0, n).Where(i => Finished(result, i, out _)).ToList();
+            string repeats = length == 0 ? "no repeats" : length == 1 ? $"repeat {start + 1}" : $"repeats {start + 1}–{start + length}";
+            return result with
+            {
+                Waiting = new ShardWait("eval", n, done, FormattableString.Invariant(
+                    $"shard {index} of {n} finished {repeats} of {options.Repeats} ({done.Count} of {n} parts finished); the finishing run merges them once all are.")),
+            };
+        }
+
+        var empty = Run(runDirectory, real, dataName, options, null, null, 0, 0, _ => null, cancellationToken);
+        // Merged before: eval.json holds every repeat.
+        if (EvaluationResult.TryRead(Path.Combine(runDirectory, EvaluationResult.FileName)) is { } written && written.SameSettings(empty)
+            && written.Seeds.SequenceEqual(Enumerable.Range(0, options.Repeats).Select(r => Seeds.EvaluationRepeat(options.Seed, r))))
+            return written;
+        var parts = new EvaluationResult?[n];
+        var finished = Enumerable.Range(0, n).Where(i => Finished(empty, i, out parts[i])).ToList();
+        if (finished.Count < n)
+        {
+            var wait = new ShardWait("eval", n, finished, "");
+            string message = finished.Count == 0
+                ? FormattableString.Invariant($"the {options.Repeats} repeats are split over {n} shards and none has finished yet: run shards 0 to {n - 1}, then the finishing run again.")
+                : FormattableString.Invariant($"the evaluation waits for shard{(wait.Missing.Count > 1 ? "s" : "")} {string.Join(", ", wait.Missing)} of {n}: run {(wait.Missing.Count > 1 ? "them" : "it")}, then the finishing run again.");
+            return empty with { Waiting = wait with { Message = message } };
+        }
+        var all = parts.Select(p => p!).ToList();
+        var merged = empty with
+        {
+            Seeds = [.. all.SelectMany(p => p.Seeds)],
+            Accuracies = [.. all.SelectMany(p => p.Accuracies)],
+            TrainSeconds = [.. all.SelectMany(p => p.TrainSeconds)],
+            TrainImages = all.Sum(p => p.TrainImages),
+            WallSeconds = empty.WallSeconds + all.Sum(p => p.WallSeconds),
+        };
+        merged.Write(Path.Combine(runDirectory, EvaluationResult.FileName));
+        for (int i = 0; i < n; i++) File.Delete(PartFile(runDirectory, i, n));
+        return merged;
     }
 
     /// <summary>
