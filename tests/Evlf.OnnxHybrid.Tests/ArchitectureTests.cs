@@ -25,6 +25,8 @@ public class ArchitectureTests
         { "Classifiers", ["Pretraining", "Evaluation"] },
         { "Models", ["Pretraining", "Evaluation"] },
         { "Bundles", ["Pretraining", "Evaluation"] },
+        // How runs split over processes knows no stage, pipeline or protocol: those use it.
+        { "Sharding", ["Pretraining", "Evaluation", "Distillation", "Fusion", "Training", "Bundles", "Models", "Classifiers"] },
     };
 
     [Theory]
