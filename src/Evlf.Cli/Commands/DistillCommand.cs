@@ -168,7 +168,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         public int? MaxTrain { get; init; }
 
         [CommandOption("--shards <N>")]
-        [Description("Split the run over N processes (docs/SCALE.md). With --shard-index: run that shard's part of the first unfinished sharded stage (encoding, sampling) and exit. Without: the finishing run — merge the finished parts, run what needs all of them, and publish or stop at the next sharded stage.")]
+        [Description("Split the run over N processes (docs/SCALE.md). With --shard-index: run that shard's part of the first unfinished sharded stage (encoding, fusing, sampling) and exit. Without: the finishing run — merge the finished parts, run what needs all of them, and publish or stop at the next sharded stage.")]
         public int? Shards { get; init; }
 
         [CommandOption("--shard-index <I>")]

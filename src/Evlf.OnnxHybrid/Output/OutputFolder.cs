@@ -120,7 +120,9 @@ public sealed class OutputFolder : IDisposable
         try
         {
             var folder = new OutputFolder(full, entries, marker, null);
-            folder.SaveMarker(); // also proves the folder is writable before any work
+            // Also proves the folder is writable before any work. A process that shares the folder (a shard, a stage
+            // cache) leaves an existing marker alone: rewriting it could drop entries the locking process adds meanwhile.
+            if (exclusive || existing is null) folder.SaveMarker();
             if (exclusive)
             {
                 folderLock = FolderLock.AcquireFolder(full, "evlf " + command, option);
