@@ -24,7 +24,9 @@ internal static class ShardedStage
         if (shards.Index is int index)
         {
             run.Part(stage, key, index, count, tmp => part(tmp, index, count));
-            var done = Finished(run, stage, key, count);
+            // Which parts have a marker, for the message only: hashing every part's files in every shard would read the
+            // whole stage N times over; the finishing run checks them in full.
+            List<int> done = [.. Enumerable.Range(0, count).Where(i => File.Exists(Path.Combine(run.PartFolder(stage, key, i, count), ShardMarker.FileName)))];
             throw new ShardWaitException(new ShardWait(stage, count, done, string.Create(CultureInfo.InvariantCulture,
                 $"shard {index} of {count} finished its part of stage '{stage}' ({done.Count} of {count} parts finished); the finishing run goes on once all are.")));
         }
