@@ -46,7 +46,7 @@ public class ClusterSlurmTests : IDisposable
         Assert.Contains("#SBATCH --output=logs/%x-%j.log", finish);
         foreach (var script in new[] { shards, finish })
         {
-            foreach (var line in new[] { "--requeue", "--partition=gpu", "--account=lab", "--time=2:00:00", "--cpus-per-task=4", "--mem=32G", "--gres=gpu:1" })
+            foreach (var line in new[] { "--requeue", "--kill-on-invalid-dep=yes", "--partition=gpu", "--account=lab", "--time=2:00:00", "--cpus-per-task=4", "--mem=32G", "--gres=gpu:1" })
                 Assert.Contains("#SBATCH " + line, script);
             // sbatch reads #SBATCH lines only before the first command.
             int firstCommand = Array.FindIndex(script, l => l.Length > 0 && !l.StartsWith('#'));
