@@ -65,6 +65,16 @@ internal static class EvlfApp
                 .WithDescription("Turn run folders into a markdown results table (accuracy, density and coverage, pending cells, published Fashion-MNIST rows) and PNG figures beside it.")
                 .WithExample("report", "runs/random-ipc10", "runs/mgd3-evlf-ipc10", "--out", "docs/RESULTS.md")
                 .WithExample("report", "runs/d4m-ipc10", "--pending", "d4m+EVLF:10", "--no-metrics");
+            config.AddBranch("cluster", cluster =>
+            {
+                cluster.SetDescription("Write the job files that run a sharded distill on a cluster: shard processes and the finishing run, wave after wave, on one shared run folder.");
+                cluster.AddCommand<ClusterSlurmCommand>("slurm")
+                    .WithDescription("Slurm: shards.sbatch (a job array), finish.sbatch and submit.sh, which submits every wave as jobs that wait for each other.")
+                    .WithExample("cluster", "slurm", "--shards", "8", "--parallel", "4", "--gres", "gpu:1", "--out", "jobs/mgd3", "--", "--method", "mgd3", "--out", "/shared/runs/mgd3", "--cache", "/shared/cache");
+                cluster.AddCommand<ClusterK8sCommand>("k8s")
+                    .WithDescription("Kubernetes: per wave an Indexed Job of the shards and the finishing Job, and run.sh, which applies them in order with kubectl.")
+                    .WithExample("cluster", "k8s", "--shards", "8", "--image", "registry.example/evlf:0.2", "--volume-claim", "evlf-data", "--out", "jobs/mgd3", "--", "--method", "mgd3", "--out", "/data/runs/mgd3");
+            });
         });
 
         // Errors go to stderr as plain single lines (no markup, no wrapping), so scripts can read them.

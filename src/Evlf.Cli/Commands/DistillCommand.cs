@@ -238,7 +238,8 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         return new GuidanceInterval(low, high);
     }
 
-    public override int Execute(CommandContext context, Settings s, CancellationToken cancellationToken)
+    /// <summary>The library options of a distill command line (what `evlf cluster` also reads to count a run's waves).</summary>
+    internal static DistillOptions Options(Settings s)
     {
         var method = Enum.Parse<DistillMethod>(s.Method, true);
         if (s.Evlf && method is not (DistillMethod.D4m or DistillMethod.Mgd3 or DistillMethod.Minimax))
@@ -246,7 +247,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         // Flags left out keep the preset's value; the preset's sampling options apply to the generative methods only.
         var preset = DistillOptions.For(method, Enum.Parse<DistillPreset>(s.Preset, true));
         var training = FusionTrainingFlags.Options(preset.FusionTraining, s.FusionEpochs, s.FusionSamples, s.LearnTemperature, s.FusionLambda1, s.FusionLambda2);
-        var options = preset with
+        return preset with
         {
             // minimax runs EVLF only when asked (--evlf); d4m and mgd3 unless told not to (--no-evlf).
             Data = s.Data, Bundle = s.Bundle, Method = method, Evlf = method == DistillMethod.Minimax ? s.Evlf : !s.NoEvlf, Finetune = s.Finetune, Ipc = s.Ipc, Seed = s.Seed,
@@ -261,6 +262,11 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
             Minimax = preset.Minimax with { Steps = s.MinimaxSteps, MemorySize = s.MinimaxMemory },
             Shards = s.Shards is int shards ? new ShardSpec(shards, s.ShardIndex is null ? null : ShardSpec.ResolveIndex(s.ShardIndex)) : null,
         };
+    }
+
+    public override int Execute(CommandContext context, Settings s, CancellationToken cancellationToken)
+    {
+        var options = Options(s);
         if (s.Workers is int workers)
             return LocalShards.Run(context.Arguments, options.Shards!.Count, workers, () => Distill(options, s.Quiet, cancellationToken), cancellationToken);
         var result = Distill(options, s.Quiet, cancellationToken);

@@ -38,4 +38,11 @@ public sealed record DistillRecipe(DistillMethod Method, IReadOnlyList<string> S
 
     /// <summary>Whether the recipe runs <paramref name="stage"/>.</summary>
     public bool Runs(string stage) => Stages.Contains(stage);
+
+    /// <summary>
+    /// How many waves a sharded run of this recipe takes on a scheduler: one per sharded stage it runs
+    /// (<see cref="StageNames.Sharded"/>: the shards, then the finishing run), and at least one, whose finishing run
+    /// publishes. A stage already in a shared stage cache makes a wave a no-op, never the count too small.
+    /// </summary>
+    public int Waves => Math.Max(1, Stages.Count(StageNames.Sharded.Contains));
 }

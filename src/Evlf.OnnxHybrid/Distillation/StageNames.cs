@@ -34,4 +34,10 @@ public static class StageNames
     /// <see cref="Minimax"/> in finetune's place).
     /// </summary>
     public static IReadOnlyList<string> Generative { get; } = [Latents, Text, Fusion, Fuse, Modes, Finetune, Sample];
+
+    /// <summary>
+    /// The stages a sharded run splits over its shards (docs/SCALE.md), in the order they run: each is one wave of shard
+    /// processes followed by a finishing run.
+    /// </summary>
+    public static IReadOnlyList<string> Sharded { get; } = [Latents, Fuse, Sample];
 }

@@ -27,6 +27,24 @@ public class DistillRecipeTests
         Assert.Equal(stages.Split(' '), recipe.Stages);
     }
 
+    // A scheduler runs one wave (shards, then the finishing run) per sharded stage: encode, [fuse,] sample; random and
+    // herding one, whose shards have nothing to do (evlf cluster renders this many).
+    [Theory]
+    [InlineData(DistillMethod.Random, false, 1)]
+    [InlineData(DistillMethod.Herding, false, 1)]
+    [InlineData(DistillMethod.Dit, false, 2)]
+    [InlineData(DistillMethod.D4m, false, 2)]
+    [InlineData(DistillMethod.D4m, true, 3)]
+    [InlineData(DistillMethod.Mgd3, false, 2)]
+    [InlineData(DistillMethod.Mgd3, true, 3)]
+    [InlineData(DistillMethod.Minimax, false, 2)]
+    [InlineData(DistillMethod.Minimax, true, 3)]
+    public void AClusterRunTakesOneWavePerShardedStage(DistillMethod method, bool evlf, int waves)
+    {
+        Assert.Equal(waves, DistillRecipe.For(new DistillOptions { Method = method, Evlf = evlf }).Waves);
+        Assert.Equal(waves, DistillRecipe.For(new DistillOptions { Method = method, Evlf = evlf, Finetune = method is not (DistillMethod.Random or DistillMethod.Herding or DistillMethod.Minimax) }).Waves);
+    }
+
     [Fact]
     public void TheFullestRecipeIsTheGenerativeOrderOfStageNames()
     {

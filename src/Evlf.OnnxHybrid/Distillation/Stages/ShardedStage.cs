@@ -18,6 +18,8 @@ internal static class ShardedStage
     public static string Run(StageContext context, string stage, string key, Action<string> whole, Action<string, int, int> part,
         Action<string, IReadOnlyList<string>> merge)
     {
+        // The waves a scheduler runs (DistillRecipe.Waves) are counted from this list.
+        if (!StageNames.Sharded.Contains(stage)) throw new ArgumentException($"Stage '{stage}' is not one of StageNames.Sharded.", nameof(stage));
         var run = context.Run;
         if (run.Shards is not { } shards || run.IsStageDone(stage, key)) return run.Stage(stage, key, whole);
         int count = shards.Count;
