@@ -8,12 +8,16 @@ public class SamplingLoopTests
     static readonly NoiseSchedule Linear = NoiseSchedule.Create(NoiseScheduleOptions.DiT);
     static readonly NoiseSchedule Sd = NoiseSchedule.Create(NoiseScheduleOptions.StableDiffusion);
 
+    // t / 1000 as a tensor–tensor division: an implicit Scalar (t / 1000.0) was once read after it was freed under a
+    // full test run's GC pressure (c10 "toFloat: Expected false to be true").
+    static Tensor Thousandths(Tensor t) => t.to(ScalarType.Float64).div(tensor(1000.0, ScalarType.Float64));
+
     /// <summary>The reference script's toy DiT: tanh(A·x + b·t/1000 + E[y]), channels 0–3 ε, 4–7 v.</summary>
     static Func<Tensor, Tensor, Tensor?, Tensor> ToyDiT(Tensor a, Tensor b, Tensor e, List<long[]>? seenTimesteps = null) => (x, t, y) =>
     {
         seenTimesteps?.Add(t.data<long>().ToArray());
         var h = einsum("oc,nchw->nohw", a, x);
-        h = h + (b.unsqueeze(0) * (t.to(ScalarType.Float64) / 1000.0).unsqueeze(1)).to(x.dtype).unsqueeze(2).unsqueeze(3);
+        h = h + (b.unsqueeze(0) * Thousandths(t).unsqueeze(1)).to(x.dtype).unsqueeze(2).unsqueeze(3);
         h = h + e.index_select(0, y!).to(x.dtype).unsqueeze(2).unsqueeze(3);
         return h.tanh();
     };
@@ -22,7 +26,7 @@ public class SamplingLoopTests
     static Func<Tensor, Tensor, Tensor?, Tensor> ToyUnet(Tensor a, Tensor b, Tensor w) => (x, t, cond) =>
     {
         var h = einsum("oc,nchw->nohw", a, x);
-        h = h + (b.unsqueeze(0) * (t.to(ScalarType.Float64) / 1000.0).unsqueeze(1)).unsqueeze(2).unsqueeze(3);
+        h = h + (b.unsqueeze(0) * Thousandths(t).unsqueeze(1)).unsqueeze(2).unsqueeze(3);
         h = h + einsum("od,nd->no", w, cond!).unsqueeze(2).unsqueeze(3);
         return h.tanh();
     };
