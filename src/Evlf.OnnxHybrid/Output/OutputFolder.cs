@@ -167,6 +167,12 @@ public sealed class OutputFolder : IDisposable
             throw new ArgumentException($"'{name}' is not a top-level entry name.", nameof(name));
         var path = System.IO.Path.Combine(Path, name);
         if (entries.Contains(name)) return path;
+        // A process sharing the folder (another shard) may have claimed it since this one opened the folder.
+        if (folderLock is null && OnDisk().Contains(name))
+        {
+            entries.Add(name);
+            return path;
+        }
         if (File.Exists(path) || Directory.Exists(path) || new FileInfo(path).LinkTarget is not null)
             throw new UserInputException($"'{path}' exists and was not written by evlf; move it away or choose another output folder (evlf never replaces what it did not write).");
         entries.Add(name);
@@ -229,8 +235,14 @@ public sealed class OutputFolder : IDisposable
     /// <summary>Releases the folder's lock.</summary>
     public void Dispose() => folderLock?.Dispose();
 
+    /// <summary>The entries the marker on disk lists now.</summary>
+    IEnumerable<string> OnDisk() =>
+        (ReadMarker(Path)?["entries"] as JsonArray ?? []).Select(e => e is JsonValue v && v.TryGetValue<string>(out var n) ? n : null).OfType<string>();
+
     void SaveMarker()
     {
+        // Without the folder's lock other processes may add entries meanwhile: keep theirs.
+        if (folderLock is null) entries.UnionWith(OnDisk());
         marker["entries"] = new JsonArray(entries.Select(e => (JsonNode)e).ToArray());
         AtomicFile.WriteJson(System.IO.Path.Combine(Path, MarkerFile), marker);
     }

@@ -16,6 +16,25 @@ public class OutputFolderTests : IDisposable
     string UserFolder(string name) => Evlf.OnnxHybrid.Tests.Output.UserFolder.Create(root, name);
 
     [Fact]
+    public void ProcessesSharingAFolderSeeEachOthersEntries()
+    {
+        // Two shards open the new run folder at once, then each claims its stage cache and a file of its own.
+        var dir = Path.Combine(root, "shared");
+        using var a = OutputFolder.Open(dir, "distill", exclusive: false);
+        using var b = OutputFolder.Open(dir, "distill", exclusive: false);
+        a.Subfolder(".stages");
+        b.Subfolder(".stages");
+        a.Reserve("a.json");
+        b.Reserve("b.json");
+        var entries = OutputFolder.ReadMarker(dir)!["entries"]!.AsArray().Select(e => (string?)e).ToHashSet();
+        Assert.Superset(new HashSet<string?> { ".stages", "a.json", "b.json" }, entries);
+        // The finishing run, which locks the folder, owns all of them.
+        using var finish = OutputFolder.Open(dir, "distill");
+        finish.Subfolder(".stages");
+        finish.Delete("a.json");
+    }
+
+    [Fact]
     public void ANewFolderIsCreatedAndMarked()
     {
         var dir = Path.Combine(root, "new", "run");
