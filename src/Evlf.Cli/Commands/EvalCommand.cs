@@ -210,7 +210,7 @@ internal sealed class EvalCommand : Command<EvalCommand.Settings>
                 for (int r = 0; r < result.Accuracies.Count; r++)
                     Console.WriteLine(FormattableString.Invariant($"seed {result.Seeds[r]}: {result.Accuracies[r]:F2}%  train {result.TrainSeconds[r]:F1} s"));
             Console.WriteLine(wait.Message);
-            return shards.IsShard || wait.Finished.Count == 0 ? 0 : 3;
+            return shards.IsShard || wait.Finished.Count == 0 ? 0 : LocalShards.WaitingForShards;
         }
         if (!settings.Quiet)
             for (int r = 0; r < result.Accuracies.Count; r++)

@@ -86,6 +86,14 @@ public sealed class SyntheticSetWriter : IDisposable
     /// <summary>Adds an image of class <paramref name="label"/> as the class's next <c>&lt;n&gt;.png</c>; returns its path relative to the root. Thread-safe.</summary>
     public string Add(int label, ByteImage image)
     {
+        var relative = Next(label);
+        ImageCodec.WritePng(Path.Combine(TempRoot, relative), image.WithChannels(Channels));
+        return relative;
+    }
+
+    /// <summary>Claims the next <c>images/&lt;class folder&gt;/&lt;n&gt;.png</c> of class <paramref name="label"/>; returns it relative to the root.</summary>
+    string Next(int label)
+    {
         if ((uint)label >= (uint)ClassNames.Count) throw new ArgumentOutOfRangeException(nameof(label), $"Label {label} is outside 0..{ClassNames.Count - 1}.");
         int n;
         lock (gate)
@@ -93,9 +101,7 @@ public sealed class SyntheticSetWriter : IDisposable
             ThrowIfClosed();
             n = counts[label]++;
         }
-        var relative = Path.Combine("images", ClassFolders[label], $"{n}.png");
-        ImageCodec.WritePng(Path.Combine(TempRoot, relative), image.WithChannels(Channels));
-        return relative;
+        return Path.Combine("images", ClassFolders[label], $"{n}.png");
     }
 
     /// <summary>
@@ -108,13 +114,7 @@ public sealed class SyntheticSetWriter : IDisposable
         if ((uint)label >= (uint)ClassNames.Count) throw new ArgumentOutOfRangeException(nameof(label), $"Label {label} is outside 0..{ClassNames.Count - 1}.");
         var source = Path.Combine(setRoot, "images", ClassFolders[label], $"{index}.png");
         if (!File.Exists(source)) throw new InvalidDataException($"Image set '{setRoot}' has no image {index} of class '{ClassNames[label]}' ({source}).");
-        int n;
-        lock (gate)
-        {
-            ThrowIfClosed();
-            n = counts[label]++;
-        }
-        var relative = Path.Combine("images", ClassFolders[label], $"{n}.png");
+        var relative = Next(label);
         File.Copy(source, Path.Combine(TempRoot, relative));
         return relative;
     }

@@ -102,31 +102,47 @@ public sealed class RunFolder : IDisposable
     public string Stage(string stage, string key, Action<string> produce)
     {
         string dir = Path.Combine(stages, $"{stage}-{key}");
-        if (IsDone(dir))
+        return Produce(dir, stage, key, IsDone, produce, tmp => File.WriteAllText(Path.Combine(tmp, ".done"), DateTime.UtcNow.ToString("O")),
+            whenMissing: () =>
+            {
+                // A shard does only its parts of the sharded stages; every other stage is the finishing run's.
+                if (shards?.Index is int index)
+                    throw new ShardWaitException(new ShardWait(stage, shards.Count, [],
+                        $"shard {index} of {shards.Count} has nothing to do before stage '{stage}', which the finishing run (the same command without a shard index) produces."));
+            });
+    }
+
+    /// <summary>
+    /// Returns <paramref name="dir"/> once <paramref name="isDone"/> says so: at once when it is, else under the folder's
+    /// lock (another process may be producing it; wait, then look again), produced by <paramref name="produce"/> into a
+    /// temporary that <paramref name="markDone"/> completes and a rename puts in place. Records the stage as
+    /// <paramref name="record"/>, cached or with its time.
+    /// </summary>
+    string Produce(string dir, string record, string key, Func<string, bool> isDone, Action<string> produce, Action<string> markDone, Action? whenMissing = null)
+    {
+        if (isDone(dir))
         {
-            records.Add(new StageRecord(stage, key, true, 0));
+            records.Add(new StageRecord(record, key, true, 0));
             return dir;
         }
-        // A shard does only its parts of the sharded stages; every other stage is the finishing run's.
-        if (shards?.Index is int index)
-            throw new ShardWaitException(new ShardWait(stage, shards.Count, [],
-                $"shard {index} of {shards.Count} has nothing to do before stage '{stage}', which the finishing run (the same command without a shard index) produces."));
-        using var stageLock = FolderLock.Wait(dir + ".lock", $"evlf, stage {stage}", logger, cancellationToken);
-        if (IsDone(dir)) // another process finished it while this one waited
+        whenMissing?.Invoke();
+        using var folderLock = FolderLock.Wait(dir + ".lock", $"evlf, stage {record}", logger, cancellationToken);
+        if (isDone(dir)) // another process finished it while this one waited
         {
-            records.Add(new StageRecord(stage, key, true, 0));
+            records.Add(new StageRecord(record, key, true, 0));
             return dir;
         }
         var clock = Stopwatch.StartNew();
-        // Under the stage's lock every temporary of this stage is a dead process's.
-        foreach (var stale in Directory.EnumerateDirectories(stages, $"{stage}-{key}.tmp-*")) Directory.Delete(stale, true);
+        // Under the folder's lock every temporary of it is a dead process's.
+        foreach (var stale in Directory.EnumerateDirectories(stages, Path.GetFileName(dir) + ".tmp-*")) Directory.Delete(stale, true);
         string tmp = dir + ".tmp-" + Environment.ProcessId;
         Directory.CreateDirectory(tmp);
         produce(tmp);
-        File.WriteAllText(Path.Combine(tmp, ".done"), DateTime.UtcNow.ToString("O"));
-        if (Directory.Exists(dir)) Directory.Delete(dir, true); // an incomplete folder (no .done) of an older layout
+        markDone(tmp);
+        // An incomplete folder (no .done) of an older layout, or a part whose files no longer match its marker.
+        if (Directory.Exists(dir)) Directory.Delete(dir, true);
         Directory.Move(tmp, dir);
-        records.Add(new StageRecord(stage, key, false, Math.Round(clock.Elapsed.TotalSeconds, 2)));
+        records.Add(new StageRecord(record, key, false, Math.Round(clock.Elapsed.TotalSeconds, 2)));
         return dir;
     }
 
@@ -151,30 +167,9 @@ public sealed class RunFolder : IDisposable
     /// </summary>
     public string Part(string stage, string key, int part, int parts, Action<string> produce)
     {
-        string dir = PartFolder(stage, key, part, parts);
         string name = $"{stage}-{key}";
-        string record = FormattableString.Invariant($"{stage} part {part}/{parts}");
-        if (ShardMarker.IsValid(dir, name, part, parts))
-        {
-            records.Add(new StageRecord(record, key, true, 0));
-            return dir;
-        }
-        using var partLock = FolderLock.Wait(dir + ".lock", $"evlf, {record}", logger, cancellationToken);
-        if (ShardMarker.IsValid(dir, name, part, parts))
-        {
-            records.Add(new StageRecord(record, key, true, 0));
-            return dir;
-        }
-        var clock = Stopwatch.StartNew();
-        foreach (var stale in Directory.EnumerateDirectories(stages, Path.GetFileName(dir) + ".tmp-*")) Directory.Delete(stale, true);
-        string tmp = dir + ".tmp-" + Environment.ProcessId;
-        Directory.CreateDirectory(tmp);
-        produce(tmp);
-        ShardMarker.Write(tmp, name, part, parts);
-        if (Directory.Exists(dir)) Directory.Delete(dir, true); // a part whose files no longer match its marker
-        Directory.Move(tmp, dir);
-        records.Add(new StageRecord(record, key, false, Math.Round(clock.Elapsed.TotalSeconds, 2)));
-        return dir;
+        return Produce(PartFolder(stage, key, part, parts), FormattableString.Invariant($"{stage} part {part}/{parts}"), key,
+            dir => ShardMarker.IsValid(dir, name, part, parts), produce, tmp => ShardMarker.Write(tmp, name, part, parts));
     }
 
     /// <summary>Deletes the parts of a stage once the whole stage is finished (they hold the same data again).</summary>

@@ -264,14 +264,7 @@ public static class SyntheticSetEvaluation
             return written;
         var parts = new EvaluationResult?[n];
         var finished = Enumerable.Range(0, n).Where(i => Finished(empty, i, out parts[i])).ToList();
-        if (finished.Count < n)
-        {
-            var wait = new ShardWait("eval", n, finished, "");
-            string message = finished.Count == 0
-                ? FormattableString.Invariant($"the {options.Repeats} repeats are split over {n} shards and none has finished yet: run shards 0 to {n - 1}, then the finishing run again.")
-                : FormattableString.Invariant($"the evaluation waits for shard{(wait.Missing.Count > 1 ? "s" : "")} {string.Join(", ", wait.Missing)} of {n}: run {(wait.Missing.Count > 1 ? "them" : "it")}, then the finishing run again.");
-            return empty with { Waiting = wait with { Message = message } };
-        }
+        if (finished.Count < n) return empty with { Waiting = ShardWait.ForFinishingRun("eval", "the evaluation", n, finished) };
         var all = parts.Select(p => p!).ToList();
         var merged = empty with
         {

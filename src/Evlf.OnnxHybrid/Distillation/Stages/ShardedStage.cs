@@ -33,14 +33,7 @@ internal static class ShardedStage
                 $"shard {index} of {count} finished its part of stage '{stage}' ({done.Count} of {count} parts finished); the finishing run goes on once all are.")));
         }
         var finished = Finished(run, stage, key, count);
-        if (finished.Count < count)
-        {
-            var wait = new ShardWait(stage, count, finished, "");
-            string message = finished.Count == 0
-                ? string.Create(CultureInfo.InvariantCulture, $"stage '{stage}' is split over {count} shards and none has run it yet: run shards 0 to {count - 1}, then the finishing run again.")
-                : string.Create(CultureInfo.InvariantCulture, $"stage '{stage}' waits for shard{(wait.Missing.Count > 1 ? "s" : "")} {Ranges(wait.Missing)} of {count}: run {(wait.Missing.Count > 1 ? "them" : "it")}, then the finishing run again.");
-            throw new ShardWaitException(wait with { Message = message });
-        }
+        if (finished.Count < count) throw new ShardWaitException(ShardWait.ForFinishingRun(stage, $"stage '{stage}'", count, finished));
         string folder = run.Stage(stage, key, tmp => merge(tmp, [.. Enumerable.Range(0, count).Select(i => run.PartFolder(stage, key, i, count))]));
         run.DeleteParts(stage, key, count);
         return folder;
@@ -48,18 +41,4 @@ internal static class ShardedStage
 
     static List<int> Finished(RunFolder run, string stage, string key, int count) =>
         [.. Enumerable.Range(0, count).Where(i => run.IsPartDone(stage, key, i, count))];
-
-    /// <summary>"1, 3–5, 9" for 1, 3, 4, 5, 9.</summary>
-    static string Ranges(IReadOnlyList<int> items)
-    {
-        var parts = new List<string>();
-        for (int i = 0; i < items.Count;)
-        {
-            int j = i;
-            while (j + 1 < items.Count && items[j + 1] == items[j] + 1) j++;
-            parts.Add(j == i ? items[i].ToString(CultureInfo.InvariantCulture) : string.Create(CultureInfo.InvariantCulture, $"{items[i]}–{items[j]}"));
-            i = j + 1;
-        }
-        return string.Join(", ", parts);
-    }
 }
