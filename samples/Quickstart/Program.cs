@@ -21,6 +21,10 @@ try
         runtime.Generate(denoiser, classIndex: c, n: PerClass, new SampleOptions(Steps: Steps, Cfg: 4), seed: 0)
             .Save(outDir);                                          // OUT_DIR/<class>/<i>.png; never replaces a file
     Console.WriteLine($"wrote {PerClass * bundle.Manifest.Classes.Count} images ({denoiser}, {Steps} steps) to {outDir}");
+    // The text encoder (all-MiniLM-L6-v2, whose files the Evlf.OnnxHybrid.MiniLM package puts in minilm/ beside the app)
+    // embeds the class prompts that condition the UNet and EVLF's fusion.
+    using (var prompts = runtime.TextEncoder.Encode([bundle.Manifest.Prompt(0)]))
+        Console.WriteLine($"'{bundle.Manifest.Prompt(0)}' -> {prompts.Pooled.shape[^1]} numbers (MiniLM)");
     return 0;
 }
 catch (UserInputException e)                                        // a bad path, a corrupt bundle, a missing native library

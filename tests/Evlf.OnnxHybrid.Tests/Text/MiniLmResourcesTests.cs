@@ -29,6 +29,32 @@ public sealed class MiniLmResourcesTests : IDisposable
     }
 
     [Fact]
+    public void The_package_copies_the_files_beside_the_application()
+    {
+        var shipped = Path.Combine(AppContext.BaseDirectory, MiniLmResources.ShippedFolder);
+        Assert.Equal(shipped, MiniLmResources.ShippedDirectories()[0]);
+        Assert.Equal(MiniLmResources.VocabSha256, MiniLmResources.Sha256(Path.Combine(shipped, "vocab.txt")));
+    }
+
+    [Fact]
+    public void Missing_package_files_are_a_user_error_naming_the_package()
+    {
+        var nowhere = Path.Combine(dir, "no-minilm");
+        var e = Assert.Throws<UserInputException>(() => MiniLmResources.Ensure(Path.Combine(dir, "cache"), [nowhere]));
+        Assert.Equal($"MiniLM's model.onnx is not in '{nowhere}'; expected it there from NuGet package Evlf.OnnxHybrid.MiniLM, which Evlf.OnnxHybrid references (restore and build the application again).", e.Message);
+    }
+
+    [Fact]
+    public void A_shipped_file_with_another_checksum_is_refused()
+    {
+        var shipped = Directory.CreateDirectory(Path.Combine(dir, "shipped")).FullName;
+        File.WriteAllText(Path.Combine(shipped, "model.onnx"), "not the model");
+        var e = Assert.Throws<UserInputException>(() => MiniLmResources.Ensure(Path.Combine(dir, "cache"), [shipped]));
+        Assert.Contains("expected " + MiniLmResources.ModelSha256, e.Message);
+        Assert.False(File.Exists(Path.Combine(dir, "cache", "model.onnx")));
+    }
+
+    [Fact]
     public void Cache_root_follows_evlf_cache()
     {
         var saved = Environment.GetEnvironmentVariable(MiniLmResources.CacheVariable);
