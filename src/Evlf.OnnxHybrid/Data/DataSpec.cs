@@ -69,7 +69,8 @@ public sealed record DataSpec(DataSpecKind Kind, string? Directory = null, strin
     /// </summary>
     public ImageDataset Open(DatasetOptions? options = null, ILogger? logger = null)
     {
-        var dataset = OpenDataset(options);
+        var opened = OpenDataset(options);
+        var dataset = new ImageDataset(opened.Name, opened.ClassNames, opened.Train, opened.Test, opened.Skipped) { Spec = this };
         if (dataset.Skipped.Count > 0) logger?.LogWarning("{Summary}", SkippedEntry.Summary(ToString(), dataset.Skipped));
         return dataset;
     }

@@ -10,10 +10,14 @@ public static class DatasetNormalization
     /// <summary>Most training images read to estimate the statistics of a dataset without published constants.</summary>
     public const int SampleLimit = 5000;
 
-    public static Normalization For(DataSpec spec, ImageDataset dataset)
+    /// <summary>The normalisation of <paramref name="dataset"/>, by the spec it was opened from (<see cref="ImageDataset.Spec"/>).</summary>
+    public static Normalization For(ImageDataset dataset) => For(dataset.Spec, dataset);
+
+    /// <summary>The normalisation of <paramref name="dataset"/> as the data <paramref name="spec"/> names it (null: measured).</summary>
+    public static Normalization For(DataSpec? spec, ImageDataset dataset)
     {
         int channels = dataset.Channels;
-        var (mean, std) = spec.Kind switch
+        var (mean, std) = spec?.Kind switch
         {
             DataSpecKind.FashionMnist => ([FashionMnist.Statistics.Mean], [FashionMnist.Statistics.Std]),
             DataSpecKind.Cifar10 or DataSpecKind.Cifar100 => (new[] { 0.4914f, 0.4822f, 0.4465f }, new[] { 0.2023f, 0.1994f, 0.2010f }),

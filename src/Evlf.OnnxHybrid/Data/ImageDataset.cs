@@ -37,11 +37,18 @@ public sealed class ImageDataset
     /// </summary>
     public IReadOnlyList<SkippedEntry> Skipped { get; }
 
+    /// <summary>
+    /// The data spec the dataset was opened from (<see cref="DataSpec.Open(DatasetOptions?, Microsoft.Extensions.Logging.ILogger?)"/>);
+    /// null for a dataset built in memory. Cache keys (<see cref="Distillation.DataIdentity"/>) and the normalisation
+    /// constants (<see cref="DatasetNormalization"/>) follow it; subsets keep it.
+    /// </summary>
+    public DataSpec? Spec { get; init; }
+
     /// <summary>Channels of loaded images (those of the train split).</summary>
     public int Channels => Train.Channels;
 
     /// <summary>The same dataset with other splits (e.g. subsets).</summary>
-    public ImageDataset WithSplits(DatasetSplit train, DatasetSplit test) => new(Name, ClassNames, train, test, Skipped);
+    public ImageDataset WithSplits(DatasetSplit train, DatasetSplit test) => new(Name, ClassNames, train, test, Skipped) { Spec = Spec };
 
     /// <summary>The same dataset without the samples a report found undecodable.</summary>
     public ImageDataset WithoutBad(DatasetReport report)

@@ -12,6 +12,14 @@ namespace Evlf.OnnxHybrid.Distillation;
 /// </summary>
 public static class DataIdentity
 {
+    /// <summary>
+    /// The identity of <paramref name="dataset"/> under the spec it was opened from (<see cref="ImageDataset.Spec"/>, in its
+    /// canonical form), or from its content alone for a dataset built in memory: the same data opened by path or passed
+    /// opened gives the same identity.
+    /// </summary>
+    public static string Of(ImageDataset dataset) => Of(dataset.Spec?.ToString() ?? "", dataset);
+
+    /// <summary>The identity of <paramref name="dataset"/> as named by <paramref name="spec"/>.</summary>
     public static string Of(string spec, ImageDataset dataset)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);

@@ -12,21 +12,24 @@ namespace Evlf.OnnxHybrid.Distillation;
 /// The data and bundle a run reads, opened and checked against its options before the first stage, so that a mistake
 /// costs no work and reads as one line.
 /// </summary>
+/// <param name="Options">The run's options; when the caller passed the data or the bundle opened, <see cref="DistillOptions.Data"/>
+/// holds the dataset's spec ("" for one built in memory) and <see cref="DistillOptions.Bundle"/> the bundle's folder.</param>
 /// <param name="Dataset">The data, cut to <see cref="DistillOptions.MaxTrain"/> images per split.</param>
 /// <param name="Bundle">The bundle of a generative run (null for random and herding).</param>
 /// <param name="Denoiser">The bundle's denoiser the method samples with (null for random, herding and train-fusion).</param>
-internal sealed record DistillInputs(ImageDataset Dataset, ModelBundle? Bundle, string? Denoiser)
+internal sealed record DistillInputs(DistillOptions Options, ImageDataset Dataset, ModelBundle? Bundle, string? Denoiser)
 {
-    /// <summary>`evlf distill`'s inputs.</summary>
-    public static DistillInputs ForDistill(DistillOptions options, ILogger logger)
+    /// <summary>`evlf distill`'s inputs: <paramref name="dataset"/> and <paramref name="bundle"/> when given, else those the options name.</summary>
+    public static DistillInputs ForDistill(DistillOptions options, ILogger logger, ImageDataset? dataset = null, ModelBundle? bundle = null)
     {
         options.Validate();
+        options = Naming(options, dataset, bundle);
         bool readsBundle = options.UsesGenerativeModel || options.ThroughVae;
         if (readsBundle) OnnxSession.RequireDevice(options.Device);
         // Generative methods read the data with the bundle's channel count (a grayscale bundle sees folders as gray).
-        var bundle = readsBundle ? ModelBundle.Load(options.Bundle) : null;
+        bundle = readsBundle ? bundle ?? ModelBundle.Load(options.Bundle) : null;
         RequireApart(options, bundle);
-        var dataset = OpenData(options, bundle is null ? null : new DatasetOptions(Channels: bundle.Manifest.Image.Channels), logger);
+        dataset = OpenData(options, dataset, bundle is null ? null : new DatasetOptions(Channels: bundle.Manifest.Image.Channels), logger);
         var perClass = dataset.Train.CountPerClass(dataset.ClassNames.Count);
         int smallest = perClass.Min();
         if (options.Ipc > smallest)
@@ -36,30 +39,48 @@ internal sealed record DistillInputs(ImageDataset Dataset, ModelBundle? Bundle, 
                 $"{options.Ipc} is larger than class '{smallestClass}', which has {smallest} training images.");
         }
         if (options.ThroughVae) CheckBundleFits(options, bundle!, dataset);
-        return new DistillInputs(dataset, bundle, options.UsesGenerativeModel ? CheckGenerative(options, bundle!, dataset) : null);
+        return new DistillInputs(options, dataset, bundle, options.UsesGenerativeModel ? CheckGenerative(options, bundle!, dataset) : null);
     }
 
     /// <summary>`evlf train-fusion`'s inputs: a bundle with a text encoder, and data enough for one optimizer step.</summary>
-    public static DistillInputs ForFusionModule(DistillOptions options, ILogger logger)
+    public static DistillInputs ForFusionModule(DistillOptions options, ILogger logger, ImageDataset? dataset = null, ModelBundle? bundle = null)
     {
         options.Validate();
+        options = Naming(options, dataset, bundle);
         OnnxSession.RequireDevice(options.Device);
-        var bundle = ModelBundle.Load(options.Bundle);
+        bundle ??= ModelBundle.Load(options.Bundle);
         RequireTextEncoder(options, bundle);
         RequireApart(options, bundle);
-        var dataset = OpenData(options, new DatasetOptions(Channels: bundle.Manifest.Image.Channels), logger);
+        dataset = OpenData(options, dataset, new DatasetOptions(Channels: bundle.Manifest.Image.Channels), logger);
         CheckBundleFits(options, bundle, dataset);
         FusionTrainer.RequireOptimizerSteps(dataset.Train.Count, options.FusionTraining);
-        return new DistillInputs(dataset, bundle, null);
+        return new DistillInputs(options, dataset, bundle, null);
     }
+
+    /// <summary>
+    /// The options naming what the caller passed opened, so that messages, the manifest and the checks speak of it: the
+    /// dataset's spec ("" for one built in memory) and the bundle's folder.
+    /// </summary>
+    static DistillOptions Naming(DistillOptions options, ImageDataset? dataset, ModelBundle? bundle) => options with
+    {
+        Data = dataset is null ? options.Data : dataset.Spec?.ToString() ?? "",
+        Bundle = bundle is null ? options.Bundle : bundle.Directory,
+    };
+
+    /// <summary>The data as messages name it: its spec, or the name of a dataset built in memory.</summary>
+    static string DataName(DistillOptions options, ImageDataset dataset) =>
+        options.Data.Length > 0 ? options.Data : $"{dataset.Name} (in memory)";
 
     /// <summary>The method as the user writes it.</summary>
     public static string MethodName(DistillOptions options) => options.Method.ToString().ToLowerInvariant();
 
-    /// <summary>The data of <see cref="DistillOptions.Data"/>, cut to <see cref="DistillOptions.MaxTrain"/> images per split.</summary>
-    static ImageDataset OpenData(DistillOptions options, DatasetOptions? datasetOptions, ILogger logger)
+    /// <summary>
+    /// <paramref name="given"/>, or the data of <see cref="DistillOptions.Data"/>, cut to <see cref="DistillOptions.MaxTrain"/>
+    /// images per split.
+    /// </summary>
+    static ImageDataset OpenData(DistillOptions options, ImageDataset? given, DatasetOptions? datasetOptions, ILogger logger)
     {
-        var dataset = DataSpec.Open(options.Data, datasetOptions, logger);
+        var dataset = given ?? DataSpec.Open(options.Data, datasetOptions, logger);
         if (options.MaxTrain is not int max) return dataset;
         DatasetSplit First(DatasetSplit split) => split.Count <= max ? split : split.Subset(Enumerable.Range(0, max).ToArray());
         return dataset.WithSplits(First(dataset.Train), First(dataset.Test));
@@ -68,7 +89,8 @@ internal sealed record DistillInputs(ImageDataset Dataset, ModelBundle? Bundle, 
     /// <summary>The run's outputs (--out, --cache) apart from its inputs (--data, --bundle), before anything is written.</summary>
     static void RequireApart(DistillOptions options, ModelBundle? bundle)
     {
-        var inputs = new List<PathsApart.Named> { new("--data", PathsApart.DataFolder(options.Data)) };
+        // A dataset built in memory has no folder to keep apart.
+        var inputs = new List<PathsApart.Named> { new("--data", options.Data.Length > 0 ? PathsApart.DataFolder(options.Data) : null) };
         if (bundle is not null) inputs.Add(new("--bundle", bundle.Directory));
         PathsApart.Require([new("--out", options.Out), new("--cache", options.Cache)], inputs);
     }
@@ -119,10 +141,10 @@ internal sealed record DistillInputs(ImageDataset Dataset, ModelBundle? Bundle, 
     {
         var m = bundle.Manifest;
         if (m.Classes.Count != dataset.ClassNames.Count || !m.Classes.SequenceEqual(dataset.ClassNames))
-            throw new UserInputException($"Bundle '{options.Bundle}' knows classes [{string.Join(", ", m.Classes)}] but dataset '{options.Data}' has " +
+            throw new UserInputException($"Bundle '{options.Bundle}' knows classes [{string.Join(", ", m.Classes)}] but dataset '{DataName(options, dataset)}' has " +
                 $"[{string.Join(", ", dataset.ClassNames)}]; expected the same classes in the same order.");
         if (m.Image.Channels != dataset.Channels)
             throw new UserInputException($"Bundle '{options.Bundle}' works on {m.Image.Channels}-channel images " +
-                $"but dataset '{options.Data}' has {dataset.Channels} channels.");
+                $"but dataset '{DataName(options, dataset)}' has {dataset.Channels} channels.");
     }
 }

@@ -62,7 +62,13 @@ internal static class DistillManifest
 
     static JsonObject DataRecord(DistillOptions options, string dataId, ImageDataset dataset)
     {
-        var record = new JsonObject { ["spec"] = options.Data, ["id"] = dataId, ["train"] = dataset.Train.Count, ["test"] = dataset.Test.Count };
+        // A dataset built in memory has no spec: its name says what it was.
+        var record = options.Data.Length > 0
+            ? new JsonObject { ["spec"] = options.Data }
+            : new JsonObject { ["spec"] = null, ["name"] = dataset.Name };
+        record["id"] = dataId;
+        record["train"] = dataset.Train.Count;
+        record["test"] = dataset.Test.Count;
         if (options.MaxTrain is int max) record["maxTrain"] = max;
         return record;
     }

@@ -55,6 +55,20 @@ public sealed class DistillationPipeline
     }
 
     /// <summary>
+    /// An opened dataset to distil instead of opening <see cref="DistillOptions.Data"/> (null: open that spec). The run is
+    /// the one of its spec (<see cref="ImageDataset.Spec"/>): the same images, cache keys and manifest as opening that spec
+    /// by path; a dataset built in memory is known by its content (<see cref="DataIdentity.Of(ImageDataset)"/>) and
+    /// normalised with statistics measured on it. It must have the bundle's channel count.
+    /// </summary>
+    public ImageDataset? Dataset { get; init; }
+
+    /// <summary>
+    /// An opened bundle to use instead of loading <see cref="DistillOptions.Bundle"/> (null: load that folder); the run is
+    /// the one of the bundle's folder.
+    /// </summary>
+    public ModelBundle? Bundle { get; init; }
+
+    /// <summary>
     /// Runs the method's recipe and publishes the set and its manifest into <see cref="DistillOptions.Out"/>. Split over
     /// shards (<see cref="DistillOptions.Shards"/>), a shard runs its part of the first sharded stage that is not finished
     /// and returns; the finishing run merges the parts, goes on and publishes, or returns where it waits for shards
@@ -63,10 +77,11 @@ public sealed class DistillationPipeline
     public DistillResult Run(CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
-        var inputs = DistillInputs.ForDistill(options, logger);
+        var inputs = DistillInputs.ForDistill(this.options, logger, Dataset, Bundle);
+        var options = inputs.Options;
         var recipe = DistillRecipe.For(options);
         using var run = new RunFolder(options.Out, options.Cache, "distill", options.Force, logger, cancellationToken, options.Shards);
-        var context = Context(inputs.Dataset, run, cancellationToken);
+        var context = Context(inputs, run, cancellationToken);
         var manifest = DistillManifest.ForDistill(options, context.DataId, inputs.Dataset);
 
         string setStage;
@@ -144,10 +159,11 @@ public sealed class DistillationPipeline
     public DistillResult TrainFusionModule(CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
-        var inputs = DistillInputs.ForFusionModule(options, logger);
+        var inputs = DistillInputs.ForFusionModule(this.options, logger, Dataset, Bundle);
+        var options = inputs.Options;
         var bundle = inputs.Bundle!;
         using var run = new RunFolder(options.Out, options.Cache, "train-fusion", options.Force, logger, cancellationToken);
-        var context = Context(inputs.Dataset, run, cancellationToken);
+        var context = Context(inputs, run, cancellationToken);
         var manifest = DistillManifest.ForFusionModule(options, context.DataId, inputs.Dataset, bundle);
         using var runtime = new BundleRuntime(bundle, context.Settings);
 
@@ -167,6 +183,6 @@ public sealed class DistillationPipeline
         return new DistillResult(run.Root, 0, clock.Elapsed.TotalSeconds, manifest);
     }
 
-    StageContext Context(ImageDataset dataset, RunFolder run, CancellationToken cancellationToken) =>
-        new(options, dataset, DataIdentity.Of(options.Data, dataset), run, progress, logger, cancellationToken);
+    StageContext Context(DistillInputs inputs, RunFolder run, CancellationToken cancellationToken) =>
+        new(inputs.Options, inputs.Dataset, DataIdentity.Of(inputs.Dataset), run, progress, logger, cancellationToken);
 }

@@ -25,7 +25,7 @@ internal static class ChooseStage
         return context.Run.Stage(StageNames.Choose, key, tmp =>
         {
             var dataset = context.Dataset;
-            var normalization = DatasetNormalization.For(DataSpec.Parse(options.Data), dataset);
+            var normalization = DatasetNormalization.For(dataset);
             var probe = dataset.Train.Load(0);
             var (net, seen) = Herding.TrainEmbedding(dataset, normalization, embedding,
                 new InlineProgress<string>(status => context.Report("choose", 0, 1, status)), context.CancellationToken);

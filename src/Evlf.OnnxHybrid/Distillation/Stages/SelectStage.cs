@@ -23,7 +23,7 @@ internal static class SelectStage
         return context.Run.Stage(StageNames.Select, key, tmp =>
         {
             var chosen = options.Method == DistillMethod.Herding
-                ? Herding.Select(dataset, options.Ipc, herding, DatasetNormalization.For(DataSpec.Parse(options.Data), dataset),
+                ? Herding.Select(dataset, options.Ipc, herding, DatasetNormalization.For(dataset),
                     new InlineProgress<string>(status => context.Report("herding", 0, 1, status)), context.CancellationToken)
                 : RandomSelection.Select(dataset.Train, dataset.ClassNames.Count, options.Ipc, options.Seed);
             RealSubset.Write(dataset, chosen, Path.Combine(tmp, SampleStage.SetFolder), options.Method.ToString().ToLowerInvariant());
