@@ -173,36 +173,9 @@ internal sealed class EvalCommand : Command<EvalCommand.Settings>
             Shards = shards,
         };
 
-        EvaluationResult result;
-        if (settings.Quiet)
-            result = SyntheticSetEvaluation.RunAndWrite(runDir, real, spec.ToString(), options, null, cancellationToken);
-        else
-            result = AnsiConsole.Progress()
-                .AutoClear(false)
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-                .Start(ctx =>
-                {
-                    var tasks = Enumerable.Range(0, settings.Repeats)
-                        .Select(r => ctx.AddTask(Describe(r, settings, null), autoStart: false, maxValue: protocol.Epochs))
-                        .ToArray();
-                    var progress = new Relay<EvaluationProgress>(p =>
-                    {
-                        var task = tasks[p.Repeat];
-                        if (p.Training is { } t)
-                        {
-                            if (!task.IsStarted) task.StartTask();
-                            task.Value = t.Epoch;
-                            task.Description = Describe(p.Repeat, settings, FormattableString.Invariant($"loss {t.Loss:F3}"));
-                        }
-                        else if (p.AccuracyPercent is { } a)
-                        {
-                            task.Value = task.MaxValue;
-                            task.Description = Describe(p.Repeat, settings, FormattableString.Invariant($"accuracy {a:F2}%"));
-                            task.StopTask();
-                        }
-                    });
-                    return SyntheticSetEvaluation.RunAndWrite(runDir, real, spec.ToString(), options, progress, cancellationToken);
-                });
+        // One bar per repeat: its epochs, then its accuracy.
+        var result = new ConsoleProgress(settings.Quiet).Run(reporter =>
+            SyntheticSetEvaluation.RunAndWrite(runDir, real, spec.ToString(), options, reporter, cancellationToken));
 
         if (result.Waiting is { } wait)
         {
@@ -286,7 +259,7 @@ internal sealed class EvalCommand : Command<EvalCommand.Settings>
         new ConsoleProgress(s.Quiet).Run(reporter =>
         {
             var name = $"teacher {options.Architecture.Name}";
-            var progress = new Relay<StepReport>(p => reporter.Report(name, p.Step, p.TotalSteps, FormattableString.Invariant($"loss {p.Loss:F3}")));
+            var progress = new InlineProgress<WorkProgress>(p => reporter.Report(p with { Task = name }));
             var teacher = Teacher.LoadOrTrain(real, dataName, normalization, options, s.Seed, s.Resolution, reporter, progress, cancellationToken);
             reporter.Report(name, 1, 1, FormattableString.Invariant($"{teacher.TestAccuracy * 100:F2}% test accuracy{(teacher.FromCache ? " (cached)" : "")}"));
             return teacher;
@@ -301,14 +274,5 @@ internal sealed class EvalCommand : Command<EvalCommand.Settings>
         var set = SyntheticSetReader.Open(runDir);
         var counts = set.Train.CountPerClass(set.ClassCount);
         return IdcProtocol.EpochsFor(Math.Max(1, counts.Max()), classes);
-    }
-
-    static string Describe(int repeat, Settings s, string? status) =>
-        Markup.Escape($"repeat {repeat + 1}/{s.Repeats} (seed {s.Seed + repeat})" + (status is null ? "" : $"  {status}"));
-
-    /// <summary>Reports on the training thread, which is the thread Spectre's progress callback runs on.</summary>
-    private sealed class Relay<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }

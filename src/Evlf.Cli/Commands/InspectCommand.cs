@@ -221,9 +221,9 @@ internal sealed class InspectCommand : Command<InspectCommand.Settings>
                 .Start(ctx =>
                 {
                     var tasks = new Dictionary<string, ProgressTask>();
-                    var progress = new InlineProgress<InspectProgress>(p =>
+                    var progress = new InlineProgress<WorkProgress>(p =>
                     {
-                        if (!tasks.TryGetValue(p.Split, out var task)) tasks[p.Split] = task = ctx.AddTask($"decoding {p.Split}", maxValue: Math.Max(p.Total, 1));
+                        if (!tasks.TryGetValue(p.Task, out var task)) tasks[p.Task] = task = ctx.AddTask(Markup.Escape(p.Task), maxValue: Math.Max(p.Total, 1));
                         task.Value = p.Done;
                     });
                     report = DatasetInspector.Inspect(dataset, settings.SkipBad, progress, cancellationToken);

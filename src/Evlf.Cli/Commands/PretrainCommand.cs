@@ -79,9 +79,7 @@ internal sealed class PretrainCommand : Command<PretrainCommand.Settings>
             UNetTraining = s.UNetSteps is int u ? d.UNetTraining with { Steps = u } : d.UNetTraining,
             DitTraining = s.DitSteps is int t ? d.DitTraining with { Steps = t } : d.DitTraining,
         };
-        var report = new ConsoleProgress(s.Quiet).Run(r => Pretrainer.Run(dataset, s.Out, d, r,
-            new InlineProgress<StepReport>(p => r.Report(p.Stage, p.Step, p.TotalSteps, FormattableString.Invariant($"loss {p.Loss:F4}"))),
-            cancellationToken));
+        var report = new ConsoleProgress(s.Quiet).Run(r => Pretrainer.Run(dataset, s.Out, d, r, r, cancellationToken));
         Console.WriteLine(FormattableString.Invariant($"bundle written to {s.Out}: VAE test PSNR {report.VaeTestPsnr:F2} dB, {report.TotalSeconds / 60:F1} min"));
         return 0;
     }

@@ -10,7 +10,7 @@ namespace Evlf.OnnxHybrid.Bundles;
 /// </summary>
 public static class BundleImages
 {
-    public static Tensor Load(DatasetSplit split, int size, int channels, IReadOnlyList<int>? indices = null, IProgress<int>? progress = null)
+    public static Tensor Load(DatasetSplit split, int size, int channels, IReadOnlyList<int>? indices = null, IProgress<WorkProgress>? progress = null)
     {
         int n = indices?.Count ?? split.Count;
         var data = new float[(long)n * channels * size * size];
@@ -20,9 +20,9 @@ public static class BundleImages
             var image = Fit(split.Load(indices?[i] ?? i).WithChannels(channels), size);
             NchwBatch.WriteChw(image, Normalization.MinusOneToOne, data.AsSpan((int)((long)i * channels * size * size), channels * size * size));
             int d = Interlocked.Increment(ref done);
-            if (progress is not null && d % 1000 == 0) progress.Report(d);
+            if (progress is not null && d % 1000 == 0) progress.Report(new WorkProgress("load images", d, n));
         });
-        progress?.Report(n);
+        progress?.Report(new WorkProgress("load images", n, n));
         return tensor(data, new long[] { n, channels, size, size });
     }
 

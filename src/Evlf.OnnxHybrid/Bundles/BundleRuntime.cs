@@ -123,7 +123,7 @@ public sealed class BundleRuntime : IDisposable
     /// </summary>
     public Tensor Sample(string denoiserName, int classIndex, int n, SampleOptions o, Generator generator,
         Tensor? modes = null, ModeGuidanceOptions? modeGuidance = null, Tensor? start = null, double strength = 1.0,
-        string? negativePrompt = null, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+        string? negativePrompt = null, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var d = bundle.Denoiser(denoiserName);
         var session = Denoiser(denoiserName);
@@ -200,7 +200,7 @@ public sealed class BundleRuntime : IDisposable
                 using (NewDisposeScope())
                 {
                     var latents = Sample(denoiserName, classIndex, count, o, generator,
-                        progress: progress is null ? null : new InlineProgress<int>(step => progress.Report(new(task, step, o.Steps))),
+                        progress: progress.Renamed(task),
                         cancellationToken: cancellationToken);
                     var decoded = Decode(latents);
                     for (int k = 0; k < count; k++) images[k] = BundleImages.ToByteImage(decoded[k]);

@@ -12,7 +12,7 @@ public static class DatasetInspector
     /// and left out of the counts (<see cref="ImageDataset.WithoutBad"/> then drops them).
     /// File-backed splits are decoded in parallel on all cores.
     /// </summary>
-    public static DatasetReport Inspect(ImageDataset dataset, bool skipBad = false, IProgress<InspectProgress>? progress = null,
+    public static DatasetReport Inspect(ImageDataset dataset, bool skipBad = false, IProgress<WorkProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
         var train = InspectSplit(dataset.Train, dataset.ClassCount, skipBad, progress, cancellationToken);
@@ -20,7 +20,7 @@ public static class DatasetInspector
         return new DatasetReport(dataset.Name, dataset.ClassNames, dataset.Channels, train, test);
     }
 
-    private static SplitReport InspectSplit(DatasetSplit split, int classCount, bool skipBad, IProgress<InspectProgress>? progress,
+    private static SplitReport InspectSplit(DatasetSplit split, int classCount, bool skipBad, IProgress<WorkProgress>? progress,
         CancellationToken cancellationToken)
     {
         int total = split.Count;
@@ -29,7 +29,7 @@ public static class DatasetInspector
         var heights = new int[total];
         var problems = new string?[total];
         int done = 0, reportEvery = Math.Max(1, total / 200);
-        progress?.Report(new InspectProgress(split.Name, 0, total));
+        progress?.Report(new WorkProgress($"decoding {split.Name}", 0, total));
 
         var parallel = new ParallelOptions
         {
@@ -51,7 +51,7 @@ public static class DatasetInspector
                 if (!skipBad) state.Break(); // iterations below i still run, so the lowest bad index is found
             }
             int n = Interlocked.Increment(ref done);
-            if (progress != null && (n % reportEvery == 0 || n == total)) progress.Report(new InspectProgress(split.Name, n, total));
+            if (progress != null && (n % reportEvery == 0 || n == total)) progress.Report(new WorkProgress($"decoding {split.Name}", n, total));
         });
 
         var bad = new List<BadSample>();

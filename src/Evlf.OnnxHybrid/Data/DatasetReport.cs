@@ -31,6 +31,3 @@ public sealed record DatasetReport(string Dataset, IReadOnlyList<string> ClassNa
     /// <summary>Undecodable samples skipped in both splits.</summary>
     public int Skipped => Train.Skipped + Test.Skipped;
 }
-
-/// <summary>Progress of an inspection: <paramref name="Done"/> of <paramref name="Total"/> samples of <paramref name="Split"/> decoded.</summary>
-public readonly record struct InspectProgress(string Split, int Done, int Total);

@@ -62,10 +62,10 @@ public sealed class SamplingLoop
     /// <summary>
     /// Runs the loop and returns the final x (a new tensor). <paramref name="denoiser"/> maps
     /// (x, timesteps, condition) to the model output (B, C or 2C, …) and must not modify its inputs.
-    /// <paramref name="progress"/> receives the number of finished steps after each step.
+    /// <paramref name="progress"/> is told each step (task "sample", steps done of the steps this run takes).
     /// </summary>
     public Tensor Run(Func<Tensor, Tensor, Tensor?, Tensor> denoiser, SamplingInputs inputs, Generator? generator = null,
-        IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(denoiser);
         ArgumentNullException.ThrowIfNull(inputs);
@@ -130,7 +130,7 @@ public sealed class SamplingLoop
                     next = next.add(p.Std.mul(eps));
                 }
                 x.copy_(next);
-                progress?.Report(done);
+                progress?.Report(new WorkProgress("sample", done, start + 1));
             }
             var result = x;
             x = null;

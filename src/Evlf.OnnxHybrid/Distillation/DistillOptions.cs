@@ -112,7 +112,7 @@ public sealed record DistillOptions
         };
     }
 
-    /// <summary>The data spec to distil (<see cref="DataSpec"/>); <see cref="DistillationPipeline.Dataset"/>, when given, is read instead.</summary>
+    /// <summary>The data spec to distil (<see cref="Data.DataSpec"/>); <see cref="DistillationPipeline.Dataset"/>, when given, is read instead.</summary>
     public string Data { get; init; } = "fashion-mnist";
     /// <summary>The model bundle's folder; <see cref="DistillationPipeline.Bundle"/>, when given, is used instead.</summary>
     public string Bundle { get; init; } = "models/fmnist-ldm";

@@ -21,7 +21,7 @@ public enum HerdingFeatureSpace
     Pixels,
 }
 
-/// <summary>Settings of <see cref="Herding.Select(ImageDataset, int, HerdingOptions, Normalization, IProgress{string}?, CancellationToken)"/>.</summary>
+/// <summary>Settings of <see cref="Herding.Select(ImageDataset, int, HerdingOptions, Normalization, IProgress{WorkProgress}?, CancellationToken)"/>.</summary>
 public sealed record HerdingOptions
 {
     public HerdingFeatureSpace FeatureSpace { get; init; } = HerdingFeatureSpace.ConvNet;
@@ -73,7 +73,7 @@ public static class Herding
     /// <paramref name="options"/> names; indices into <c>dataset.Train</c>.
     /// </summary>
     public static int[][] Select(ImageDataset dataset, int ipc, HerdingOptions options, Normalization normalization,
-        IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         if (ipc < 1) throw new UserInputException($"Images per class must be 1 or more; got {ipc}.");
         var split = dataset.Train;
@@ -91,12 +91,13 @@ public static class Herding
         for (int c = 0; c < dataset.ClassCount; c++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            progress?.Report($"herding class {c + 1}/{dataset.ClassCount}");
+            progress?.Report(new WorkProgress("herding", c, dataset.ClassCount, $"class {dataset.ClassNames[c]}"));
             using var scope = NewDisposeScope();
             using var images = LabelledImages.Load(split, normalization, channels, height, width, byClass[c]);
             var features = embedding is null ? images.Images.flatten(1) : Embed(embedding, images.Images);
             chosen[c] = Select(features, ipc).Select(i => byClass[c][i]).ToArray();
         }
+        progress?.Report(new WorkProgress("herding", dataset.ClassCount, dataset.ClassCount));
         return chosen;
     }
 
@@ -105,7 +106,7 @@ public static class Herding
     /// with the training images it saw (indices into <c>dataset.Train</c>).
     /// </summary>
     internal static (ConvNet Net, int[] Seen) TrainEmbedding(ImageDataset dataset, Normalization normalization, HerdingOptions options,
-        IProgress<string>? progress, CancellationToken cancellationToken)
+        IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
         var probe = dataset.Train.Load(0);
         var seen = EmbeddingSubset(dataset.Train.Count, options);
@@ -126,7 +127,7 @@ public static class Herding
     }
 
     static ConvNet TrainEmbedding(ImageDataset dataset, Normalization normalization, int channels, int height, int width,
-        HerdingOptions options, IProgress<string>? progress, CancellationToken cancellationToken)
+        HerdingOptions options, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
         var split = dataset.Train;
         var subset = EmbeddingSubset(split.Count, options);
@@ -144,8 +145,9 @@ public static class Herding
             LearningRateAt = _ => 0.01,
             Loss = (m, x, y, _) => F.cross_entropy(m.call(x), y),
         };
-        progress?.Report($"training the herding embedding on {count} images");
-        loop.Train(net, train, generator, null, cancellationToken);
+        var epochs = progress is null ? null : new InlineProgress<WorkProgress>(p => progress.Report(p with { Task = "herding embedding", Status = $"{p.Status} on {count} images" }));
+        epochs?.Report(new WorkProgress("train", 0, options.EmbeddingEpochs));
+        loop.Train(net, train, generator, epochs, cancellationToken);
         net.eval();
         return net;
     }

@@ -41,7 +41,7 @@ public sealed class DsaProtocol : IEvaluationProtocol
     public double LearningRateAt(int epoch) => epoch < Options.Epochs / 2 ? Options.LearningRate : Options.LearningRate * Options.DecayFactor;
 
     public ProtocolResult Run(ClassifierArchitecture architecture, LabelledImages train, LabelledImages test, int classes, long seed,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         using var model = architecture.Create(train.Channels, train.Height, train.Width, classes, seed);
         using var generator = new Generator(Seeds.EvaluationData(seed), CPU);

@@ -25,7 +25,7 @@ public interface IEvaluationProtocol
     /// Deterministic for a seed on a given machine and thread count.
     /// </summary>
     ProtocolResult Run(ClassifierArchitecture architecture, LabelledImages train, LabelledImages test, int classes, long seed,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default);
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The outcome of one <see cref="IEvaluationProtocol.Run"/>.</summary>

@@ -69,7 +69,7 @@ public sealed class IdcProtocol : IEvaluationProtocol
     }
 
     public ProtocolResult Run(ClassifierArchitecture architecture, LabelledImages train, LabelledImages test, int classes, long seed,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         using var model = architecture.Create(train.Channels, train.Height, train.Width, classes, seed);
         using var generator = new Generator(Seeds.EvaluationData(seed), CPU);

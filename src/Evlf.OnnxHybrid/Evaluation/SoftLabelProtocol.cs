@@ -57,7 +57,7 @@ public sealed class SoftLabelProtocol : IEvaluationProtocol
     }
 
     public ProtocolResult Run(ClassifierArchitecture architecture, LabelledImages train, LabelledImages test, int classes, long seed,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         if (train.Channels != Teacher.Channels || train.Height != Teacher.Height || train.Width != Teacher.Width || classes != Teacher.Classes)
             throw new UserInputException(FormattableString.Invariant(

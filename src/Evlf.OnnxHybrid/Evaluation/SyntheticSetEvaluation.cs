@@ -8,7 +8,7 @@ using Evlf.OnnxHybrid.Training;
 
 namespace Evlf.OnnxHybrid.Evaluation;
 
-/// <summary>Settings of <see cref="SyntheticSetEvaluation.Run(string, ImageDataset, string, EvaluationOptions, IProgress{EvaluationProgress}?, CancellationToken)"/>.</summary>
+/// <summary>Settings of <see cref="SyntheticSetEvaluation.Run(string, ImageDataset, string, EvaluationOptions, IProgress{WorkProgress}?, CancellationToken)"/>.</summary>
 public sealed record EvaluationOptions
 {
     public ClassifierArchitecture Model { get; init; } = ClassifierArchitecture.ConvNet3;
@@ -46,8 +46,6 @@ public sealed record EvaluationOptions
     public ShardSpec? Shards { get; init; }
 }
 
-/// <summary>Where an evaluation is: repeat <paramref name="Repeat"/> (0-based) of <paramref name="Repeats"/>, its training progress, and its accuracy once tested.</summary>
-public sealed record EvaluationProgress(int Repeat, int Repeats, TrainingProgress? Training, double? AccuracyPercent);
 
 /// <summary>
 /// <c>evlf eval</c>: trains classifiers on a synthetic set (a run folder with images/&lt;class&gt;/&lt;n&gt;.png and
@@ -61,7 +59,7 @@ public static class SyntheticSetEvaluation
     /// or <see cref="RunAndWrite"/>). Problems with the run folder are <see cref="UserInputException"/>s.
     /// </summary>
     public static EvaluationResult Run(string runDirectory, ImageDataset real, string dataName, EvaluationOptions options,
-        IProgress<EvaluationProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
         Run(runDirectory, real, dataName, options, progress, checkpoint: null, 0, options.Repeats, now => options.Resume ? FinishedEarlier(runDirectory, now) : null, cancellationToken);
 
     /// <summary>Name of the file holding the finished repeats of an evaluation that has not finished yet.</summary>
@@ -69,7 +67,7 @@ public static class SyntheticSetEvaluation
 
     /// <summary>Trains repeats <paramref name="from"/> to <paramref name="from"/> + <paramref name="repeatCount"/> − 1, keeping the leading ones <paramref name="earlier"/> finished.</summary>
     static EvaluationResult Run(string runDirectory, ImageDataset real, string dataName, EvaluationOptions options,
-        IProgress<EvaluationProgress>? progress, Action<EvaluationResult>? checkpoint, int from, int repeatCount,
+        IProgress<WorkProgress>? progress, Action<EvaluationResult>? checkpoint, int from, int repeatCount,
         Func<EvaluationResult, EvaluationResult?> earlier, CancellationToken cancellationToken)
     {
         var wall = Stopwatch.StartNew();
@@ -144,23 +142,30 @@ public static class SyntheticSetEvaluation
             seeds.AddRange(finished.Seeds.Take(kept));
             images = finished.TrainImages * kept / finished.Accuracies.Count;
             earlierWall = finished.WallSeconds;
-            for (int k = 0; k < kept; k++) progress?.Report(new EvaluationProgress(from + k, options.Repeats, null, accuracies[k]));
+            for (int k = 0; k < kept; k++)
+                progress?.Report(new WorkProgress(RepeatTask(options, from + k, seeds[k]), options.Protocol.Epochs, options.Protocol.Epochs, Accuracy(accuracies[k])));
         }
         for (int r = from + accuracies.Count; r < from + repeatCount; r++)
         {
             long seed = Seeds.EvaluationRepeat(options.Seed, r);
-            int repeat = r;
-            var inner = progress is null ? null : new Relay<TrainingProgress>(t => progress.Report(new EvaluationProgress(repeat, options.Repeats, t, null)));
+            // Each repeat is one task: its classifier's epochs counting up, then its accuracy.
+            var task = RepeatTask(options, r, seed);
+            var inner = progress.Renamed(task);
             var result = options.Protocol.Run(options.Model, train, test, real.ClassCount, seed, inner, cancellationToken);
             accuracies.Add(result.TestAccuracy * 100);
             seconds.Add(result.TrainSeconds);
             seeds.Add(seed);
             images += result.TrainImages;
-            progress?.Report(new EvaluationProgress(r, options.Repeats, null, result.TestAccuracy * 100));
+            progress?.Report(new WorkProgress(task, options.Protocol.Epochs, options.Protocol.Epochs, Accuracy(result.TestAccuracy * 100)));
             if (r < from + repeatCount - 1) checkpoint?.Invoke(Snapshot(accuracies, seconds, seeds, images, earlierWall));
         }
         return Snapshot(accuracies, seconds, seeds, images, earlierWall);
     }
+
+    static string RepeatTask(EvaluationOptions options, int repeat, long seed) =>
+        FormattableString.Invariant($"repeat {repeat + 1}/{options.Repeats} (seed {seed})");
+
+    static string Accuracy(double percent) => FormattableString.Invariant($"accuracy {percent:F2}%");
 
     /// <summary>
     /// SHA-256 over the set's image files (relative path and bytes, in ordinal path order), so that accuracies kept for
@@ -207,13 +212,13 @@ public static class SyntheticSetEvaluation
     }
 
     /// <summary>
-    /// <see cref="Run(string, ImageDataset, string, EvaluationOptions, IProgress{EvaluationProgress}?, CancellationToken)"/>, then
+    /// <see cref="Run(string, ImageDataset, string, EvaluationOptions, IProgress{WorkProgress}?, CancellationToken)"/>, then
     /// writes RUN_DIR/eval.json atomically. Split over shards (<see cref="EvaluationOptions.Shards"/>), a shard trains its
     /// repeats into its part file and returns them with <see cref="EvaluationResult.Waiting"/> set; the finishing run
     /// merges the parts into eval.json, or returns where it waits for shards.
     /// </summary>
     public static EvaluationResult RunAndWrite(string runDirectory, ImageDataset real, string dataName, EvaluationOptions options,
-        IProgress<EvaluationProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         if (options.Shards is { } shards) return RunSharded(runDirectory, real, dataName, options, shards, progress, cancellationToken);
         var partial = Path.Combine(runDirectory, PartialFileName);
@@ -229,7 +234,7 @@ public static class SyntheticSetEvaluation
         Path.Combine(runDirectory, FormattableString.Invariant($".eval.part-{index}-of-{count}.json"));
 
     static EvaluationResult RunSharded(string runDirectory, ImageDataset real, string dataName, EvaluationOptions options, ShardSpec shards,
-        IProgress<EvaluationProgress>? progress, CancellationToken cancellationToken)
+        IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
         shards.Validate();
         int n = shards.Count;
@@ -329,11 +334,5 @@ public static class SyntheticSetEvaluation
 
         static string? Text(JsonNode? n) => n is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
         static int? Integer(JsonNode? n) => n is JsonValue v && v.TryGetValue<int>(out var i) ? i : null;
-    }
-
-    /// <summary>An IProgress that reports synchronously on the caller's thread (Progress&lt;T&gt; would post to the thread pool).</summary>
-    private sealed class Relay<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }

@@ -86,7 +86,7 @@ public sealed class Teacher : IDisposable
     /// uses: <paramref name="resolution"/> (resize and centre-crop) or the size of the first test image.
     /// </summary>
     public static Teacher LoadOrTrain(ImageDataset real, string dataName, Normalization normalization, TeacherOptions options, long seed,
-        int? resolution = null, ILogger? logger = null, IProgress<StepReport>? progress = null, CancellationToken cancellationToken = default)
+        int? resolution = null, ILogger? logger = null, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         options.Validate();
         if (real.Test.Count == 0) throw new UserInputException($"Dataset {real.Name} has no test split to measure a teacher on.");
@@ -155,7 +155,7 @@ public sealed class Teacher : IDisposable
     }
 
     static void Train(nn.Module<Tensor, Tensor> network, LabelledImages train, TeacherOptions options, long seed,
-        IProgress<StepReport>? progress, CancellationToken cancellationToken)
+        IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
         var augmentation = new DsaAugmentation(new DsaParameters(options.Augmentation));
         using var generator = new Generator(Seeds.Derive(seed, SeedStream.TeacherTraining), CPU);
@@ -170,7 +170,7 @@ public sealed class Teacher : IDisposable
             LearningRateAt = e => options.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * e / epochs)),
             Loss = (net, x, y, g) => F.cross_entropy(net.call(augmentation.Apply(x, g)), y),
             StepDone = progress is null ? null : (epoch, step, steps, loss) =>
-                progress.Report(new StepReport("teacher", epoch * steps + step, epochs * steps, loss)),
+                progress.Report(new WorkProgress("teacher", epoch * steps + step, epochs * steps, FormattableString.Invariant($"loss {loss:F4}"))),
         };
         loop.Train(network, train, generator, null, cancellationToken);
     }

@@ -24,12 +24,12 @@ public static class FusionEvaluation
     /// trained graph as saved.
     /// </summary>
     public static Tensor Fuse(string fusionPath, Tensor latents, Tensor labels, Tensor classTokens, SessionSettings settings,
-        FusionConfig? config = null, IProgress<(long Done, long Total)>? progress = null) =>
+        FusionConfig? config = null, IProgress<WorkProgress>? progress = null) =>
         Fuse(fusionPath, latents, labels, classTokens, settings, Batch, config, progress);
 
-    /// <summary><see cref="Fuse(string, Tensor, Tensor, Tensor, SessionSettings, FusionConfig?, IProgress{ValueTuple{long, long}}?)"/> in calls of <paramref name="batch"/> latents.</summary>
+    /// <summary><see cref="Fuse(string, Tensor, Tensor, Tensor, SessionSettings, FusionConfig?, IProgress{WorkProgress}?)"/> in calls of <paramref name="batch"/> latents.</summary>
     internal static Tensor Fuse(string fusionPath, Tensor latents, Tensor labels, Tensor classTokens, SessionSettings settings, int batch,
-        FusionConfig? config = null, IProgress<(long Done, long Total)>? progress = null)
+        FusionConfig? config = null, IProgress<WorkProgress>? progress = null)
     {
         bool folded = config is { } c && FoldedFusion.CanFold(c);
         using var session = folded
@@ -46,7 +46,7 @@ public static class FusionEvaluation
             if (folded) inputs[FoldedFusion.ClassInput] = batchLabels.to(ScalarType.Int64);
             else inputs[CrossAttentionFusion.TextInput] = classTokens.index_select(0, batchLabels);
             parts.Add(session.Run(inputs)[CrossAttentionFusion.FusedOutput].MoveToOuterDisposeScope());
-            progress?.Report((start + n, total));
+            progress?.Report(new WorkProgress("fuse", start + n, total));
         }
         var fused = cat(parts, 0);
         foreach (var p in parts) p.Dispose();

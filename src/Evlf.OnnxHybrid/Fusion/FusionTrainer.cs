@@ -36,7 +36,7 @@ public sealed record FusionTrainingResult(string FusionPath, string ProjectorPat
 public static class FusionTrainer
 {
     public static FusionTrainingResult Train(FusionConfig config, FusionData data, FusionTrainingOptions o, int seed, string workDir,
-        IProgress<StepReport>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
         Directory.CreateDirectory(workDir);

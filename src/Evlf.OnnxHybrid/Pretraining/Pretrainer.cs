@@ -54,7 +54,7 @@ public static class Pretrainer
     public static IEnumerable<string>? LegacyOutput(string folder) => File.Exists(Path.Combine(folder, ReportFile)) ? OutputEntries : null;
 
     public static PretrainReport Run(ImageDataset dataset, string outDir, PretrainOptions o, ILogger? logger = null,
-        IProgress<StepReport>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         string work = Path.Combine(outDir, WorkFolder);
         Directory.CreateDirectory(work);

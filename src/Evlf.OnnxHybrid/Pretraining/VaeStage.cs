@@ -27,7 +27,7 @@ public sealed record VaeStageResult(string EncoderPath, string DecoderPath, doub
 public static class VaeStage
 {
     public static VaeStageResult Run(KlVaeConfig config, Tensor train, Tensor test, VaeStageOptions o, int seed, string workDir,
-        IProgress<StepReport>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
         var checkpoint = new TrainingCheckpoint(Path.Combine(workDir, "vae"));

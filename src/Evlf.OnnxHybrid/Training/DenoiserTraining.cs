@@ -45,7 +45,7 @@ public static class DenoiserTraining
     /// <summary>Trains (or fine-tunes, when <paramref name="build"/> loads an existing model and <paramref name="import"/> picks a subset) a class DiT.</summary>
     public static DenoiserTrainingResult TrainDit(string name, Func<OnnxModel> build, ImportOptions import, NoiseScheduleOptions scheduleOptions,
         int latentChannels, int nullClass, bool learnSigma, LatentSet data, DenoiserTrainingOptions o, int seed, string workDir,
-        IProgress<StepReport>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var schedule = NoiseSchedule.Create(scheduleOptions);
         return Train(name, build, import, o, seed, workDir, data, progress, cancellationToken, (module, step, sampler, indices) =>
@@ -62,7 +62,7 @@ public static class DenoiserTraining
     /// <param name="classes">Classes of <paramref name="data"/>'s labels (the memories' count).</param>
     public static DenoiserTrainingResult FinetuneMinimaxDit(string name, Func<OnnxModel> build, ImportOptions import, NoiseScheduleOptions scheduleOptions,
         int latentChannels, int nullClass, bool learnSigma, int classes, LatentSet data, MinimaxOptions minimax, int seed, string workDir,
-        IProgress<StepReport>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var schedule = NoiseSchedule.Create(scheduleOptions);
         using var criteria = new MinimaxCriteria(classes, minimax.MemorySize);
@@ -98,10 +98,10 @@ public static class DenoiserTraining
     /// <param name="o">Steps, batch size, AdamW settings, condition dropout, EMA decay and checkpoint interval.</param>
     /// <param name="seed">Seed of the batch order and each step's draws (timesteps, noise, condition dropout).</param>
     /// <param name="workDir">Folder of the checkpoint and of the written model.</param>
-    /// <param name="progress">Receives a <see cref="StepReport"/> after each step.</param>
+    /// <param name="progress">Told each step: stage, steps done of total, the loss.</param>
     /// <param name="cancellationToken">Checked before each step.</param>
     public static DenoiserTrainingResult TrainUNet(string name, Func<OnnxModel> build, ImportOptions import, NoiseScheduleOptions scheduleOptions, LatentSet data,
-        Tensor classContexts, Tensor nullContext, DenoiserTrainingOptions o, int seed, string workDir, IProgress<StepReport>? progress = null, CancellationToken cancellationToken = default)
+        Tensor classContexts, Tensor nullContext, DenoiserTrainingOptions o, int seed, string workDir, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var schedule = NoiseSchedule.Create(scheduleOptions);
         var contexts = cat(new[] { classContexts, nullContext }, 0);
@@ -133,7 +133,7 @@ public static class DenoiserTraining
     }
 
     static DenoiserTrainingResult Train(string name, Func<OnnxModel> build, ImportOptions import, DenoiserTrainingOptions o, int seed, string workDir, LatentSet data,
-        IProgress<StepReport>? progress, CancellationToken cancellationToken, Func<OnnxTorchModule, long, EpochSampler, Tensor, Tensor> loss,
+        IProgress<WorkProgress>? progress, CancellationToken cancellationToken, Func<OnnxTorchModule, long, EpochSampler, Tensor, Tensor> loss,
         ICheckpointedState? state = null)
     {
         var clock = Stopwatch.StartNew();

@@ -40,7 +40,7 @@ internal sealed class MiniBatchSgd
 
     /// <summary>Trains <paramref name="model"/> in place; returns the last epoch's mean loss, the wall time and the images processed.</summary>
     public (double FinalLoss, double Seconds, long Images) Train(nn.Module<Tensor, Tensor> model, LabelledImages train, Generator generator,
-        IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+        IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
         NativeAllocator.RetainLargeBlocks();
         var watch = Stopwatch.StartNew();
@@ -90,7 +90,7 @@ internal sealed class MiniBatchSgd
                 }
                 images += n;
                 epochLoss = lossSum / n;
-                progress?.Report(new TrainingProgress(epoch + 1, Epochs, epochLoss, lr));
+                progress?.Report(new WorkProgress("train", epoch + 1, Epochs, FormattableString.Invariant($"loss {epochLoss:F4}, lr {lr:G4}")));
             }
         }
         finally

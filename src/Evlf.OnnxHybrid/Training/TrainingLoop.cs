@@ -26,7 +26,7 @@ public static class TrainingLoop
         Action<long>? beforeStep = null,
         Action<long>? afterStep = null,
         ICheckpointedState? state = null,
-        IProgress<StepReport>? progress = null,
+        IProgress<WorkProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
         var resumed = checkpoint.LoadProgress(optimizer, state);
@@ -52,7 +52,7 @@ public static class TrainingLoop
             step++;
             intervalSum += value;
             intervalCount++;
-            progress?.Report(new StepReport(stage, step, totalSteps, value));
+            progress?.Report(new WorkProgress(stage, step, totalSteps, FormattableString.Invariant($"loss {value:F4}")));
             if (step % checkpointEvery == 0 || step == totalSteps)
             {
                 history.Add(intervalSum / intervalCount);

@@ -4,12 +4,6 @@ namespace Evlf.OnnxHybrid.Tests.Data;
 
 public class DatasetInspectorTests
 {
-    private sealed class Collect : IProgress<InspectProgress>
-    {
-        public readonly List<InspectProgress> Items = [];
-        public void Report(InspectProgress value) { lock (Items) Items.Add(value); }
-    }
-
     /// <summary>train: a = {0.png ok, 1.png truncated PNG}, b = {0.png ok, 1.jpg zero bytes, 2.png ok}; val: a, b one each.</summary>
     private static TempDir MakeFolderWithBadFiles(out string truncated, out string empty)
     {
@@ -40,7 +34,7 @@ public class DatasetInspectorTests
     {
         using var dir = MakeFolderWithBadFiles(out var truncated, out var empty);
         var ds = ImageFolderReader.Open(dir.Path);
-        var progress = new Collect();
+        var progress = new ProgressLog();
         var report = DatasetInspector.Inspect(ds, skipBad: true, progress);
         Assert.Equal(5, report.Train.Total);
         Assert.Equal(3, report.Train.Decoded);
@@ -50,8 +44,9 @@ public class DatasetInspectorTests
         Assert.Equal([truncated, empty], report.Train.Bad.Select(b => b.Source));
         Assert.Contains("empty (0 bytes)", report.Train.Bad[1].Problem);
         Assert.Equal((12, 30, 10, 20), (report.Train.MinWidth, report.Train.MaxWidth, report.Train.MinHeight, report.Train.MaxHeight));
-        Assert.Contains(progress.Items, p => p.Split == "train" && p.Done == 5 && p.Total == 5);
-        Assert.Contains(progress.Items, p => p.Split == "test" && p.Done == 2);
+        Assert.Contains(progress.Items, p => p.Task == "decoding train" && p.Done == 5 && p.Total == 5);
+        Assert.Contains(progress.Items, p => p.Task == "decoding test" && p.Done == 2);
+        progress.AssertCountsUpToTotal("decoding train", "decoding test");
 
         var clean = ds.WithoutBad(report);
         Assert.Equal(3, clean.Train.Count);

@@ -105,14 +105,15 @@ public class SamplingLoopTests
         TensorAssert.Close(v.Tensor("x_final"), result, 1e-10, 1e-10, "img2img DDIM loop");
     }
 
-    sealed class Recorder : IProgress<int>
+    sealed class Recorder : IProgress<WorkProgress>
     {
         public readonly List<int> Values = new();
         public Action<int>? OnReport;
-        public void Report(int value)
+        public void Report(WorkProgress value)
         {
-            Values.Add(value);
-            OnReport?.Invoke(value);
+            Assert.Equal(("sample", 12.0), (value.Task, value.Total));
+            Values.Add((int)value.Done);
+            OnReport?.Invoke((int)value.Done);
         }
     }
 

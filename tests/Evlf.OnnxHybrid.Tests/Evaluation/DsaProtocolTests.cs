@@ -9,12 +9,6 @@ namespace Evlf.OnnxHybrid.Tests.Evaluation;
 
 public class DsaProtocolTests
 {
-    private sealed class Collect<T> : IProgress<T>
-    {
-        public List<T> Items { get; } = new();
-        public void Report(T value) => Items.Add(value);
-    }
-
     [Fact]
     public void LearningRateDropsTenfoldAtHalf()
     {
@@ -39,10 +33,11 @@ public class DsaProtocolTests
         var protocol = new DsaProtocol(new DsaProtocolOptions { Epochs = 4, BatchSize = 5 });
         var arch = ClassifierArchitecture.Parse("convnet1");
 
-        var seen = new Collect<TrainingProgress>();
+        var seen = new ProgressLog();
         var a = protocol.Run(arch, train, test, 3, seed: 7, seen);
-        Assert.Equal(new[] { 1, 2, 3, 4 }, seen.Items.Select(t => t.Epoch));
-        Assert.Equal(new[] { 0.01, 0.01, 0.001, 0.001 }, seen.Items.Select(t => Math.Round(t.LearningRate, 6)));
+        Assert.Equal(new double[] { 1, 2, 3, 4 }, seen.Items.Select(t => t.Done));
+        Assert.Equal(new[] { "lr 0.01", "lr 0.01", "lr 0.001", "lr 0.001" }, seen.Items.Select(t => t.Status!.Split(", ")[1]));
+        seen.AssertCountsUpToTotal("train");
         Assert.Equal(4 * 12, a.TrainImages);
 
         var b = protocol.Run(arch, train, test, 3, seed: 7);
@@ -59,20 +54,19 @@ public class DsaProtocolTests
         var norm = Normalization.MeanStd([0.3f], [0.3f]);
         using var train = LabelledImages.Load(data.Train, norm, 1, 12, 12);
         using var cts = new CancellationTokenSource();
-        var progress = new Collect<TrainingProgress>();
         var cancelling = new CancelAfter(cts, 2);
         Assert.ThrowsAny<OperationCanceledException>(() =>
             new DsaProtocol(new DsaProtocolOptions { Epochs = 50 }).Run(ClassifierArchitecture.Parse("convnet1"), train, train, 3, 0, cancelling, cts.Token));
         Assert.Equal(2, cancelling.Seen);
     }
 
-    private sealed class CancelAfter(CancellationTokenSource cts, int epochs) : IProgress<TrainingProgress>
+    private sealed class CancelAfter(CancellationTokenSource cts, int epochs) : IProgress<WorkProgress>
     {
         public int Seen { get; private set; }
-        public void Report(TrainingProgress value)
+        public void Report(WorkProgress value)
         {
-            Seen = value.Epoch;
-            if (value.Epoch == epochs) cts.Cancel();
+            Seen = (int)value.Done;
+            if (Seen == epochs) cts.Cancel();
         }
     }
 

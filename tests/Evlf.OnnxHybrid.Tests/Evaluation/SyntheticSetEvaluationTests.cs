@@ -64,7 +64,7 @@ public class SyntheticSetEvaluationTests
 
         // Stopped after its first repeat: no eval.json, the partial file holds that repeat.
         using var cts = new CancellationTokenSource();
-        var stopAfterFirst = new Relay(p => { if (p.AccuracyPercent is not null) cts.Cancel(); });
+        var stopAfterFirst = new InlineProgress<WorkProgress>(p => { if (p.Status?.StartsWith("accuracy", StringComparison.Ordinal) == true) cts.Cancel(); });
         Assert.ThrowsAny<OperationCanceledException>(() => SyntheticSetEvaluation.RunAndWrite(run, data, "bars", Tiny(repeats: 3) with { Resume = true }, stopAfterFirst, cts.Token));
         Assert.False(File.Exists(Path.Combine(run, "eval.json")));
         var partial = EvaluationResult.TryRead(Path.Combine(run, SyntheticSetEvaluation.PartialFileName))!;
@@ -90,9 +90,19 @@ public class SyntheticSetEvaluationTests
         Assert.DoesNotContain(101.0, SyntheticSetEvaluation.Run(run, data, "bars", Tiny(repeats: 1) with { Resume = true }).Accuracies);
     }
 
-    private sealed class Relay(Action<EvaluationProgress> report) : IProgress<EvaluationProgress>
+    [Fact]
+    public void EachRepeatCountsItsEpochsUpAndEndsWithItsAccuracy()
     {
-        public void Report(EvaluationProgress value) => report(value);
+        using var dir = new TempDir();
+        var data = TinyData.Bars(6);
+        var run = dir.Combine("run");
+        TinyData.WriteSet(data, run, 2, new JsonObject { ["method"] = "random", ["ipc"] = 2 });
+        var progress = new ProgressLog();
+        var result = SyntheticSetEvaluation.Run(run, data, "bars", Tiny(repeats: 2, epochs: 3), progress);
+        progress.AssertCountsUpToTotal($"repeat 1/2 (seed {result.Seeds[0]})", $"repeat 2/2 (seed {result.Seeds[1]})");
+        Assert.All(progress.Items, p => Assert.Equal(3, p.Total));
+        var last = progress.Items.Where(p => p.Task.StartsWith("repeat 2/2", StringComparison.Ordinal)).Last();
+        Assert.Equal(FormattableString.Invariant($"accuracy {result.Accuracies[1]:F2}%"), last.Status);
     }
 
     [Fact]

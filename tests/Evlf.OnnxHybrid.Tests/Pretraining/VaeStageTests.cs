@@ -21,8 +21,12 @@ public class VaeStageTests
         string a = Directory.CreateTempSubdirectory("evlf-vae-a-").FullName, b = Directory.CreateTempSubdirectory("evlf-vae-b-").FullName;
         try
         {
-            var straight = VaeStage.Run(Tiny, train, test, Options, seed: 5, a);
+            var progress = new ProgressLog();
+            var straight = VaeStage.Run(Tiny, train, test, Options, seed: 5, a, progress);
             Assert.Equal(5, straight.Losses.Length);  // 9 steps, checkpoints at 2,4,6,8,9
+            progress.AssertCountsUpToTotal("vae");
+            Assert.Equal(9, progress.Items.Count);
+            Assert.StartsWith("loss ", progress.Items[^1].Status);
             Assert.True(straight.Losses[^1] < straight.Losses[0], "the loss did not fall");
 
             using var cts = new CancellationTokenSource();

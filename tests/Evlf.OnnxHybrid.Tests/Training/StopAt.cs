@@ -1,9 +1,7 @@
-using Evlf.OnnxHybrid.Training;
-
 namespace Evlf.OnnxHybrid.Tests.Training;
 
 /// <summary>Cancels a training loop once it reports a given step (simulates a killed run).</summary>
-public sealed class StopAt(long step, CancellationTokenSource cts) : IProgress<StepReport>
+public sealed class StopAt(long step, CancellationTokenSource cts) : IProgress<WorkProgress>
 {
-    public void Report(StepReport value) { if (value.Step == step) cts.Cancel(); }
+    public void Report(WorkProgress value) { if (value.Done == step) cts.Cancel(); }
 }

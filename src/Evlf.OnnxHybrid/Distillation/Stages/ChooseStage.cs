@@ -28,7 +28,7 @@ internal static class ChooseStage
             var normalization = DatasetNormalization.For(dataset);
             var probe = dataset.Train.Load(0);
             var (net, seen) = Herding.TrainEmbedding(dataset, normalization, embedding,
-                new InlineProgress<string>(status => context.Report("choose", 0, 1, status)), context.CancellationToken);
+                context.Progress, context.CancellationToken);
             using var _ = net;
             using var scope = NewDisposeScope();
             using var grad = no_grad();

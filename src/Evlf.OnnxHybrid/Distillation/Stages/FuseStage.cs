@@ -24,7 +24,7 @@ internal static class FuseStage
         });
         var classTokens = StageTensors.Load(module.Folder, "class_tokens");
         Tensor Fuse(Tensor zImg, Tensor labels) => FusionEvaluation.Fuse(module.FusionPath, zImg, labels, classTokens, context.Settings, options.FuseBatch, module.Config,
-            new InlineProgress<(long Done, long Total)>(p => context.Report("fuse", p.Done, p.Total)));
+            context.Progress);
         // Split over shards by contiguous ranges of images, in whole batches of the fusion module's calls.
         int n = (int)latents.ZImg.shape[0];
         string folder = ShardedStage.Run(context, StageNames.Fuse, key,

@@ -63,7 +63,7 @@ internal static class FusionTrainingStage
         var m = bundle.Manifest;
         var test = context.Dataset.Test;
         var testImages = BundleImages.Load(test, m.Image.Size, m.Image.Channels,
-            progress: new InlineProgress<int>(i => context.Report("load test images", i, test.Count)));
+            progress: context.Progress.Renamed("load test images"));
         var (testMean, _) = LatentsStage.Encode(context, runtime, testImages, "encode test");
         var testLabels = tensor(test.Labels().Select(l => (long)l).ToArray());
         return FusionEvaluation.Measure(Path.Combine(moduleFolder, "fusion.onnx"), Path.Combine(moduleFolder, "projector.onnx"), testMean, testLabels,

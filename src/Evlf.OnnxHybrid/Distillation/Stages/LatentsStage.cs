@@ -70,7 +70,7 @@ internal static class LatentsStage
             whole: tmp =>
             {
                 var images = BundleImages.Load(train, m.Image.Size, m.Image.Channels,
-                    progress: new InlineProgress<int>(i => context.Report("load images", i, train.Count)));
+                    progress: context.Progress);
                 foreach (var (mask, flip, suffix) in views)
                 {
                     var index = mask.nonzero().flatten();
@@ -91,7 +91,7 @@ internal static class LatentsStage
                     if (length == 0) continue;
                     var rowList = index.data<long>().Select(i => (int)i).ToArray();
                     var images = BundleImages.Load(train, m.Image.Size, m.Image.Channels, rowList,
-                        new InlineProgress<int>(i => context.Report("load images", i, rowList.Length)));
+                        context.Progress);
                     var (mean, logVar) = Encode(context, runtime, images, flip);
                     tensors["mean" + suffix] = mean;
                     tensors["logvar" + suffix] = logVar;

@@ -83,7 +83,7 @@ internal static class SampleStage
             var classModes = modes.Vectors[c].repeat(options.Candidates, 1);
             string task = $"sample {m.Classes[c]}";
             // The loop counts finished steps up; img2img runs fewer than options.Steps and the class ends at full below.
-            var stepProgress = new InlineProgress<int>(done => context.Report(task, done, options.Steps));
+            var stepProgress = context.Progress.Renamed(task);
             var start = options.SamplingStart switch
             {
                 SampleStart.Modes => modes.Vectors[c].reshape(latentShape),

@@ -24,7 +24,7 @@ internal static class SelectStage
         {
             var chosen = options.Method == DistillMethod.Herding
                 ? Herding.Select(dataset, options.Ipc, herding, DatasetNormalization.For(dataset),
-                    new InlineProgress<string>(status => context.Report("herding", 0, 1, status)), context.CancellationToken)
+                    context.Progress, context.CancellationToken)
                 : RandomSelection.Select(dataset.Train, dataset.ClassNames.Count, options.Ipc, options.Seed);
             RealSubset.Write(dataset, chosen, Path.Combine(tmp, SampleStage.SetFolder), options.Method.ToString().ToLowerInvariant());
         });

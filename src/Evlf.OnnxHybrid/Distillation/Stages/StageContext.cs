@@ -32,8 +32,7 @@ internal sealed record StageContext(DistillOptions Options, ImageDataset Dataset
     }
 
     /// <summary>Reports a training stage's steps with their loss.</summary>
-    public IProgress<StepReport> TrainingSteps() =>
-        new InlineProgress<StepReport>(r => Progress.Report(new(r.Stage, r.Step, r.TotalSteps, FormattableString.Invariant($"loss {r.Loss:F4}"))));
+    public IProgress<WorkProgress> TrainingSteps() => Progress;
 
     /// <summary>Reports <paramref name="done"/> of <paramref name="total"/> for <paramref name="task"/>, with an optional status.</summary>
     public void Report(string task, double done, double total, string? status = null) => Progress.Report(new(task, done, total, status));
