@@ -1,7 +1,10 @@
 using Evlf.OnnxHybrid.Bundles;
+using Evlf.OnnxHybrid.Data;
 using Evlf.OnnxHybrid.Distillation;
 using Evlf.OnnxHybrid.Evaluation;
+using Evlf.OnnxHybrid.Evaluation.Reports;
 using Evlf.OnnxHybrid.Fusion;
+using Evlf.OnnxHybrid.Onnx;
 using Evlf.OnnxHybrid.Sharding;
 using Evlf.OnnxHybrid.Training;
 
@@ -9,12 +12,25 @@ namespace Evlf.Cli;
 
 /// <summary>
 /// The command-line flag of each library option that an error can name (<see cref="OnnxHybrid.UserInputException.Option"/>):
-/// the library says "DistillOptions.Ipc must be at least 1", the user reads "--ipc must be at least 1".
+/// the library says "DistillOptions.Ipc must be at least 1", the user reads "--ipc must be at least 1"; a message that
+/// names several (<see cref="OnnxHybrid.UserInputException.Options"/>, "DistillOptions.Out '…' lies inside DistillOptions.Data
+/// '…'") reads "--out '…' lies inside --data '…'".
 /// </summary>
 static class OptionFlags
 {
     static readonly Dictionary<string, string> Flags = new()
     {
+        [DistillOptions.OptionName(nameof(DistillOptions.Data))] = "--data",
+        [DistillOptions.OptionName(nameof(DistillOptions.Bundle))] = "--bundle",
+        [DistillOptions.OptionName(nameof(DistillOptions.Out))] = "--out",
+        [DistillOptions.OptionName(nameof(DistillOptions.Cache))] = "--cache",
+        [DistillOptions.OptionName(nameof(DistillOptions.Force))] = "--force",
+        [DistillOptions.OptionName(nameof(DistillOptions.Device))] = "--device",
+        [OnnxSession.DeviceOption] = "--device",
+        [TorchThreads.ThreadsOption] = "--threads",
+        [DatasetInspector.SkipBadOption] = "--skip-bad",
+        [$"{nameof(EvaluationOptions)}.{nameof(EvaluationOptions.Resolution)}"] = "--resolution",
+        [$"{nameof(ReportOptions)}.{nameof(ReportOptions.Out)}"] = "--out",
         [DistillOptions.OptionName(nameof(DistillOptions.Ipc))] = "--ipc",
         [DistillOptions.OptionName(nameof(DistillOptions.Steps))] = "--steps",
         [DistillOptions.OptionName(nameof(DistillOptions.Cfg))] = "--cfg",

@@ -41,11 +41,11 @@ public enum SeedStream : ulong
     FidelityJudge = 15,
     /// <summary>report: the real images each class is represented by in the metrics.</summary>
     ReportRealImages = 16,
-    /// <summary>inspect --train-check: the noise target, and the draws reseeded before each loss measurement (index 0, 1).</summary>
+    /// <summary>The train check (<see cref="Onnx.TrainCheck"/>): the noise target, and the draws reseeded before each loss measurement (index 0, 1).</summary>
     TrainCheck = 17,
-    /// <summary>eval --soft-labels: the teacher's initial weights.</summary>
+    /// <summary>Soft-label evaluation (<see cref="Evaluation.Teacher"/>): the teacher's initial weights.</summary>
     TeacherInit = 18,
-    /// <summary>eval --soft-labels: the teacher's batches and augmentation.</summary>
+    /// <summary>Soft-label evaluation (<see cref="Evaluation.Teacher"/>): the teacher's batches and augmentation.</summary>
     TeacherTraining = 19,
 }
 
@@ -80,7 +80,7 @@ public static class Seeds
     // weights, k-means modes), so they stay as they are; they live here so that every derived seed is in one file.
 
     /// <summary>
-    /// evlf eval: repeat r trains its classifier with seed + r, so `--seed S+r --repeats 1` reproduces one repeat alone
+    /// Evaluation: repeat r trains its classifier with seed + r, so seed S+r with one repeat reproduces one repeat alone
     /// (neighbouring user seeds share repeats, by design).
     /// </summary>
     public static long EvaluationRepeat(long seed, int repeat) => seed + repeat;
@@ -97,7 +97,7 @@ public static class Seeds
     /// FNV-1a hash of the parameter's name.</summary>
     public static ulong ParameterInit(int seed, ulong nameHash) => Finalise((ulong)(uint)seed * Golden) ^ nameHash;
 
-    /// <summary>inspect --train-check: the seed of the second random input draw whose outputs are the fitting target.</summary>
+    /// <summary>The train check (<see cref="Onnx.TrainCheck"/>): the seed of the second random input draw whose outputs are the fitting target.</summary>
     public static long TrainCheckTargetInputs(long seed) => seed + 1;
 }
 

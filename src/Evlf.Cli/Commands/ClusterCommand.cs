@@ -77,7 +77,7 @@ internal abstract class ClusterCommand<TSettings> : Command<TSettings> where TSe
         var job = new ShardedJob(s.Evlf, arguments, shards, Math.Min(s.Parallel ?? shards, shards), DistillRecipe.For(options).Waves, s.Name,
             workdir, PosixPath.Resolve(workdir, distill.Out));
         var files = Render(job, s, distill);
-        using var folder = OutputFolder.Open(s.Out, "cluster", s.Force);
+        using var folder = OutputFolder.Open(s.Out, "cluster", s.Force, option: "--out", forceOption: "--force");
         // Every name first: a file of the user's in the way stops the command before it writes anything.
         foreach (var file in files) folder.Reserve(file.Name);
         foreach (var file in files)

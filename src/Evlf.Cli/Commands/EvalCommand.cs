@@ -144,7 +144,7 @@ internal sealed class EvalCommand : Command<EvalCommand.Settings>
 
         // eval.json (and the partial file a stopped evaluation leaves) go beside the set: evlf's own folder, or --force.
         // Shards share the folder (each writes only its own part file); every other evaluation locks it.
-        using var output = OutputFolder.Open(runDir, "eval", settings.Force, exclusive: shards?.IsShard != true, option: "--synthetic");
+        using var output = OutputFolder.Open(runDir, "eval", settings.Force, exclusive: shards?.IsShard != true, option: "--synthetic", forceOption: "--force");
         if (shards?.Index is int shard) output.Reserve(Path.GetFileName(SyntheticSetEvaluation.PartFile(runDir, shard, shards.Count)));
         else
         {

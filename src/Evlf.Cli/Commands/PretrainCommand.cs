@@ -62,7 +62,7 @@ internal sealed class PretrainCommand : Command<PretrainCommand.Settings>
         var dataset = DataSpec.Open(s.Data, logger: ConsoleProgress.Log(s.Quiet));
         if (dataset.Channels != 1)
             throw new UserInputException($"pretrain builds a single-channel bundle; dataset '{s.Data}' has {dataset.Channels} channels.");
-        using var output = OutputFolder.Open(s.Out, "pretrain", s.Force, legacy: Pretrainer.LegacyOutput);
+        using var output = OutputFolder.Open(s.Out, "pretrain", s.Force, option: "--out", legacy: Pretrainer.LegacyOutput, forceOption: "--force");
         foreach (var entry in Pretrainer.OutputEntries) output.Reserve(entry); // refused now, not after an hour of training
         if (s.FidelityOnly)
         {

@@ -93,7 +93,7 @@ internal sealed class SampleCommand : Command<SampleCommand.Settings>
         PathsApart.Require([new("--out", s.Out)], [new("--bundle", bundle.Directory)]);
 
         var clock = Stopwatch.StartNew();
-        using var output = OutputFolder.Open(s.Out, "sample", s.Force);
+        using var output = OutputFolder.Open(s.Out, "sample", s.Force, option: "--out", forceOption: "--force");
         using var runtime = new BundleRuntime(bundle, new SessionSettings(device) { Logger = ConsoleProgress.Log(s.Quiet) });
         string staging = output.Staging("sample");
         try

@@ -71,7 +71,7 @@ public sealed record DenoiserSpec
 
     /// <summary>
     /// The most sampling steps this denoiser can be run with: its schedule's training timesteps (respacing picks a
-    /// subset of them, never more). A command checks a user's <c>--steps</c> against 1 … this value
+    /// subset of them, never more). Sampling checks the steps asked for (<see cref="SampleOptions.Steps"/>) against 1 … this value
     /// (<see cref="BundleRuntime.CheckSampling"/> does, with the message users see).
     /// </summary>
     [JsonIgnore] public int MaxSamplingSteps => Schedule.Steps;

@@ -6,6 +6,9 @@ namespace Evlf.OnnxHybrid.Data;
 /// </summary>
 public static class DatasetInspector
 {
+    /// <summary>The <c>skipBad</c> argument of <see cref="Inspect"/>, as messages name it.</summary>
+    public const string SkipBadOption = $"{nameof(DatasetInspector)}.{nameof(Inspect)}(skipBad)";
+
     /// <summary>
     /// Inspects both splits. Without <paramref name="skipBad"/> the first undecodable file (lowest index) stops the
     /// inspection with a <see cref="UserInputException"/> naming it; with it, such files are listed in the report
@@ -58,7 +61,7 @@ public static class DatasetInspector
         for (int i = 0; i < total; i++)
             if (problems[i] is { } problem) bad.Add(new BadSample(i, split.SourceOf(i), problem));
         if (bad.Count > 0 && !skipBad)
-            throw new UserInputException($"{bad[0].Problem.TrimEnd('.')}; pass --skip-bad (skipBad) to skip undecodable files.");
+            throw UserInputException.ForOptions($"{bad[0].Problem.TrimEnd('.')}; skip undecodable files with {SkipBadOption}.", [SkipBadOption]);
 
         var perClass = new int[classCount];
         int minW = int.MaxValue, maxW = 0, minH = int.MaxValue, maxH = 0;

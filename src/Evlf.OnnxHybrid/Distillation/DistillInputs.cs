@@ -25,7 +25,7 @@ internal sealed record DistillInputs(DistillOptions Options, ImageDataset Datase
         options.Validate();
         options = Naming(options, dataset, bundle);
         bool readsBundle = options.UsesGenerativeModel || options.ThroughVae;
-        if (readsBundle) OnnxSession.RequireDevice(options.Device);
+        if (readsBundle) OnnxSession.RequireDevice(options.Device, DistillOptions.OptionName(nameof(DistillOptions.Device)));
         // Generative methods read the data with the bundle's channel count (a grayscale bundle sees folders as gray).
         bundle = readsBundle ? bundle ?? ModelBundle.Load(options.Bundle) : null;
         RequireApart(options, bundle);
@@ -47,7 +47,7 @@ internal sealed record DistillInputs(DistillOptions Options, ImageDataset Datase
     {
         options.Validate();
         options = Naming(options, dataset, bundle);
-        OnnxSession.RequireDevice(options.Device);
+        OnnxSession.RequireDevice(options.Device, DistillOptions.OptionName(nameof(DistillOptions.Device)));
         bundle ??= ModelBundle.Load(options.Bundle);
         RequireTextEncoder(options, bundle);
         RequireApart(options, bundle);
@@ -86,13 +86,14 @@ internal sealed record DistillInputs(DistillOptions Options, ImageDataset Datase
         return dataset.WithSplits(First(dataset.Train), First(dataset.Test));
     }
 
-    /// <summary>The run's outputs (--out, --cache) apart from its inputs (--data, --bundle), before anything is written.</summary>
+    /// <summary>The run's outputs (Out, Cache) apart from its inputs (Data, Bundle), before anything is written.</summary>
     static void RequireApart(DistillOptions options, ModelBundle? bundle)
     {
         // A dataset built in memory has no folder to keep apart.
-        var inputs = new List<PathsApart.Named> { new("--data", options.Data.Length > 0 ? PathsApart.DataFolder(options.Data) : null) };
-        if (bundle is not null) inputs.Add(new("--bundle", bundle.Directory));
-        PathsApart.Require([new("--out", options.Out), new("--cache", options.Cache)], inputs);
+        static string Name(string property) => DistillOptions.OptionName(property);
+        var inputs = new List<PathsApart.Named> { new(Name(nameof(DistillOptions.Data)), options.Data.Length > 0 ? PathsApart.DataFolder(options.Data) : null) };
+        if (bundle is not null) inputs.Add(new(Name(nameof(DistillOptions.Bundle)), bundle.Directory));
+        PathsApart.Require([new(Name(nameof(DistillOptions.Out)), options.Out), new(Name(nameof(DistillOptions.Cache)), options.Cache)], inputs);
     }
 
     /// <summary>The checks of a generative run against its bundle and data; returns the denoiser it samples with.</summary>

@@ -156,7 +156,7 @@ public sealed record DistillOptions
     public bool FusionUsesPromptTemplate { get; init; }
     public FusionConfig? Fusion { get; init; }
     public FusionTrainingOptions FusionTraining { get; init; } = new();
-    /// <summary>Denoiser fine-tuning steps and learning rate (with --finetune).</summary>
+    /// <summary>Denoiser fine-tuning steps and learning rate (with <see cref="Finetune"/>).</summary>
     public int FinetuneSteps { get; init; } = 500;
     public double FinetuneLearningRate { get; init; } = 1e-4;
     /// <summary>The Minimax fine-tune of the DiT (method minimax): steps, memories, weights.</summary>

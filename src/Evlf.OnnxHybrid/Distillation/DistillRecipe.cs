@@ -23,15 +23,15 @@ public sealed record DistillRecipe(DistillMethod Method, IReadOnlyList<string> S
         StageNames.Latents, StageNames.Text, StageNames.Fusion, StageNames.Fuse, StageNames.Modes, StageNames.Sample,
     ];
 
-    /// <summary>The recipe of <paramref name="options"/>: its method, with EVLF and --finetune where they apply.</summary>
+    /// <summary>The recipe of <paramref name="options"/>: its method, with EVLF and fine-tuning (<see cref="DistillOptions.Finetune"/>) where they apply.</summary>
     public static DistillRecipe For(DistillOptions options)
     {
         var stages = !options.UsesGenerativeModel ? (options.ThroughVae ? [.. RealImages, StageNames.ThroughVae] : RealImages) : options.UsesFusion ? GenerativeWithFusion : Generative;
-        // --finetune trains the denoiser on what the modes cluster, right before it samples.
+        // Finetune trains the denoiser on what the modes cluster, right before it samples.
         if (options.UsesGenerativeModel && options.Finetune) stages = [.. stages[..^1], StageNames.Finetune, StageNames.Sample];
         // minimax fine-tunes the DiT with its criteria on the same latents, then samples plainly as dit does.
         if (options.Method == DistillMethod.Minimax) stages = [.. stages[..^1], StageNames.Minimax, StageNames.Sample];
-        // --candidates samples more than it keeps, then chooses.
+        // Candidates above 1 sample more than they keep, then chooses.
         if (options.UsesGenerativeModel && options.Candidates > 1) stages = [.. stages, StageNames.Choose];
         return new DistillRecipe(options.Method, stages);
     }

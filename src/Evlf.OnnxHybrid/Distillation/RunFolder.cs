@@ -16,7 +16,7 @@ namespace Evlf.OnnxHybrid.Distillation;
 /// produced into a temporary folder and renamed when complete, so a killed run loses only the stage in
 /// progress, and a re-run with the same inputs skips every finished stage. The run folder is an
 /// <see cref="OutputFolder"/> (evlf replaces only what it wrote there) locked by this run while it lives; each stage is
-/// produced under a lock of its own, so runs that share a stage cache (<c>--cache</c>) wait for each other's stages
+/// produced under a lock of its own, so runs that share a stage cache (<see cref="DistillOptions.Cache"/>) wait for each other's stages
 /// instead of producing them twice.
 /// </summary>
 public sealed class RunFolder : IDisposable
@@ -56,13 +56,17 @@ public sealed class RunFolder : IDisposable
         this.logger = logger ?? NullLogger.Instance;
         this.cancellationToken = cancellationToken;
         this.shards = shards;
-        output = OutputFolder.Open(root, command, force, exclusive: shards?.IsShard != true);
+        // Messages name the folders as DistillOptions does (the CLI shows its flags).
+        string forceOption = DistillOptions.OptionName(nameof(DistillOptions.Force));
+        output = OutputFolder.Open(root, command, force, exclusive: shards?.IsShard != true,
+            option: DistillOptions.OptionName(nameof(DistillOptions.Out)), forceOption: forceOption);
         try
         {
             if (stagesRoot is null) stages = output.Subfolder(StagesFolder);
             else
             {
-                using var cache = OutputFolder.Open(stagesRoot, "stage cache", force, exclusive: false, option: "--cache", ownedByPattern: StageEntry.IsMatch);
+                using var cache = OutputFolder.Open(stagesRoot, "stage cache", force, exclusive: false, option: DistillOptions.OptionName(nameof(DistillOptions.Cache)),
+                    ownedByPattern: StageEntry.IsMatch, forceOption: forceOption);
                 stages = cache.Path;
             }
             CleanStaleTemporaries();

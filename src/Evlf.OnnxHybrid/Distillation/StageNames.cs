@@ -8,7 +8,7 @@ public static class StageNames
 {
     /// <summary>random and herding: the chosen real images.</summary>
     public const string Select = "select";
-    /// <summary>random and herding with --through-vae: the chosen images encoded and decoded by the bundle's VAE.</summary>
+    /// <summary>random and herding with <see cref="DistillOptions.ThroughVae"/>: the chosen images encoded and decoded by the bundle's VAE.</summary>
     public const string ThroughVae = "through-vae";
     /// <summary>The VAE latents of the training images.</summary>
     public const string Latents = "latents";
@@ -20,17 +20,17 @@ public static class StageNames
     public const string Fuse = "fuse";
     /// <summary>Per-class k-means: the modes or img2img starting latents.</summary>
     public const string Modes = "modes";
-    /// <summary>--finetune: the denoiser fine-tuned on the (fused) latents.</summary>
+    /// <summary><see cref="DistillOptions.Finetune"/>: the denoiser fine-tuned on the (fused) latents.</summary>
     public const string Finetune = "finetune";
     /// <summary>Method minimax: the DiT fine-tuned with the Minimax criteria on the (fused) latents.</summary>
     public const string Minimax = "minimax";
-    /// <summary>Sampling and decoding: the synthetic images (with --candidates M, M times as many).</summary>
+    /// <summary>Sampling and decoding: the synthetic images (with <see cref="DistillOptions.Candidates"/> M, M times as many).</summary>
     public const string Sample = "sample";
-    /// <summary>--candidates M: ipc images per class chosen among the sampled candidates.</summary>
+    /// <summary><see cref="DistillOptions.Candidates"/> M: ipc images per class chosen among the sampled candidates.</summary>
     public const string Choose = "choose";
 
     /// <summary>
-    /// The stages of a generative EVLF run, in the order they run (finetune only with --finetune; method minimax runs
+    /// The stages of a generative EVLF run, in the order they run (finetune only with <see cref="DistillOptions.Finetune"/>; method minimax runs
     /// <see cref="Minimax"/> in finetune's place).
     /// </summary>
     public static IReadOnlyList<string> Generative { get; } = [Latents, Text, Fusion, Fuse, Modes, Finetune, Sample];

@@ -198,6 +198,8 @@ public static class SyntheticSetEvaluation
             .Where(earlier => earlier is { Accuracies.Count: > 0 } && earlier.SameSettings(now))
             .MaxBy(earlier => earlier!.Accuracies.Count);
 
+    const string ResolutionOption = $"{nameof(EvaluationOptions)}.{nameof(EvaluationOptions.Resolution)}";
+
     static LabelledImages LoadTest(DatasetSplit test, Normalization normalization, int channels, int height, int width, Func<ByteImage, ByteImage>? preprocess)
     {
         if (preprocess is null)
@@ -206,7 +208,7 @@ public static class SyntheticSetEvaluation
                 if (test.InMemory && i > 0) break; // in-memory splits (IDX, CIFAR) have one size
                 var image = test.Load(i);
                 if (image.Height != height || image.Width != width)
-                    throw new UserInputException($"Test image {test.SourceOf(i)} is {image.Width}x{image.Height} but the first is {width}x{height}; give a resolution (--resolution) to resize and centre-crop them all.");
+                    throw UserInputException.ForOptions($"Test image {test.SourceOf(i)} is {image.Width}x{image.Height} but the first is {width}x{height}; set {ResolutionOption} to resize and centre-crop them all.", [ResolutionOption]);
             }
         return LabelledImages.Load(test, normalization, channels, height, width, preprocess: preprocess);
     }

@@ -41,13 +41,17 @@ public sealed class OnnxSession : IDisposable
 
     /// <summary>
     /// Refuses a device this process cannot use before any work: <c>cuda</c> when the loaded ONNX Runtime has no CUDA
-    /// execution provider. (Whether a GPU answers is known only when a session starts on it.)
+    /// execution provider. (Whether a GPU answers is known only when a session starts on it.) <paramref name="option"/>
+    /// is the library option that chose the device, as messages name it (<see cref="UserInputException.Options"/>).
     /// </summary>
-    public static void RequireDevice(ExecutionDevice device, string option = "--device")
+    public static void RequireDevice(ExecutionDevice device, string option = DeviceOption)
     {
         if (device == ExecutionDevice.Cuda && !HasCudaProvider())
-            throw new UserInputException($"{option} cuda was requested but this build of ONNX Runtime has no CUDA execution provider; use {option} cpu or auto, or {CudaBuildHint}.");
+            throw UserInputException.ForOptions($"{option} cuda was requested but this build of ONNX Runtime has no CUDA execution provider; use {option} cpu or auto, or {CudaBuildHint}.", [option]);
     }
+
+    /// <summary>The option that chooses a session's device, as messages name it.</summary>
+    public const string DeviceOption = $"{nameof(SessionSettings)}.{nameof(SessionSettings.Device)}";
 
     /// <summary>How to get a CUDA-capable ONNX Runtime, and what it needs at run time, for the messages here.</summary>
     const string CudaBuildHint = "build the application against Microsoft.ML.OnnxRuntime.Gpu.Linux instead of Microsoft.ML.OnnxRuntime (evlf: dotnet build -p:EvlfGpu=true) and run it on a machine with an NVIDIA GPU and the CUDA 13 libraries (cuBLAS, cuDNN 9)";
@@ -117,7 +121,7 @@ public sealed class OnnxSession : IDisposable
             string? why = TryAddCuda(options, settings.CudaDeviceId);
             if (why is null) device = ExecutionDevice.Cuda;
             else if (settings.Device == ExecutionDevice.Cuda)
-                throw new UserInputException($"Device 'cuda' was requested for '{label}' but {why}; use --device cpu or auto, or {(HasCudaProvider() ? CudaRuntimeHint : CudaBuildHint)}.");
+                throw UserInputException.ForOptions($"Device 'cuda' was requested for '{label}' but {why}; use {DeviceOption} cpu or auto, or {(HasCudaProvider() ? CudaRuntimeHint : CudaBuildHint)}.", [DeviceOption]);
             else if (Interlocked.Exchange(ref fallbackReported, 1) == 0)
                 settings.Logger.LogInformation("ONNX Runtime: CUDA is not available ({Why}); running on CPU.", why);
         }

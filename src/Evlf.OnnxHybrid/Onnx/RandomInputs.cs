@@ -46,7 +46,7 @@ public static class RandomInputs
         }
         if (total > MaxElements)
             throw new UserInputException(
-                $"Random inputs for '{model.Path ?? graph.Name}' would hold more than {MaxElements} elements ({string.Join(", ", inputs.Select((i, k) => $"{i.Name} [{string.Join(",", shapes[k])}]"))}); use a smaller batch or smaller dimension sizes (evlf inspect: --batch, --dim).");
+                $"Random inputs for '{model.Path ?? graph.Name}' would hold more than {MaxElements} elements ({string.Join(", ", inputs.Select((i, k) => $"{i.Name} [{string.Join(",", shapes[k])}]"))}); use a smaller batch or smaller dimension sizes.");
 
         var result = new Dictionary<string, Tensor>();
         for (int k = 0; k < inputs.Count; k++)

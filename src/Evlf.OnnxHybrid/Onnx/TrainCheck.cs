@@ -61,7 +61,7 @@ public static class TrainCheck
                     : randn(kv.Value.shape, generator: generator));
         }
         if (targets.Count == 0)
-            throw new UserInputException("The model has no float outputs, so there is nothing to fit in --train-check.");
+            throw new UserInputException("The model has no float outputs, so a train check has nothing to fit.");
 
         var parameters = module.TrainableParameters.Select(p => p.Parameter).ToList();
         using var optimizer = optim.Adam(parameters, lr: learningRate);

@@ -53,9 +53,9 @@ public sealed class FolderLock : IDisposable
     /// Takes the lock of <paramref name="folder"/>'s run, or throws a <see cref="UserInputException"/> naming the process
     /// that holds it: two evlf processes writing one folder would each replace the other's work.
     /// </summary>
-    public static FolderLock AcquireFolder(string folder, string holder, string option = "--out") =>
+    public static FolderLock AcquireFolder(string folder, string holder, string option = "output folder") =>
         TryAcquire(System.IO.Path.Combine(folder, FolderLockFile), holder)
-        ?? throw new UserInputException($"Output folder '{folder}' is in use by {Holder(System.IO.Path.Combine(folder, FolderLockFile))}; wait for it to finish or choose another {option}.");
+        ?? throw UserInputException.ForOptions($"Output folder '{folder}' is in use by {Holder(System.IO.Path.Combine(folder, FolderLockFile))}; wait for it to finish or choose another {option}.", [option]);
 
     /// <summary>
     /// Takes the lock at <paramref name="lockPath"/>, waiting while another process holds it (it is producing the same

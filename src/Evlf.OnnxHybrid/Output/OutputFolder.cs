@@ -6,7 +6,7 @@ namespace Evlf.OnnxHybrid.Output;
 /// <summary>
 /// A folder evlf writes into, and the rule that keeps users' files safe there: evlf replaces or deletes only the entries it
 /// wrote itself. A folder evlf creates (or finds empty) gets a small marker file, <see cref="MarkerFile"/>, that lists the
-/// entries evlf put in it; a folder that holds anything else is refused unless the user passes <c>--force</c>, and even
+/// entries evlf put in it; a folder that holds anything else is refused unless the caller passes <c>force</c>, and even
 /// then evlf only adds its own entries beside the user's files and refuses to replace an entry of the same name that it
 /// did not write. With <c>exclusive</c> the folder is also locked (<see cref="FolderLock"/>) until disposed, so two runs
 /// cannot write one folder at once. Entries are replaced through a hidden temporary sibling and renames, so an entry is
@@ -60,23 +60,25 @@ public sealed class OutputFolder : IDisposable
     /// <summary>
     /// Opens <paramref name="path"/> for <paramref name="command"/>'s outputs: creates it if missing; accepts it if evlf marked
     /// it, if it is empty, or with <paramref name="force"/>; otherwise throws a <see cref="UserInputException"/> naming what it
-    /// holds. <paramref name="option"/> names the flag in messages (<c>--out</c>, <c>--cache</c>).
+    /// holds. Messages name the folder and the force switch by <paramref name="option"/> and <paramref name="forceOption"/>
+    /// (library option names such as <c>DistillOptions.Out</c>, which a front end renames: <see cref="UserInputException.MessageNaming"/>).
     /// </summary>
     /// <param name="path">The output folder.</param>
     /// <param name="command">The evlf command writing it (recorded in the marker and the lock).</param>
     /// <param name="force">Accept a folder that holds files evlf did not write; they are left alone.</param>
     /// <param name="exclusive">Hold the folder's lock while this object lives (one run per folder).</param>
-    /// <param name="option">The flag that named the folder, for messages.</param>
+    /// <param name="option">The option that named the folder, for messages.</param>
+    /// <param name="forceOption">The option that sets <paramref name="force"/>, for messages.</param>
     /// <param name="ownedByPattern">Names that are evlf's wherever they are found (a stage cache's stage folders).</param>
     /// <param name="legacy">How to recognise this kind of folder written before markers (default <see cref="LegacyRun"/>).</param>
-    public static OutputFolder Open(string path, string command, bool force = false, bool exclusive = true, string option = "--out",
-        Func<string, bool>? ownedByPattern = null, LegacyRule? legacy = null)
+    public static OutputFolder Open(string path, string command, bool force = false, bool exclusive = true, string option = "Output folder",
+        Func<string, bool>? ownedByPattern = null, LegacyRule? legacy = null, string forceOption = "force")
     {
         var full = System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(path));
         if (System.IO.Path.GetPathRoot(full) == full || full == System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetPathRoot(full)!))
-            throw new UserInputException($"{option} '{path}' is a file-system root; expected a folder for evlf's outputs.");
+            throw UserInputException.ForOptions($"{option} '{path}' is a file-system root; expected a folder for evlf's outputs.", [option]);
         if (File.Exists(full))
-            throw new UserInputException($"{option} '{path}' is a file; expected a folder (or nothing) for evlf's outputs.");
+            throw UserInputException.ForOptions($"{option} '{path}' is a file; expected a folder (or nothing) for evlf's outputs.", [option]);
 
         JsonObject? existing = null;
         var entries = new SortedSet<string>(StringComparer.Ordinal);
@@ -94,8 +96,9 @@ public sealed class OutputFolder : IDisposable
                 if ((legacy ?? LegacyRun)(full) is { } adopted)
                     entries.UnionWith(foreign.Intersect(adopted));
                 else if (foreign.Count > 0 && !force)
-                    throw new UserInputException(
-                        $"{option} '{path}' already holds files evlf did not write ({Sample(foreign)}); choose a new or empty folder, or pass --force to add evlf's outputs beside them (evlf never deletes what it did not write).");
+                    throw UserInputException.ForOptions(
+                        $"{option} '{path}' already holds files evlf did not write ({Sample(foreign)}); choose a new or empty folder, or pass {forceOption} to add evlf's outputs beside them (evlf never deletes what it did not write).",
+                        [option, forceOption]);
             }
         }
         else
@@ -106,7 +109,7 @@ public sealed class OutputFolder : IDisposable
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw new UserInputException($"{option} '{path}' cannot be created: {UserInputException.OneLine(e.Message)}", e);
+                throw UserInputException.ForOptions($"{option} '{path}' cannot be created: {UserInputException.OneLine(e.Message)}", [option], e);
             }
         }
 

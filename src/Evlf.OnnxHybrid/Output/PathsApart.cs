@@ -9,7 +9,10 @@ namespace Evlf.OnnxHybrid.Output;
 /// </summary>
 public static class PathsApart
 {
-    /// <summary>One named path: the option that gave it (for messages) and the path (null: not given).</summary>
+    /// <summary>
+    /// One named path: the option that gave it, by its library name (e.g. "DistillOptions.Out"; the CLI's messages show
+    /// its flag, <see cref="UserInputException.MessageNaming"/>) or a phrase ("the figures folder"), and the path (null: not given).
+    /// </summary>
     public readonly record struct Named(string Option, string? Path);
 
     /// <summary>Throws a <see cref="UserInputException"/> when an output and an input overlap, or two outputs are one folder.</summary>
@@ -26,15 +29,18 @@ public static class PathsApart
             foreach (var (input, inReal) in resolvedInputs)
             {
                 if (ResolvedPath.IsSameOrInside(outReal, inReal))
-                    throw new UserInputException(outReal == inReal
-                        ? $"{output.Option} '{output.Path}' is the folder of {input.Option} '{input.Path}'; evlf never writes into its inputs, so choose an {output.Option} outside it."
-                        : $"{output.Option} '{output.Path}' lies inside {input.Option} '{input.Path}'; evlf never writes into its inputs, so choose an {output.Option} outside it.");
+                    throw UserInputException.ForOptions(outReal == inReal
+                        ? $"{output.Option} '{output.Path}' is the folder of {input.Option} '{input.Path}'; evlf never writes into its inputs, so point {output.Option} outside it."
+                        : $"{output.Option} '{output.Path}' lies inside {input.Option} '{input.Path}'; evlf never writes into its inputs, so point {output.Option} outside it.",
+                        [output.Option, input.Option]);
                 if (!inputsMayLieInside && ResolvedPath.IsSameOrInside(inReal, outReal))
-                    throw new UserInputException($"{input.Option} '{input.Path}' lies inside {output.Option} '{output.Path}'; keep inputs out of the folders evlf writes, so choose another {output.Option}.");
+                    throw UserInputException.ForOptions($"{input.Option} '{input.Path}' lies inside {output.Option} '{output.Path}'; keep inputs out of the folders evlf writes, so choose another {output.Option}.",
+                        [input.Option, output.Option]);
             }
             foreach (var (other, otherReal) in resolvedOutputs)
                 if (other.Option != output.Option && otherReal == outReal)
-                    throw new UserInputException($"{output.Option} and {other.Option} are the same folder '{output.Path}'; expected two different folders.");
+                    throw UserInputException.ForOptions($"{output.Option} and {other.Option} are the same folder '{output.Path}'; expected two different folders.",
+                        [output.Option, other.Option]);
         }
     }
 

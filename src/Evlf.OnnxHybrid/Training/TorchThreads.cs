@@ -36,12 +36,18 @@ public static class TorchThreads
     /// <summary>More intra-op threads than this per core only adds contention (and 100 000 makes libtorch hang creating them).</summary>
     public const int MaxPerCore = 4;
 
-    /// <summary>Throws a <see cref="UserInputException"/> unless <paramref name="threads"/> is 0 (one per core) to <see cref="MaxPerCore"/> per core.</summary>
-    public static void Check(int threads, string option = "--threads")
+    /// <summary>The thread count of <see cref="Set"/>, as messages name it.</summary>
+    public const string ThreadsOption = $"{nameof(TorchThreads)}.{nameof(Set)}(threads)";
+
+    /// <summary>
+    /// Throws a <see cref="UserInputException"/> unless <paramref name="threads"/> is 0 (one per core) to <see cref="MaxPerCore"/>
+    /// per core; the message names the count <paramref name="option"/> (<see cref="UserInputException.Options"/>).
+    /// </summary>
+    public static void Check(int threads, string option = ThreadsOption)
     {
         int max = MaxPerCore * Environment.ProcessorCount;
         if (threads < 0 || threads > max)
-            throw new UserInputException($"{option} must be 0 (one per core) to {max} ({MaxPerCore} per core of this machine's {Environment.ProcessorCount}); got {threads}.");
+            throw UserInputException.ForOption(option, $"must be 0 (one per core) to {max} ({MaxPerCore} per core of this machine's {Environment.ProcessorCount}); got {threads}.");
     }
 
     /// <summary>Sets libtorch's intra-op threads; 0 means one per core. Out-of-range counts are a <see cref="UserInputException"/> (<see cref="Check"/>).</summary>

@@ -117,7 +117,7 @@ public class ReportCommandTests
         var text = File.ReadAllText(md);
         Assert.Contains("| *published:* DSA | –", text);           // IPC 2 is not among the published IPCs
         Assert.Contains("shared/reference/BENCHMARKS.md", text);
-        Assert.Contains("Not computed for this report (`--no-metrics`).", text);
+        Assert.Contains("Not computed for this report (made without metrics).", text);
         Assert.False(Directory.Exists(dir.Combine("out", "figures")));
     }
 

@@ -26,7 +26,8 @@ public class DatasetInspectorTests
         var ds = ImageFolderReader.Open(dir.Path);
         var e = Assert.Throws<UserInputException>(() => DatasetInspector.Inspect(ds));
         Assert.Contains($"'{truncated}' is truncated", e.Message); // the lowest bad index, whatever the thread timing
-        Assert.Contains("--skip-bad", e.Message);
+        Assert.Contains(DatasetInspector.SkipBadOption, e.Message);
+        Assert.EndsWith("; skip undecodable files with --skip-bad.", e.MessageNaming(Evlf.Cli.OptionFlags.Of));
     }
 
     [Fact]

@@ -52,7 +52,7 @@ public class OutputFolderTests : IDisposable
         var dir = UserFolder("thesis");
         var e = Assert.Throws<UserInputException>(() => OutputFolder.Open(dir, "test"));
         Assert.Contains("thesis.tex", e.Message);
-        Assert.Contains("--force", e.Message);
+        Assert.Contains("or pass force to add", e.Message);
         Assert.Equal(["sub", "thesis.tex"], Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).Order());
     }
 

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace Evlf.OnnxHybrid.Distillation.Stages;
 
 /// <summary>
-/// --finetune: trains the denoiser's weights that match its finetune pattern on the latents the modes cluster (zImg or
+/// <see cref="DistillOptions.Finetune"/>: trains the denoiser's weights that match its finetune pattern on the latents the modes cluster (zImg or
 /// zFused, scaled) with the standard diffusion loss, through the importer (the paper's D4M+EVLF, §4.3), and writes a new
 /// bundle: the same files and manifest with the fine-tuned denoiser.
 /// </summary>

@@ -73,7 +73,7 @@ internal static class SampleStage
             GuidedTimestep: options.GuidanceInterval is { } interval ? t => interval.Contains(t, trainingSteps) : null);
         var output = context.OutputImage();
         var latentShape = new long[] { options.Ipc, m.Latent.Channels, m.Latent.Size, m.Latent.Size };
-        // --candidates M: each mode and start M times (row r follows mode r mod ipc), each with its own noise.
+        // Candidates M: each mode and start M times (row r follows mode r mod ipc), each with its own noise.
         int perClass = options.Ipc * options.Candidates;
         for (int c = first; c < first + count; c++)
         {

@@ -5,7 +5,7 @@ namespace Evlf.OnnxHybrid.Evaluation.Reports;
 /// <summary>
 /// A method × IPC cell of the results that has no run yet, with an optional reason. <c>evlf report</c> lists one
 /// for each of <see cref="StandardLabels"/> at each IPC present that no run fills, and one for each
-/// <c>--pending "label:ipc:reason"</c>.
+/// "label:ipc:reason" of <see cref="ReportOptions.Pending"/>.
 /// </summary>
 public sealed record PendingRun(string Label, int Ipc, string? Reason)
 {

@@ -121,7 +121,7 @@ internal static class ResultsMarkdown
         // ---- metrics -------------------------------------------------------------------------------
         md.AppendLine("## Density and coverage").AppendLine();
         if (doc.FeatureSpace is null || doc.Fidelity is null)
-            md.AppendLine("Not computed for this report (`--no-metrics`).").AppendLine();
+            md.AppendLine("Not computed for this report (made without metrics).").AppendLine();
         else
         {
             var o = doc.Fidelity;

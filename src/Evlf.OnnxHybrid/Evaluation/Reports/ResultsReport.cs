@@ -23,6 +23,8 @@ public static class ResultsReport
     /// <summary>What every report says in its opening paragraph (<see cref="ResultsMarkdown"/>): how a file evlf may replace is known.</summary>
     public const string Signature = "Written by `evlf report`";
 
+    const string OutOption = $"{nameof(ReportOptions)}.{nameof(ReportOptions.Out)}";
+
     /// <summary>Whether the markdown file at <paramref name="path"/> is a report evlf wrote (its opening carries <see cref="Signature"/>).</summary>
     public static bool IsReport(string path)
     {
@@ -58,9 +60,9 @@ public static class ResultsReport
         if (Directory.Exists(outPath))
             throw new UserInputException($"Output '{options.Out}' is a folder; expected the path of a markdown file such as docs/RESULTS.md.");
         if (File.Exists(outPath) && !IsReport(outPath))
-            throw new UserInputException($"--out '{options.Out}' exists and was not written by evlf report; move it away or choose another --out (evlf never replaces what it did not write).");
+            throw UserInputException.ForOptions($"{OutOption} '{options.Out}' exists and was not written by evlf report; move it away or choose another {OutOption} (evlf never replaces what it did not write).", [OutOption]);
         var outDir = Path.GetDirectoryName(outPath)!;
-        PathsApart.Require([new("--out", outPath), new("the figures folder", Path.Combine(outDir, FiguresFolder))],
+        PathsApart.Require([new(OutOption, outPath), new("the figures folder", Path.Combine(outDir, FiguresFolder))],
             options.Runs.Select(r => new PathsApart.Named("the run folder", r)));
         var data = options.Data ?? AgreedDataSpec(runs) ?? "fashion-mnist";
         var spec = DataSpec.Parse(data);
