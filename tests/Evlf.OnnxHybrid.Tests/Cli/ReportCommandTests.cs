@@ -135,8 +135,9 @@ public class ReportCommandTests
             var expected = (100 * ClassifierAccuracy.Measure(teacher.Network, images)).ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
             var cells = lines.Single(l => l.StartsWith($"| `../runs/{name}`")).Split('|').Select(c => c.Trim()).ToArray();
             Assert.Equal(expected, cells[15]);
-            Assert.Matches(@"^\d+\.\d$", cells[16]);
-            Assert.True(double.Parse(cells[16], System.Globalization.CultureInfo.InvariantCulture) <= double.Parse(cells[15], System.Globalization.CultureInfo.InvariantCulture));
+            var lowest = System.Text.RegularExpressions.Regex.Match(cells[16], @"^(\d+\.\d) \((left|top|diagonal)\)$");
+            Assert.True(lowest.Success, cells[16]);
+            Assert.True(double.Parse(lowest.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) <= double.Parse(cells[15], System.Globalization.CultureInfo.InvariantCulture));
         }
 
         Assert.Contains("--no-metrics", EvlfProcess.AssertUserError(EvlfProcess.Run("report", random, "--out", md, "--agreement", "--no-metrics")));

@@ -14,8 +14,11 @@ namespace Evlf.OnnxHybrid.Evaluation.Metrics;
 /// <param name="PerClass">Per class in label order; null where the set has no image of the class.</param>
 public sealed record ClassAgreement(double Overall, IReadOnlyList<double?> PerClass)
 {
-    /// <summary>The class the classifier agrees with least (null when no class has images).</summary>
+    /// <summary>The agreement of the class the classifier agrees with least (null when no class has images).</summary>
     public double? Lowest => PerClass.Where(a => a is not null).Min();
+
+    /// <summary>That class's label (the first of equals; null when no class has images).</summary>
+    public int? LowestClass => Lowest is double low ? Enumerable.Range(0, PerClass.Count).First(c => PerClass[c] == low) : null;
 
     /// <summary>Agreement of <paramref name="classifier"/>'s arg-max with the labels of <paramref name="set"/> (eval mode, no gradients).</summary>
     /// <param name="classes">How many classes the labels range over.</param>

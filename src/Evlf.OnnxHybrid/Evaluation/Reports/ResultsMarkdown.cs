@@ -93,7 +93,7 @@ internal static class ResultsMarkdown
             var a = r.Accuracy;
             var f = e.Fidelity;
             var figures = string.Join(", ", new[] { (e.SheetPath, "images"), (e.ScatterPath, "PCA") }.Where(x => x.Item1 is not null).Select(x => $"[{x.Item2}]({x.Item1})"));
-            string[] judgement = judged ? [Percent(e.Agreement?.Overall), Percent(e.Agreement?.Lowest)] : [];
+            string[] judgement = judged ? [Percent(e.Agreement?.Overall), Lowest(e.Agreement, doc.ClassNames)] : [];
             md.AppendLine(Row([
                 $"`{Escape(e.RunPath)}`", Escape(r.Label), r.Ipc?.ToString(CultureInfo.InvariantCulture) ?? "?",
                 a is null ? NotEvaluated : Accuracy(a),
@@ -188,6 +188,12 @@ internal static class ResultsMarkdown
     static string Accuracy(RunAccuracy a) => double.IsFinite(a.Std)
         ? FormattableString.Invariant($"{a.Mean:F2} ± {a.Std:F2}")
         : FormattableString.Invariant($"{a.Mean:F2}");
+
+    /// <summary>The lowest class's agreement and, where the class names are known, its name: "60.0 (Shirt)".</summary>
+    static string Lowest(ClassAgreement? agreement, IReadOnlyList<string> classNames) =>
+        agreement?.LowestClass is int c
+            ? Percent(agreement.Lowest) + (c < classNames.Count ? $" ({Escape(classNames[c])})" : "")
+            : "–";
 
     static string Percent(double? fraction) => fraction is double f ? (100 * f).ToString("F1", CultureInfo.InvariantCulture) : "–";
 

@@ -33,6 +33,7 @@ public class ClassAgreementTests
             Assert.Equal(0.5, a.PerClass[1]!.Value, 12);
             Assert.Null(a.PerClass[2]);
             Assert.Equal(0.5, a.Lowest!.Value, 12);
+            Assert.Equal(1, a.LowestClass);
         }
         Assert.True(classifier.training); // the mode it came in with is restored
     }
