@@ -1,3 +1,4 @@
+using Evlf.OnnxHybrid.Training;
 using Microsoft.Extensions.Logging;
 using System.Text.RegularExpressions;
 using Evlf.OnnxHybrid.Bundles;
@@ -44,6 +45,8 @@ internal sealed record DistillInputs(ImageDataset Dataset, ModelBundle? Bundle, 
     {
         options.Validate();
         OnnxSession.RequireDevice(options.Device);
+        // It trains: a device libtorch cannot use is refused before any work.
+        ComputeDevice.Resolve(options.Device, logger, DistillOptions.OptionName(nameof(DistillOptions.Device)));
         var bundle = ModelBundle.Load(options.Bundle);
         RequireTextEncoder(options, bundle);
         RequireApart(options, bundle);
