@@ -139,8 +139,8 @@ internal sealed class EvalCommand : Command<EvalCommand.Settings>
         TorchThreads.Check(settings.Threads);
         if (!Enum.TryParse<ExecutionDevice>(settings.Device, true, out var executionDevice) || !Enum.IsDefined(executionDevice))
             throw new UserInputException($"--device must be auto, cpu or cuda; got '{settings.Device}'.");
-        // Refused here, before any work, when cuda is asked of a libtorch without it.
-        var device = ComputeDevice.Resolve(executionDevice, ConsoleProgress.Log(settings.Quiet), EvaluationDeviceOption);
+        // Refused here, before any work, when cuda is asked of a libtorch without it (auto's notice waits for the training itself).
+        if (executionDevice == ExecutionDevice.Cuda) ComputeDevice.Resolve(executionDevice, null, EvaluationDeviceOption);
         var model = ClassifierArchitecture.Parse(settings.Model);
         var protocolName = (settings.Protocol ?? "dsa").Trim().ToLowerInvariant();
         if (protocolName is not ("dsa" or "idc")) throw new UserInputException($"Protocol '{settings.Protocol}' is not known; expected dsa or idc.");
@@ -165,7 +165,8 @@ internal sealed class EvalCommand : Command<EvalCommand.Settings>
         var real = spec.Open(logger: ConsoleProgress.Log(settings.Quiet));
         TorchThreads.Set(settings.Threads);
         var normalization = DatasetNormalization.For(spec, real);
-        using var teacher = soft is null ? null : LoadTeacher(real, spec.ToString(), normalization, soft.Teacher, settings, device, cancellationToken);
+        using var teacher = soft is null ? null : LoadTeacher(real, spec.ToString(), normalization, soft.Teacher, settings,
+            ComputeDevice.Resolve(executionDevice, ConsoleProgress.Log(settings.Quiet), EvaluationDeviceOption), cancellationToken);
         IEvaluationProtocol protocol = teacher is not null
             ? new SoftLabelProtocol(teacher, soft)
             : protocolName == "dsa"

@@ -89,7 +89,6 @@ public static class SyntheticSetEvaluation
             throw new UserInputException($"Run folder '{runDirectory}' has no manifest.json and images/ folder; expected a synthetic set as evlf writes it.");
         if (real.Test.Count == 0)
             throw new UserInputException($"Dataset {real.Name} has no test split to evaluate on.");
-        var device = ComputeDevice.Resolve(options.Device, options.Logger, $"{nameof(EvaluationOptions)}.{nameof(EvaluationOptions.Device)}");
 
         var synthetic = SyntheticSetReader.Open(runDirectory, new DatasetOptions(Channels: real.Channels));
         if (synthetic.Train.Count == 0)
@@ -103,6 +102,8 @@ public static class SyntheticSetEvaluation
         var first = synthetic.Train.Load(0);
         string? resizedFrom = first.Height != height || first.Width != width ? $"{first.Width}x{first.Height}" : null;
 
+        // Resolved as the work starts, so the once-per-process CPU notice never precedes a problem with the inputs.
+        var device = ComputeDevice.Resolve(options.Device, options.Logger, $"{nameof(EvaluationOptions)}.{nameof(EvaluationOptions.Device)}");
         using var train = LabelledImages.Load(synthetic.Train, options.Normalization, channels, height, width, labelMap: labelMap, preprocess: preprocess);
         using var test = LoadTest(real.Test, options.Normalization, channels, height, width, preprocess);
         var perClass = train.CountPerClass(real.ClassCount);
