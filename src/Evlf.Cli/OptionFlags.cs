@@ -16,6 +16,8 @@ static class OptionFlags
     static readonly Dictionary<string, string> Flags = new()
     {
         [DistillOptions.OptionName(nameof(DistillOptions.Ipc))] = "--ipc",
+        [DistillOptions.OptionName(nameof(DistillOptions.Device))] = "--device",
+        [$"{nameof(EvaluationOptions)}.{nameof(EvaluationOptions.Device)}"] = "--device",
         [DistillOptions.OptionName(nameof(DistillOptions.Steps))] = "--steps",
         [DistillOptions.OptionName(nameof(DistillOptions.Cfg))] = "--cfg",
         [DistillOptions.OptionName(nameof(DistillOptions.ModeGuidanceLambda))] = "--mode-lambda",
