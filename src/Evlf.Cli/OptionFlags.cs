@@ -32,6 +32,8 @@ static class OptionFlags
         [$"{nameof(EvaluationOptions)}.{nameof(EvaluationOptions.Resolution)}"] = "--resolution",
         [$"{nameof(ReportOptions)}.{nameof(ReportOptions.Out)}"] = "--out",
         [DistillOptions.OptionName(nameof(DistillOptions.Ipc))] = "--ipc",
+        [DistillOptions.OptionName(nameof(DistillOptions.Device))] = "--device",
+        [$"{nameof(EvaluationOptions)}.{nameof(EvaluationOptions.Device)}"] = "--device",
         [DistillOptions.OptionName(nameof(DistillOptions.Steps))] = "--steps",
         [DistillOptions.OptionName(nameof(DistillOptions.Cfg))] = "--cfg",
         [DistillOptions.OptionName(nameof(DistillOptions.ModeGuidanceLambda))] = "--mode-lambda",

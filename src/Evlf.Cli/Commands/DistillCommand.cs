@@ -104,7 +104,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         public int? Candidates { get; init; }
 
         [CommandOption("--selection <HOW>")]
-        [Description("herding | k-center: how --candidates narrows the candidates (herding towards the class's mean real feature, or k-center around it).")]
+        [Description("herding | k-center | kernel-herding: how --candidates narrows the candidates (herding towards the class's mean real feature, k-center around it, or kernel herding towards the class's real features).")]
         public string? Selection { get; init; }
 
         [CommandOption("--keep-bundle-size")]
@@ -197,7 +197,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
             if (!Enum.TryParse<DistillPreset>(Preset, true, out _) || int.TryParse(Preset, out _))
                 return Spectre.Console.ValidationResult.Error($"--preset must be default or released; got '{Preset}'.");
             if (Start is not null && ParseStart(Start) is null) return Spectre.Console.ValidationResult.Error($"--start must be noise, modes or real; got '{Start}'.");
-            if (Selection is not null && ParseSelection(Selection) is null) return Spectre.Console.ValidationResult.Error($"--selection must be herding or k-center; got '{Selection}'.");
+            if (Selection is not null && ParseSelection(Selection) is null) return Spectre.Console.ValidationResult.Error($"--selection must be herding, k-center or kernel-herding; got '{Selection}'.");
             if (Modes is not null && ParseModes(Modes) is null) return Spectre.Console.ValidationResult.Error($"--modes must be centroid or closest-real; got '{Modes}'.");
             if (GuidanceInterval is not null && ParseInterval(GuidanceInterval) is null)
                 return Spectre.Console.ValidationResult.Error($"--guidance-interval must be LOW,HIGH with 0 ≤ LOW ≤ HIGH ≤ 1; got '{GuidanceInterval}'.");
@@ -224,6 +224,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
     {
         "herding" => CandidateSelection.Herding,
         "k-center" => CandidateSelection.KCenter,
+        "kernel-herding" => CandidateSelection.KernelHerding,
         _ => null,
     };
 

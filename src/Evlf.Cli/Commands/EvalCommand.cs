@@ -4,6 +4,7 @@ using Evlf.OnnxHybrid;
 using Evlf.OnnxHybrid.Classifiers;
 using Evlf.OnnxHybrid.Data;
 using Evlf.OnnxHybrid.Evaluation;
+using Evlf.OnnxHybrid.Onnx;
 using Evlf.OnnxHybrid.Output;
 using Evlf.OnnxHybrid.Sharding;
 using Evlf.OnnxHybrid.Training;
@@ -92,6 +93,11 @@ internal sealed class EvalCommand : Command<EvalCommand.Settings>
         [DefaultValue(0L)]
         public long Seed { get; init; }
 
+        [CommandOption("--device <DEVICE>")]
+        [Description("Where the classifiers (and a soft-label teacher) train: auto (CUDA when TorchSharp's libtorch has it, else the CPU) | cpu | cuda.")]
+        [DefaultValue("auto")]
+        public string Device { get; init; } = "auto";
+
         [CommandOption("--threads <N>")]
         [Description("Intra-op threads for TorchSharp; 0 = one per core.")]
         [DefaultValue(0)]
@@ -131,6 +137,10 @@ internal sealed class EvalCommand : Command<EvalCommand.Settings>
         var shards = settings.Shards is int count ? new ShardSpec(count, settings.ShardIndex is null ? null : ShardSpec.ResolveIndex(settings.ShardIndex)) : null;
         shards?.Validate();
         TorchThreads.Check(settings.Threads);
+        if (!Enum.TryParse<ExecutionDevice>(settings.Device, true, out var executionDevice) || !Enum.IsDefined(executionDevice))
+            throw new UserInputException($"--device must be auto, cpu or cuda; got '{settings.Device}'.");
+        // Refused here, before any work, when cuda is asked of a libtorch without it (auto's notice waits for the training itself).
+        if (executionDevice == ExecutionDevice.Cuda) ComputeDevice.Resolve(executionDevice, null, EvaluationDeviceOption);
         var model = ClassifierArchitecture.Parse(settings.Model);
         var protocolName = (settings.Protocol ?? "dsa").Trim().ToLowerInvariant();
         if (protocolName is not ("dsa" or "idc")) throw new UserInputException($"Protocol '{settings.Protocol}' is not known; expected dsa or idc.");
@@ -155,7 +165,8 @@ internal sealed class EvalCommand : Command<EvalCommand.Settings>
         var real = spec.Open(logger: ConsoleProgress.Log(settings.Quiet));
         TorchThreads.Set(settings.Threads);
         var normalization = DatasetNormalization.For(spec, real);
-        using var teacher = soft is null ? null : LoadTeacher(real, spec.ToString(), normalization, soft.Teacher, settings, cancellationToken);
+        using var teacher = soft is null ? null : LoadTeacher(real, spec.ToString(), normalization, soft.Teacher, settings,
+            ComputeDevice.Resolve(executionDevice, ConsoleProgress.Log(settings.Quiet), EvaluationDeviceOption), cancellationToken);
         IEvaluationProtocol protocol = teacher is not null
             ? new SoftLabelProtocol(teacher, soft)
             : protocolName == "dsa"
@@ -171,6 +182,8 @@ internal sealed class EvalCommand : Command<EvalCommand.Settings>
             Resolution = settings.Resolution,
             Resume = !settings.Fresh,
             Shards = shards,
+            Device = executionDevice,
+            Logger = ConsoleProgress.Log(settings.Quiet),
         };
 
         // One bar per repeat: its epochs, then its accuracy.
@@ -254,13 +267,17 @@ internal sealed class EvalCommand : Command<EvalCommand.Settings>
         return options;
     }
 
+    /// <summary>The option <see cref="ComputeDevice"/> names when cuda cannot be had (shown as --device).</summary>
+    internal const string EvaluationDeviceOption = $"{nameof(EvaluationOptions)}.{nameof(EvaluationOptions.Device)}";
+
     /// <summary>The teacher from the cache or trained now, with a progress bar for its training.</summary>
-    static Teacher LoadTeacher(ImageDataset real, string dataName, Normalization normalization, TeacherOptions options, Settings s, CancellationToken cancellationToken) =>
+    static Teacher LoadTeacher(ImageDataset real, string dataName, Normalization normalization, TeacherOptions options, Settings s,
+        TorchSharp.torch.Device device, CancellationToken cancellationToken) =>
         new ConsoleProgress(s.Quiet).Run(reporter =>
         {
             var name = $"teacher {options.Architecture.Name}";
             var progress = new InlineProgress<WorkProgress>(p => reporter.Report(p with { Task = name }));
-            var teacher = Teacher.LoadOrTrain(real, dataName, normalization, options, s.Seed, s.Resolution, reporter, progress, cancellationToken);
+            var teacher = Teacher.LoadOrTrain(real, dataName, normalization, options, s.Seed, s.Resolution, reporter, progress, cancellationToken, device);
             reporter.Report(name, 1, 1, FormattableString.Invariant($"{teacher.TestAccuracy * 100:F2}% test accuracy{(teacher.FromCache ? " (cached)" : "")}"));
             return teacher;
         });

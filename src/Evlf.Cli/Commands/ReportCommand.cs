@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using Evlf.OnnxHybrid;
+using Evlf.OnnxHybrid.Evaluation;
 using Evlf.OnnxHybrid.Evaluation.Metrics;
 using Evlf.OnnxHybrid.Evaluation.Reports;
 using Evlf.OnnxHybrid.Training;
@@ -7,7 +8,7 @@ using Spectre.Console.Cli;
 
 namespace Evlf.Cli.Commands;
 
-/// <summary>`evlf report RUN_DIR... [--out docs/RESULTS.md] [--data SPEC] [--pending LABEL:IPC[:REASON]]... [--knn 20] [--real-per-class 1000] [--no-metrics] [--quiet]`</summary>
+/// <summary>`evlf report RUN_DIR... [--out docs/RESULTS.md] [--data SPEC] [--pending LABEL:IPC[:REASON]]... [--knn 20] [--real-per-class 1000] [--no-metrics] [--agreement [--teacher-cache DIR]] [--quiet]`</summary>
 internal sealed class ReportCommand : Command<ReportCommand.Settings>
 {
     public sealed class Settings : CommandSettings
@@ -48,6 +49,14 @@ internal sealed class ReportCommand : Command<ReportCommand.Settings>
         [Description("Only the tables: no density, coverage or figures, and the real dataset is not read.")]
         public bool NoMetrics { get; init; }
 
+        [CommandOption("--agreement")]
+        [Description("Adds class agreement to the runs table: the share of each run's images that a ConvNet-3 trained on the real training split (soft-label evaluation's rded teacher, seeded by --seed) assigns to their class. Reads the teacher from --teacher-cache, or trains it there first (about 12 minutes for Fashion-MNIST on 2 cores).")]
+        public bool Agreement { get; init; }
+
+        [CommandOption("--teacher-cache <DIR>")]
+        [Description("Where --agreement's teacher is cached (the same cache as evlf eval --soft-labels; default: $EVLF_CACHE/teachers or ~/.cache/evlf/teachers).")]
+        public string? TeacherCache { get; init; }
+
         [CommandOption("--threads <N>")]
         [Description("Intra-op threads for TorchSharp; 0 = one per core.")]
         [DefaultValue(0)]
@@ -65,6 +74,8 @@ internal sealed class ReportCommand : Command<ReportCommand.Settings>
         if (settings.RealPerClass < 1) throw new UserInputException($"--real-per-class must be 1 or more; got {settings.RealPerClass}.");
         TorchThreads.Check(settings.Threads);
         if (string.IsNullOrWhiteSpace(settings.Out)) throw new UserInputException("--out must name a markdown file, e.g. docs/RESULTS.md.");
+        if (settings.Agreement && settings.NoMetrics) throw new UserInputException("--agreement needs the real dataset, which --no-metrics leaves unread; expected one of them, found both.");
+        if (settings.TeacherCache is not null && !settings.Agreement) throw new UserInputException("--teacher-cache applies to --agreement only; expected it with --agreement, found it without.");
         if (!settings.NoMetrics) TorchThreads.Set(settings.Threads);
 
         var options = new ReportOptions
@@ -75,6 +86,9 @@ internal sealed class ReportCommand : Command<ReportCommand.Settings>
             Pending = settings.Pending,
             Metrics = !settings.NoMetrics,
             Fidelity = new FidelityOptions { K = settings.K, RealPerClass = settings.RealPerClass, Seed = settings.Seed },
+            Agreement = settings.Agreement
+                ? SoftLabelOptions.Rded.Teacher with { CacheDirectory = settings.TeacherCache ?? SoftLabelOptions.Rded.Teacher.CacheDirectory }
+                : null,
         };
         var doc = ResultsReport.Write(options, ConsoleProgress.Log(settings.Quiet, prefix: "report: "), cancellationToken);
 

@@ -155,8 +155,13 @@ public sealed class BundleRuntime : IDisposable
             inputs = inputs with { XStart = img2img.Noise(start, noise), StartIndex = img2img.Index };
         }
 
-        Tensor Denoise(Tensor x, Tensor t, Tensor? c) =>
-            session.Run(new Dictionary<string, Tensor> { [d.SampleInput] = x, [d.TimestepInput] = t, [d.ConditionInput] = c! })[d.Output];
+        // ONNX Runtime reads x, t and c where they lie and writes ε straight into a tensor (IOBinding); the sampler's math
+        // runs on the CPU, so with the CUDA provider ε comes back to the host once per call.
+        Tensor Denoise(Tensor x, Tensor t, Tensor? c)
+        {
+            var eps = session.RunOnDevice(new Dictionary<string, Tensor> { [d.SampleInput] = x, [d.TimestepInput] = t, [d.ConditionInput] = c! }, new[] { d.Output })[d.Output];
+            return eps.device_type == TorchSharp.DeviceType.CPU ? eps : eps.cpu();
+        }
 
         return loop.Run(Denoise, inputs, generator, progress, cancellationToken);
     }

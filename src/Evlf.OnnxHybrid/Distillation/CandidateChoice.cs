@@ -19,6 +19,48 @@ public static class CandidateChoice
         return cat([inClass, fill]).sort().Values;
     }
 
+    /// <summary>
+    /// Kernel herding: <paramref name="k"/> rows of <paramref name="features"/> (n×d) chosen one at a time, each the row that
+    /// makes MMD²(chosen, <paramref name="real"/>) smallest under k(x, y) = exp(−‖x − y‖² / (2σ²)). Up to a constant,
+    /// MMD² of a set S of size t is (1/t²)·Σ_{s,s′∈S} k(s, s′) − (2/t)·Σ_{s∈S} mean_r k(s, r); the sums are kept
+    /// incrementally. σ² is half the median squared distance between distinct real rows (the median heuristic, so the
+    /// kernel's exponent is −‖x − y‖²/median).
+    /// </summary>
+    public static int[] KernelHerding(Tensor features, int k, Tensor real)
+    {
+        using var scope = NewDisposeScope();
+        var f = features.to(float64);
+        var r = real.to(float64);
+        var realDistances = SquaredDistances(r, r);
+        long m = r.shape[0];
+        var offDiagonal = realDistances.masked_select(eye(m, dtype: @bool).logical_not());
+        double median = m > 1 ? offDiagonal.median().item<double>() : 1.0;
+        if (!(median > 0)) median = 1.0;
+        var kernel = (-SquaredDistances(f, f) / median).exp();
+        var closeness = (-SquaredDistances(f, r) / median).exp().mean([1]);
+        var selfSum = 0.0;
+        var crossSum = 0.0;
+        var towardsChosen = zeros(f.shape[0], dtype: float64);
+        var taken = zeros(f.shape[0], dtype: @bool);
+        var picks = new int[k];
+        for (int t = 1; t <= k; t++)
+        {
+            // MMD² of S ∪ {i}: (selfSum + k(i, i) + 2·Σ_s k(i, s))/t² − 2·(crossSum + closeness_i)/t.
+            var score = (selfSum + kernel.diagonal() + 2 * towardsChosen) / ((double)t * t) - 2 * (crossSum + closeness) / t;
+            score.masked_fill_(taken, double.PositiveInfinity);
+            int i = (int)score.argmin().item<long>();
+            picks[t - 1] = i;
+            taken[i] = true;
+            selfSum += kernel[i, i].item<double>() + 2 * towardsChosen[i].item<double>();
+            crossSum += closeness[i].item<double>();
+            towardsChosen.add_(kernel[i]);
+        }
+        return picks;
+    }
+
+    static Tensor SquaredDistances(Tensor a, Tensor b) =>
+        (a.pow(2).sum(1, keepdim: true) - 2 * a.matmul(b.t()) + b.pow(2).sum(1).unsqueeze(0)).clamp_min(0);
+
     /// <summary>Greedy k-center: the row nearest <paramref name="target"/>, then each time the row farthest from every chosen one.</summary>
     public static int[] KCenter(Tensor features, int k, Tensor target)
     {

@@ -50,6 +50,12 @@ public enum CandidateSelection
     Herding,
     /// <summary>k-center: the candidate nearest the class's mean real feature, then each time the one farthest from those chosen.</summary>
     KCenter,
+    /// <summary>
+    /// Kernel herding (Chen, Welling and Smola, UAI 2010): greedily minimises the maximum mean discrepancy between the
+    /// chosen candidates and the class's real features under a Gaussian kernel (bandwidth: the median heuristic), so the
+    /// chosen set matches the real class's spread as well as its mean.
+    /// </summary>
+    KernelHerding,
 }
 
 /// <summary>

@@ -10,7 +10,7 @@ public static class ClassifierAccuracy
     /// <summary>Default test batch: large enough that per-call overhead vanishes, small enough that ConvNet-3's 32×32 activations stay near 130 MB a tensor.</summary>
     public const int DefaultBatchSize = 256;
 
-    /// <summary>Fraction of <paramref name="data"/> whose arg-max logit equals its label.</summary>
+    /// <summary>Fraction of <paramref name="data"/> whose arg-max logit equals its label (batches are moved to the model's device).</summary>
     public static double Measure(nn.Module<Tensor, Tensor> model, LabelledImages data, int batchSize = DefaultBatchSize, CancellationToken cancellationToken = default)
     {
         bool wasTraining = model.training;
@@ -18,14 +18,15 @@ public static class ClassifierAccuracy
         try
         {
             using var _ = no_grad();
+            var device = model.parameters().FirstOrDefault()?.device ?? CPU;
             long correct = 0;
             for (long start = 0; start < data.Count; start += batchSize)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
                 long length = Math.Min(batchSize, data.Count - start);
-                var x = data.Images.narrow(0, start, length);
-                var y = data.Labels.narrow(0, start, length);
+                var x = data.Images.narrow(0, start, length).to(device);
+                var y = data.Labels.narrow(0, start, length).to(device);
                 var predicted = model.call(x).argmax(1);
                 correct += predicted.eq(y).sum().item<long>();
             }

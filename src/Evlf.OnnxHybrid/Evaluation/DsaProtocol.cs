@@ -41,9 +41,10 @@ public sealed class DsaProtocol : IEvaluationProtocol
     public double LearningRateAt(int epoch) => epoch < Options.Epochs / 2 ? Options.LearningRate : Options.LearningRate * Options.DecayFactor;
 
     public ProtocolResult Run(ClassifierArchitecture architecture, LabelledImages train, LabelledImages test, int classes, long seed,
-        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default, Device? device = null)
     {
         using var model = architecture.Create(train.Channels, train.Height, train.Width, classes, seed);
+        if (device is not null) model.to(device);  // initialised on the CPU: the same weights wherever it trains
         using var generator = new Generator(Seeds.EvaluationData(seed), CPU);
         var loop = new MiniBatchSgd
         {

@@ -22,10 +22,11 @@ public interface IEvaluationProtocol
     /// <summary>
     /// Trains a new <paramref name="architecture"/> network, initialised from <paramref name="seed"/>, on
     /// <paramref name="train"/> and returns its accuracy on <paramref name="test"/> after the last epoch.
-    /// Deterministic for a seed on a given machine and thread count.
+    /// Deterministic for a seed on a given machine and thread count. The network trains on <paramref name="device"/> (null: the
+    /// CPU, see <see cref="ComputeDevice"/>); its initial weights and every random draw come from the CPU whatever the device.
     /// </summary>
     ProtocolResult Run(ClassifierArchitecture architecture, LabelledImages train, LabelledImages test, int classes, long seed,
-        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default);
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default, TorchSharp.torch.Device? device = null);
 }
 
 /// <summary>The outcome of one <see cref="IEvaluationProtocol.Run"/>.</summary>

@@ -69,9 +69,10 @@ public sealed class IdcProtocol : IEvaluationProtocol
     }
 
     public ProtocolResult Run(ClassifierArchitecture architecture, LabelledImages train, LabelledImages test, int classes, long seed,
-        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default, Device? device = null)
     {
         using var model = architecture.Create(train.Channels, train.Height, train.Width, classes, seed);
+        if (device is not null) model.to(device);  // initialised on the CPU: the same weights wherever it trains
         using var generator = new Generator(Seeds.EvaluationData(seed), CPU);
         using var m = tensor(mean, [1, mean.Length, 1, 1]);
         using var s = tensor(std, [1, std.Length, 1, 1]);

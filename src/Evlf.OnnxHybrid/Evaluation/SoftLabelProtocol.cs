@@ -57,12 +57,13 @@ public sealed class SoftLabelProtocol : IEvaluationProtocol
     }
 
     public ProtocolResult Run(ClassifierArchitecture architecture, LabelledImages train, LabelledImages test, int classes, long seed,
-        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default, Device? device = null)
     {
         if (train.Channels != Teacher.Channels || train.Height != Teacher.Height || train.Width != Teacher.Width || classes != Teacher.Classes)
             throw new UserInputException(FormattableString.Invariant(
                 $"The teacher was trained on {Teacher.Channels}x{Teacher.Height}x{Teacher.Width} images of {Teacher.Classes} classes but the set is evaluated at {train.Channels}x{train.Height}x{train.Width} with {classes}; expected the teacher of the same data and resolution."));
         using var model = architecture.Create(train.Channels, train.Height, train.Width, classes, seed);
+        if (device is not null) model.to(device);  // initialised on the CPU: the same weights wherever it trains
         using var generator = new Generator(Seeds.EvaluationData(seed), CPU);
         int ipc = train.CountPerClass(classes).Max();
         double temperature = Options.Temperature;

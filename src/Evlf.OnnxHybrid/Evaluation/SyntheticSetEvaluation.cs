@@ -3,7 +3,10 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Evlf.OnnxHybrid.Classifiers;
 using Evlf.OnnxHybrid.Data;
+using Evlf.OnnxHybrid.Onnx;
 using Evlf.OnnxHybrid.Sharding;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Evlf.OnnxHybrid.Training;
 
 namespace Evlf.OnnxHybrid.Evaluation;
@@ -44,6 +47,12 @@ public sealed record EvaluationOptions
     /// so on one machine with one thread count any split gives the accuracies of one process.
     /// </summary>
     public ShardSpec? Shards { get; init; }
+
+    /// <summary>Where the classifiers train (<see cref="ComputeDevice"/>): auto (CUDA when libtorch has it, else the CPU), cpu or cuda.</summary>
+    public ExecutionDevice Device { get; init; } = ExecutionDevice.Auto;
+
+    /// <summary>Where notices go: the once-per-process note that auto trains on the CPU (Information).</summary>
+    public ILogger Logger { get; init; } = NullLogger.Instance;
 }
 
 
@@ -91,6 +100,8 @@ public static class SyntheticSetEvaluation
         var first = synthetic.Train.Load(0);
         string? resizedFrom = first.Height != height || first.Width != width ? $"{first.Width}x{first.Height}" : null;
 
+        // Resolved as the work starts, so the once-per-process CPU notice never precedes a problem with the inputs.
+        var device = ComputeDevice.Resolve(options.Device, options.Logger, $"{nameof(EvaluationOptions)}.{nameof(EvaluationOptions.Device)}");
         using var train = LabelledImages.Load(synthetic.Train, options.Normalization, channels, height, width, labelMap: labelMap, preprocess: preprocess);
         using var test = LoadTest(real.Test, options.Normalization, channels, height, width, preprocess);
         var perClass = train.CountPerClass(real.ClassCount);
@@ -151,7 +162,7 @@ public static class SyntheticSetEvaluation
             // Each repeat is one task: its classifier's epochs counting up, then its accuracy.
             var task = RepeatTask(options, r, seed);
             var inner = progress.Renamed(task);
-            var result = options.Protocol.Run(options.Model, train, test, real.ClassCount, seed, inner, cancellationToken);
+            var result = options.Protocol.Run(options.Model, train, test, real.ClassCount, seed, inner, cancellationToken, device);
             accuracies.Add(result.TestAccuracy * 100);
             seconds.Add(result.TrainSeconds);
             seeds.Add(seed);

@@ -70,11 +70,12 @@ public sealed class Teacher : IDisposable
     public int Width { get; }
     public int Classes { get; }
 
-    /// <summary>Teacher logits of a batch, without gradients.</summary>
+    /// <summary>Teacher logits of a batch, without gradients, on the device of <paramref name="images"/> (the network runs on its own).</summary>
     public Tensor Logits(Tensor images)
     {
         using var _ = no_grad();
-        return Network.call(images);
+        var device = Network.parameters().FirstOrDefault()?.device ?? CPU;
+        return Network.call(images.to(device)).to(images.device);
     }
 
     public void Dispose() => Network.Dispose();
@@ -86,7 +87,8 @@ public sealed class Teacher : IDisposable
     /// uses: <paramref name="resolution"/> (resize and centre-crop) or the size of the first test image.
     /// </summary>
     public static Teacher LoadOrTrain(ImageDataset real, string dataName, Normalization normalization, TeacherOptions options, long seed,
-        int? resolution = null, ILogger? logger = null, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+        int? resolution = null, ILogger? logger = null, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default,
+        Device? device = null)
     {
         options.Validate();
         if (real.Test.Count == 0) throw new UserInputException($"Dataset {real.Name} has no test split to measure a teacher on.");
@@ -108,11 +110,14 @@ public sealed class Teacher : IDisposable
             if (File.Exists(path) && TryRead(path, key, network, logger) is { } entry)
             {
                 network.eval();
+                if (device is not null) network.to(device);
                 logger?.LogInformation("{Message}", FormattableString.Invariant($"teacher {options.Architecture.Name}: {entry.Accuracy * 100:F2}% on the test split, from the cache ({path})"));
                 return new Teacher(network, options, key, entry.Accuracy, entry.Seconds, path, true, channels, height, width, classes);
             }
 
             var preprocess = resolution is int size ? LabelledImages.ResizeAndCenterCrop(size) : null;
+            // Initialised on the CPU (the same weights whatever the device), trained where asked.
+            if (device is not null) network.to(device);
             var watch = Stopwatch.StartNew();
             using (var train = LabelledImages.Load(real.Train, normalization, channels, height, width, preprocess: preprocess))
             {
@@ -124,7 +129,10 @@ public sealed class Teacher : IDisposable
             double accuracy;
             using (var test = LabelledImages.Load(real.Test, normalization, channels, height, width, preprocess: preprocess))
                 accuracy = ClassifierAccuracy.Measure(network, test, cancellationToken: cancellationToken);
+            // The cache file is written from CPU tensors; the teacher then labels batches where it trained.
+            if (device is not null) network.to(CPU);
             Write(path, key, network, options, dataName, seed, resolution, channels, height, width, classes, accuracy, seconds);
+            if (device is not null) network.to(device);
             logger?.LogInformation("{Message}", FormattableString.Invariant($"teacher {options.Architecture.Name}: {accuracy * 100:F2}% on the test split after {seconds:F0} s; cached as {path}"));
             return new Teacher(network, options, key, accuracy, seconds, path, false, channels, height, width, classes);
         }

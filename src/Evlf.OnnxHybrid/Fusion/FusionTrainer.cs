@@ -31,18 +31,27 @@ public sealed record FusionTrainingResult(string FusionPath, string ProjectorPat
 
 /// <summary>
 /// Trains the fusion module and projector through the importer (EVLF stage A) and writes fusion.onnx and
-/// projector.onnx plus a JSON log. Checkpointed: a killed run resumes where it stopped.
+/// projector.onnx plus a JSON log. Checkpointed: a killed run resumes where it stopped. The networks train on the
+/// device given (<see cref="ComputeDevice"/>; null: the CPU).
 /// </summary>
 public static class FusionTrainer
 {
     public static FusionTrainingResult Train(FusionConfig config, FusionData data, FusionTrainingOptions o, int seed, string workDir,
-        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default, Device? device = null)
     {
         var clock = Stopwatch.StartNew();
         Directory.CreateDirectory(workDir);
         var checkpoint = new TrainingCheckpoint(Path.Combine(workDir, "fusion-training"));
         using var fusion = OnnxTorchModule.FromModel(checkpoint.ModelOr("fusion", () => CrossAttentionFusion.Build(config, seed)));
         using var projector = OnnxTorchModule.FromModel(checkpoint.ModelOr("projector", () => CrossAttentionFusion.BuildProjector(config, (int)Seeds.Derive(seed, SeedStream.ProjectorInit))));
+        // The two networks train on the device; batches are drawn on the CPU and the losses computed there, so a CPU run is
+        // unchanged and only latent-sized tensors cross (moved before the optimizer sees the parameters).
+        var onDevice = device ?? CPU;
+        if (device is not null)
+        {
+            fusion.to(device);
+            projector.to(device);
+        }
         // log(1/τ) as a module-free parameter: saved in the log, trained only with LearnTemperature.
         var logitScale = new TorchSharp.Modules.Parameter(tensor(Math.Log(1 / o.Temperature), dtype: ScalarType.Float32), requires_grad: o.LearnTemperature);
         string scalePath = Path.Combine(workDir, "logit_scale.json");
@@ -89,8 +98,9 @@ public static class FusionTrainer
                     var keep = rand(text.shape, generator: gen).ge(o.TokenDropout).to(text.dtype);
                     cond = text * keep / (1 - o.TokenDropout) + randn(text.shape, generator: gen) * o.ConditionNoise;
                 }
-                var fused = fusion.Run(z, cond)[0];
-                var projected = projector.Run(fused)[0];
+                var fusedOnDevice = fusion.Run(z.to(onDevice), cond.to(onDevice))[0];
+                var projected = projector.Run(fusedOnDevice)[0].to(CPU);
+                var fused = fusedOnDevice.to(CPU);
                 var nce = FusionLosses.InfoNce(projected, data.ClassVectors.index_select(0, labels), labels, logitScale);
                 var mse = FusionLosses.Mse(fused, z);
                 lambda2 = FusionLosses.Lambda2(micro, rampMicroSteps, o.Lambda2Start, o.Lambda2End);

@@ -24,7 +24,7 @@ public sealed record SessionSettings(ExecutionDevice Device = ExecutionDevice.Au
 /// float16 handled at the boundary, and <see cref="Bind"/> for allocation-free calls in sampling loops.
 /// Inputs and outputs are TorchSharp CPU tensors, so the C# math around a model stays in one tensor type.
 /// </summary>
-public sealed class OnnxSession : IDisposable
+public sealed partial class OnnxSession : IDisposable
 {
     static int fallbackReported;
 
@@ -60,11 +60,12 @@ public sealed class OnnxSession : IDisposable
     readonly InferenceSession session;
     readonly RunOptions runOptions = new();
 
-    OnnxSession(InferenceSession session, string label, ExecutionDevice device)
+    OnnxSession(InferenceSession session, string label, ExecutionDevice device, int cudaDeviceId)
     {
         this.session = session;
         Label = label;
         Device = device;
+        this.cudaDeviceId = cudaDeviceId;
         Inputs = session.InputMetadata.Select(kv => Describe(kv.Key, kv.Value)).ToList();
         Outputs = session.OutputMetadata.Select(kv => Describe(kv.Key, kv.Value)).ToList();
     }
@@ -132,7 +133,7 @@ public sealed class OnnxSession : IDisposable
         {
             throw new UserInputException($"ONNX Runtime could not load '{label}': {FirstLine(e.Message)}.", e);
         }
-        var result = new OnnxSession(session, label, device);
+        var result = new OnnxSession(session, label, device, settings.CudaDeviceId);
         if (expected is not null)
         {
             var problems = result.Check(expected);
@@ -261,58 +262,26 @@ public sealed class OnnxSession : IDisposable
         return new BoundRun(session, inputTensors, outputTensors);
     }
 
-    static ScalarType ToScalar(TensorElementType t) => t switch
-    {
-        TensorElementType.Float => ScalarType.Float32,
-        TensorElementType.Float16 => ScalarType.Float16,
-        TensorElementType.Double => ScalarType.Float64,
-        TensorElementType.Int64 => ScalarType.Int64,
-        TensorElementType.Int32 => ScalarType.Int32,
-        TensorElementType.Bool => ScalarType.Bool,
-        TensorElementType.UInt8 => ScalarType.Byte,
-        TensorElementType.Int8 => ScalarType.Int8,
-        TensorElementType.BFloat16 => ScalarType.BFloat16,
-        _ => throw new NotSupportedException($"ONNX Runtime element type {t} is not supported."),
-    };
+    static ScalarType ToScalar(TensorElementType t) => TensorMemory.ScalarTypeOf(t);
 
-    static TensorElementType ToElement(ScalarType t) => t switch
-    {
-        ScalarType.Float32 => TensorElementType.Float,
-        ScalarType.Float16 => TensorElementType.Float16,
-        ScalarType.Float64 => TensorElementType.Double,
-        ScalarType.Int64 => TensorElementType.Int64,
-        ScalarType.Int32 => TensorElementType.Int32,
-        ScalarType.Bool => TensorElementType.Bool,
-        ScalarType.Byte => TensorElementType.UInt8,
-        ScalarType.Int8 => TensorElementType.Int8,
-        ScalarType.BFloat16 => TensorElementType.BFloat16,
-        _ => throw new NotSupportedException($"TorchSharp type {t} is not supported by ONNX Runtime here."),
-    };
-
-    Tensor ToModelLayout(Tensor t, TensorSpec spec)
-    {
-        var dtype = ToScalar(spec.ElementType);
-        if (t.dim() != spec.Rank)
-            throw new ArgumentException($"Model '{Label}': input '{spec.Name}' must have rank {spec.Rank} ({spec}); got shape [{string.Join(",", t.shape)}].");
-        return t.detach().to(dtype, CPU).contiguous();
-    }
+    Tensor ToModelLayout(Tensor t, TensorSpec spec) => ToModelLayout(t, spec, CPU);
 
     /// <summary>An OrtValue over the tensor's own memory (no copy); the tensor must outlive it.</summary>
-    internal static unsafe OrtValue WrapTensor(Tensor t)
-    {
-        var span = t.bytes;
-        fixed (byte* p = span)
-            return OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, ToElement(t.dtype), t.shape, (IntPtr)p, span.Length);
-    }
+    internal static OrtValue WrapTensor(Tensor t) => TensorMemory.Wrap(t);
 
     static Tensor FromOrtValue(OrtValue value)
     {
+        var result = CopyOf(value);
+        return result.dtype is ScalarType.Float16 or ScalarType.BFloat16 ? result.to(ScalarType.Float32) : result;
+    }
+
+    /// <summary>A new CPU tensor with a copy of an output ONNX Runtime allocated in CPU memory, in its own element type.</summary>
+    static Tensor CopyOf(OrtValue value)
+    {
         var info = value.GetTensorTypeAndShape();
-        var dtype = ToScalar(info.ElementDataType);
-        var result = empty(info.Shape, dtype: dtype);
-        var source = value.GetTensorDataAsSpan<byte>();
-        source.CopyTo(result.bytes);
-        return dtype is ScalarType.Float16 or ScalarType.BFloat16 ? result.to(ScalarType.Float32) : result;
+        var result = empty(info.Shape, dtype: ToScalar(info.ElementDataType));
+        value.GetTensorDataAsSpan<byte>().CopyTo(result.bytes);
+        return result;
     }
 
     public void Dispose()

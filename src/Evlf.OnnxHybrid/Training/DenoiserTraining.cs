@@ -39,16 +39,18 @@ public sealed record LatentSet(Tensor Means, Tensor Stds, Tensor Labels)
 /// Trains or fine-tunes a denoiser through the importer: a text UNet (ε-MSE) or a class DiT (ε-MSE, + VB when it
 /// learns σ), both with condition dropout for guidance and an EMA of the weights, which is what gets written.
 /// <c>evlf pretrain</c> trains the default bundle's denoisers with it, <c>evlf distill --finetune</c> fine-tunes a bundle's.
+/// The network and its EMA live on the device given (<see cref="ComputeDevice"/>; null: the CPU); each step's draws and its
+/// loss stay on the CPU, so a CPU run repeats bit for bit and only batch-sized tensors cross.
 /// </summary>
 public static class DenoiserTraining
 {
     /// <summary>Trains (or fine-tunes, when <paramref name="build"/> loads an existing model and <paramref name="import"/> picks a subset) a class DiT.</summary>
     public static DenoiserTrainingResult TrainDit(string name, Func<OnnxModel> build, ImportOptions import, NoiseScheduleOptions scheduleOptions,
         int latentChannels, int nullClass, bool learnSigma, LatentSet data, DenoiserTrainingOptions o, int seed, string workDir,
-        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default, Device? device = null)
     {
         var schedule = NoiseSchedule.Create(scheduleOptions);
-        return Train(name, build, import, o, seed, workDir, data, progress, cancellationToken, (module, step, sampler, indices) =>
+        return Train(name, build, import, o, seed, workDir, data, progress, cancellationToken, device, (module, step, sampler, indices) =>
             DitStep(module, schedule, data, sampler, step, indices, o.ConditionDropout, latentChannels, nullClass, learnSigma).Loss);
     }
 
@@ -62,11 +64,11 @@ public static class DenoiserTraining
     /// <param name="classes">Classes of <paramref name="data"/>'s labels (the memories' count).</param>
     public static DenoiserTrainingResult FinetuneMinimaxDit(string name, Func<OnnxModel> build, ImportOptions import, NoiseScheduleOptions scheduleOptions,
         int latentChannels, int nullClass, bool learnSigma, int classes, LatentSet data, MinimaxOptions minimax, int seed, string workDir,
-        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default, Device? device = null)
     {
         var schedule = NoiseSchedule.Create(scheduleOptions);
         using var criteria = new MinimaxCriteria(classes, minimax.MemorySize);
-        return Train(name, build, import, minimax.Training, seed, workDir, data, progress, cancellationToken, (module, step, sampler, indices) =>
+        return Train(name, build, import, minimax.Training, seed, workDir, data, progress, cancellationToken, device, (module, step, sampler, indices) =>
         {
             var d = DitStep(module, schedule, data, sampler, step, indices, minimax.ConditionDropout, latentChannels, nullClass, learnSigma);
             var (representativeness, diversity) = criteria.Step(schedule.PredictX0FromEps(d.Xt, d.Eps, d.T), d.X0, d.Labels);
@@ -81,7 +83,7 @@ public static class DenoiserTraining
         var (x0, t, noise, xt, drop) = Draw(schedule, data, sampler, step, indices, conditionDropout);
         var labels = data.Labels.index_select(0, indices);
         var y = where(drop, full_like(indices, nullClass), labels);
-        var output = module.Run(xt, t, y)[0];
+        var output = RunOnModuleDevice(module, xt, t, y);
         var eps = output.narrow(1, 0, latentChannels);
         var loss = DiffusionLoss.Epsilon(eps, noise) + (learnSigma ? DiffusionLoss.LearnedRangeVb(schedule, x0, xt, t, output) : zeros(1).sum());
         return (loss, x0, xt, t, eps, labels);
@@ -101,17 +103,18 @@ public static class DenoiserTraining
     /// <param name="progress">Told each step: stage, steps done of total, the loss.</param>
     /// <param name="cancellationToken">Checked before each step.</param>
     public static DenoiserTrainingResult TrainUNet(string name, Func<OnnxModel> build, ImportOptions import, NoiseScheduleOptions scheduleOptions, LatentSet data,
-        Tensor classContexts, Tensor nullContext, DenoiserTrainingOptions o, int seed, string workDir, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+        Tensor classContexts, Tensor nullContext, DenoiserTrainingOptions o, int seed, string workDir, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default,
+        Device? device = null)
     {
         var schedule = NoiseSchedule.Create(scheduleOptions);
         var contexts = cat(new[] { classContexts, nullContext }, 0);
         long nullIndex = classContexts.shape[0];
-        return Train(name, build, import, o, seed, workDir, data, progress, cancellationToken, (module, step, sampler, indices) =>
+        return Train(name, build, import, o, seed, workDir, data, progress, cancellationToken, device, (module, step, sampler, indices) =>
         {
             var (_, t, noise, xt, drop) = Draw(schedule, data, sampler, step, indices, o.ConditionDropout);
             var which = where(drop, full_like(indices, nullIndex), data.Labels.index_select(0, indices));
             var context = contexts.index_select(0, which);
-            return DiffusionLoss.Epsilon(module.Run(xt, t, context)[0], noise);
+            return DiffusionLoss.Epsilon(RunOnModuleDevice(module, xt, t, context), noise);
         });
     }
 
@@ -132,8 +135,18 @@ public static class DenoiserTraining
         return (x0, t, noise, xt, drop);
     }
 
+    /// <summary>
+    /// The network's output for inputs drawn on the CPU: it runs on the module's device and its output comes back to the CPU,
+    /// where the losses, the schedule and the Minimax memories are (a no-op for a CPU module).
+    /// </summary>
+    static Tensor RunOnModuleDevice(OnnxTorchModule module, Tensor xt, Tensor t, Tensor condition)
+    {
+        var device = module.parameters().First().device;
+        return module.Run(xt.to(device), t.to(device), condition.to(device))[0].to(CPU);
+    }
+
     static DenoiserTrainingResult Train(string name, Func<OnnxModel> build, ImportOptions import, DenoiserTrainingOptions o, int seed, string workDir, LatentSet data,
-        IProgress<WorkProgress>? progress, CancellationToken cancellationToken, Func<OnnxTorchModule, long, EpochSampler, Tensor, Tensor> loss,
+        IProgress<WorkProgress>? progress, CancellationToken cancellationToken, Device? device, Func<OnnxTorchModule, long, EpochSampler, Tensor, Tensor> loss,
         ICheckpointedState? state = null)
     {
         var clock = Stopwatch.StartNew();
@@ -142,6 +155,12 @@ public static class DenoiserTraining
         if (!module.TrainableParameters.Any())
             throw new UserInputException($"Denoiser '{name}' has no trainable parameters under the fine-tune pattern {import.Trainable}; expected at least one initializer name to match.");
         using var ema = OnnxTorchModule.FromModel(checkpoint.ModelOr("ema", build), new ImportOptions(Trainable: new Regex("(?!)")));
+        // Parameters are replaced by the move, so it comes before anything holds them (optimizer, EMA pairs).
+        if (device is not null)
+        {
+            module.to(device);
+            ema.to(device);
+        }
         var trainable = module.TrainableParameters.ToList();
         var emaParameters = ema.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         using var optimizer = optim.AdamW(trainable.Select(p => p.Parameter), o.LearningRate, weight_decay: o.WeightDecay);

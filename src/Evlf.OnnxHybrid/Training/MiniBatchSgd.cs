@@ -38,7 +38,7 @@ internal sealed class MiniBatchSgd
     /// <summary>Loss of a batch: (model, images, labels, generator) → scalar loss. Augmentation happens here.</summary>
     public required Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, Generator, Tensor> Loss { get; init; }
 
-    /// <summary>Trains <paramref name="model"/> in place; returns the last epoch's mean loss, the wall time and the images processed.</summary>
+    /// <summary>Trains <paramref name="model"/> in place, on the device its parameters are on; returns the last epoch's mean loss, the wall time and the images processed.</summary>
     public (double FinalLoss, double Seconds, long Images) Train(nn.Module<Tensor, Tensor> model, LabelledImages train, Generator generator,
         IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
@@ -46,6 +46,8 @@ internal sealed class MiniBatchSgd
         var watch = Stopwatch.StartNew();
         model.train();
         var parameters = model.parameters().ToArray();
+        // Batches are gathered on the CPU, where the permutation is drawn, and moved to wherever the model is.
+        var device = parameters.Length > 0 ? parameters[0].device : CPU;
         long n = train.Count, images = 0;
         double lr = LearningRateAt(0);
         OptimizerHelper Create(double rate) => Optimizer?.Invoke(parameters, rate) ?? optim.SGD(parameters, rate, Momentum, weight_decay: WeightDecay);
@@ -78,8 +80,8 @@ internal sealed class MiniBatchSgd
                         using var scope = NewDisposeScope();
                         long length = Math.Min(BatchSize, n - start);
                         var index = order.narrow(0, start, length);
-                        var x = train.Images.index_select(0, index);
-                        var y = train.Labels.index_select(0, index);
+                        var x = train.Images.index_select(0, index).to(device);
+                        var y = train.Labels.index_select(0, index).to(device);
                         optimizer.zero_grad();
                         var loss = Loss(model, x, y, generator);
                         loss.backward();

@@ -106,6 +106,45 @@ public class ReportCommandTests
     }
 
     [Fact]
+    public void AgreementIsTheTeachersAccuracyOnEachRunsImages()
+    {
+        using var dir = new TempDir();
+        var data = dir.Combine("bars-idx");
+        var bars = WriteBarsIdx(data);
+        var spec = $"idx:{data}";
+        var (random, mgd3) = WriteRuns(dir.Path, bars, spec);
+        var md = dir.Combine("docs", "RESULTS.md");
+        var cache = dir.Combine("teachers");
+
+        var r = EvlfProcess.Run("report", random, mgd3, "--out", md, "--knn", "5", "--real-per-class", "30", "--agreement", "--teacher-cache", cache, "--quiet");
+        Assert.True(r.ExitCode == 0, r.Stderr + r.Stdout);
+        var lines = File.ReadAllText(md).Split('\n');
+        Assert.Contains(lines, l => l.StartsWith("| run | method |") && l.Contains("| in-manifold | agreement | lowest class | figures |"));
+        var line = Assert.Single(lines, l => l.StartsWith("- *agreement*"));
+        Assert.Contains("on the real test split (teacher key ", line);
+
+        // Independently: the cached teacher (same options and seed as soft-label evaluation's) and ClassifierAccuracy on the run's images.
+        var real = DataSpec.Parse(spec).Open();
+        var normalization = DatasetNormalization.For(DataSpec.Parse(spec), real);
+        using var teacher = Teacher.LoadOrTrain(real, DataSpec.Parse(spec).ToString(), normalization, SoftLabelOptions.Rded.Teacher with { CacheDirectory = cache }, seed: 0);
+        Assert.True(teacher.FromCache);
+        foreach (var (run, name) in new[] { (random, "random-ipc2"), (mgd3, "mgd3-evlf-ipc2") })
+        {
+            var set = SyntheticSetReader.Open(run, new DatasetOptions(Channels: 1));
+            using var images = LabelledImages.Load(set.Train, normalization, 1, 12, 12);
+            var expected = (100 * ClassifierAccuracy.Measure(teacher.Network, images)).ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
+            var cells = lines.Single(l => l.StartsWith($"| `../runs/{name}`")).Split('|').Select(c => c.Trim()).ToArray();
+            Assert.Equal(expected, cells[15]);
+            var lowest = System.Text.RegularExpressions.Regex.Match(cells[16], @"^(\d+\.\d) \((left|top|diagonal)\)$");
+            Assert.True(lowest.Success, cells[16]);
+            Assert.True(double.Parse(lowest.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) <= double.Parse(cells[15], System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        Assert.Contains("--no-metrics", EvlfProcess.AssertUserError(EvlfProcess.Run("report", random, "--out", md, "--agreement", "--no-metrics")));
+        Assert.Contains("--agreement", EvlfProcess.AssertUserError(EvlfProcess.Run("report", random, "--out", md, "--teacher-cache", cache)));
+    }
+
+    [Fact]
     public void TablesOnlyForFashionMnistShowThePublishedRows()
     {
         using var dir = new TempDir();

@@ -163,6 +163,7 @@ public class SamplingOptionsTests : IDisposable
     [Theory]
     [InlineData(CandidateSelection.Herding)]
     [InlineData(CandidateSelection.KCenter)]
+    [InlineData(CandidateSelection.KernelHerding)]
     public void CandidatesAreSampledThenIpcChosenPerClass(CandidateSelection selection)
     {
         var options = Options(DistillMethod.Mgd3, $"candidates-{selection}") with { Candidates = 3, Selection = selection };
@@ -183,6 +184,36 @@ public class SamplingOptionsTests : IDisposable
         var assigned = tensor(new[] { true, false, false, true, false });
         Assert.Equal(new long[] { 0, 3 }, CandidateChoice.Assigned(probability, assigned, 2).data<long>().ToArray());
         Assert.Equal(new long[] { 0, 2, 3, 4 }, CandidateChoice.Assigned(probability, assigned, 4).data<long>().ToArray());
+    }
+
+    /// <summary>MMD² between rows of <paramref name="set"/> and <paramref name="real"/> under exp(−‖x − y‖²/h), written out as the three double sums.</summary>
+    static double Mmd2(double[][] set, double[][] real, double h)
+    {
+        static double K(double[] x, double[] y, double h) => Math.Exp(-x.Zip(y, (a, b) => (a - b) * (a - b)).Sum() / h);
+        double ss = set.Sum(x => set.Sum(y => K(x, y, h))) / (set.Length * set.Length);
+        double sr = set.Sum(x => real.Sum(y => K(x, y, h))) / (set.Length * real.Length);
+        double rr = real.Sum(x => real.Sum(y => K(x, y, h))) / (real.Length * real.Length);
+        return ss - 2 * sr + rr;
+    }
+
+    [Fact]
+    public void KernelHerdingPicksWhatGreedyMmdOverTheWholeSetPicks()
+    {
+        var random = new Random(7);
+        double[][] Rows(int n, double shift) => Enumerable.Range(0, n).Select(_ => Enumerable.Range(0, 3).Select(_ => random.NextDouble() * 2 + shift).ToArray()).ToArray();
+        var candidates = Rows(12, 0.3);
+        var real = Rows(9, 0.0);
+        // The median heuristic by hand: the median of the 72 squared distances between distinct real rows (even count: torch takes the lower middle).
+        var distances = real.SelectMany((x, i) => real.Where((_, j) => j != i).Select(y => x.Zip(y, (a, b) => (a - b) * (a - b)).Sum())).Order().ToArray();
+        double h = distances[(distances.Length - 1) / 2];
+
+        var chosen = new List<int>();
+        for (int t = 0; t < 5; t++)
+            chosen.Add(Enumerable.Range(0, candidates.Length).Where(i => !chosen.Contains(i))
+                .MinBy(i => Mmd2(chosen.Append(i).Select(j => candidates[j]).ToArray(), real, h)));
+
+        static Tensor T(double[][] rows) => tensor(rows.SelectMany(r => r).ToArray(), rows.Length, rows[0].Length);
+        Assert.Equal(chosen.ToArray(), CandidateChoice.KernelHerding(T(candidates), 5, T(real)));
     }
 
     [Fact]

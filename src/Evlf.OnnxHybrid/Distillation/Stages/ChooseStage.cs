@@ -7,8 +7,8 @@ namespace Evlf.OnnxHybrid.Distillation.Stages;
 /// Stage (<see cref="DistillOptions.Candidates"/> &gt; 1): ipc images per class chosen among the sampled candidates. A
 /// ConvNet trained briefly on the real training split (herding's embedding network, <see cref="HerdingOptions"/>) embeds
 /// and classifies every candidate; candidates it assigns to another class are dropped (if fewer than ipc remain, the most
-/// probable of the dropped ones fill up), and the rest are chosen by <see cref="DistillOptions.Selection"/> around the
-/// class's mean feature over the real images the network trained on.
+/// probable of the dropped ones fill up), and the rest are chosen by <see cref="DistillOptions.Selection"/> against the
+/// class's real images the network trained on (their mean feature, or for kernel herding all of them).
 /// </summary>
 internal static class ChooseStage
 {
@@ -44,11 +44,15 @@ internal static class ChooseStage
                 var images = LabelledImages.Load(candidates.Train, normalization, dataset.Channels, probe.Height, probe.Width, byClass[c]);
                 var features = Herding.Embed(net, images.Images);
                 var logits = net.Classify(features);
-                var target = realFeatures.index_select(0, real.Labels.eq(c).nonzero().flatten()).mean([0]);
+                var realOfClass = realFeatures.index_select(0, real.Labels.eq(c).nonzero().flatten());
+                var target = realOfClass.mean([0]);
                 var kept = CandidateChoice.Assigned(logits.softmax(1)[.., c], logits.argmax(1).eq(c), options.Ipc);
-                var picks = options.Selection == CandidateSelection.KCenter
-                    ? CandidateChoice.KCenter(features.index_select(0, kept), options.Ipc, target)
-                    : Herding.Select(features.index_select(0, kept), options.Ipc, target);
+                var picks = options.Selection switch
+                {
+                    CandidateSelection.KCenter => CandidateChoice.KCenter(features.index_select(0, kept), options.Ipc, target),
+                    CandidateSelection.KernelHerding => CandidateChoice.KernelHerding(features.index_select(0, kept), options.Ipc, realOfClass),
+                    _ => Herding.Select(features.index_select(0, kept), options.Ipc, target),
+                };
                 var keptRows = kept.data<long>().ToArray();
                 foreach (int p in picks) writer.Add(c, candidates.Train.Load(byClass[c][(int)keptRows[p]]));
                 context.Report("choose", c + 1, dataset.ClassCount);

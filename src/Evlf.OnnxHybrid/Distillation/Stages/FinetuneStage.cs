@@ -37,14 +37,14 @@ internal static class FinetuneStage
             DenoiserTrainingResult result;
             if (spec.Kind == DenoiserSpec.DitClass)
                 result = DenoiserTraining.TrainDit(denoiser, load, import, schedule, bundle.Manifest.Latent.Channels, spec.NullClass!.Value, spec.LearnedSigma,
-                    data, stageOptions, options.Seed, work, context.TrainingSteps(), context.CancellationToken);
+                    data, stageOptions, options.Seed, work, context.TrainingSteps(), context.CancellationToken, context.TrainingDevice);
             else
             {
                 var prompts = Enumerable.Range(0, bundle.Manifest.Classes.Count).Select(bundle.Manifest.Prompt).ToList();
                 using var classText = runtime.TextEncoder.Encode(prompts);
                 using var empty = runtime.TextEncoder.Encode(new[] { "" });
                 result = DenoiserTraining.TrainUNet(denoiser, load, import, schedule, data, classText.Tokens, empty.Tokens, stageOptions, options.Seed, work,
-                    context.TrainingSteps(), context.CancellationToken);
+                    context.TrainingSteps(), context.CancellationToken, context.TrainingDevice);
             }
             string bundleFolder = Path.Combine(tmp, "bundle");
             CopyBundleFiles(bundle.Directory, bundleFolder);

@@ -37,7 +37,7 @@ internal static class FusionTrainingStage
         {
             var data = new FusionData(StageTensors.Load(latents.Folder, "mean"), StageTensors.Load(latents.Folder, "labels"), text.Tokens, text.Vectors,
                 StageTensors.Load(latents.Folder, "mean_flip"));
-            var result = FusionTrainer.Train(config, data, options.FusionTraining, options.Seed, work, context.TrainingSteps(), context.CancellationToken);
+            var result = FusionTrainer.Train(config, data, options.FusionTraining, options.Seed, work, context.TrainingSteps(), context.CancellationToken, context.TrainingDevice);
             File.Copy(result.FusionPath, Path.Combine(tmp, "fusion.onnx"));
             File.Copy(result.ProjectorPath, Path.Combine(tmp, "projector.onnx"));
             File.Copy(Path.Combine(work, "fusion-log.json"), Path.Combine(tmp, "fusion-log.json"));

@@ -40,7 +40,7 @@ internal static class MinimaxStage
             var result = DenoiserTraining.FinetuneMinimaxDit(denoiser, () => OnnxModel.Load(bundle.PathOf(spec.File)),
                 new ImportOptions(new Regex(spec.FinetunePattern!)), BundleRuntime.ToOptions(spec.Schedule), bundle.Manifest.Latent.Channels,
                 spec.NullClass!.Value, spec.LearnedSigma, bundle.Manifest.Classes.Count, data, options.Minimax, options.Seed, work,
-                context.TrainingSteps(), context.CancellationToken);
+                context.TrainingSteps(), context.CancellationToken, context.TrainingDevice);
             string bundleFolder = Path.Combine(tmp, "bundle");
             FinetuneStage.CopyBundleFiles(bundle.Directory, bundleFolder);
             File.Copy(result.ModelPath, Path.Combine(bundleFolder, spec.File), overwrite: true);

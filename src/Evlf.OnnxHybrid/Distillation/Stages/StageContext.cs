@@ -21,6 +21,14 @@ internal sealed record StageContext(DistillOptions Options, ImageDataset Dataset
     public SessionSettings Settings => new(Options.Device) { Logger = Logger };
 
     /// <summary>
+    /// Where the training stages (fusion, fine-tune, Minimax) train, from the same <see cref="DistillOptions.Device"/>
+    /// (<see cref="ComputeDevice"/>): resolved when a stage first asks, so a run that trains nothing never needs CUDA in libtorch.
+    /// </summary>
+    public TorchSharp.torch.Device TrainingDevice => trainingDevice ??= ComputeDevice.Resolve(Options.Device, Logger, DistillOptions.OptionName(nameof(DistillOptions.Device)));
+
+    TorchSharp.torch.Device? trainingDevice;
+
+    /// <summary>
     /// How a decoded image of the bundle is written into the set: cut back to the data's own size where the bundle padded
     /// the data's images (<see cref="BundleImages.Unpad"/>), unless <see cref="DistillOptions.KeepBundleSize"/>.
     /// </summary>

@@ -8,7 +8,8 @@ namespace Evlf.OnnxHybrid.Evaluation.Reports;
 /// <param name="Fidelity">Null when metrics were skipped or the run has no images.</param>
 /// <param name="SheetPath">Contact sheet relative to the markdown file, or null.</param>
 /// <param name="ScatterPath">PCA scatter relative to the markdown file, or null.</param>
-public sealed record ReportEntry(RunRecord Run, string RunPath, SetFidelity? Fidelity, string? SheetPath, string? ScatterPath);
+/// <param name="Agreement">Class agreement of the images with the report's judge; null when not measured.</param>
+public sealed record ReportEntry(RunRecord Run, string RunPath, SetFidelity? Fidelity, string? SheetPath, string? ScatterPath, ClassAgreement? Agreement = null);
 
 /// <summary>Everything <see cref="ResultsMarkdown"/> writes.</summary>
 public sealed record ReportDocument
@@ -28,6 +29,9 @@ public sealed record ReportDocument
     public string? FeatureSpace { get; init; }
 
     public FidelityOptions? Fidelity { get; init; }
+
+    /// <summary>The class-agreement judge in words (network, training, test accuracy); null when agreement was not measured.</summary>
+    public string? AgreementJudge { get; init; }
 
     /// <summary>Real points per class in the scatter figures.</summary>
     public int ScatterRealPerClass { get; init; }

@@ -22,6 +22,13 @@ public sealed record ReportOptions
 
     public FidelityOptions Fidelity { get; init; } = new();
 
+    /// <summary>
+    /// The classifier that judges class agreement (<see cref="ClassAgreement"/>): a <see cref="Teacher"/> with these
+    /// settings, trained on the real training split with seed <see cref="FidelityOptions.Seed"/> or read from its cache
+    /// (the soft-label evaluation's teacher under the same settings); null leaves the agreement column out.
+    /// </summary>
+    public TeacherOptions? Agreement { get; init; }
+
     /// <summary>Real reference images per class drawn as grey dots in the PCA scatters.</summary>
     public int ScatterRealPerClass { get; init; } = 200;
 }

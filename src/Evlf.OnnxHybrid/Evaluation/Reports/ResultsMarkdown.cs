@@ -82,24 +82,29 @@ internal static class ResultsMarkdown
 
         // ---- runs ----------------------------------------------------------------------------------
         md.AppendLine("## Runs").AppendLine();
-        md.AppendLine("| run | method | IPC | accuracy (%) | repeats | epochs | protocol | model | bundle | density | coverage | global density | global coverage | in-manifold | figures |");
-        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        // The agreement columns appear only when a judge scored the runs, so reports without one keep their shape.
+        bool judged = doc.AgreementJudge is not null;
+        md.AppendLine("| run | method | IPC | accuracy (%) | repeats | epochs | protocol | model | bundle | density | coverage | global density | global coverage | in-manifold | " +
+                      (judged ? "agreement | lowest class | " : "") + "figures |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|" + (judged ? "---|---|" : "") + "---|");
         foreach (var e in entries)
         {
             var r = e.Run;
             var a = r.Accuracy;
             var f = e.Fidelity;
             var figures = string.Join(", ", new[] { (e.SheetPath, "images"), (e.ScatterPath, "PCA") }.Where(x => x.Item1 is not null).Select(x => $"[{x.Item2}]({x.Item1})"));
-            md.AppendLine(Row(
+            string[] judgement = judged ? [Percent(e.Agreement?.Overall), Lowest(e.Agreement, doc.ClassNames)] : [];
+            md.AppendLine(Row([
                 $"`{Escape(e.RunPath)}`", Escape(r.Label), r.Ipc?.ToString(CultureInfo.InvariantCulture) ?? "?",
                 a is null ? NotEvaluated : Accuracy(a),
                 a?.Repeats.ToString(CultureInfo.InvariantCulture) ?? "", a?.Epochs.ToString(CultureInfo.InvariantCulture) ?? "",
                 Escape(a?.ProtocolLabel ?? ""), Escape(a?.Model ?? ""), r.BundleId is null ? "–" : $"`{r.BundleId}`",
                 Metric(f?.MeanDensity), Metric(f?.MeanCoverage), Metric(f?.Global.Density), Metric(f?.Global.Coverage), Metric(f?.MeanInManifold),
-                figures.Length == 0 ? "–" : figures));
+                .. judgement,
+                figures.Length == 0 ? "–" : figures]));
         }
         foreach (var p in doc.Pending.OrderBy(p => Rank(p.Label)).ThenBy(p => p.Label, StringComparer.Ordinal).ThenBy(p => p.Ipc))
-            md.AppendLine(Row(["–", Escape(p.Label), p.Ipc.ToString(CultureInfo.InvariantCulture), Pending + (p.Reason is null ? "" : ": " + Escape(p.Reason)), .. Enumerable.Repeat("", 11)]));
+            md.AppendLine(Row(["–", Escape(p.Label), p.Ipc.ToString(CultureInfo.InvariantCulture), Pending + (p.Reason is null ? "" : ": " + Escape(p.Reason)), .. Enumerable.Repeat("", judged ? 13 : 11)]));
         md.AppendLine();
         md.AppendLine("*bundle*: the first 8 hex digits of a SHA-256 over the hashes of the bundle files a run's images were made with " +
                       "(bundle.json, VAE encoder and decoder, the denoiser; recorded in its manifest.json), so runs of the same bundle and denoiser share it; – for runs without a bundle.");
@@ -136,6 +141,10 @@ internal static class ResultsMarkdown
                           "*global*: all synthetic images against all reference images, labels ignored.");
             md.AppendLine("- *in-manifold*: the fraction of synthetic images inside at least one real ball, which is what the EVLF paper (§5.4) reports as \"coverage\".");
             md.AppendLine("- Coverage grows with the number of synthetic images M: with M = IPC images per class against hundreds of real ones it is small by construction, so compare it between runs of the same IPC only.");
+            if (judged)
+                md.AppendLine($"- *agreement*: the percentage of a run's images that a classifier trained on the real training split assigns to the class they were made for " +
+                              $"(class fidelity; *lowest class*: the class it agrees with least). The judge: {Escape(doc.AgreementJudge!)}. " +
+                              "Real images score about the judge's own test accuracy.");
             md.AppendLine();
         }
 
@@ -179,6 +188,14 @@ internal static class ResultsMarkdown
     static string Accuracy(RunAccuracy a) => double.IsFinite(a.Std)
         ? FormattableString.Invariant($"{a.Mean:F2} ± {a.Std:F2}")
         : FormattableString.Invariant($"{a.Mean:F2}");
+
+    /// <summary>The lowest class's agreement and, where the class names are known, its name: "60.0 (Shirt)".</summary>
+    static string Lowest(ClassAgreement? agreement, IReadOnlyList<string> classNames) =>
+        agreement?.LowestClass is int c
+            ? Percent(agreement.Lowest) + (c < classNames.Count ? $" ({Escape(classNames[c])})" : "")
+            : "–";
+
+    static string Percent(double? fraction) => fraction is double f ? (100 * f).ToString("F1", CultureInfo.InvariantCulture) : "–";
 
     static string Metric(double? v) => v is double d && double.IsFinite(d) ? d.ToString("F3", CultureInfo.InvariantCulture) : "–";
 

@@ -70,6 +70,8 @@ public static class ResultsReport
         var fidelity = new SetFidelity?[runs.Length];
         var sheets = new string?[runs.Length];
         var scatters = new string?[runs.Length];
+        var agreement = new ClassAgreement?[runs.Length];
+        string? judgeText = null;
         IReadOnlyList<string> classNames = [];
         string? featureSpace = null;
         if (options.Metrics && runs.Any(r => r.HasImages))
@@ -78,6 +80,11 @@ public static class ResultsReport
             var real = spec.Open(logger: logger);
             classNames = real.ClassNames;
             using var reference = FidelityReference.Build(real, options.Fidelity, logger);
+            var normalization = DatasetNormalization.For(spec, real);
+            using var judge = options.Agreement is null ? null
+                : Teacher.LoadOrTrain(real, spec.ToString(), normalization, options.Agreement, options.Fidelity.Seed, logger: logger, cancellationToken: cancellationToken);
+            if (judge is not null)
+                judgeText = FormattableString.Invariant($"{judge.Options.Summary}, seed {options.Fidelity.Seed}; {judge.TestAccuracy * 100:F2}% on the real test split (teacher key {judge.Key})");
             featureSpace = reference.Space.Describe();
             var realPoints = ScatterReal(reference, options.ScatterRealPerClass, options.Fidelity.Seed);
             var names = FigureNames(runs);
@@ -91,6 +98,7 @@ public static class ResultsReport
                 if (images.Count == 0) continue;
                 using var features = reference.Space.Transform(images);
                 fidelity[i] = reference.Score(features, labels);
+                if (judge is not null) agreement[i] = Agreement(judge, runs[i].Directory, real, normalization, cancellationToken);
 
                 var byClass = Enumerable.Range(0, real.ClassCount).Select(c => (IReadOnlyList<ByteImage>)images.Where((_, k) => labels[k] == c).ToArray()).ToArray();
                 var sheet = figures.ReplaceFile(names[i] + SheetSuffix, temp => File.WriteAllBytes(temp, ContactSheet.Render(byClass).EncodePng()));
@@ -102,12 +110,13 @@ public static class ResultsReport
 
         var doc = new ReportDocument
         {
-            Entries = runs.Select((r, i) => new ReportEntry(r, Relative(outDir, Path.GetFullPath(r.Directory)), fidelity[i], sheets[i], scatters[i])).ToArray(),
+            Entries = runs.Select((r, i) => new ReportEntry(r, Relative(outDir, Path.GetFullPath(r.Directory)), fidelity[i], sheets[i], scatters[i], agreement[i])).ToArray(),
             Pending = PendingCells(runs, requested),
             Data = spec.ToString(),
             ClassNames = classNames,
             FeatureSpace = featureSpace,
             Fidelity = featureSpace is null ? null : options.Fidelity,
+            AgreementJudge = judgeText,
             ScatterRealPerClass = options.ScatterRealPerClass,
             ShowPublished = spec.Kind == DataSpecKind.FashionMnist,
         };
@@ -151,6 +160,15 @@ public static class ResultsReport
         Parallel.For(0, images.Length, i => images[i] = set.Train.Load(i));
         var labels = Enumerable.Range(0, images.Length).Select(i => map[set.Train.LabelOf(i)]).ToArray();
         return (images, labels);
+    }
+
+    /// <summary>The set's images at the judge's size and normalisation, labelled in the real dataset's order, classified by the judge.</summary>
+    static ClassAgreement Agreement(Teacher judge, string directory, ImageDataset real, Normalization normalization, CancellationToken cancellationToken)
+    {
+        var set = SyntheticSetReader.Open(directory, new DatasetOptions(Channels: real.Channels));
+        var map = SyntheticSetEvaluation.MapClasses(set.ClassNames, real.ClassNames, directory, real.Name);
+        using var images = LabelledImages.Load(set.Train, normalization, judge.Channels, judge.Height, judge.Width, labelMap: map);
+        return ClassAgreement.Measure(judge.Network, images, real.ClassCount, cancellationToken: cancellationToken);
     }
 
     /// <summary>At most <paramref name="perClass"/> reference rows per class (seeded), as 2-D points on the first two components.</summary>

@@ -194,13 +194,16 @@ static class NeuralOps
         if (ratio > 0)
         {
             bool wantsMask = c.OutputCount > 1 && c.Node.Output[1].Length > 0;
-            if (x.device_type == DeviceType.CPU)
+            if (x.device_type == DeviceType.CPU || c.Generator is not null)
             {
-                using var scale = DropoutMask.Scale(x.shape, ratio, DropoutMask.DrawSeed(c.Generator));
+                // A module's generator is a CPU generator (libtorch refuses it for CUDA draws): on a GPU the same hash mask is
+                // made on the CPU and moved, so a seeded run drops the same elements wherever it trains.
+                using var cpuScale = DropoutMask.Scale(x.shape, ratio, DropoutMask.DrawSeed(c.Generator));
+                using var scale = x.device_type == DeviceType.CPU ? cpuScale.alias() : cpuScale.to(x.device);
                 result[0] = x * (x.dtype == ScalarType.Float32 ? scale : scale.to(x.dtype));
                 if (wantsMask) result[1] = scale.ne(0);
             }
-            else if (wantsMask || c.Generator is not null)
+            else if (wantsMask)
             {
                 var mask = torch.rand(x.shape, dtype: x.dtype, device: x.device, generator: c.Generator).ge(ratio);
                 result[0] = x * mask / (1 - ratio);

@@ -1,0 +1,23 @@
+using Xunit;
+
+namespace Evlf.OnnxHybrid.Tests.Cli;
+
+/// <summary>`--device` decides where TorchSharp trains too: on this CPU-only libtorch, cuda is refused before any work, by its flag.</summary>
+public class DeviceOptionTests
+{
+    [Fact]
+    public void EvalRefusesCudaWithoutCudaLibtorchNamingTheFlagAndTheFix()
+    {
+        if (TorchSharp.torch.cuda.is_available()) return;  // a CUDA build: nothing to refuse
+        string message = EvlfProcess.AssertUserError(EvlfProcess.Run("eval", "--synthetic", "no-such-run", "--data", "no-such-data", "--device", "cuda"));
+        Assert.StartsWith("error: --device is cuda but the loaded libtorch reports no CUDA device", message.Trim());
+        Assert.Contains("TorchSharp-cuda-linux", message);
+    }
+
+    [Fact]
+    public void EvalRefusesAnUnknownDevice()
+    {
+        string message = EvlfProcess.AssertUserError(EvlfProcess.Run("eval", "--synthetic", "no-such-run", "--data", "no-such-data", "--device", "gpu"));
+        Assert.Contains("--device must be auto, cpu or cuda; got 'gpu'", message);
+    }
+}
