@@ -5,6 +5,7 @@ using Evlf.OnnxHybrid.Evaluation;
 using Evlf.OnnxHybrid.Evaluation.Reports;
 using Evlf.OnnxHybrid.Fusion;
 using Evlf.OnnxHybrid.Onnx;
+using Evlf.OnnxHybrid.Pretraining;
 using Evlf.OnnxHybrid.Sharding;
 using Evlf.OnnxHybrid.Training;
 
@@ -34,6 +35,7 @@ static class OptionFlags
         [DistillOptions.OptionName(nameof(DistillOptions.Ipc))] = "--ipc",
         [DistillOptions.OptionName(nameof(DistillOptions.Device))] = "--device",
         [$"{nameof(EvaluationOptions)}.{nameof(EvaluationOptions.Device)}"] = "--device",
+        [PretrainOptions.OptionName(nameof(PretrainOptions.Device))] = "--device",
         [DistillOptions.OptionName(nameof(DistillOptions.Steps))] = "--steps",
         [DistillOptions.OptionName(nameof(DistillOptions.Cfg))] = "--cfg",
         [DistillOptions.OptionName(nameof(DistillOptions.ModeGuidanceLambda))] = "--mode-lambda",

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using Evlf.OnnxHybrid;
 using Evlf.OnnxHybrid.Data;
+using Evlf.OnnxHybrid.Onnx;
 using Evlf.OnnxHybrid.Output;
 using Evlf.OnnxHybrid.Pretraining;
 using Evlf.OnnxHybrid.Training;
@@ -40,6 +41,11 @@ internal sealed class PretrainCommand : Command<PretrainCommand.Settings>
         [Description("Only (re)measure class fidelity of the bundle already in --out and update its pretrain-report.json.")]
         public bool FidelityOnly { get; init; }
 
+        [CommandOption("--device <DEVICE>")]
+        [Description("Where the VAE, the denoisers and the fidelity judge train: auto (CUDA when TorchSharp's libtorch has it, else the CPU) | cpu | cuda.")]
+        [DefaultValue("auto")]
+        public string Device { get; init; } = "auto";
+
         [CommandOption("--force")]
         [Description("Write into an --out folder that holds files evlf did not write; they are left alone, and evlf still never replaces them.")]
         public bool Force { get; init; }
@@ -52,12 +58,16 @@ internal sealed class PretrainCommand : Command<PretrainCommand.Settings>
             if (VaeEpochs is < 1) return Spectre.Console.ValidationResult.Error($"--vae-epochs must be at least 1; got {VaeEpochs}.");
             if (UNetSteps is < 1) return Spectre.Console.ValidationResult.Error($"--unet-steps must be at least 1; got {UNetSteps}.");
             if (DitSteps is < 1) return Spectre.Console.ValidationResult.Error($"--dit-steps must be at least 1; got {DitSteps}.");
+            if (ParseDevice(Device) is null) return Spectre.Console.ValidationResult.Error($"--device must be auto, cpu or cuda; got '{Device}'.");
             return Spectre.Console.ValidationResult.Success();
         }
     }
 
     public override int Execute(CommandContext context, Settings s, CancellationToken cancellationToken)
     {
+        var device = ParseDevice(s.Device)!.Value;
+        // cuda that cannot be had is refused before the dataset is read or the folder claimed, not after an hour.
+        if (device == ExecutionDevice.Cuda) ComputeDevice.Resolve(device, null, PretrainOptions.OptionName(nameof(PretrainOptions.Device)));
         PathsApart.Require([new("--out", s.Out)], [new("--data", PathsApart.DataFolder(s.Data))]);
         var dataset = DataSpec.Open(s.Data, logger: ConsoleProgress.Log(s.Quiet));
         if (dataset.Channels != 1)
@@ -67,12 +77,13 @@ internal sealed class PretrainCommand : Command<PretrainCommand.Settings>
         if (s.FidelityOnly)
         {
             var existing = Pretrainer.ReadReport(s.Out);
-            var updated = new ConsoleProgress(s.Quiet).Run(r => Pretrainer.AddFidelity(s.Out, dataset, existing, s.Seed, r, cancellationToken));
+            var judgeDevice = ComputeDevice.Resolve(device, ConsoleProgress.Log(s.Quiet), PretrainOptions.OptionName(nameof(PretrainOptions.Device)));
+            var updated = new ConsoleProgress(s.Quiet).Run(r => Pretrainer.AddFidelity(s.Out, dataset, existing, s.Seed, r, cancellationToken, judgeDevice));
             foreach (var f in updated.Fidelity!)
                 Console.WriteLine(FormattableString.Invariant($"fidelity {f.Denoiser}: {f.Accuracy:F2}% (classifier {updated.FidelityClassifier!.TestAccuracy:F2}% on the test split)"));
             return 0;
         }
-        var d = new PretrainOptions { Seed = s.Seed };
+        var d = new PretrainOptions { Seed = s.Seed, Device = device };
         d = d with
         {
             VaeTraining = s.VaeEpochs is int e ? d.VaeTraining with { Epochs = e } : d.VaeTraining,
@@ -83,4 +94,7 @@ internal sealed class PretrainCommand : Command<PretrainCommand.Settings>
         Console.WriteLine(FormattableString.Invariant($"bundle written to {s.Out}: VAE test PSNR {report.VaeTestPsnr:F2} dB, {report.TotalSeconds / 60:F1} min"));
         return 0;
     }
+
+    static ExecutionDevice? ParseDevice(string value) =>
+        Enum.TryParse<ExecutionDevice>(value, true, out var device) && Enum.IsDefined(device) && !int.TryParse(value, out _) ? device : null;
 }

@@ -14,15 +14,15 @@ public static class DenoiserStage
 {
     /// <summary>The class DiT built from <paramref name="config"/>; the rest as <see cref="DenoiserTraining.TrainDit"/>.</summary>
     public static DenoiserTrainingResult TrainDit(ClassDitConfig config, LatentSet data, DenoiserTrainingOptions o, int seed, string workDir,
-        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default, Device? device = null) =>
         DenoiserTraining.TrainDit("dit", () => ClassDit.Build(config, seed), ImportOptions.Default, NoiseScheduleOptions.DiT, config.LatentChannels, config.NullClass, config.LearnSigma,
-            data, o, seed, workDir, progress, cancellationToken);
+            data, o, seed, workDir, progress, cancellationToken, device);
 
     /// <summary>
     /// The text UNet built from <paramref name="config"/> (a checkpoint in <paramref name="workDir"/> takes precedence, to resume),
     /// its initial weights drawn from <paramref name="seed"/>; the rest as <see cref="DenoiserTraining.TrainUNet"/>.
     /// </summary>
     public static DenoiserTrainingResult TrainUNet(TextUNetConfig config, LatentSet data, Tensor classContexts, Tensor nullContext, DenoiserTrainingOptions o,
-        int seed, string workDir, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        DenoiserTraining.TrainUNet("unet", () => TextUNet.Build(config, seed), ImportOptions.Default, NoiseScheduleOptions.StableDiffusion, data, classContexts, nullContext, o, seed, workDir, progress, cancellationToken);
+        int seed, string workDir, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default, Device? device = null) =>
+        DenoiserTraining.TrainUNet("unet", () => TextUNet.Build(config, seed), ImportOptions.Default, NoiseScheduleOptions.StableDiffusion, data, classContexts, nullContext, o, seed, workDir, progress, cancellationToken, device);
 }

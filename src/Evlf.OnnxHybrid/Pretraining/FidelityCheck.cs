@@ -26,7 +26,7 @@ public sealed record FidelityClassifier(string Model, int Epochs, int BatchSize,
 public static class FidelityCheck
 {
     public static (FidelityClassifier Classifier, List<DenoiserFidelity> Denoisers) Run(ModelBundle bundle, ImageDataset dataset, int perClass = 100,
-        int epochs = 4, int seed = 0, ILogger? logger = null, CancellationToken cancellationToken = default, string? cacheDir = null)
+        int epochs = 4, int seed = 0, ILogger? logger = null, CancellationToken cancellationToken = default, string? cacheDir = null, Device? device = null)
     {
         var (mean, std) = FashionMnist.Statistics;
         var normalization = Normalization.MeanStd(new[] { mean }, new[] { std });
@@ -58,7 +58,10 @@ public static class FidelityCheck
                 LearningRateAt = e => e < epochs - 1 ? 0.01 : 0.001,
                 Loss = (model, x, y, _) => nn.functional.cross_entropy(model.call(x), y),
             };
+            // Initialised on the CPU (the same weights whatever the device), trained where asked, back on the CPU to judge and save.
+            if (device is not null) net.to(device);
             loop.Train(net, train, generator, null, cancellationToken);
+            if (device is not null) net.to(CPU);
             net.eval();
             double testAccuracy = ClassifierAccuracy.Measure(net, test);
             classifier = new FidelityClassifier("convnet3-instance", epochs, 256, 0.01, Math.Round(100 * testAccuracy, 2), Math.Round(clock.Elapsed.TotalSeconds, 1));

@@ -1,4 +1,5 @@
 using Evlf.OnnxHybrid.Models;
+using Evlf.OnnxHybrid.Onnx;
 using Evlf.OnnxHybrid.Training;
 
 namespace Evlf.OnnxHybrid.Pretraining;
@@ -22,4 +23,9 @@ public sealed record PretrainOptions
     /// <summary>Tokens of MiniLM context the UNet cross-attends to (prompts are short).</summary>
     public int TextMaxLength { get; init; } = 16;
     public string PromptTemplate { get; init; } = "a photo of a {class}";
+    /// <summary>Where the VAE, the denoisers and the fidelity judge train (<see cref="ComputeDevice"/>): auto takes CUDA when libtorch sees a GPU.</summary>
+    public ExecutionDevice Device { get; init; } = ExecutionDevice.Auto;
+
+    /// <summary>The name errors give an option of these settings, e.g. "PretrainOptions.Device".</summary>
+    public static string OptionName(string property) => $"{nameof(PretrainOptions)}.{property}";
 }

@@ -56,6 +56,7 @@ public static class Pretrainer
     public static PretrainReport Run(ImageDataset dataset, string outDir, PretrainOptions o, ILogger? logger = null,
         IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        var device = ComputeDevice.Resolve(o.Device, logger, PretrainOptions.OptionName(nameof(PretrainOptions.Device)));
         string work = Path.Combine(outDir, WorkFolder);
         Directory.CreateDirectory(work);
         manual_seed(o.Seed);
@@ -87,7 +88,7 @@ public static class Pretrainer
         });
 
         VaeStageResult vae = null!;
-        Stage("vae", () => vae = VaeStage.Run(o.Vae, train, test, o.VaeTraining, o.Seed, work, progress, cancellationToken));
+        Stage("vae", () => vae = VaeStage.Run(o.Vae, train, test, o.VaeTraining, o.Seed, work, progress, cancellationToken, device));
         logger?.LogInformation("{Message}", FormattableString.Invariant($"vae: test PSNR {vae.TestPsnr:F2} dB, scaling factor {vae.ScalingFactor:F4}"));
 
         LatentSet latents = null!;
@@ -146,8 +147,8 @@ public static class Pretrainer
 
         DenoiserTrainingResult unet = null!, dit = null!;
         Stage("unet", () => unet = DenoiserStage.TrainUNet(o.UNet with { ContextDim = (int)classContexts.shape[2], ContextLength = (int)classContexts.shape[1] },
-            latents, classContexts, nullContext, o.UNetTraining, o.Seed, work, progress, cancellationToken));
-        Stage("dit", () => dit = DenoiserStage.TrainDit(o.Dit with { Classes = classNames.Count }, latents, o.DitTraining, o.Seed, work, progress, cancellationToken));
+            latents, classContexts, nullContext, o.UNetTraining, o.Seed, work, progress, cancellationToken, device));
+        Stage("dit", () => dit = DenoiserStage.TrainDit(o.Dit with { Classes = classNames.Count }, latents, o.DitTraining, o.Seed, work, progress, cancellationToken, device));
 
         foreach (var (from, to) in new[] { (vae.EncoderPath, "vae_encoder.onnx"), (vae.DecoderPath, "vae_decoder.onnx"), (unet.ModelPath, "unet.onnx"), (dit.ModelPath, "dit.onnx") })
             File.Copy(from, Path.Combine(outDir, to), overwrite: true);
@@ -169,17 +170,19 @@ public static class Pretrainer
         };
         WriteReport(outDir, report);
         foreach (var t in new[] { train, test, latents.Means, latents.Stds, latents.Labels, classContexts, nullContext }) t.Dispose();
-        Stage("fidelity", () => AddFidelity(outDir, dataset, report, o.Seed, logger, cancellationToken));
+        Stage("fidelity", () => AddFidelity(outDir, dataset, report, o.Seed, logger, cancellationToken, device));
         report = report with { StageSeconds = seconds, TotalSeconds = Math.Round(seconds.Values.Sum(), 1) };
         WriteReport(outDir, report);
         return report;
     }
 
     /// <summary>Measures class fidelity of every denoiser of the bundle in OUT and records it in the report.</summary>
-    public static PretrainReport AddFidelity(string outDir, ImageDataset dataset, PretrainReport report, int seed, ILogger? logger, CancellationToken cancellationToken)
+    /// <param name="device">Where the fidelity judge trains (null: the CPU); it judges on the CPU.</param>
+    public static PretrainReport AddFidelity(string outDir, ImageDataset dataset, PretrainReport report, int seed, ILogger? logger, CancellationToken cancellationToken,
+        Device? device = null)
     {
         var (classifier, denoisers) = FidelityCheck.Run(ModelBundle.Load(outDir), dataset, seed: seed, logger: logger, cancellationToken: cancellationToken,
-            cacheDir: Path.Combine(outDir, WorkFolder));
+            cacheDir: Path.Combine(outDir, WorkFolder), device: device);
         report.FidelityClassifier = classifier;
         report.Fidelity = denoisers;
         WriteReport(outDir, report);

@@ -23,16 +23,26 @@ public sealed record VaeStageOptions(
 /// <param name="Seconds">Wall-clock time of the stage, training and both measurements included.</param>
 public sealed record VaeStageResult(string EncoderPath, string DecoderPath, double TestPsnr, double ScalingFactor, double[] Losses, double Seconds);
 
-/// <summary>Trains the default bundle's KL-VAE through the importer and writes the encoder and decoder ONNX files.</summary>
+/// <summary>
+/// Trains the default bundle's KL-VAE through the importer and writes the encoder and decoder ONNX files. Encoder and
+/// decoder train on the device given (<see cref="ComputeDevice"/>; null: the CPU); batches and the reparameterisation
+/// noise are drawn on the CPU and moved, so a CPU run is the same whatever the device code.
+/// </summary>
 public static class VaeStage
 {
     public static VaeStageResult Run(KlVaeConfig config, Tensor train, Tensor test, VaeStageOptions o, int seed, string workDir,
-        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default, Device? device = null)
     {
         var clock = Stopwatch.StartNew();
         var checkpoint = new TrainingCheckpoint(Path.Combine(workDir, "vae"));
         using var encoder = OnnxTorchModule.FromModel(checkpoint.ModelOr("encoder", () => KlVae.BuildEncoder(config, seed)));
         using var decoder = OnnxTorchModule.FromModel(checkpoint.ModelOr("decoder", () => KlVae.BuildDecoder(config, (int)Seeds.Derive(seed, SeedStream.VaeDecoderInit))));
+        // Parameters are replaced by the move, so it comes before the optimizer holds them.
+        if (device is not null)
+        {
+            encoder.to(device);
+            decoder.to(device);
+        }
         var modules = new Dictionary<string, OnnxTorchModule> { ["encoder"] = encoder, ["decoder"] = decoder };
         var parameters = modules.Values.SelectMany(m => m.parameters()).Where(p => p.requires_grad).ToList();
         using var optimizer = optim.Adam(parameters, o.LearningRate);
@@ -41,10 +51,10 @@ public static class VaeStage
 
         var losses = TrainingLoop.Run("vae", checkpoint, modules, optimizer, total, step =>
         {
-            var x = train.index_select(0, sampler.Indices(step));
+            var x = OnDevice(train.index_select(0, sampler.Indices(step)), device);
             var moments = encoder.Run(x);
             Tensor mean = moments[0], logVar = moments[1].clamp(-30, 20);
-            var z = mean + (logVar * 0.5).exp() * randn(mean.shape, generator: sampler.StepGenerator(step));
+            var z = mean + (logVar * 0.5).exp() * OnDevice(randn(mean.shape, generator: sampler.StepGenerator(step)), device);
             var reconstruction = decoder.Run(z)[0];
             var kl = (mean.pow(2) + logVar.exp() - 1 - logVar).mean() * 0.5;
             return nn.functional.mse_loss(reconstruction, x) + kl * o.KlWeight;
@@ -57,6 +67,8 @@ public static class VaeStage
         double scaling = ScalingFactor(encoderPath, train, seed);
         return new VaeStageResult(encoderPath, decoderPath, psnr, scaling, losses, clock.Elapsed.TotalSeconds);
     }
+
+    static Tensor OnDevice(Tensor t, Device? device) => device is null ? t : t.to(device);
 
     /// <summary>Mean per-image PSNR in dB with pixels in [0, 1], reconstructing from the posterior mean, in ONNX Runtime.</summary>
     public static double TestPsnr(string encoderPath, string decoderPath, Tensor images, int batch = 500)

@@ -1,3 +1,4 @@
+using Evlf.OnnxHybrid.Tests.Data;
 using Xunit;
 
 namespace Evlf.OnnxHybrid.Tests.Cli;
@@ -19,5 +20,18 @@ public class DeviceOptionTests
     {
         string message = EvlfProcess.AssertUserError(EvlfProcess.Run("eval", "--synthetic", "no-such-run", "--data", "no-such-data", "--device", "gpu"));
         Assert.Contains("--device must be auto, cpu or cuda; got 'gpu'", message);
+    }
+
+    [Fact]
+    public void PretrainRefusesCudaWithoutCudaLibtorchBeforeReadingAnything()
+    {
+        if (TorchSharp.torch.cuda.is_available()) return;
+        using var dir = new TempDir();
+        var output = dir.Combine("bundle");
+        string message = EvlfProcess.AssertUserError(EvlfProcess.Run("pretrain", "--data", "idx:" + dir.Combine("no-such-data"), "--out", output, "--device", "cuda"));
+        Assert.StartsWith("error: --device is cuda but the loaded libtorch reports no CUDA device", message.Trim());
+        Assert.False(Directory.Exists(output)); // refused before the output folder was claimed
+        Assert.Contains("--device must be auto, cpu or cuda; got 'gpu'",
+            EvlfProcess.AssertUserError(EvlfProcess.Run("pretrain", "--out", output, "--device", "gpu")));
     }
 }
