@@ -30,6 +30,8 @@ static class OptionFlags
         [OnnxSession.DeviceOption] = "--device",
         [TorchThreads.ThreadsOption] = "--threads",
         [DatasetInspector.SkipBadOption] = "--skip-bad",
+        [RandomInputs.BatchOption] = "--batch",
+        [RandomInputs.DimsOption] = "--dim",
         [$"{nameof(EvaluationOptions)}.{nameof(EvaluationOptions.Resolution)}"] = "--resolution",
         [$"{nameof(ReportOptions)}.{nameof(ReportOptions.Out)}"] = "--out",
         [DistillOptions.OptionName(nameof(DistillOptions.Ipc))] = "--ipc",

@@ -49,7 +49,7 @@ public sealed class UserInputExceptionTests
     [Fact]
     public void Every_option_the_library_names_in_messages_has_a_flag()
     {
-        foreach (var option in new[] { DatasetInspector.SkipBadOption, OnnxHybrid.Onnx.OnnxSession.DeviceOption, OnnxHybrid.Training.TorchThreads.ThreadsOption,
+        foreach (var option in new[] { DatasetInspector.SkipBadOption, OnnxHybrid.Onnx.RandomInputs.BatchOption, OnnxHybrid.Onnx.RandomInputs.DimsOption, OnnxHybrid.Onnx.OnnxSession.DeviceOption, OnnxHybrid.Training.TorchThreads.ThreadsOption,
                      "EvaluationOptions.Resolution", "ReportOptions.Out", "DistillOptions.Out", "DistillOptions.Cache", "DistillOptions.Force",
                      "DistillOptions.Data", "DistillOptions.Bundle", "DistillOptions.Device" })
             Assert.True(OptionFlags.Of(option) is not null, $"{option} has no flag");

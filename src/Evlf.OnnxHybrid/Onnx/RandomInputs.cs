@@ -22,6 +22,12 @@ public static class RandomInputs
     public static string Describe(IReadOnlyDictionary<string, Tensor> inputs) =>
         string.Join(", ", inputs.Select(kv => $"{kv.Key} {kv.Value.dtype}[{string.Join(",", kv.Value.shape)}]"));
 
+    /// <summary>The <c>batch</c> argument of <see cref="For"/>, as messages name it.</summary>
+    public const string BatchOption = $"{nameof(RandomInputs)}.{nameof(For)}(batch)";
+
+    /// <summary>The <c>dims</c> argument of <see cref="For"/>, as messages name it.</summary>
+    public const string DimsOption = $"{nameof(RandomInputs)}.{nameof(For)}(dims)";
+
     /// <param name="model">Graph to draw inputs for; inputs that are also initializers are skipped.</param>
     /// <param name="seed">Seed of the one generator every random input is drawn from, in input order.</param>
     /// <param name="batch">Size of every free first dimension.</param>
@@ -45,8 +51,9 @@ public static class RandomInputs
             total = Math.Min(total + count, MaxElements + 1);
         }
         if (total > MaxElements)
-            throw new UserInputException(
-                $"Random inputs for '{model.Path ?? graph.Name}' would hold more than {MaxElements} elements ({string.Join(", ", inputs.Select((i, k) => $"{i.Name} [{string.Join(",", shapes[k])}]"))}); use a smaller batch or smaller dimension sizes.");
+            throw UserInputException.ForOptions(
+                $"Random inputs for '{model.Path ?? graph.Name}' would hold more than {MaxElements} elements ({string.Join(", ", inputs.Select((i, k) => $"{i.Name} [{string.Join(",", shapes[k])}]"))}); use a smaller {BatchOption} or smaller {DimsOption}.",
+                [BatchOption, DimsOption]);
 
         var result = new Dictionary<string, Tensor>();
         for (int k = 0; k < inputs.Count; k++)
