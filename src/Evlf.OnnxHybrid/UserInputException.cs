@@ -43,7 +43,7 @@ public sealed class UserInputException : Exception
     public IReadOnlyList<string> Options { get; } = [];
 
     /// <summary>
-    /// The message with each of <see cref="Options"/> named by <paramref name="name"/> (e.g. "DistillOptions.Ipc" → "--ipc");
+    /// The message with each of <see cref="Options"/> named by <paramref name="name"/> (e.g. "DistillOptions.Ipc" → a command-line flag);
     /// an option for which <paramref name="name"/> returns null keeps its library name.
     /// </summary>
     public string MessageNaming(Func<string, string?> name)

@@ -13,7 +13,7 @@ public sealed record ParityInputs(string Component, string Described) : BundlePa
 public sealed record ParityOutput(string Component, ParityCheck.OutputDiff Diff) : BundleParityEntry(Component);
 
 /// <summary>
-/// <c>evlf inspect BUNDLE --parity</c>: every component in ONNX Runtime and in the importer on seeded random inputs
+/// The parity check of a bundle: every component in ONNX Runtime and in the importer on seeded random inputs
 /// (floats N(0,1), labels and token ids within their tables, timesteps in [0, 1000)) at the bundle's sizes; then, where
 /// tools/export left reference/reference.json, ONNX Runtime on the reference inputs against the PyTorch outputs.
 /// Findings come one at a time, as they are found, so a caller can show progress; they carry no tensors (each

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Evlf.OnnxHybrid.Classifiers;
 
 /// <summary>
-/// A named evaluation classifier, as <c>evlf eval --model</c> takes it: <c>convnet&lt;d&gt;</c> (ConvNet-d,
+/// A named evaluation classifier, as evaluation names it: <c>convnet&lt;d&gt;</c> (ConvNet-d,
 /// width 128; <c>convnet3</c> is the DC/DSA protocol's network), <c>resnetap10</c>, <c>resnet18</c> — each with
 /// instance norm unless suffixed <c>-bn</c> (BatchNorm) or <c>-nn</c> (no norm). Builds a freshly initialised
 /// network from a seed.

@@ -1,7 +1,7 @@
 namespace Evlf.OnnxHybrid.Data;
 
 /// <summary>
-/// Decodes every sample of a dataset once (what <c>evlf inspect --data</c> does), so corrupt files are found
+/// Decodes every sample of a dataset once (what the command line's dataset inspection does), so corrupt files are found
 /// before a long run starts, and counts samples per split and class.
 /// </summary>
 public static class DatasetInspector

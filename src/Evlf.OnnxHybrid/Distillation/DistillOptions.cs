@@ -6,7 +6,7 @@ using Evlf.OnnxHybrid.Training;
 
 namespace Evlf.OnnxHybrid.Distillation;
 
-/// <summary>The distillation methods of `evlf distill --method`.</summary>
+/// <summary>The distillation methods (<see cref="DistillOptions.Method"/>).</summary>
 public enum DistillMethod
 {
     /// <summary>k real training images per class, seeded.</summary>
@@ -193,7 +193,7 @@ public sealed record DistillOptions
     public bool Quiet { get; init; }
     /// <summary>
     /// Only the first N training and the first N test images (null: all). A knob for quick benchmarks and trials, not
-    /// part of any method; tools/bench/pipeline_reference.py's <c>--max-train</c> does the same.
+    /// part of any method; the repository's PyTorch reference pipeline takes the same knob.
     /// </summary>
     public int? MaxTrain { get; init; }
 

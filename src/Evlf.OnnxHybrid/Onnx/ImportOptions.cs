@@ -13,7 +13,7 @@ public sealed record ImportOptions(Regex? Trainable = null, Regex? Frozen = null
 {
     public static ImportOptions Default { get; } = new();
 
-    /// <summary>Every float initializer trainable, constants included (what <c>evlf inspect --train-check</c> uses).</summary>
+    /// <summary>Every float initializer trainable, constants included (what the command line's train check uses).</summary>
     public static ImportOptions AllTrainable { get; } = new(new Regex(".*"));
 
     /// <summary>

@@ -1,7 +1,7 @@
 namespace Evlf.OnnxHybrid.Onnx;
 
 /// <summary>
-/// The pass rule of a parity check (<c>evlf inspect --parity</c>): an output fails when its max_abs_diff exceeds
+/// The pass rule of a parity check (<see cref="ParityCheck"/>): an output fails when its max_abs_diff exceeds
 /// tolerance × max(1, max_abs_value), absolute below magnitude 1 and relative above. Counts the outputs it is shown.
 /// </summary>
 public sealed class ParityVerdict(double tolerance)

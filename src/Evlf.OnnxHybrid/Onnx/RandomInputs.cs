@@ -18,7 +18,7 @@ public static class RandomInputs
     /// <summary>Most elements all random inputs together may hold (2^28: 1 GiB of float32), so a large batch or dimension is refused before it is allocated.</summary>
     public const long MaxElements = 1L << 28;
 
-    /// <summary>The inputs in one line, "name dtype[shape], …", as <c>evlf inspect --parity</c> prints them.</summary>
+    /// <summary>The inputs in one line, "name dtype[shape], …", as the command line's parity check prints them.</summary>
     public static string Describe(IReadOnlyDictionary<string, Tensor> inputs) =>
         string.Join(", ", inputs.Select(kv => $"{kv.Key} {kv.Value.dtype}[{string.Join(",", kv.Value.shape)}]"));
 

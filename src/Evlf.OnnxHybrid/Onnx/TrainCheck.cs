@@ -8,7 +8,7 @@ public enum TrainCheckTarget
 {
     /// <summary>
     /// The graph's own outputs for a second set of random inputs: a fixed target of the output's scale and
-    /// structure, which the network can represent, so the loss measures learning (`evlf inspect --train-check`'s default).
+    /// structure, which the network can represent, so the loss measures learning (the command line's train check uses it by default).
     /// </summary>
     Outputs,
 

@@ -38,7 +38,7 @@ public sealed record LatentSet(Tensor Means, Tensor Stds, Tensor Labels)
 /// <summary>
 /// Trains or fine-tunes a denoiser through the importer: a text UNet (ε-MSE) or a class DiT (ε-MSE, + VB when it
 /// learns σ), both with condition dropout for guidance and an EMA of the weights, which is what gets written.
-/// <c>evlf pretrain</c> trains the default bundle's denoisers with it, <c>evlf distill --finetune</c> fine-tunes a bundle's.
+/// <c>evlf pretrain</c> trains the default bundle's denoisers with it, distillation's denoiser fine-tune (<c>DistillOptions.Finetune</c>) and the Minimax stage fine-tune a bundle's.
 /// The network and its EMA live on the device given (<see cref="ComputeDevice"/>; null: the CPU); each step's draws and its
 /// loss stay on the CPU, so a CPU run repeats bit for bit and only batch-sized tensors cross.
 /// </summary>

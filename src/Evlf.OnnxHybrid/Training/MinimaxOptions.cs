@@ -16,7 +16,7 @@ public sealed record MinimaxOptions
 
     /// <summary>
     /// Optimiser steps: the released 12 000. The default bundle's DiT takes about 18 ms a step at batch 8 through the
-    /// importer on 2 CPU cores (alone), so the fine-tune takes about 4 minutes and `evlf distill --method minimax` stays
+    /// importer on 2 CPU cores (alone), so the fine-tune takes about 4 minutes and a minimax distillation stays
     /// well within 15 minutes.
     /// </summary>
     public int Steps { get; init; } = ReleasedSteps;

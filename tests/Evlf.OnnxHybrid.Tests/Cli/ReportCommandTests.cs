@@ -155,7 +155,7 @@ public class ReportCommandTests
         Assert.True(r.ExitCode == 0, r.Stderr + r.Stdout);
         var text = File.ReadAllText(md);
         Assert.Contains("| *published:* DSA | –", text);           // IPC 2 is not among the published IPCs
-        Assert.Contains("shared/reference/BENCHMARKS.md", text);
+        Assert.Contains("as the papers below report them", text);
         Assert.Contains("Not computed for this report (made without metrics).", text);
         Assert.False(Directory.Exists(dir.Combine("out", "figures")));
     }

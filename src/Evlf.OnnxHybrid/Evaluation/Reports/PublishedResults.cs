@@ -4,9 +4,8 @@ namespace Evlf.OnnxHybrid.Evaluation.Reports;
 internal sealed record PublishedResult(string Method, IReadOnlyDictionary<int, string> ByIpc, string Source);
 
 /// <summary>
-/// Published Fashion-MNIST accuracies for ConvNet-3 under the DC/DSA protocol, copied from the project's reference
-/// notes (shared/reference/BENCHMARKS.md, "Fashion-MNIST, ConvNet-3, DC/DSA protocol"), which cite the sources
-/// given per row. No generative (diffusion-based) method reports Fashion-MNIST.
+/// Published Fashion-MNIST accuracies for ConvNet-3 under the DC/DSA protocol, from the papers given per row (as the
+/// DC/DSA line of work reports them). No generative (diffusion-based) method reports Fashion-MNIST.
 /// </summary>
 internal static class PublishedResults
 {

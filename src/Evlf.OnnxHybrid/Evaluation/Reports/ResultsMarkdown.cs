@@ -72,8 +72,8 @@ internal static class ResultsMarkdown
                           (anySoft ? "; §: soft labels, students trained against a teacher's temperature-softened outputs (as D4M, SRe2L and RDED report; teacher and T in the runs below), not comparable with hard-label results or the published rows" : "") + ".");
             if (doc.ShowPublished)
             {
-                md.AppendLine($"Published rows: ConvNet-3 under the DC/DSA protocol (copied from the project's reference notes, " +
-                              $"shared/reference/BENCHMARKS.md); the whole training set reaches {PublishedResults.FashionMnistWholeSet}. Sources:");
+                md.AppendLine($"Published rows: ConvNet-3 under the DC/DSA protocol, as the papers below report them; " +
+                              $"the whole training set reaches {PublishedResults.FashionMnistWholeSet}. Sources:");
                 md.AppendLine();
                 foreach (var p in PublishedResults.FashionMnist) md.AppendLine($"- {Escape(p.Method)}: {Escape(p.Source)}");
             }

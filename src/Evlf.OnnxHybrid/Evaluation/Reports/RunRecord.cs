@@ -21,7 +21,7 @@ public sealed record RunAccuracy(double Mean, double Std, int Repeats, int Epoch
 
     /// <summary>
     /// Whether this is DC's own evaluation, under which the published random and herding rows were measured: ConvNet-3,
-    /// 300 epochs, no augmentation (DC's code augments only MNIST, not Fashion-MNIST; <c>--dsa-strategy none --epochs 300</c>).
+    /// 300 epochs, no augmentation (DC's code augments only MNIST, not Fashion-MNIST; a DSA protocol with no augmentation and 300 epochs).
     /// </summary>
     public bool IsDcReference => Model == "convnet3" && Protocol == "dsa" && Epochs == 300 && WithoutAugmentation;
 
