@@ -155,16 +155,29 @@ public sealed class BundleRuntime : IDisposable
             inputs = inputs with { XStart = img2img.Noise(start, noise), StartIndex = img2img.Index };
         }
 
-        // ONNX Runtime reads x, t and c where they lie and writes ε straight into a tensor (IOBinding); the sampler's math
-        // runs on the CPU, so with the CUDA provider ε comes back to the host once per call.
-        Tensor Denoise(Tensor x, Tensor t, Tensor? c)
+        // The latents live where the denoiser runs when libtorch can hold them there (CUDA provider and a CUDA libtorch):
+        // ONNX Runtime then reads x, t and c and writes ε in GPU memory (IOBinding) and the sampler's math runs there too,
+        // so nothing crosses to the host between steps. Start noise and step noise are drawn on the CPU and moved, so the
+        // draws are the same on either device. On the CPU every .to below is the tensor itself.
+        var latentDevice = LatentDevice(session);
+        inputs = inputs with
         {
-            var eps = session.RunOnDevice(new Dictionary<string, Tensor> { [d.SampleInput] = x, [d.TimestepInput] = t, [d.ConditionInput] = c! }, new[] { d.Output })[d.Output];
-            return eps.device_type == TorchSharp.DeviceType.CPU ? eps : eps.cpu();
-        }
+            XStart = inputs.XStart.to(latentDevice),
+            Condition = condition.to(latentDevice),
+            NullCondition = nullCondition.to(latentDevice),
+            Modes = modes?.to(latentDevice),
+        };
 
-        return loop.Run(Denoise, inputs, generator, progress, cancellationToken);
+        Tensor Denoise(Tensor x, Tensor t, Tensor? c) =>
+            session.RunOnDevice(new Dictionary<string, Tensor> { [d.SampleInput] = x, [d.TimestepInput] = t, [d.ConditionInput] = c! }, new[] { d.Output })[d.Output].to(latentDevice);
+
+        var latents = loop.Run(Denoise, inputs, generator, progress, cancellationToken);
+        return latents.device_type == TorchSharp.DeviceType.CPU ? latents : latents.cpu();
     }
+
+    /// <summary>Where a sampling run keeps its latents: the session's GPU when ONNX Runtime runs there and libtorch has CUDA, else the CPU.</summary>
+    Device LatentDevice(OnnxSession session) =>
+        session.Device == ExecutionDevice.Cuda && cuda.is_available() ? new Device(TorchSharp.DeviceType.CUDA, settings.CudaDeviceId) : CPU;
 
     /// <summary>Images per sampling call in <see cref="Generate"/>: for n ≥ <see cref="GenerateCall"/>, a class's first <see cref="GenerateCall"/> images are the same whatever n.</summary>
     public const int GenerateCall = 100;

@@ -93,7 +93,8 @@ public sealed class SamplingLoop
             var timesteps = Own(owned, empty(new[] { batchShape[0] }, dtype: ScalarType.Int64, device: x.device));
             var condition = PrepareCondition(inputs, guidance, n, owned);
             var modes = modeGuidance is null ? null : PrepareModes(inputs, x, owned);
-            var noise = needsNoise && inputs.StepNoise is null ? Own(owned, empty_like(x)) : null;
+            // Step noise is drawn on the CPU (a CPU generator cannot fill GPU memory) and moved to x's device: the same draws anywhere.
+            var noise = needsNoise && inputs.StepNoise is null ? Own(owned, empty(x.shape, dtype: x.dtype)) : null;
 
             for (int i = start, done = 1; i >= 0; i--, done++)
             {
@@ -125,8 +126,9 @@ public sealed class SamplingLoop
                         eps = inputs.StepNoise(i);
                         if (!eps.shape.SequenceEqual(x.shape))
                             throw new InvalidOperationException($"StepNoise({i}) returned shape [{string.Join(",", eps.shape)}]; expected [{string.Join(",", x.shape)}].");
+                        eps = eps.to(x.device);
                     }
-                    else eps = noise!.normal_(0.0, 1.0, generator);
+                    else eps = noise!.normal_(0.0, 1.0, generator).to(x.device);
                     next = next.add(p.Std.mul(eps));
                 }
                 x.copy_(next);
