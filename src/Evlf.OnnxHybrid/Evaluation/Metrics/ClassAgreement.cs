@@ -20,36 +20,20 @@ public sealed record ClassAgreement(double Overall, IReadOnlyList<double?> PerCl
     /// <summary>That class's label (the first of equals; null when no class has images).</summary>
     public int? LowestClass => Lowest is double low ? Enumerable.Range(0, PerClass.Count).First(c => PerClass[c] == low) : null;
 
-    /// <summary>Agreement of <paramref name="classifier"/>'s arg-max with the labels of <paramref name="set"/> (eval mode, no gradients).</summary>
+    /// <summary>Agreement of <paramref name="classifier"/>'s arg-max with the labels of <paramref name="set"/> (<see cref="ClassifierAccuracy"/>'s predictions).</summary>
     /// <param name="classes">How many classes the labels range over.</param>
     public static ClassAgreement Measure(nn.Module<Tensor, Tensor> classifier, LabelledImages set, int classes,
         int batchSize = ClassifierAccuracy.DefaultBatchSize, CancellationToken cancellationToken = default)
     {
         if (set.Count == 0) throw new ArgumentException("The set has no images to classify.", nameof(set));
+        var predicted = ClassifierAccuracy.Predict(classifier, set, batchSize, cancellationToken);
+        var labels = set.Labels.data<long>().ToArray();
         var agreeing = new long[classes];
         var total = new long[classes];
-        bool wasTraining = classifier.training;
-        classifier.eval();
-        try
+        for (int i = 0; i < labels.Length; i++)
         {
-            using var _ = no_grad();
-            for (long start = 0; start < set.Count; start += batchSize)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                using var scope = NewDisposeScope();
-                long length = Math.Min(batchSize, set.Count - start);
-                var labels = set.Labels.narrow(0, start, length).data<long>().ToArray();
-                var predicted = classifier.call(set.Images.narrow(0, start, length)).argmax(1).data<long>().ToArray();
-                for (int i = 0; i < labels.Length; i++)
-                {
-                    total[labels[i]]++;
-                    if (predicted[i] == labels[i]) agreeing[labels[i]]++;
-                }
-            }
-        }
-        finally
-        {
-            classifier.train(wasTraining);
+            total[labels[i]]++;
+            if (predicted[i] == labels[i]) agreeing[labels[i]]++;
         }
         var perClass = Enumerable.Range(0, classes).Select(c => total[c] == 0 ? (double?)null : (double)agreeing[c] / total[c]).ToArray();
         return new ClassAgreement((double)agreeing.Sum() / total.Sum(), perClass);
