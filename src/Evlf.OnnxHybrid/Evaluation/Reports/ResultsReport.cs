@@ -94,11 +94,11 @@ public static class ResultsReport
                 cancellationToken.ThrowIfCancellationRequested();
                 if (!runs[i].HasImages) continue;
                 logger?.LogInformation("{Message}", $"scoring {runs[i].Directory}");
-                var (images, labels) = LoadSet(runs[i].Directory, real);
+                var (set, map, images, labels) = LoadSet(runs[i].Directory, real);
                 if (images.Count == 0) continue;
                 using var features = reference.Space.Transform(images);
                 fidelity[i] = reference.Score(features, labels);
-                if (judge is not null) agreement[i] = Agreement(judge, runs[i].Directory, real, normalization, cancellationToken);
+                if (judge is not null) agreement[i] = Agreement(judge, set, map, real.ClassCount, normalization, cancellationToken);
 
                 var byClass = Enumerable.Range(0, real.ClassCount).Select(c => (IReadOnlyList<ByteImage>)images.Where((_, k) => labels[k] == c).ToArray()).ToArray();
                 var sheet = figures.ReplaceFile(names[i] + SheetSuffix, temp => File.WriteAllBytes(temp, ContactSheet.Render(byClass).EncodePng()));
@@ -152,23 +152,21 @@ public static class ResultsReport
     }
 
     /// <summary>Every image of the set and its label in the real dataset's order.</summary>
-    static (IReadOnlyList<ByteImage> Images, int[] Labels) LoadSet(string directory, ImageDataset real)
+    static (ImageDataset Set, int[] Map, IReadOnlyList<ByteImage> Images, int[] Labels) LoadSet(string directory, ImageDataset real)
     {
         var set = SyntheticSetReader.Open(directory, new DatasetOptions(Channels: real.Channels));
         var map = SyntheticSetEvaluation.MapClasses(set.ClassNames, real.ClassNames, directory, real.Name);
         var images = new ByteImage[set.Train.Count];
         Parallel.For(0, images.Length, i => images[i] = set.Train.Load(i));
         var labels = Enumerable.Range(0, images.Length).Select(i => map[set.Train.LabelOf(i)]).ToArray();
-        return (images, labels);
+        return (set, map, images, labels);
     }
 
-    /// <summary>The set's images at the judge's size and normalisation, labelled in the real dataset's order, classified by the judge.</summary>
-    static ClassAgreement Agreement(Teacher judge, string directory, ImageDataset real, Normalization normalization, CancellationToken cancellationToken)
+    /// <summary>The set's images (opened by <see cref="LoadSet"/>, <paramref name="map"/> to the real labels) at the judge's size and normalisation, classified by the judge.</summary>
+    static ClassAgreement Agreement(Teacher judge, ImageDataset set, int[] map, int classes, Normalization normalization, CancellationToken cancellationToken)
     {
-        var set = SyntheticSetReader.Open(directory, new DatasetOptions(Channels: real.Channels));
-        var map = SyntheticSetEvaluation.MapClasses(set.ClassNames, real.ClassNames, directory, real.Name);
         using var images = LabelledImages.Load(set.Train, normalization, judge.Channels, judge.Height, judge.Width, labelMap: map);
-        return ClassAgreement.Measure(judge.Network, images, real.ClassCount, cancellationToken: cancellationToken);
+        return ClassAgreement.Measure(judge.Network, images, classes, cancellationToken: cancellationToken);
     }
 
     /// <summary>At most <paramref name="perClass"/> reference rows per class (seeded), as 2-D points on the first two components.</summary>
