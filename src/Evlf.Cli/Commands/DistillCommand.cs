@@ -201,9 +201,8 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
             if (Modes is not null && ParseModes(Modes) is null) return Spectre.Console.ValidationResult.Error($"--modes must be centroid or closest-real; got '{Modes}'.");
             if (GuidanceInterval is not null && ParseInterval(GuidanceInterval) is null)
                 return Spectre.Console.ValidationResult.Error($"--guidance-interval must be LOW,HIGH with 0 ≤ LOW ≤ HIGH ≤ 1; got '{GuidanceInterval}'.");
-            if (!Enum.TryParse<ExecutionDevice>(Device, true, out _)) return Spectre.Console.ValidationResult.Error($"--device must be auto, cpu or cuda; got '{Device}'.");
-            if (Shards is null && (ShardIndex is not null || Workers is not null))
-                return Spectre.Console.ValidationResult.Error($"{(ShardIndex is not null ? "--shard-index" : "--workers")} needs --shards N (the number of shards is always given, never read from the environment).");
+            if (DeviceFlag.Error(Device) is string deviceError) return Spectre.Console.ValidationResult.Error(deviceError);
+            if (ShardFlags.MissingCount(Shards, ShardIndex, Workers) is string shardError) return Spectre.Console.ValidationResult.Error(shardError);
             if (Workers is not null && ShardIndex is not null) return Spectre.Console.ValidationResult.Error("--workers runs every shard itself; give it without --shard-index.");
             if (Workers is < 1) return Spectre.Console.ValidationResult.Error($"--workers must be at least 1; got {Workers}.");
             return Spectre.Console.ValidationResult.Success();
@@ -252,7 +251,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         {
             // minimax runs EVLF only when asked (--evlf); d4m and mgd3 unless told not to (--no-evlf).
             Data = s.Data, Bundle = s.Bundle, Method = method, Evlf = method == DistillMethod.Minimax ? s.Evlf : !s.NoEvlf, Finetune = s.Finetune, Ipc = s.Ipc, Seed = s.Seed,
-            Out = s.Out, Cache = s.Cache, Device = Enum.Parse<ExecutionDevice>(s.Device, true), Steps = s.Steps, Cfg = s.Cfg ?? preset.Cfg, FusionTraining = training,
+            Out = s.Out, Cache = s.Cache, Device = DeviceFlag.Read(s.Device), Steps = s.Steps, Cfg = s.Cfg ?? preset.Cfg, FusionTraining = training,
             FinetuneSteps = s.FinetuneSteps, Quiet = s.Quiet, ModeGuidanceLambda = s.ModeLambda, ModeGuidanceStopT = s.ModeStopT,
             Strength = s.Strength ?? preset.Strength, FlipForModes = !s.NoFlip, DitGuidanceChannels = !s.GuideAllChannels, FusionUsesPromptTemplate = s.FusionPromptTemplate,
             MaxTrain = s.MaxTrain, Force = s.Force, Start = s.Start is null ? preset.Start : ParseStart(s.Start),

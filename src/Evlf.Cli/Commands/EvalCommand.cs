@@ -132,15 +132,12 @@ internal sealed class EvalCommand : Command<EvalCommand.Settings>
         if (settings.Resolution is < 1 or > MaxResolution)
             throw new UserInputException($"--resolution must be between 1 and {MaxResolution} pixels; got {settings.Resolution}.");
         if (settings.Repeats < 1) throw new UserInputException($"--repeats must be 1 or more; got {settings.Repeats}.");
-        if (settings.ShardIndex is not null && settings.Shards is null)
-            throw new UserInputException("--shard-index needs --shards N (the number of shards is always given, never read from the environment).");
+        if (ShardFlags.MissingCount(settings.Shards, settings.ShardIndex) is string shardError) throw new UserInputException(shardError);
         var shards = settings.Shards is int count ? new ShardSpec(count, settings.ShardIndex is null ? null : ShardSpec.ResolveIndex(settings.ShardIndex)) : null;
         shards?.Validate();
         TorchThreads.Check(settings.Threads);
-        if (!Enum.TryParse<ExecutionDevice>(settings.Device, true, out var executionDevice) || !Enum.IsDefined(executionDevice))
-            throw new UserInputException($"--device must be auto, cpu or cuda; got '{settings.Device}'.");
-        // Refused here, before any work, when cuda is asked of a libtorch without it (auto's notice waits for the training itself).
-        if (executionDevice == ExecutionDevice.Cuda) ComputeDevice.Resolve(executionDevice, null, EvaluationDeviceOption);
+        var executionDevice = DeviceFlag.Read(settings.Device);
+        DeviceFlag.RefuseUnavailableCuda(executionDevice, EvaluationDeviceOption);
         var model = ClassifierArchitecture.Parse(settings.Model);
         var protocolName = (settings.Protocol ?? "dsa").Trim().ToLowerInvariant();
         if (protocolName is not ("dsa" or "idc")) throw new UserInputException($"Protocol '{settings.Protocol}' is not known; expected dsa or idc.");

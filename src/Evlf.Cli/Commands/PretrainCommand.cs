@@ -58,16 +58,16 @@ internal sealed class PretrainCommand : Command<PretrainCommand.Settings>
             if (VaeEpochs is < 1) return Spectre.Console.ValidationResult.Error($"--vae-epochs must be at least 1; got {VaeEpochs}.");
             if (UNetSteps is < 1) return Spectre.Console.ValidationResult.Error($"--unet-steps must be at least 1; got {UNetSteps}.");
             if (DitSteps is < 1) return Spectre.Console.ValidationResult.Error($"--dit-steps must be at least 1; got {DitSteps}.");
-            if (ParseDevice(Device) is null) return Spectre.Console.ValidationResult.Error($"--device must be auto, cpu or cuda; got '{Device}'.");
+            if (DeviceFlag.Error(Device) is string deviceError) return Spectre.Console.ValidationResult.Error(deviceError);
             return Spectre.Console.ValidationResult.Success();
         }
     }
 
     public override int Execute(CommandContext context, Settings s, CancellationToken cancellationToken)
     {
-        var device = ParseDevice(s.Device)!.Value;
+        var device = DeviceFlag.Read(s.Device);
         // cuda that cannot be had is refused before the dataset is read or the folder claimed, not after an hour.
-        if (device == ExecutionDevice.Cuda) ComputeDevice.Resolve(device, null, PretrainOptions.OptionName(nameof(PretrainOptions.Device)));
+        DeviceFlag.RefuseUnavailableCuda(device, PretrainOptions.OptionName(nameof(PretrainOptions.Device)));
         PathsApart.Require([new("--out", s.Out)], [new("--data", PathsApart.DataFolder(s.Data))]);
         var dataset = DataSpec.Open(s.Data, logger: ConsoleProgress.Log(s.Quiet));
         if (dataset.Channels != 1)
@@ -94,7 +94,4 @@ internal sealed class PretrainCommand : Command<PretrainCommand.Settings>
         Console.WriteLine(FormattableString.Invariant($"bundle written to {s.Out}: VAE test PSNR {report.VaeTestPsnr:F2} dB, {report.TotalSeconds / 60:F1} min"));
         return 0;
     }
-
-    static ExecutionDevice? ParseDevice(string value) =>
-        Enum.TryParse<ExecutionDevice>(value, true, out var device) && Enum.IsDefined(device) && !int.TryParse(value, out _) ? device : null;
 }

@@ -73,14 +73,14 @@ internal sealed class SampleCommand : Command<SampleCommand.Settings>
             if (N < 1) return Spectre.Console.ValidationResult.Error($"--n must be at least 1; got {N}.");
             if (Steps < 1) return Spectre.Console.ValidationResult.Error($"--steps must be at least 1; got {Steps}.");
             if (!(Cfg >= 1 && double.IsFinite(Cfg))) return Spectre.Console.ValidationResult.Error($"--cfg must be a finite number of at least 1 (1 = no guidance); got {Cfg}.");
-            if (!Enum.TryParse<ExecutionDevice>(Device, true, out _)) return Spectre.Console.ValidationResult.Error($"--device must be auto, cpu or cuda; got '{Device}'.");
+            if (DeviceFlag.Error(Device) is string deviceError) return Spectre.Console.ValidationResult.Error(deviceError);
             return Spectre.Console.ValidationResult.Success();
         }
     }
 
     public override int Execute(CommandContext context, Settings s, CancellationToken cancellationToken)
     {
-        var device = Enum.Parse<ExecutionDevice>(s.Device, true);
+        var device = DeviceFlag.Read(s.Device);
         OnnxSession.RequireDevice(device);
         var bundle = ModelBundle.Load(s.Bundle);
         var m = bundle.Manifest;

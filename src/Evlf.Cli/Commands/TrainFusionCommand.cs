@@ -78,7 +78,7 @@ internal sealed class TrainFusionCommand : Command<TrainFusionCommand.Settings>
         public override Spectre.Console.ValidationResult Validate()
         {
             if (FusionTrainingFlags.Error(FusionSamples) is string fusionError) return Spectre.Console.ValidationResult.Error(fusionError);
-            if (!Enum.TryParse<ExecutionDevice>(Device, true, out _)) return Spectre.Console.ValidationResult.Error($"--device must be auto, cpu or cuda; got '{Device}'.");
+            if (DeviceFlag.Error(Device) is string deviceError) return Spectre.Console.ValidationResult.Error(deviceError);
             return Spectre.Console.ValidationResult.Success();
         }
     }
@@ -89,7 +89,7 @@ internal sealed class TrainFusionCommand : Command<TrainFusionCommand.Settings>
         var options = DistillOptions.Default with
         {
             Data = s.Data, Bundle = s.Bundle, Method = DistillMethod.Mgd3, Evlf = true, Seed = s.Seed, Out = s.Out, Cache = s.Cache,
-            Device = Enum.Parse<ExecutionDevice>(s.Device, true), FusionTraining = training, Quiet = s.Quiet,
+            Device = DeviceFlag.Read(s.Device), FusionTraining = training, Quiet = s.Quiet,
             FusionUsesPromptTemplate = s.FusionPromptTemplate, Force = s.Force,
         };
         var result = new ConsoleProgress(s.Quiet).Run(r =>

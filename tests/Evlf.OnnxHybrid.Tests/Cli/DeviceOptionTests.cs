@@ -22,6 +22,19 @@ public class DeviceOptionTests
         Assert.Contains("--device must be auto, cpu or cuda; got 'gpu'", message);
     }
 
+    [Theory]
+    [InlineData("distill")]
+    [InlineData("sample")]
+    [InlineData("train-fusion")]
+    [InlineData("pretrain")]
+    [InlineData("eval", "--synthetic", "no-such-run")]
+    public void EveryCommandReadsTheDeviceByNameOnly(string command, params string[] required)
+    {
+        // 1 would be cpu's enum value; every command refuses it alike, before any work.
+        string message = EvlfProcess.AssertUserError(EvlfProcess.Run([command, .. required, "--device", "1"]));
+        Assert.Contains("--device must be auto, cpu or cuda; got '1'.", message);
+    }
+
     [Fact]
     public void PretrainRefusesCudaWithoutCudaLibtorchBeforeReadingAnything()
     {
