@@ -92,7 +92,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         public string? Start { get; init; }
 
         [CommandOption("--modes <KIND>")]
-        [Description("centroid | closest-real: keep each k-means centre (released) or the real latent closest to it.")]
+        [Description("centroid | closest-real | herding: keep each k-means centre (released) or the real latent closest to it, or use the latents of herding's real images instead of k-means.")]
         public string? Modes { get; init; }
 
         [CommandOption("--guidance-interval <LOW,HIGH>")]
@@ -198,7 +198,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
                 return Spectre.Console.ValidationResult.Error($"--preset must be default or released; got '{Preset}'.");
             if (Start is not null && ParseStart(Start) is null) return Spectre.Console.ValidationResult.Error($"--start must be noise, modes or real; got '{Start}'.");
             if (Selection is not null && ParseSelection(Selection) is null) return Spectre.Console.ValidationResult.Error($"--selection must be herding, k-center or kernel-herding; got '{Selection}'.");
-            if (Modes is not null && ParseModes(Modes) is null) return Spectre.Console.ValidationResult.Error($"--modes must be centroid or closest-real; got '{Modes}'.");
+            if (Modes is not null && ParseModes(Modes) is null) return Spectre.Console.ValidationResult.Error($"--modes must be centroid, closest-real or herding; got '{Modes}'.");
             if (GuidanceInterval is not null && ParseInterval(GuidanceInterval) is null)
                 return Spectre.Console.ValidationResult.Error($"--guidance-interval must be LOW,HIGH with 0 ≤ LOW ≤ HIGH ≤ 1; got '{GuidanceInterval}'.");
             if (DeviceFlag.Error(Device) is string deviceError) return Spectre.Console.ValidationResult.Error(deviceError);
@@ -216,6 +216,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
     {
         "centroid" => ModeKind.Centroid,
         "closest-real" => ModeKind.ClosestReal,
+        "herding" => ModeKind.Herding,
         _ => null,
     };
 

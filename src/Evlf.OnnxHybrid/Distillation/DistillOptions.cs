@@ -30,6 +30,12 @@ public enum ModeKind
     Centroid,
     /// <summary>The latent of the real training image closest to the centre (each image at most once per class).</summary>
     ClosestReal,
+    /// <summary>
+    /// No k-means: the latents of the ipc real training images per class that herding picks (<see cref="Distillation.Herding"/>,
+    /// in herding's ConvNet features), so the modes, and with <see cref="SampleStart.Real"/> the starts, are the herding
+    /// coreset. Not a method of any paper: real-anchored sampling from the strongest real baseline.
+    /// </summary>
+    Herding,
 }
 
 /// <summary>Where sampling starts (<see cref="DistillOptions.Start"/>).</summary>
@@ -172,7 +178,7 @@ public sealed record DistillOptions
     /// ceiling the VAE sets for every generative method (not a method of any paper; a measurement).
     /// </summary>
     public bool ThroughVae { get; init; }
-    /// <summary>What the modes stage keeps of each k-means cluster: the centre (released) or the closest real latent.</summary>
+    /// <summary>What the modes stage keeps of each k-means cluster: the centre (released) or the closest real latent; or herding's picks instead of k-means.</summary>
     public ModeKind Modes { get; init; } = ModeKind.Centroid;
     /// <summary>Where sampling starts; null is the method's own: the modes for d4m, noise for dit and mgd3.</summary>
     public SampleStart? Start { get; init; }

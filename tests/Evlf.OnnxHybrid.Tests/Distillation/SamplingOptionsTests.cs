@@ -63,6 +63,22 @@ public class SamplingOptionsTests : IDisposable
     }
 
     [Fact]
+    public void HerdingModesAreTheImagesHerdingPicksAndAnchorEveryGenerativeMethod()
+    {
+        var r = new DistillationPipeline(Options(DistillMethod.Mgd3, "herded") with { Modes = ModeKind.Herding, Start = SampleStart.Real, Strength = 0.5 }).Run();
+        Assert.Equal(6, r.Images);
+        string dir = Directory.GetDirectories(Path.Combine(r.Out, RunFolder.StagesFolder), "modes-*").Single();
+        var nearest = StageTensors.Load(dir, "nearest");
+        // Herding's picks (seed 1, ipc 2) in the data as the run reads it (gray, the bundle's channels), one row per class, in pick order.
+        var dataset = DataSpec.Open(data, new DatasetOptions(Channels: 1));
+        var picks = Herding.Select(dataset, 2, new HerdingOptions { Seed = 1 }, DatasetNormalization.For(dataset));
+        Assert.Equal(picks.Select(p => p.Select(i => (long)i).ToArray()).ToArray(),
+            Enumerable.Range(0, picks.Length).Select(c => nearest[c].data<long>().ToArray()).ToArray());
+        foreach (var method in new[] { DistillMethod.Dit, DistillMethod.D4m })
+            Assert.Equal(6, new DistillationPipeline(Options(method, $"herded-{method}") with { Modes = ModeKind.Herding, Start = SampleStart.Real, Strength = 0.5 }).Run().Images);
+    }
+
+    [Fact]
     public void AGuidanceIntervalOverEveryStepIsPlainGuidanceAndAnEmptyOneIsNone()
     {
         var plain = Images(new DistillationPipeline(Options(DistillMethod.Mgd3, "plain")).Run());

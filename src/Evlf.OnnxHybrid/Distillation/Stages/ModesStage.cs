@@ -1,4 +1,5 @@
 using Evlf.OnnxHybrid.Clustering;
+using Evlf.OnnxHybrid.Data;
 using static TorchSharp.torch;
 
 namespace Evlf.OnnxHybrid.Distillation.Stages;
@@ -17,7 +18,8 @@ internal sealed record Modes(Tensor Vectors, string Key, Tensor Nearest);
 /// <summary>
 /// Stage: per-class k-means (k = ipc) of the scaled, flattened latents: MGD3's modes or D4M's prototypes. D4M without EVLF
 /// clusters VAE samples (mean + σ·ε), MGD3 and EVLF the posterior means (docs/PIPELINES.md §2, §3, §6). With
-/// <see cref="ModeKind.ClosestReal"/> each centre is replaced by the clustered row closest to it.
+/// <see cref="ModeKind.ClosestReal"/> each centre is replaced by the clustered row closest to it; with
+/// <see cref="ModeKind.Herding"/> there is no k-means: the modes are the rows of the images herding picks.
 /// </summary>
 internal static class ModesStage
 {
@@ -27,7 +29,8 @@ internal static class ModesStage
         string key = RunFolder.Key(new
         {
             stage = StageNames.Modes, upstreamKey = input.Key, options.Ipc, options.Seed, method = options.Method.ToString(), scale,
-            kind = options.Modes.ToString(),
+            // Herding's picks depend on its embedding network's settings too (the data is in the upstream key).
+            kind = options.Modes == ModeKind.Herding ? $"{options.Modes} {HerdingPicks(options)}" : options.Modes.ToString(),
         });
         string folder = context.Run.Stage(StageNames.Modes, key, tmp =>
         {
@@ -39,11 +42,26 @@ internal static class ModesStage
                 var epsilon = randn(input.Latents.shape, generator: new Generator(Seeds.Derive(options.Seed, SeedStream.PosteriorNoise)));
                 vectors = (input.Latents + (logVar * 0.5).exp() * epsilon) * scale;
             }
-            var (modes, nearest) = ClusterPerClass(context, vectors.flatten(1), latents.Labels);
+            var (modes, nearest) = options.Modes == ModeKind.Herding
+                ? HerdedPerClass(context, vectors.flatten(1))
+                : ClusterPerClass(context, vectors.flatten(1), latents.Labels);
             StageTensors.Save(tmp, "modes", modes);
             StageTensors.Save(tmp, "nearest", nearest);
         });
         return new Modes(StageTensors.Load(folder, "modes"), key, StageTensors.Load(folder, "nearest"));
+    }
+
+    /// <summary>Herding's settings for <see cref="ModeKind.Herding"/>: the embedding network of the real-image baseline.</summary>
+    static HerdingOptions HerdingPicks(DistillOptions options) => new() { Seed = options.Seed };
+
+    /// <summary>The rows (training indices: the latents hold every training image) of the images herding picks per class.</summary>
+    static (Tensor Modes, Tensor Nearest) HerdedPerClass(StageContext context, Tensor vectors)
+    {
+        var dataset = context.Dataset;
+        var picks = Herding.Select(dataset, context.Options.Ipc, HerdingPicks(context.Options), DatasetNormalization.For(dataset),
+            context.Progress, context.CancellationToken);
+        var nearest = stack(picks.Select(p => tensor(p.Select(i => (long)i).ToArray())).ToArray(), 0);
+        return (stack(picks.Select((_, c) => vectors.index_select(0, nearest[c])).ToArray(), 0), nearest);
     }
 
     static (Tensor Modes, Tensor Nearest) ClusterPerClass(StageContext context, Tensor vectors, Tensor labels)
