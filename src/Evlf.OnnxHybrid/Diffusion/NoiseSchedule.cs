@@ -182,7 +182,7 @@ public sealed class NoiseSchedule
         return (Gather(SqrtRecipAlphasCumprod, t, x) * x - Gather(SqrtRecipm1AlphasCumprod, t, x) * eps).MoveToOuterDisposeScope();
     }
 
-    /// <summary>ε = (√(1/ᾱ_t)·x_t − x̂₀) / √(1/ᾱ_t − 1), the inverse of <see cref="PredictX0FromEps"/>.</summary>
+    /// <summary>ε = (√(1/ᾱ_t)·x_t − x̂₀) / √(1/ᾱ_t − 1), the inverse of <see cref="PredictX0FromEps(Tensor, Tensor, int)"/>.</summary>
     public Tensor PredictEpsFromX0(Tensor x, Tensor x0, int t)
     {
         CheckIndex(t);

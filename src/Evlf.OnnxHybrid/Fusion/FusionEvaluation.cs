@@ -53,7 +53,7 @@ public static class FusionEvaluation
         return fused;
     }
 
-    /// <summary>Measures <see cref="FusionQuality"/> of a trained fusion module and projector on the given latents (<paramref name="config"/>: as in <see cref="Fuse"/>).</summary>
+    /// <summary>Measures <see cref="FusionQuality"/> of a trained fusion module and projector on the given latents (<paramref name="config"/>: as in <see cref="Fuse(string, Tensor, Tensor, Tensor, SessionSettings, FusionConfig?, IProgress{WorkProgress}?)"/>).</summary>
     public static FusionQuality Measure(string fusionPath, string projectorPath, Tensor latents, Tensor labels, Tensor classTokens,
         Tensor classVectors, SessionSettings settings, FusionConfig? config = null)
     {

@@ -176,8 +176,10 @@ public static class Pretrainer
         return report;
     }
 
-    /// <summary>Measures class fidelity of every denoiser of the bundle in OUT and records it in the report.</summary>
-    /// <param name="device">Where the fidelity judge trains (null: the CPU); it judges on the CPU.</param>
+    /// <summary>
+    /// Measures class fidelity of every denoiser of the bundle in <paramref name="outDir"/> and records it in the report. The
+    /// fidelity judge trains on <paramref name="device"/> (null: the CPU) and judges on the CPU.
+    /// </summary>
     public static PretrainReport AddFidelity(string outDir, ImageDataset dataset, PretrainReport report, int seed, ILogger? logger, CancellationToken cancellationToken,
         Device? device = null)
     {

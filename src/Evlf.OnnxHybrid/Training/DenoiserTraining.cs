@@ -60,8 +60,8 @@ public static class DenoiserTraining
     /// <see cref="MinimaxCriteria"/> on x̂₀ (from the predicted ε, with its gradient) against per-class memories of
     /// <paramref name="data"/>'s latents and of earlier x̂₀. <paramref name="import"/> picks the DiffFit parameters; the EMA
     /// weights are written. The memories are checkpointed with the weights, so a resumed run gives the same model.
+    /// <paramref name="classes"/> is the number of classes of <paramref name="data"/>'s labels (the memories' count).
     /// </summary>
-    /// <param name="classes">Classes of <paramref name="data"/>'s labels (the memories' count).</param>
     public static DenoiserTrainingResult FinetuneMinimaxDit(string name, Func<OnnxModel> build, ImportOptions import, NoiseScheduleOptions scheduleOptions,
         int latentChannels, int nullClass, bool learnSigma, int classes, LatentSet data, MinimaxOptions minimax, int seed, string workDir,
         IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default, Device? device = null)
@@ -102,6 +102,7 @@ public static class DenoiserTraining
     /// <param name="workDir">Folder of the checkpoint and of the written model.</param>
     /// <param name="progress">Told each step: stage, steps done of total, the loss.</param>
     /// <param name="cancellationToken">Checked before each step.</param>
+    /// <param name="device">Where the model, its optimizer and EMA live (null: the CPU); the draws stay on the CPU.</param>
     public static DenoiserTrainingResult TrainUNet(string name, Func<OnnxModel> build, ImportOptions import, NoiseScheduleOptions scheduleOptions, LatentSet data,
         Tensor classContexts, Tensor nullContext, DenoiserTrainingOptions o, int seed, string workDir, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default,
         Device? device = null)

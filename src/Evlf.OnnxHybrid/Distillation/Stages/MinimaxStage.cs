@@ -17,6 +17,9 @@ namespace Evlf.OnnxHybrid.Distillation.Stages;
 internal static class MinimaxStage
 {
     /// <summary>The fine-tuned bundle, in the stage folder's <c>bundle/</c>.</summary>
+    /// <param name="context">The run's options, data, folder and progress.</param>
+    /// <param name="bundle">The bundle whose denoiser is fine-tuned.</param>
+    /// <param name="denoiser">That denoiser's name in the bundle.</param>
     /// <param name="input">What the modes cluster: zImg, or zFused with EVLF (unscaled).</param>
     /// <param name="latents">The encoded latents the posterior σ comes from when <paramref name="input"/> is zImg.</param>
     public static ModelBundle Run(StageContext context, ModelBundle bundle, string denoiser, ClusterInput input, ModeLatents latents)

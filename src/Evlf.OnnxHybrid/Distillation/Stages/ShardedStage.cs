@@ -11,6 +11,9 @@ namespace Evlf.OnnxHybrid.Distillation.Stages;
 /// </summary>
 internal static class ShardedStage
 {
+    /// <param name="context">The run's options (its shards), folder and progress.</param>
+    /// <param name="stage">The stage's name.</param>
+    /// <param name="key">The stage's cache key.</param>
     /// <param name="whole">Produces the whole stage into the folder it is given (one process).</param>
     /// <param name="part">Produces part (index, count) into the folder it is given.</param>
     /// <param name="merge">Produces the whole stage into the folder it is given from the finished parts' folders, in part order.</param>

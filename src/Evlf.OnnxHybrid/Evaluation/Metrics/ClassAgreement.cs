@@ -21,7 +21,11 @@ public sealed record ClassAgreement(double Overall, IReadOnlyList<double?> PerCl
     public int? LowestClass => Lowest is double low ? Enumerable.Range(0, PerClass.Count).First(c => PerClass[c] == low) : null;
 
     /// <summary>Agreement of <paramref name="classifier"/>'s arg-max with the labels of <paramref name="set"/> (<see cref="ClassifierAccuracy"/>'s predictions).</summary>
+    /// <param name="classifier">The judge: any classifier of the set's image size (put in eval mode while it predicts).</param>
+    /// <param name="set">The images and the labels they were made for.</param>
     /// <param name="classes">How many classes the labels range over.</param>
+    /// <param name="batchSize">Images per forward pass.</param>
+    /// <param name="cancellationToken">Stops between batches.</param>
     public static ClassAgreement Measure(nn.Module<Tensor, Tensor> classifier, LabelledImages set, int classes,
         int batchSize = ClassifierAccuracy.DefaultBatchSize, CancellationToken cancellationToken = default)
     {
