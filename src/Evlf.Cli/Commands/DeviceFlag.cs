@@ -1,6 +1,5 @@
 using Evlf.OnnxHybrid;
 using Evlf.OnnxHybrid.Onnx;
-using Evlf.OnnxHybrid.Training;
 
 namespace Evlf.Cli.Commands;
 
@@ -19,13 +18,4 @@ static class DeviceFlag
 
     /// <summary>The device <paramref name="value"/> names (a command's Validate has refused every other value).</summary>
     public static ExecutionDevice Read(string value) => Parse(value) ?? throw new UserInputException(Error(value)!);
-
-    /// <summary>
-    /// cuda asked of a libtorch without it, refused before any work (a dataset read, a folder claimed) with the sentence
-    /// that names <paramref name="option"/>; auto's notice waits for the training itself.
-    /// </summary>
-    public static void RefuseUnavailableCuda(ExecutionDevice device, string option)
-    {
-        if (device == ExecutionDevice.Cuda) ComputeDevice.Resolve(device, null, option);
-    }
 }

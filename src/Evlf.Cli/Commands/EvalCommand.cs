@@ -137,7 +137,7 @@ internal sealed class EvalCommand : Command<EvalCommand.Settings>
         shards?.Validate();
         TorchThreads.Check(settings.Threads);
         var executionDevice = DeviceFlag.Read(settings.Device);
-        DeviceFlag.RefuseUnavailableCuda(executionDevice, EvaluationDeviceOption);
+        ComputeDevice.RequireAvailable(executionDevice, EvaluationDeviceOption);
         var model = ClassifierArchitecture.Parse(settings.Model);
         var protocolName = (settings.Protocol ?? "dsa").Trim().ToLowerInvariant();
         if (protocolName is not ("dsa" or "idc")) throw new UserInputException($"Protocol '{settings.Protocol}' is not known; expected dsa or idc.");

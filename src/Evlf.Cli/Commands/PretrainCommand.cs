@@ -67,7 +67,7 @@ internal sealed class PretrainCommand : Command<PretrainCommand.Settings>
     {
         var device = DeviceFlag.Read(s.Device);
         // cuda that cannot be had is refused before the dataset is read or the folder claimed, not after an hour.
-        DeviceFlag.RefuseUnavailableCuda(device, PretrainOptions.OptionName(nameof(PretrainOptions.Device)));
+        ComputeDevice.RequireAvailable(device, PretrainOptions.OptionName(nameof(PretrainOptions.Device)));
         PathsApart.Require([new("--out", s.Out)], [new("--data", PathsApart.DataFolder(s.Data))]);
         var dataset = DataSpec.Open(s.Data, logger: ConsoleProgress.Log(s.Quiet));
         if (dataset.Channels != 1)

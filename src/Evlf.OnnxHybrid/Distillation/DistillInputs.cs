@@ -49,8 +49,8 @@ internal sealed record DistillInputs(DistillOptions Options, ImageDataset Datase
         options.Validate();
         options = Naming(options, dataset, bundle);
         OnnxSession.RequireDevice(options.Device, DistillOptions.OptionName(nameof(DistillOptions.Device)));
-        // It trains: cuda that libtorch cannot give is refused before any work (auto's notice waits for the training itself).
-        if (options.Device == ExecutionDevice.Cuda) ComputeDevice.Resolve(options.Device, null, DistillOptions.OptionName(nameof(DistillOptions.Device)));
+        // It trains: cuda that libtorch cannot give is refused before any work.
+        ComputeDevice.RequireAvailable(options.Device, DistillOptions.OptionName(nameof(DistillOptions.Device)));
         bundle ??= ModelBundle.Load(options.Bundle);
         RequireTextEncoder(options, bundle);
         RequireApart(options, bundle);

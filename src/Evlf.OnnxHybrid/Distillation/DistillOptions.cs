@@ -178,6 +178,11 @@ public sealed record DistillOptions
     /// ceiling the VAE sets for every generative method (not a method of any paper; a measurement).
     /// </summary>
     public bool ThroughVae { get; init; }
+    /// <summary>
+    /// Herding's embedding network as every stage that uses it trains it (the herding baseline, <see cref="ModeKind.Herding"/>
+    /// and the choice among candidates), so that they pick in the same features.
+    /// </summary>
+    internal HerdingOptions HerdingEmbedding => new() { Seed = Seed };
     /// <summary>What the modes stage keeps of each k-means cluster: the centre (released) or the closest real latent; or herding's picks instead of k-means.</summary>
     public ModeKind Modes { get; init; } = ModeKind.Centroid;
     /// <summary>Where sampling starts; null is the method's own: the modes for d4m, noise for dit and mgd3.</summary>

@@ -34,6 +34,16 @@ public static class ComputeDevice
         return Resolve(requested, requested == ExecutionDevice.Cpu ? false : cuda.is_available(), logger, option, ref fallbackReported);
     }
 
+    /// <summary>
+    /// Refuses <c>cuda</c> that libtorch cannot give, as <see cref="Resolve(ExecutionDevice, ILogger?, string)"/> would, but
+    /// before any work (a dataset read, a folder claimed, an hour of training); <c>auto</c> and <c>cpu</c> pass, and auto's
+    /// notice waits for the training itself.
+    /// </summary>
+    public static void RequireAvailable(ExecutionDevice requested, string option = "Device")
+    {
+        if (requested == ExecutionDevice.Cuda) Resolve(requested, null, option);
+    }
+
     /// <summary>The decision itself, with libtorch's answer and the once-per-process flag given (tests drive both).</summary>
     internal static Device Resolve(ExecutionDevice requested, bool cudaAvailable, ILogger? logger, string option, ref int reported)
     {

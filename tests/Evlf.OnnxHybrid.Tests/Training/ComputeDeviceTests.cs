@@ -78,4 +78,15 @@ public class ComputeDeviceTests
         Assert.Equal(DeviceType.CPU, ComputeDevice.Resolve(ExecutionDevice.Auto).type);
         Assert.Equal(DeviceType.CPU, ComputeDevice.Resolve(ExecutionDevice.Cpu).type);
     }
+
+    /// <summary>The check before any work refuses what Resolve refuses, with the same option named, and passes auto and cpu.</summary>
+    [Fact]
+    public void RequireAvailableRefusesOnlyCudaThatLibtorchCannotGive()
+    {
+        ComputeDevice.RequireAvailable(ExecutionDevice.Cpu);
+        ComputeDevice.RequireAvailable(ExecutionDevice.Auto);
+        if (torch.cuda.is_available()) { ComputeDevice.RequireAvailable(ExecutionDevice.Cuda); return; }
+        var e = Assert.Throws<UserInputException>(() => ComputeDevice.RequireAvailable(ExecutionDevice.Cuda, "PretrainOptions.Device"));
+        Assert.Equal("PretrainOptions.Device", e.Option);
+    }
 }

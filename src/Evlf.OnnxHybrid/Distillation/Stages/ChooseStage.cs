@@ -16,7 +16,7 @@ internal static class ChooseStage
     public static string Run(StageContext context, string sampleStage)
     {
         var options = context.Options;
-        var embedding = new HerdingOptions { Seed = options.Seed };
+        var embedding = options.HerdingEmbedding;
         string key = RunFolder.Key(new
         {
             stage = StageNames.Choose, sampled = Path.GetFileName(sampleStage), options.Ipc, selection = options.Selection.ToString(),

@@ -30,7 +30,7 @@ internal static class ModesStage
         {
             stage = StageNames.Modes, upstreamKey = input.Key, options.Ipc, options.Seed, method = options.Method.ToString(), scale,
             // Herding's picks depend on its embedding network's settings too (the data is in the upstream key).
-            kind = options.Modes == ModeKind.Herding ? $"{options.Modes} {HerdingPicks(options)}" : options.Modes.ToString(),
+            kind = options.Modes == ModeKind.Herding ? $"{options.Modes} {options.HerdingEmbedding}" : options.Modes.ToString(),
         });
         string folder = context.Run.Stage(StageNames.Modes, key, tmp =>
         {
@@ -51,14 +51,11 @@ internal static class ModesStage
         return new Modes(StageTensors.Load(folder, "modes"), key, StageTensors.Load(folder, "nearest"));
     }
 
-    /// <summary>Herding's settings for <see cref="ModeKind.Herding"/>: the embedding network of the real-image baseline.</summary>
-    static HerdingOptions HerdingPicks(DistillOptions options) => new() { Seed = options.Seed };
-
     /// <summary>The rows (training indices: the latents hold every training image) of the images herding picks per class.</summary>
     static (Tensor Modes, Tensor Nearest) HerdedPerClass(StageContext context, Tensor vectors)
     {
         var dataset = context.Dataset;
-        var picks = Herding.Select(dataset, context.Options.Ipc, HerdingPicks(context.Options), DatasetNormalization.For(dataset),
+        var picks = Herding.Select(dataset, context.Options.Ipc, context.Options.HerdingEmbedding, DatasetNormalization.For(dataset),
             context.Progress, context.CancellationToken);
         var nearest = stack(picks.Select(p => tensor(p.Select(i => (long)i).ToArray())).ToArray(), 0);
         return (stack(picks.Select((_, c) => vectors.index_select(0, nearest[c])).ToArray(), 0), nearest);

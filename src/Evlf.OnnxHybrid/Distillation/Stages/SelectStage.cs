@@ -15,7 +15,7 @@ internal static class SelectStage
         // Inputs: the method, ipc, seed and data; herding also its embedding network's options.
         var options = context.Options;
         var dataset = context.Dataset;
-        var herding = new HerdingOptions { Seed = options.Seed };
+        var herding = options.HerdingEmbedding;
         string key = RunFolder.Key(new
         {
             stage = StageNames.Select, method = options.Method.ToString(), options.Ipc, options.Seed, dataId = context.DataId, herding,
