@@ -38,6 +38,7 @@ static class OptionFlags
         [DistillOptions.OptionName(nameof(DistillOptions.Device))] = "--device",
         [$"{nameof(EvaluationOptions)}.{nameof(EvaluationOptions.Device)}"] = "--device",
         [PretrainOptions.OptionName(nameof(PretrainOptions.Device))] = "--device",
+        [PretrainOptions.OptionName(nameof(PretrainOptions.From))] = "--from",
         [DistillOptions.OptionName(nameof(DistillOptions.Steps))] = "--steps",
         [DistillOptions.OptionName(nameof(DistillOptions.Cfg))] = "--cfg",
         [DistillOptions.OptionName(nameof(DistillOptions.ModeGuidanceLambda))] = "--mode-lambda",

@@ -37,6 +37,14 @@ internal sealed class PretrainCommand : Command<PretrainCommand.Settings>
         [Description("DiT training steps (default 8000, as the committed bundle).")]
         public int? DitSteps { get; init; }
 
+        [CommandOption("--dit-lr <RATE>")]
+        [Description("DiT learning rate (AdamW; default 3e-4, as the committed bundle).")]
+        public double? DitLearningRate { get; init; }
+
+        [CommandOption("--from <BUNDLE>")]
+        [Description("Continue a bundle evlf pretrain wrote: keep its VAE, and train its UNet and DiT further from their weights for --unet-steps and --dit-steps (0 copies one unchanged).")]
+        public string? From { get; init; }
+
         [CommandOption("--fidelity-only")]
         [Description("Only (re)measure class fidelity of the bundle already in --out and update its pretrain-report.json.")]
         public bool FidelityOnly { get; init; }
@@ -56,8 +64,16 @@ internal sealed class PretrainCommand : Command<PretrainCommand.Settings>
         public override Spectre.Console.ValidationResult Validate()
         {
             if (VaeEpochs is < 1) return Spectre.Console.ValidationResult.Error($"--vae-epochs must be at least 1; got {VaeEpochs}.");
-            if (UNetSteps is < 1) return Spectre.Console.ValidationResult.Error($"--unet-steps must be at least 1; got {UNetSteps}.");
-            if (DitSteps is < 1) return Spectre.Console.ValidationResult.Error($"--dit-steps must be at least 1; got {DitSteps}.");
+            // Continuing a bundle may leave a denoiser as it is (0 steps); training from scratch needs steps.
+            int leastSteps = From is null ? 1 : 0;
+            if (UNetSteps < leastSteps) return Spectre.Console.ValidationResult.Error($"--unet-steps must be at least {leastSteps}{(From is null ? " (0 only with --from)" : "")}; got {UNetSteps}.");
+            if (DitSteps < leastSteps) return Spectre.Console.ValidationResult.Error($"--dit-steps must be at least {leastSteps}{(From is null ? " (0 only with --from)" : "")}; got {DitSteps}.");
+            if (DitLearningRate is double lr && !(lr > 0 && lr < 1))
+                return Spectre.Console.ValidationResult.Error($"--dit-lr must be a number in (0, 1); got {lr.ToString(CultureInfo.InvariantCulture)}.");
+            if (From is not null && VaeEpochs is not null)
+                return Spectre.Console.ValidationResult.Error("--vae-epochs cannot be used with --from: a continued bundle keeps its VAE.");
+            if (From is not null && FidelityOnly)
+                return Spectre.Console.ValidationResult.Error("--from cannot be used with --fidelity-only: that measures the bundle already in --out.");
             if (DeviceFlag.Error(Device) is string deviceError) return Spectre.Console.ValidationResult.Error(deviceError);
             return Spectre.Console.ValidationResult.Success();
         }
@@ -68,7 +84,9 @@ internal sealed class PretrainCommand : Command<PretrainCommand.Settings>
         var device = DeviceFlag.Read(s.Device);
         // cuda that cannot be had is refused before the dataset is read or the folder claimed, not after an hour.
         ComputeDevice.RequireAvailable(device, PretrainOptions.OptionName(nameof(PretrainOptions.Device)));
-        PathsApart.Require([new("--out", s.Out)], [new("--data", PathsApart.DataFolder(s.Data))]);
+        PathsApart.Require([new("--out", s.Out)], s.From is null
+            ? [new("--data", PathsApart.DataFolder(s.Data))]
+            : [new("--data", PathsApart.DataFolder(s.Data)), new("--from", s.From)]);
         var dataset = DataSpec.Open(s.Data, logger: ConsoleProgress.Log(s.Quiet));
         if (dataset.Channels != 1)
             throw new UserInputException($"pretrain builds a single-channel bundle; dataset '{s.Data}' has {dataset.Channels} channels.");
@@ -83,12 +101,13 @@ internal sealed class PretrainCommand : Command<PretrainCommand.Settings>
                 Console.WriteLine(FormattableString.Invariant($"fidelity {f.Denoiser}: {f.Accuracy:F2}% (classifier {updated.FidelityClassifier!.TestAccuracy:F2}% on the test split)"));
             return 0;
         }
-        var d = new PretrainOptions { Seed = s.Seed, Device = device };
+        var d = new PretrainOptions { Seed = s.Seed, Device = device, From = s.From };
         d = d with
         {
             VaeTraining = s.VaeEpochs is int e ? d.VaeTraining with { Epochs = e } : d.VaeTraining,
             UNetTraining = s.UNetSteps is int u ? d.UNetTraining with { Steps = u } : d.UNetTraining,
-            DitTraining = s.DitSteps is int t ? d.DitTraining with { Steps = t } : d.DitTraining,
+            DitTraining = (s.DitSteps is int t ? d.DitTraining with { Steps = t } : d.DitTraining) is var dit && s.DitLearningRate is double lr
+                ? dit with { LearningRate = lr } : dit,
         };
         var report = new ConsoleProgress(s.Quiet).Run(r => Pretrainer.Run(dataset, s.Out, d, r, r, cancellationToken));
         Console.WriteLine(FormattableString.Invariant($"bundle written to {s.Out}: VAE test PSNR {report.VaeTestPsnr:F2} dB, {report.TotalSeconds / 60:F1} min"));

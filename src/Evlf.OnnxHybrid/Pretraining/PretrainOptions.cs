@@ -23,6 +23,13 @@ public sealed record PretrainOptions
     /// <summary>Tokens of MiniLM context the UNet cross-attends to (prompts are short).</summary>
     public int TextMaxLength { get; init; } = 16;
     public string PromptTemplate { get; init; } = "a photo of a {class}";
+    /// <summary>
+    /// A bundle folder to continue from (null: train from scratch). Its VAE is kept, not trained (its test PSNR is measured
+    /// again); its text UNet and class DiT start from its weights and train for <see cref="UNetTraining"/> and
+    /// <see cref="DitTraining"/> steps, where 0 steps copies that denoiser unchanged. The bundle must be one this pretraining
+    /// writes: a single-channel VAE, an <c>unet</c> text UNet and a <c>dit</c> class DiT, for the dataset's classes.
+    /// </summary>
+    public string? From { get; init; }
     /// <summary>Where the VAE, the denoisers and the fidelity judge train (<see cref="ComputeDevice"/>): auto takes CUDA when libtorch sees a GPU.</summary>
     public ExecutionDevice Device { get; init; } = ExecutionDevice.Auto;
 

@@ -5,6 +5,7 @@ using Evlf.OnnxHybrid.Bundles;
 using Evlf.OnnxHybrid.Data;
 using Evlf.OnnxHybrid.Models;
 using Evlf.OnnxHybrid.Onnx;
+using Evlf.OnnxHybrid.Output;
 using Evlf.OnnxHybrid.Text;
 using Evlf.OnnxHybrid.Training;
 using static TorchSharp.torch;
@@ -57,6 +58,9 @@ public static class Pretrainer
         IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var device = ComputeDevice.Resolve(o.Device, logger, PretrainOptions.OptionName(nameof(PretrainOptions.Device)));
+        // Continuing (PretrainOptions.From): the bundle's VAE is kept and its PSNR measured again; its denoisers are the start.
+        // Checked before anything is read or written.
+        var from = o.From is string fromFolder ? StartBundle(fromFolder, outDir, dataset, o) : null;
         string work = Path.Combine(outDir, WorkFolder);
         Directory.CreateDirectory(work);
         manual_seed(o.Seed);
@@ -88,7 +92,9 @@ public static class Pretrainer
         });
 
         VaeStageResult vae = null!;
-        Stage("vae", () => vae = VaeStage.Run(o.Vae, train, test, o.VaeTraining, o.Seed, work, progress, cancellationToken, device));
+        Stage("vae", () => vae = from is null
+            ? VaeStage.Run(o.Vae, train, test, o.VaeTraining, o.Seed, work, progress, cancellationToken, device)
+            : VaeStage.Keep(from, test));
         logger?.LogInformation("{Message}", FormattableString.Invariant($"vae: test PSNR {vae.TestPsnr:F2} dB, scaling factor {vae.ScalingFactor:F4}"));
 
         LatentSet latents = null!;
@@ -110,7 +116,7 @@ public static class Pretrainer
 
         var classNames = dataset.ClassNames.ToList();
         var promptNames = dataset.Name.StartsWith("fashion-mnist", StringComparison.Ordinal) ? FashionMnist.PromptNames.ToList() : classNames;
-        var manifest = new BundleManifest
+        var manifest = from is not null ? ContinuedManifest(from, o.Name) : new BundleManifest
         {
             Name = o.Name,
             Image = new ImageSpec { Channels = 1, Size = o.ImageSize },
@@ -146,12 +152,16 @@ public static class Pretrainer
         });
 
         DenoiserTrainingResult unet = null!, dit = null!;
-        Stage("unet", () => unet = DenoiserStage.TrainUNet(o.UNet with { ContextDim = (int)classContexts.shape[2], ContextLength = (int)classContexts.shape[1] },
-            latents, classContexts, nullContext, o.UNetTraining, o.Seed, work, progress, cancellationToken, device));
-        Stage("dit", () => dit = DenoiserStage.TrainDit(o.Dit with { Classes = classNames.Count }, latents, o.DitTraining, o.Seed, work, progress, cancellationToken, device));
+        Stage("unet", () => unet = from is null
+            ? DenoiserStage.TrainUNet(o.UNet with { ContextDim = (int)classContexts.shape[2], ContextLength = (int)classContexts.shape[1] },
+                latents, classContexts, nullContext, o.UNetTraining, o.Seed, work, progress, cancellationToken, device)
+            : DenoiserStage.ContinueUNet(from, latents, classContexts, nullContext, o.UNetTraining, o.Seed, work, progress, cancellationToken, device));
+        Stage("dit", () => dit = from is null
+            ? DenoiserStage.TrainDit(o.Dit with { Classes = classNames.Count }, latents, o.DitTraining, o.Seed, work, progress, cancellationToken, device)
+            : DenoiserStage.ContinueDit(from, latents, o.DitTraining, o.Seed, work, progress, cancellationToken, device));
 
-        foreach (var (from, to) in new[] { (vae.EncoderPath, "vae_encoder.onnx"), (vae.DecoderPath, "vae_decoder.onnx"), (unet.ModelPath, "unet.onnx"), (dit.ModelPath, "dit.onnx") })
-            File.Copy(from, Path.Combine(outDir, to), overwrite: true);
+        foreach (var (source, target) in new[] { (vae.EncoderPath, "vae_encoder.onnx"), (vae.DecoderPath, "vae_decoder.onnx"), (unet.ModelPath, "unet.onnx"), (dit.ModelPath, "dit.onnx") })
+            File.Copy(source, Path.Combine(outDir, target), overwrite: true);
         ModelBundle.WriteManifest(outDir, manifest);
 
         var report = new PretrainReport
@@ -190,6 +200,46 @@ public static class Pretrainer
         WriteReport(outDir, report);
         return report;
     }
+
+    /// <summary>The denoiser names and kinds <see cref="Run"/> writes, which a bundle to continue from must have.</summary>
+    static readonly (string Name, string Kind)[] Denoisers = [("unet", DenoiserSpec.UNetText), ("dit", DenoiserSpec.DitClass)];
+
+    /// <summary>
+    /// The bundle <see cref="PretrainOptions.From"/> names, checked to be one this pretraining could have written for
+    /// <paramref name="dataset"/>: single-channel images of the options' size, the dataset's classes, a text UNet
+    /// <c>unet</c> and a class DiT <c>dit</c>.
+    /// </summary>
+    internal static ModelBundle StartBundle(string folder, string outDir, ImageDataset dataset, PretrainOptions o)
+    {
+        string option = PretrainOptions.OptionName(nameof(PretrainOptions.From));
+        PathsApart.Require([new("the output folder", outDir)], [new(option, folder)]);
+        ModelBundle bundle;
+        try { bundle = ModelBundle.Load(folder); }
+        catch (UserInputException e) { throw UserInputException.ForOption(option, $"'{folder}' is not a usable bundle: {e.Message}", e); }
+        var m = bundle.Manifest;
+        var problems = new List<string>();
+        if (m.Image.Channels != 1 || m.Image.Size != o.ImageSize)
+            problems.Add($"its images are {m.Image.Channels} channel(s) of {m.Image.Size} × {m.Image.Size}, not 1 of {o.ImageSize} × {o.ImageSize}");
+        if (!m.Classes.SequenceEqual(dataset.ClassNames))
+            problems.Add($"its classes ({string.Join(", ", m.Classes)}) are not the dataset's ({string.Join(", ", dataset.ClassNames)})");
+        foreach (var (name, kind) in Denoisers)
+            if (!m.Denoisers.TryGetValue(name, out var spec) || spec is null || spec.Kind != kind)
+                problems.Add($"it has no {kind} denoiser named '{name}'");
+        if (problems.Count > 0)
+            throw UserInputException.ForOption(option, $"'{folder}' is not a bundle evlf pretrain can continue: {string.Join("; ", problems)}.");
+        return bundle;
+    }
+
+    /// <summary>
+    /// The manifest of a bundle continued from <paramref name="from"/>: its own, named <paramref name="name"/>, with the
+    /// files under the names <see cref="Run"/> writes and only the denoisers it trains.
+    /// </summary>
+    internal static BundleManifest ContinuedManifest(ModelBundle from, string name) => from.Manifest with
+    {
+        Name = name,
+        Vae = from.Manifest.Vae with { Encoder = "vae_encoder.onnx", Decoder = "vae_decoder.onnx" },
+        Denoisers = Denoisers.ToDictionary(d => d.Name, d => from.Manifest.Denoisers[d.Name] with { File = d.Name + ".onnx" }),
+    };
 
     public static PretrainReport ReadReport(string outDir)
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Evlf.OnnxHybrid.Bundles;
 using Evlf.OnnxHybrid.Models;
 using Evlf.OnnxHybrid.Onnx;
 using Evlf.OnnxHybrid.Training;
@@ -66,6 +67,18 @@ public static class VaeStage
         double psnr = TestPsnr(encoderPath, decoderPath, test);
         double scaling = ScalingFactor(encoderPath, train, seed);
         return new VaeStageResult(encoderPath, decoderPath, psnr, scaling, losses, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// The VAE of <paramref name="bundle"/> kept as it is (<see cref="PretrainOptions.From"/>): its files, its scaling factor, and
+    /// its PSNR on <paramref name="test"/> measured again; no training, so no losses.
+    /// </summary>
+    public static VaeStageResult Keep(ModelBundle bundle, Tensor test)
+    {
+        var clock = Stopwatch.StartNew();
+        string encoderPath = bundle.PathOf(bundle.Manifest.Vae.Encoder), decoderPath = bundle.PathOf(bundle.Manifest.Vae.Decoder);
+        double psnr = TestPsnr(encoderPath, decoderPath, test);
+        return new VaeStageResult(encoderPath, decoderPath, psnr, bundle.Manifest.Latent.ScalingFactor, [], clock.Elapsed.TotalSeconds);
     }
 
     static Tensor OnDevice(Tensor t, Device? device) => device is null ? t : t.to(device);

@@ -1,0 +1,164 @@
+using Evlf.OnnxHybrid.Bundles;
+using Evlf.OnnxHybrid.Data;
+using Evlf.OnnxHybrid.Tests.Data;
+using Evlf.OnnxHybrid.Models;
+using Evlf.OnnxHybrid.Onnx;
+using Evlf.OnnxHybrid.Pretraining;
+using Evlf.OnnxHybrid.Tests.Bundles;
+using Evlf.OnnxHybrid.Tests.Cli;
+using Evlf.OnnxHybrid.Training;
+using static TorchSharp.torch;
+
+namespace Evlf.OnnxHybrid.Tests.Pretraining;
+
+/// <summary>
+/// `evlf pretrain --from BUNDLE` (<see cref="PretrainOptions.From"/>): the bundle's VAE is kept, its denoisers train further
+/// from their own weights (0 steps: unchanged), and a bundle this pretraining could not have written is refused up front.
+/// </summary>
+public class ContinueBundleTests
+{
+    static LatentSet Latents(int n = 12)
+    {
+        using var g = new Generator(7);
+        var means = randn(new long[] { n, 4, 4, 4 }, generator: g);
+        var labels = tensor(Enumerable.Range(0, n).Select(i => (long)(i % 3)).ToArray());
+        return new LatentSet(means, zeros_like(means), labels);
+    }
+
+    /// <summary>The largest difference between the same-named weights of two ONNX files.</summary>
+    static double LargestDifference(string a, string b)
+    {
+        using var x = OnnxTorchModule.FromModel(OnnxModel.Load(a));
+        using var y = OnnxTorchModule.FromModel(OnnxModel.Load(b));
+        var other = y.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        double largest = 0;
+        foreach (var (name, p) in x.named_parameters())
+            largest = Math.Max(largest, (p - other[name]).abs().max().item<float>());
+        return largest;
+    }
+
+    [Fact]
+    public void DitContinuesFromTheBundlesWeights()
+    {
+        using var dir = new TempDir();
+        var bundle = ModelBundle.Load(TinyBundle.Create(dir.Combine("bundle")));
+        string start = bundle.PathOf("dit.onnx");
+        var latents = Latents();
+
+        // A learning rate too small to move anything: the written EMA weights are the bundle's, not a fresh network's.
+        var still = DenoiserStage.ContinueDit(bundle, latents, new DenoiserTrainingOptions(Steps: 2, BatchSize: 4, LearningRate: 1e-12, CheckpointEvery: 1),
+            seed: 0, dir.Combine("still"));
+        Assert.True(LargestDifference(still.ModelPath, start) < 1e-6, "the continued DiT did not start from the bundle's weights");
+        string fresh = dir.Combine("fresh.onnx");
+        ClassDit.Build(TinyBundle.Dit, 99).Save(fresh);
+        Assert.True(LargestDifference(fresh, start) > 1e-3, "a freshly drawn DiT should differ from the bundle's");
+
+        // A real learning rate moves them, and the losses are the diffusion loss of a trained (not random) start.
+        var moved = DenoiserStage.ContinueDit(bundle, latents, new DenoiserTrainingOptions(Steps: 4, BatchSize: 4, LearningRate: 1e-2, CheckpointEvery: 2),
+            seed: 0, dir.Combine("moved"));
+        Assert.Equal(2, moved.Losses.Length);
+        Assert.True(LargestDifference(moved.ModelPath, start) > 1e-4, "training further did not change the DiT");
+
+        // 0 steps: the bundle's own file, untouched.
+        var kept = DenoiserStage.ContinueDit(bundle, latents, new DenoiserTrainingOptions(Steps: 0), seed: 0, dir.Combine("kept"));
+        Assert.Equal(start, kept.ModelPath);
+        Assert.Empty(kept.Losses);
+    }
+
+    [Fact]
+    public void UNetContinuesFromTheBundlesWeightsOrStaysAsItIs()
+    {
+        using var dir = new TempDir();
+        var bundle = ModelBundle.Load(TinyBundle.Create(dir.Combine("bundle"), withUNet: true));
+        string start = bundle.PathOf("unet.onnx");
+        using var g = new Generator(3);
+        var contexts = randn(new long[] { 3, 8, 384 }, generator: g);
+        var empty = randn(new long[] { 1, 8, 384 }, generator: g);
+
+        var still = DenoiserStage.ContinueUNet(bundle, Latents(), contexts, empty,
+            new DenoiserTrainingOptions(Steps: 1, BatchSize: 4, LearningRate: 1e-12, CheckpointEvery: 1), seed: 0, dir.Combine("still"));
+        Assert.True(LargestDifference(still.ModelPath, start) < 1e-6, "the continued UNet did not start from the bundle's weights");
+        Assert.Equal(start, DenoiserStage.ContinueUNet(bundle, Latents(), contexts, empty, new DenoiserTrainingOptions(Steps: 0), 0, dir.Combine("kept")).ModelPath);
+    }
+
+    [Fact]
+    public void KeptVaeIsTheBundlesWithItsPsnrMeasuredAgain()
+    {
+        using var dir = new TempDir();
+        var bundle = ModelBundle.Load(TinyBundle.Create(dir.Combine("bundle")));
+        using var g = new Generator(11);
+        var test = rand(new long[] { 6, 1, 16, 16 }, generator: g) * 2 - 1;
+        var kept = VaeStage.Keep(bundle, test);
+        Assert.Equal(bundle.PathOf("vae_encoder.onnx"), kept.EncoderPath);
+        Assert.Equal(bundle.PathOf("vae_decoder.onnx"), kept.DecoderPath);
+        Assert.Equal(0.5, kept.ScalingFactor);  // TinyBundle's manifest
+        Assert.Equal(VaeStage.TestPsnr(kept.EncoderPath, kept.DecoderPath, test), kept.TestPsnr);
+        Assert.Empty(kept.Losses);
+    }
+
+    [Fact]
+    public void ContinuedManifestIsTheBundlesUnderTheNamesPretrainWrites()
+    {
+        using var dir = new TempDir();
+        // A bundle whose files have other names than the ones pretrain writes.
+        string folder = TinyBundle.Create(dir.Combine("bundle"), withUNet: true);
+        var original = ModelBundle.Load(folder);
+        File.Move(Path.Combine(folder, "vae_encoder.onnx"), Path.Combine(folder, "enc.onnx"));
+        File.Move(Path.Combine(folder, "dit.onnx"), Path.Combine(folder, "class-dit.onnx"));
+        ModelBundle.WriteManifest(folder, original.Manifest with
+        {
+            Vae = original.Manifest.Vae with { Encoder = "enc.onnx" },
+            Denoisers = new(original.Manifest.Denoisers) { ["dit"] = original.Manifest.Denoisers["dit"] with { File = "class-dit.onnx" } },
+        });
+        var bundle = ModelBundle.Load(folder);
+        var m = Pretrainer.ContinuedManifest(bundle, "longer");
+        Assert.Equal("longer", m.Name);
+        Assert.Equal("vae_encoder.onnx", m.Vae.Encoder);
+        Assert.Equal(["dit", "unet"], m.Denoisers.Keys.Order());
+        Assert.Equal("unet.onnx", m.Denoisers["unet"].File);
+        Assert.Equal("class-dit.onnx", bundle.Manifest.Denoisers["dit"].File);
+        Assert.Equal(bundle.Manifest.Denoisers["dit"] with { File = "dit.onnx" }, m.Denoisers["dit"]);
+        Assert.Equal(bundle.Manifest.Latent, m.Latent);
+        Assert.Equal(bundle.Manifest.Classes, m.Classes);
+    }
+
+    [Fact]
+    public void BundleThatPretrainCouldNotHaveWrittenIsRefused()
+    {
+        using var dir = new TempDir();
+        var data = DataSpec.Open($"folder:{TinyBundle.Dataset(dir.Combine("data"), perClass: 2)}");
+        var options = new PretrainOptions { ImageSize = 16 };
+        string Refusal(string bundle, string? outDir = null)
+        {
+            var e = Assert.Throws<UserInputException>(() => Pretrainer.StartBundle(bundle, outDir ?? dir.Combine("out"), data, options));
+            Assert.Contains(PretrainOptions.OptionName(nameof(PretrainOptions.From)), e.Options);
+            return e.Message;
+        }
+
+        Assert.Contains("not a usable bundle", Refusal(dir.Combine("no-such-bundle")));
+        Assert.Contains("no unet-text denoiser named 'unet'", Refusal(TinyBundle.Create(dir.Combine("dit-only"))));
+        Assert.Contains("classes (x, y, z)", Refusal(TinyBundle.Create(dir.Combine("other-classes"), m => m with { Classes = ["x", "y", "z"] }, withUNet: true)));
+        Assert.Contains("not 1 of 32 × 32", Assert.Throws<UserInputException>(() =>
+            Pretrainer.StartBundle(TinyBundle.Create(dir.Combine("sized"), withUNet: true), dir.Combine("out"), data, new PretrainOptions())).Message);
+        string usable = TinyBundle.Create(dir.Combine("usable"), withUNet: true);
+        Assert.Contains("never writes into its inputs", Refusal(usable, usable));
+        Assert.Contains("keep inputs out of the folders evlf writes", Refusal(usable, dir.Combine("")));
+        Assert.Equal(usable, Pretrainer.StartBundle(usable, dir.Combine("out"), data, options).Directory);
+    }
+
+    [Fact]
+    public void CommandLineAllowsZeroStepsOnlyWhenContinuing()
+    {
+        using var dir = new TempDir();
+        Assert.Contains("--unet-steps must be at least 1 (0 only with --from); got 0",
+            EvlfProcess.AssertUserError(EvlfProcess.Run("pretrain", "--out", dir.Combine("out"), "--unet-steps", "0")));
+        Assert.Contains("--vae-epochs cannot be used with --from",
+            EvlfProcess.AssertUserError(EvlfProcess.Run("pretrain", "--out", dir.Combine("out"), "--from", dir.Combine("b"), "--vae-epochs", "1")));
+        Assert.Contains("--dit-lr must be a number in (0, 1); got 0",
+            EvlfProcess.AssertUserError(EvlfProcess.Run("pretrain", "--out", dir.Combine("out"), "--dit-lr", "0")));
+        string bundle = TinyBundle.Create(dir.Combine("bundle"), withUNet: true);
+        Assert.Contains("--out '" + bundle + "' is the folder of --from",
+            EvlfProcess.AssertUserError(EvlfProcess.Run("pretrain", "--data", "folder:" + TinyBundle.Dataset(dir.Combine("data"), 2), "--out", bundle, "--from", bundle)));
+        Assert.False(File.Exists(Path.Combine(bundle, Pretrainer.ReportFile)), "nothing may be written into the bundle continued from");
+    }
+}
