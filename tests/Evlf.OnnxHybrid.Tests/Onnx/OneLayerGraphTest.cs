@@ -1,4 +1,5 @@
 using Evlf.OnnxHybrid.Onnx;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Evlf.OnnxHybrid.Tests.Onnx;
@@ -28,9 +29,13 @@ public abstract class OneLayerGraphTest
     /// <summary>Replaces every parameter with N(0,1)-ish values so that ones/zeros defaults cannot hide a wrong Mul/Add.</summary>
     protected void Randomize(GraphBuilder g)
     {
+        // The scalar is held for the whole call: an implicit one can be finalised while libtorch still reads it, which once
+        // failed this helper with "Unknown scalar type".
+        using var half = 0.5.ToScalar();
         foreach (var p in g.Parameters)
         {
-            using var r = Randn(p.Shape.ToArray()) * 0.5;
+            using var n = Randn(p.Shape.ToArray());
+            using var r = n.mul(half);
             g.SetParameter(p.Name, r);
         }
     }
