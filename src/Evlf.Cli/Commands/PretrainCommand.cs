@@ -34,11 +34,11 @@ internal sealed class PretrainCommand : Command<PretrainCommand.Settings>
         public int? UNetSteps { get; init; }
 
         [CommandOption("--dit-steps <N>")]
-        [Description("DiT training steps (default 8000, as the committed bundle).")]
+        [Description("DiT training steps (default 8000, as the committed bundle's first run).")]
         public int? DitSteps { get; init; }
 
         [CommandOption("--dit-lr <RATE>")]
-        [Description("DiT learning rate (AdamW; default 3e-4, as the committed bundle).")]
+        [Description("DiT learning rate (AdamW; default 3e-4; the committed bundle's DiT continued at 1e-4).")]
         public double? DitLearningRate { get; init; }
 
         [CommandOption("--from <BUNDLE>")]

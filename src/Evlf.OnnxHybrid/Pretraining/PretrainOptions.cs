@@ -18,7 +18,7 @@ public sealed record PretrainOptions
     public TextUNetConfig UNet { get; init; } = new(Channels: new[] { 32, 64 }, Heads: 4);
     public DenoiserTrainingOptions UNetTraining { get; init; } = new(Steps: 2000);
     public ClassDitConfig Dit { get; init; } = new(Hidden: 128, Depth: 4, Heads: 4);
-    /// <summary>8000 steps: the committed bundle's DiT; its class fidelity was 46.3% at 2000 steps, 88.6% at 6000 and 96.7% at 8000 (pretrain-report.json).</summary>
+    /// <summary>8000 steps: the first run of the committed bundle, whose DiT then trained 8000 more steps at 1e-4 (<see cref="From"/>; docs/PRETRAINING.md); its class fidelity was 46.3% at 2000 steps, 88.6% at 6000 and 97.0% at 8000.</summary>
     public DenoiserTrainingOptions DitTraining { get; init; } = new(Steps: 8000);
     /// <summary>Tokens of MiniLM context the UNet cross-attends to (prompts are short).</summary>
     public int TextMaxLength { get; init; } = 16;
