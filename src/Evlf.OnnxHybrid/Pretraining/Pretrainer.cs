@@ -222,6 +222,10 @@ public static class Pretrainer
             problems.Add($"its images are {m.Image.Channels} channel(s) of {m.Image.Size} × {m.Image.Size}, not 1 of {o.ImageSize} × {o.ImageSize}");
         if (!m.Classes.SequenceEqual(dataset.ClassNames))
             problems.Add($"its classes ({string.Join(", ", m.Classes)}) are not the dataset's ({string.Join(", ", dataset.ClassNames)})");
+        // The UNet's prompts are encoded with the built-in MiniLM, as a pretrained bundle's are; a text encoder that lives in
+        // the bundle's folder would not travel to the output.
+        if (m.TextEncoder is not { } text || text.Model != MiniLmResources.Builtin)
+            problems.Add($"its text encoder is {(m.TextEncoder is null ? "missing" : $"'{m.TextEncoder.Model}'")}, not the built-in MiniLM ('{MiniLmResources.Builtin}')");
         foreach (var (name, kind) in Denoisers)
             if (!m.Denoisers.TryGetValue(name, out var spec) || spec is null || spec.Kind != kind)
                 problems.Add($"it has no {kind} denoiser named '{name}'");

@@ -136,7 +136,9 @@ public class ContinueBundleTests
         }
 
         Assert.Contains("not a usable bundle", Refusal(dir.Combine("no-such-bundle")));
-        Assert.Contains("no unet-text denoiser named 'unet'", Refusal(TinyBundle.Create(dir.Combine("dit-only"))));
+        string ditOnly = Refusal(TinyBundle.Create(dir.Combine("dit-only")));
+        Assert.Contains("no unet-text denoiser named 'unet'", ditOnly);
+        Assert.Contains("its text encoder is missing, not the built-in MiniLM", ditOnly);
         Assert.Contains("classes (x, y, z)", Refusal(TinyBundle.Create(dir.Combine("other-classes"), m => m with { Classes = ["x", "y", "z"] }, withUNet: true)));
         Assert.Contains("not 1 of 32 × 32", Assert.Throws<UserInputException>(() =>
             Pretrainer.StartBundle(TinyBundle.Create(dir.Combine("sized"), withUNet: true), dir.Combine("out"), data, new PretrainOptions())).Message);
