@@ -4,6 +4,9 @@
 # are also evaluated under DC's protocol (no augmentation, 300 epochs) in runs/table/{random,herding}-dc-ipcN.
 # Finished runs and evaluations are skipped and evlf eval keeps finished repeats, so the script can be stopped and
 # restarted, or rerun with more REPEATS.
+# At the IPCs in PAIRED_IPCS (default 10) evlf's default is also run without EVLF, and both at the generation seeds in
+# PAIRED_SEEDS (default 0 1 2; seed 0 with EVLF is the "default" row itself), so the report can pair every EVLF run
+# with its base at the same seeds (its "EVLF − base, paired" section; EVALUATION.md §11).
 # Usage: tools/results/fashion-mnist-table.sh [REPEATS] [IPC...]      (defaults: 3, IPC 1 10)
 # ONLY="dit d4m-evlf ..." limits the work to those rows (run names without -ipcN) and skips the report, e.g. to
 # re-run the generative rows after a new bundle; run the script again without ONLY to write the report.
@@ -22,6 +25,8 @@ evaluate() {
     evlf eval --synthetic "$dir" --data fashion-mnist --model convnet3 --repeats "$repeats" --seed 0 --quiet "$@"
   fi
 }
+paired_ipcs=${PAIRED_IPCS:-10}
+paired_seeds=${PAIRED_SEEDS:-0 1 2}
 runs=()
 for ipc in $ipcs; do
   # The nine standard rows sample as released (--preset released; minimax without --evlf is the released Minimax);
@@ -50,6 +55,20 @@ for ipc in $ipcs; do
       evaluate "$dc" --epochs 300 --dsa-strategy none
       runs+=("$dc")
     fi
+  done
+  if [[ " $paired_ipcs " != *" $ipc "* ]]; then continue; fi
+  for seed in $paired_seeds; do
+    for flag in --evlf --no-evlf; do
+      row=default; [ "$flag" = --evlf ] || row=default-no-evlf
+      name="$row$([ "$seed" = 0 ] || echo "-seed$seed")-ipc$ipc"
+      if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $row "* ]]; then continue; fi
+      out="runs/table/$name"
+      if [ ! -f "$out/manifest.json" ]; then
+        evlf distill --method mgd3 "$flag" --preset default --fusion-samples 12000 --ipc "$ipc" --seed "$seed" --out "$out" --cache runs/table/.cache --quiet
+      fi
+      evaluate "$out" --epochs 1000
+      [[ " ${runs[*]} " == *" $out "* ]] || runs+=("$out")
+    done
   done
 done
 if [ -n "${ONLY:-}" ]; then

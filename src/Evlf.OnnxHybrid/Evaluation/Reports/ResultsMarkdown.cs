@@ -6,8 +6,8 @@ namespace Evlf.OnnxHybrid.Evaluation.Reports;
 
 /// <summary>
 /// Writes a <see cref="ReportDocument"/> as markdown: a method × IPC summary of test accuracy (with pending cells and
-/// the published Fashion-MNIST rows), a table of every run with its protocol, density and coverage, how the metrics
-/// are computed, and the figures. The text depends only on the document (no dates), so an unchanged set of runs
+/// the published Fashion-MNIST rows), EVLF − base over paired runs (<see cref="EvlfPairs"/>) when there are any, a
+/// table of every run with its protocol, density and coverage, how the metrics are computed, and the figures. The text depends only on the document (no dates), so an unchanged set of runs
 /// gives the same file.
 /// </summary>
 internal static class ResultsMarkdown
@@ -33,7 +33,7 @@ internal static class ResultsMarkdown
 
         // ---- summary -------------------------------------------------------------------------------
         md.AppendLine("## Accuracy by method and images per class (IPC)").AppendLine();
-        bool anyNonReference = false, anyDc = false, anySoft = false;
+        bool anyNonReference = false, anyDc = false, anySoft = false, anySeeds = false;
         if (ipcs.Length == 0) md.AppendLine("No run records its images per class.").AppendLine();
         else
         {
@@ -46,12 +46,14 @@ internal static class ResultsMarkdown
                 {
                     var runs = entries.Where(e => e.Run.Label == label && e.Run.Ipc == ipc && e.Run.Accuracy?.IsSoftLabel != true).ToArray();
                     if (runs.Length == 0) return doc.Pending.Any(p => p.Label == label && p.Ipc == ipc) ? Pending : "–";
-                    return string.Join("; ", runs.Select(e =>
+                    // Runs that differ only by their generation seed share one cell: the pooled classifiers of every seed.
+                    return string.Join("; ", SeedGroups(runs.Select(e => e.Run)).Select(g =>
                     {
-                        if (e.Run.Accuracy is not { } a) return NotEvaluated;
+                        if (g[0].Accuracy is not { } a) return NotEvaluated;
                         anyDc |= a.IsDcReference;
                         anyNonReference |= !a.IsDsaReference && !a.IsDcReference;
-                        return Accuracy(a) + (a.IsDsaReference ? "" : a.IsDcReference ? " ‡" : " †");
+                        anySeeds |= g.Count > 1;
+                        return (g.Count > 1 ? Pooled(g) : Accuracy(a)) + (a.IsDsaReference ? "" : a.IsDcReference ? " ‡" : " †");
                     }));
                 });
                 md.AppendLine($"| {Escape(label)} | " + string.Join(" | ", cells) + " |");
@@ -67,6 +69,7 @@ internal static class ResultsMarkdown
                     md.AppendLine($"| *published:* {Escape(p.Method)} | " + string.Join(" | ", ipcs.Select(i => p.ByIpc.TryGetValue(i, out var v) ? v : "–")) + " |");
             md.AppendLine();
             md.AppendLine($"*{Pending}*: no run yet; *{NotEvaluated}*: a run without eval.json" +
+                          (anySeeds ? "; (N seeds): runs that differ only by their generation seed, mean ± population standard deviation over all their classifiers (each run's own result in the runs below)" : "") +
                           (anyDc ? "; ‡: DC's evaluation (ConvNet-3, no augmentation, 300 epochs: DC's code augments MNIST but not Fashion-MNIST), the protocol of the published random and herding rows" : "") +
                           (anyNonReference ? "; †: not evaluated with the DC/DSA protocol (ConvNet-3, DSA augmentation, 1000 epochs), see the runs below" : "") +
                           (anySoft ? "; §: soft labels, students trained against a teacher's temperature-softened outputs (as D4M, SRe2L and RDED report; teacher and T in the runs below), not comparable with hard-label results or the published rows" : "") + ".");
@@ -77,6 +80,29 @@ internal static class ResultsMarkdown
                 md.AppendLine();
                 foreach (var p in PublishedResults.FashionMnist) md.AppendLine($"- {Escape(p.Method)}: {Escape(p.Source)}");
             }
+            md.AppendLine();
+        }
+
+        // ---- EVLF − base --------------------------------------------------------------------------
+        var deltas = EvlfPairs.Find(entries.Select(e => e.Run).ToArray())
+            .OrderBy(d => Rank(d.Label)).ThenBy(d => d.Label, StringComparer.Ordinal).ThenBy(d => d.Ipc ?? int.MaxValue).ToArray();
+        if (deltas.Length > 0)
+        {
+            md.AppendLine("## EVLF − base, paired").AppendLine();
+            md.AppendLine("Each run made with EVLF is paired with the run of the same settings, bundle, data and generation seed made without it, " +
+                          "and each of its classifiers with the base run's classifier of the same seed (same initial weights, batches and augmentations), " +
+                          "so each difference is EVLF's effect at one generation seed and one classifier seed. *EVLF − base*: mean ± population standard deviation " +
+                          "of all the differences, percentage points; *by generation seed*: their mean at each seed; *ahead*: differences above zero.").AppendLine();
+            md.AppendLine("| pipeline | IPC | protocol | generation seeds × classifiers | EVLF − base | by generation seed | ahead | runs (EVLF / base) |");
+            md.AppendLine("|---|---|---|---|---|---|---|---|");
+            foreach (var d in deltas)
+                md.AppendLine(Row([
+                    Escape(d.Label), d.Ipc?.ToString(CultureInfo.InvariantCulture) ?? "?", Escape(d.Evaluation.ProtocolLabel),
+                    FormattableString.Invariant($"{d.Pairs.Count} × {d.Pairs.Max(p => p.Differences.Count)}"),
+                    FormattableString.Invariant($"{d.Mean:+0.00;−0.00;0.00} ± {d.Std:F2}"),
+                    string.Join(", ", d.Pairs.Select(p => FormattableString.Invariant($"{p.WithEvlf.Seed}: {p.Differences.Average():+0.00;−0.00;0.00}"))),
+                    FormattableString.Invariant($"{d.Ahead} of {d.Differences.Count}"),
+                    string.Join(", ", d.Pairs.Select(p => $"`{Escape(p.WithEvlf.Name)}` / `{Escape(p.Base.Name)}`"))]));
             md.AppendLine();
         }
 
@@ -183,6 +209,33 @@ internal static class ResultsMarkdown
     {
         int i = PendingRun.StandardLabels.ToList().IndexOf(label);
         return i >= 0 ? i : PendingRun.StandardLabels.Count;
+    }
+
+    /// <summary>
+    /// The runs of one summary cell in groups: evaluated runs that differ only by their generation seed (equal
+    /// <see cref="RunRecord.Settings"/> and fusion settings, the same evaluation, every classifier's accuracy recorded,
+    /// distinct seeds) form one group; every other run is a group of its own. Groups keep the order of their first run.
+    /// </summary>
+    static List<List<RunRecord>> SeedGroups(IEnumerable<RunRecord> runs)
+    {
+        var groups = new List<List<RunRecord>>();
+        foreach (var r in runs)
+        {
+            var group = r.Settings is null || r.Accuracy is not { Accuracies.Count: > 0 } a ? null
+                : groups.FirstOrDefault(g => g[0].Settings == r.Settings && g[0].FusionSettings == r.FusionSettings
+                                             && g[0].Accuracy is { Accuracies.Count: > 0 } first && first.SameProtocolAs(a) && g.All(o => o.Seed != r.Seed));
+            if (group is null) groups.Add([r]);
+            else group.Add(r);
+        }
+        return groups;
+    }
+
+    /// <summary>Mean ± population standard deviation over every classifier of <paramref name="runs"/>, and how many generation seeds.</summary>
+    static string Pooled(IReadOnlyList<RunRecord> runs)
+    {
+        var all = runs.SelectMany(r => r.Accuracy!.Accuracies).ToArray();
+        double mean = all.Average(), std = Math.Sqrt(all.Sum(x => (x - mean) * (x - mean)) / all.Length);
+        return FormattableString.Invariant($"{mean:F2} ± {std:F2} ({runs.Count} seeds)");
     }
 
     static string Accuracy(RunAccuracy a) => double.IsFinite(a.Std)

@@ -36,6 +36,20 @@ public sealed record RunAccuracy(double Mean, double Std, int Repeats, int Epoch
     /// <summary>Soft-label evaluation: the temperature T.</summary>
     public double? Temperature { get; init; }
 
+    /// <summary>The classifier seeds of the repeats, in the order of <see cref="Accuracies"/>; empty when eval.json lists none.</summary>
+    public IReadOnlyList<long> Seeds { get; init; } = [];
+
+    /// <summary>Each repeat's test accuracy, percent; empty when eval.json lists none.</summary>
+    public IReadOnlyList<double> Accuracies { get; init; } = [];
+
+    /// <summary>
+    /// Whether <paramref name="other"/> trained the same classifier the same way (model, protocol and its settings, epochs,
+    /// and for soft labels the teacher and T), so that two repeats of one seed differ only by the images.
+    /// </summary>
+    public bool SameProtocolAs(RunAccuracy other) =>
+        Model == other.Model && Protocol == other.Protocol && Epochs == other.Epochs && ProtocolSettings == other.ProtocolSettings
+        && Teacher == other.Teacher && Temperature == other.Temperature && TeacherAccuracy == other.TeacherAccuracy;
+
     /// <summary>
     /// Whether the students learnt from a teacher's soft labels (<see cref="SoftLabelProtocol"/>): never comparable with
     /// hard-label results or the published DC/DSA rows.
@@ -75,6 +89,17 @@ public sealed record RunRecord
 
     /// <summary>Null when the run has no eval.json.</summary>
     public RunAccuracy? Accuracy { get; init; }
+
+    /// <summary>
+    /// What the run was made with besides its seed and EVLF: the manifest's options without the places it wrote to or read
+    /// from (output, cache, bundle and data paths, device, quiet, force), without EVLF and the settings only fusion reads,
+    /// with the data's identity and the bundle's <see cref="BundleId"/> instead of their paths; null when the manifest has
+    /// no options. Runs with equal settings and seed differ only by EVLF (<see cref="EvlfPairs"/>).
+    /// </summary>
+    public string? Settings { get; init; }
+
+    /// <summary>The settings only fusion reads (its training, a trained module, the prompt template), when the run used EVLF; else null.</summary>
+    public string? FusionSettings { get; init; }
 
     /// <summary>Whether the folder holds an image set (manifest.json with an imageSet and images/).</summary>
     public bool HasImages { get; init; }
@@ -116,7 +141,10 @@ public sealed record RunRecord
         var method = (Text(manifest["method"]) ?? Text(options?["method"]) ?? Text(eval?["method"]) ?? "unknown").ToLowerInvariant();
         int? ipc = Integer(manifest["ipc"]) ?? Integer(options?["ipc"]) ?? Integer(eval?["ipc"]) ?? ImageSetIpc(manifest);
         var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)));
-        return new RunRecord
+        var hashes = ((manifest["bundle"] as JsonObject)?["hashes"] as JsonObject)?
+            .Select(h => (h.Key, Hash: Text(h.Value))).Where(h => h.Hash is not null).ToDictionary(h => h.Key, h => h.Hash!)
+            ?? new Dictionary<string, string>();
+        var record = new RunRecord
         {
             Directory = directory,
             Name = name,
@@ -129,11 +157,31 @@ public sealed record RunRecord
             DataSpec = Text((manifest["data"] as JsonObject)?["spec"]),
             Accuracy = eval is null ? null : ReadAccuracy(eval, evalPath),
             HasImages = manifest[SyntheticSetWriter.ManifestKey] is JsonObject && SyntheticSetReader.IsSyntheticSet(directory),
-            BundleHashes = ((manifest["bundle"] as JsonObject)?["hashes"] as JsonObject)?
-                .Select(h => (h.Key, Hash: Text(h.Value))).Where(h => h.Hash is not null).ToDictionary(h => h.Key, h => h.Hash!)
-                ?? new Dictionary<string, string>(),
+            BundleHashes = hashes,
+        };
+        if (options is null) return record;
+        bool evlf = record.Evlf;
+        return record with
+        {
+            Settings = Canonical(options, key => !RunKeys.Contains(key) && !FusionKeys.Contains(key))
+                + $";data={Text((manifest["data"] as JsonObject)?["id"]) ?? record.DataSpec};bundle={record.BundleId}",
+            FusionSettings = evlf ? Canonical(options, FusionKeys.Contains) : null,
         };
     }
+
+    /// <summary>Options that say where a run read and wrote and how it talked, its seed, and whether it fused: the rest is what else it made.</summary>
+    static readonly HashSet<string> RunKeys = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Out", "Cache", "Bundle", "Data", "Device", "Quiet", "Force", "Threads", "Seed", "Evlf", "UsesFusion",
+    };
+
+    /// <summary>Options only the fusion stage reads (DistillOptions.Fusion, FusionTraining, FusionUsesPromptTemplate).</summary>
+    static readonly HashSet<string> FusionKeys = new(StringComparer.OrdinalIgnoreCase) { "Fusion", "FusionTraining", "FusionUsesPromptTemplate" };
+
+    /// <summary>The options whose names pass <paramref name="keep"/>, in ordinal order of the names, as compact JSON.</summary>
+    static string Canonical(JsonObject options, Func<string, bool> keep) =>
+        new JsonObject(options.Where(o => keep(o.Key)).OrderBy(o => o.Key, StringComparer.Ordinal)
+            .Select(o => KeyValuePair.Create(o.Key, o.Value?.DeepClone()))).ToJsonString();
 
     static RunAccuracy ReadAccuracy(JsonObject eval, string path)
     {
@@ -142,6 +190,8 @@ public sealed record RunRecord
         if (mean is null && accuracies is { Length: > 0 } && accuracies.All(a => a is not null)) mean = accuracies.Average(a => a!.Value);
         if (mean is null)
             throw new UserInputException($"Evaluation file '{path}' has no numeric 'mean'; expected eval.json as evlf eval writes it.");
+        var (seeds, values) = (PerRepeat(eval["seeds"], Long), PerRepeat(eval["accuracies"], Double));
+        bool paired = seeds is not null && values is not null && seeds.Length == values.Length;
         return new RunAccuracy(
             Mean: mean.Value,
             Std: std ?? double.NaN,
@@ -154,8 +204,14 @@ public sealed record RunRecord
             Teacher = Text(eval["teacher"]),
             TeacherAccuracy = Double(eval["teacherAccuracy"]),
             Temperature = Double(eval["temperature"]),
+            Seeds = paired ? seeds! : [],
+            Accuracies = paired ? values! : [],
         };
     }
+
+    /// <summary>Every element of a JSON array read by <paramref name="read"/>, or null when it is no array or an element does not read.</summary>
+    static T[]? PerRepeat<T>(JsonNode? n, Func<JsonNode?, T?> read) where T : struct =>
+        n is JsonArray array && array.Select(read).ToArray() is var values && values.All(v => v is not null) ? values.Select(v => v!.Value).ToArray() : null;
 
     static JsonObject ParseObject(string path)
     {
