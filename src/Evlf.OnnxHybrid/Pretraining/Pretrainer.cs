@@ -1,8 +1,10 @@
 using Microsoft.Extensions.Logging;
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Evlf.OnnxHybrid.Bundles;
 using Evlf.OnnxHybrid.Data;
+using Evlf.OnnxHybrid.Distillation;
 using Evlf.OnnxHybrid.Models;
 using Evlf.OnnxHybrid.Onnx;
 using Evlf.OnnxHybrid.Output;
@@ -63,6 +65,7 @@ public static class Pretrainer
         var from = o.From is string fromFolder ? StartBundle(fromFolder, outDir, dataset, o) : null;
         string work = Path.Combine(outDir, WorkFolder);
         Directory.CreateDirectory(work);
+        RecordStart(work, from);
         manual_seed(o.Seed);
         // Wall time per stage summed over every attempt (a resumed run adds to what earlier attempts spent; an attempt
         // that is cancelled saves its share, one that is killed outright loses the time since its last finished stage).
@@ -232,6 +235,33 @@ public static class Pretrainer
         if (problems.Count > 0)
             throw UserInputException.ForOption(option, $"'{folder}' is not a bundle evlf pretrain can continue: {string.Join("; ", problems)}.");
         return bundle;
+    }
+
+    /// <summary>Where the run in a work folder started (<see cref="RecordStart"/>).</summary>
+    internal const string StartFile = "start.json";
+
+    /// <summary>
+    /// Records where the run in <paramref name="work"/> starts — from scratch, or from the bundle <paramref name="from"/>
+    /// by the SHA-256 of the files it continues (bundle.json, the VAE, both denoisers) — and refuses to resume checkpoints
+    /// that an attempt with another start left there: they hold weights trained from that start. A work folder of an
+    /// attempt made before the record existed is resumed as it is.
+    /// </summary>
+    internal static void RecordStart(string work, ModelBundle? from)
+    {
+        var start = new JsonObject { ["from"] = from is null ? null : new JsonObject(
+            new[] { BundleManifest.FileName, from.Manifest.Vae.Encoder, from.Manifest.Vae.Decoder }
+                .Concat(Denoisers.Select(d => from.Manifest.Denoisers[d.Name]!.File))
+                .Select(file => KeyValuePair.Create(file, (JsonNode?)RunFolder.FileHash(from.PathOf(file))))) };
+        string path = Path.Combine(work, StartFile), text = start.ToJsonString();
+        if (File.Exists(path) && File.ReadAllText(path) is var earlier && earlier != text)
+        {
+            bool earlierFromBundle = JsonNode.Parse(earlier)?["from"] is not null;
+            throw UserInputException.ForOption(PretrainOptions.OptionName(nameof(PretrainOptions.From)),
+                (from is null ? "is not given" : $"'{from.Directory}' is given") +
+                $", but the checkpoints in the output folder's {WorkFolder} were trained from {(earlierFromBundle ? "a bundle with other files" : "scratch")}: " +
+                "resume them with the start they had, or choose another output folder.");
+        }
+        AtomicFile.Write(path, text);
     }
 
     /// <summary>

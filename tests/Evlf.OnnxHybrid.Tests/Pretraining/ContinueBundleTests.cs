@@ -149,6 +149,48 @@ public class ContinueBundleTests
     }
 
     [Fact]
+    public void CheckpointsResumeOnlyWithTheStartTheyWereTrainedFrom()
+    {
+        using var dir = new TempDir();
+        var bundle = ModelBundle.Load(TinyBundle.Create(dir.Combine("bundle"), withUNet: true));
+        string Refusal(string work, ModelBundle? from)
+        {
+            var e = Assert.Throws<UserInputException>(() => Pretrainer.RecordStart(work, from));
+            Assert.Equal(PretrainOptions.OptionName(nameof(PretrainOptions.From)), e.Option);
+            return e.Message;
+        }
+
+        // From scratch: an attempt from scratch resumes, one continuing a bundle is refused.
+        var scratch = Directory.CreateDirectory(dir.Combine("scratch")).FullName;
+        Pretrainer.RecordStart(scratch, null);
+        Pretrainer.RecordStart(scratch, null);
+        Assert.Contains("were trained from scratch", Refusal(scratch, bundle));
+
+        // From a bundle: the same files resume (wherever they lie), other files or no bundle are refused.
+        var continued = Directory.CreateDirectory(dir.Combine("continued")).FullName;
+        Pretrainer.RecordStart(continued, bundle);
+        CopyFolder(bundle.Directory, dir.Combine("copy"));
+        Pretrainer.RecordStart(continued, ModelBundle.Load(dir.Combine("copy")));
+        var recorded = File.ReadAllText(Path.Combine(continued, Pretrainer.StartFile));
+        File.AppendAllText(Path.Combine(dir.Combine("copy"), "dit.onnx"), " ");
+        Assert.Contains("trained from a bundle with other files", Refusal(continued, ModelBundle.Load(dir.Combine("copy"))));
+        Assert.Contains("is not given", Refusal(continued, null));
+        Assert.Equal(recorded, File.ReadAllText(Path.Combine(continued, Pretrainer.StartFile))); // refusals change nothing
+
+        // A work folder from before the record: resumed as it is, and recorded from then on.
+        var older = Directory.CreateDirectory(dir.Combine("older")).FullName;
+        File.WriteAllText(Path.Combine(older, "stage-seconds.json"), "{}");
+        Pretrainer.RecordStart(older, bundle);
+        Assert.Contains("were trained from a bundle", Refusal(older, null));
+    }
+
+    static void CopyFolder(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+    }
+
+    [Fact]
     public void CommandLineAllowsZeroStepsOnlyWhenContinuing()
     {
         using var dir = new TempDir();

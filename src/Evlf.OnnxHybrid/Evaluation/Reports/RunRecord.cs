@@ -160,12 +160,11 @@ public sealed record RunRecord
             BundleHashes = hashes,
         };
         if (options is null) return record;
-        bool evlf = record.Evlf;
         return record with
         {
             Settings = Canonical(options, key => !RunKeys.Contains(key) && !FusionKeys.Contains(key))
                 + $";data={Text((manifest["data"] as JsonObject)?["id"]) ?? record.DataSpec};bundle={record.BundleId}",
-            FusionSettings = evlf ? Canonical(options, FusionKeys.Contains) : null,
+            FusionSettings = record.Evlf ? Canonical(options, FusionKeys.Contains) : null,
         };
     }
 
