@@ -1,5 +1,6 @@
 using Evlf.OnnxHybrid.Classifiers;
 using Evlf.OnnxHybrid.Data;
+using Evlf.OnnxHybrid.Onnx;
 using Evlf.OnnxHybrid.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -105,6 +106,12 @@ public static class Herding
     /// The embedding network of <see cref="HerdingFeatureSpace.ConvNet"/> trained on the real training split (eval mode),
     /// with the training images it saw (indices into <c>dataset.Train</c>).
     /// </summary>
+    /// <summary>
+    /// The convolution kernels the embedding network trains and embeds with, always (<see cref="ConvolutionBackend"/>):
+    /// part of every cache key of a stage that uses the network, so choices made before it was fixed are not reused.
+    /// </summary>
+    internal const string Kernels = "libtorch native convolutions";
+
     internal static (ConvNet Net, int[] Seen) TrainEmbedding(ImageDataset dataset, Normalization normalization, HerdingOptions options,
         IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
@@ -129,6 +136,11 @@ public static class Herding
     static ConvNet TrainEmbedding(ImageDataset dataset, Normalization normalization, int channels, int height, int width,
         HerdingOptions options, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
+        // libtorch has one convolution switch per process, and the importer turns oneDNN off for good the first time it
+        // builds a graph with convolutions (the fusion module, a fine-tune). Without this line the network would train on
+        // oneDNN in a distill whose fusion stage came from the cache and on the native kernels in one that trained it, and
+        // the two would choose different candidates from the same inputs. See Kernels.
+        ConvolutionBackend.UseNativeKernels();
         var split = dataset.Train;
         var subset = EmbeddingSubset(split.Count, options);
         int count = subset.Length;

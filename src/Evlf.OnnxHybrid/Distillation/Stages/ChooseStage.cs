@@ -20,7 +20,7 @@ internal static class ChooseStage
         string key = RunFolder.Key(new
         {
             stage = StageNames.Choose, sampled = Path.GetFileName(sampleStage), options.Ipc, selection = options.Selection.ToString(),
-            embedding, dataId = context.DataId,
+            embedding, kernels = Herding.Kernels, dataId = context.DataId,
         });
         return context.Run.Stage(StageNames.Choose, key, tmp =>
         {

@@ -30,7 +30,7 @@ internal static class ModesStage
         {
             stage = StageNames.Modes, upstreamKey = input.Key, options.Ipc, options.Seed, method = options.Method.ToString(), scale,
             // Herding's picks depend on its embedding network's settings too (the data is in the upstream key).
-            kind = options.Modes == ModeKind.Herding ? $"{options.Modes} {options.HerdingEmbedding}" : options.Modes.ToString(),
+            kind = options.Modes == ModeKind.Herding ? $"{options.Modes} {options.HerdingEmbedding} {Herding.Kernels}" : options.Modes.ToString(),
         });
         string folder = context.Run.Stage(StageNames.Modes, key, tmp =>
         {

@@ -18,7 +18,7 @@ internal static class SelectStage
         var herding = options.HerdingEmbedding;
         string key = RunFolder.Key(new
         {
-            stage = StageNames.Select, method = options.Method.ToString(), options.Ipc, options.Seed, dataId = context.DataId, herding,
+            stage = StageNames.Select, method = options.Method.ToString(), options.Ipc, options.Seed, dataId = context.DataId, herding, kernels = Herding.Kernels,
         });
         return context.Run.Stage(StageNames.Select, key, tmp =>
         {
