@@ -303,7 +303,8 @@ public class SafetyTests : IDisposable
             Assert.Equal(File.ReadAllBytes(f), File.ReadAllBytes(Path.Combine(fromCache, "images", Path.GetRelativePath(expected, f))));
     }
 
-    static void CopyTree(string from, string to)
+    /// <summary>Copies the folder <paramref name="from"/> with everything in it to <paramref name="to"/>.</summary>
+    internal static void CopyTree(string from, string to)
     {
         Directory.CreateDirectory(to);
         foreach (var file in Directory.GetFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)));

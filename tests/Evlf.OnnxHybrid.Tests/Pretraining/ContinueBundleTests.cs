@@ -169,7 +169,7 @@ public class ContinueBundleTests
         // From a bundle: the same files resume (wherever they lie), other files or no bundle are refused.
         var continued = Directory.CreateDirectory(dir.Combine("continued")).FullName;
         Pretrainer.RecordStart(continued, bundle);
-        CopyFolder(bundle.Directory, dir.Combine("copy"));
+        SafetyTests.CopyTree(bundle.Directory, dir.Combine("copy"));
         Pretrainer.RecordStart(continued, ModelBundle.Load(dir.Combine("copy")));
         var recorded = File.ReadAllText(Path.Combine(continued, Pretrainer.StartFile));
         File.AppendAllText(Path.Combine(dir.Combine("copy"), "dit.onnx"), " ");
@@ -182,12 +182,6 @@ public class ContinueBundleTests
         File.WriteAllText(Path.Combine(older, "stage-seconds.json"), "{}");
         Pretrainer.RecordStart(older, bundle);
         Assert.Contains("were trained from a bundle", Refusal(older, null));
-    }
-
-    static void CopyFolder(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.GetFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
     }
 
     [Fact]

@@ -84,17 +84,7 @@ public class EvlfPairsTests
     [Fact]
     public void TheReportShowsThePairedDeltaAndPoolsGenerationSeeds()
     {
-        var md = ResultsMarkdown.Render(new ReportDocument
-        {
-            Entries = Runs.Select(r => new ReportEntry(r, "../runs/" + r.Name, null, null, null)).ToArray(),
-            Pending = [],
-            Data = "fashion-mnist",
-            ClassNames = [],
-            FeatureSpace = null,
-            Fidelity = null,
-            ScatterRealPerClass = 0,
-            ShowPublished = false,
-        });
+        var md = ResultsTableTests.RenderRuns(Runs);
         var lines = md.Split('\n');
         Assert.Contains("## EVLF − base, paired", lines);
         Assert.Contains("| mgd3+EVLF+select×10 | 10 | dsa | 2 × 3 | +0.40 ± 0.48 | 0: +0.44, 1: +0.37 | 5 of 6 | `evlf-s0` / `base-s0`, `evlf-s1` / `base-s1` |", lines);

@@ -20,6 +20,19 @@ public class ResultsTableTests
 
     static readonly RunAccuracy Dsa = new(73.456, 0.5, 5, 1000, "dsa", "convnet3", "DSA color_crop_cutout_flip_scale_rotate");
 
+    /// <summary>The markdown of a report of <paramref name="runs"/> alone: no pending cells, metrics or figures.</summary>
+    internal static string RenderRuns(IEnumerable<RunRecord> runs, bool showPublished = false) => ResultsMarkdown.Render(new ReportDocument
+    {
+        Entries = runs.Select(r => new ReportEntry(r, "../runs/" + r.Name, null, null, null)).ToArray(),
+        Pending = [],
+        Data = "fashion-mnist",
+        ClassNames = [],
+        FeatureSpace = null,
+        Fidelity = null,
+        ScatterRealPerClass = 0,
+        ShowPublished = showPublished,
+    });
+
     [Fact]
     public void PendingEntriesParse()
     {
@@ -102,17 +115,7 @@ public class ResultsTableTests
     [Fact]
     public void RunsOfDifferentBundleFilesAreFlagged()
     {
-        static string Render(params RunRecord[] runs) => ResultsMarkdown.Render(new ReportDocument
-        {
-            Entries = runs.Select(r => new ReportEntry(r, "../runs/" + r.Name, null, null, null)).ToArray(),
-            Pending = [],
-            Data = "fashion-mnist",
-            ClassNames = [],
-            FeatureSpace = null,
-            Fidelity = null,
-            ScatterRealPerClass = 0,
-            ShowPublished = false,
-        });
+        static string Render(params RunRecord[] runs) => RenderRuns(runs);
         var same = Render(Run("dit", 1, accuracy: Dsa) with { BundleHashes = Hashes("bb") }, Run("dit", 10, accuracy: Dsa) with { BundleHashes = Hashes("bb") });
         Assert.DoesNotContain("Mixed bundles", same);
         Assert.Equal(2, same.Split("`4031d5ab`").Length - 1);
@@ -130,17 +133,7 @@ public class ResultsTableTests
             Temperature = 20,
         };
         RunRecord[] runs = [Run("random", 10, accuracy: Dsa), Run("random", 10, accuracy: soft, name: "random-soft-ipc10"), Run("d4m", 10, accuracy: soft)];
-        var md = ResultsMarkdown.Render(new ReportDocument
-        {
-            Entries = runs.Select(r => new ReportEntry(r, "../runs/" + r.Name, null, null, null)).ToArray(),
-            Pending = [],
-            Data = "fashion-mnist",
-            ClassNames = [],
-            FeatureSpace = null,
-            Fidelity = null,
-            ScatterRealPerClass = 0,
-            ShowPublished = true,
-        });
+        var md = RenderRuns(runs, showPublished: true);
         var lines = md.Split('\n');
         Assert.Contains("| random | 73.46 ± 0.50 |", lines);                 // the hard-label result stays alone in the method's row
         Assert.Contains("| random, soft labels | 80.10 ± 0.25 § |", lines);
