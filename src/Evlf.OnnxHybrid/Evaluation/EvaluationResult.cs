@@ -38,7 +38,14 @@ public sealed record EvaluationResult
     public double Mean => Accuracies.Count == 0 ? double.NaN : Accuracies.Average();
 
     /// <summary>Population standard deviation (ddof 0) of <see cref="Accuracies"/>.</summary>
-    public double Std => Accuracies.Count == 0 ? double.NaN : Math.Sqrt(Accuracies.Sum(a => (a - Mean) * (a - Mean)) / Accuracies.Count);
+    public double Std => Accuracies.Count == 0 ? double.NaN : PopulationStd(Accuracies);
+
+    /// <summary>Population standard deviation (ddof 0) of <paramref name="values"/>, the spread every evlf result reports; at least one value.</summary>
+    internal static double PopulationStd(IReadOnlyCollection<double> values)
+    {
+        double mean = values.Average();
+        return Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / values.Count);
+    }
 
     /// <summary>Wall time of the whole evaluation, loading included.</summary>
     public required double WallSeconds { get; init; }

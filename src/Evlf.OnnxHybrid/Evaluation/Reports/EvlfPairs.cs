@@ -31,15 +31,7 @@ public sealed record EvlfDelta(IReadOnlyList<EvlfPair> Pairs)
     public double Mean => Differences.Average();
 
     /// <summary>Population standard deviation (ddof 0) of <see cref="Differences"/>, as the report's other spreads.</summary>
-    public double Std
-    {
-        get
-        {
-            var d = Differences;
-            double mean = d.Average();
-            return Math.Sqrt(d.Sum(x => (x - mean) * (x - mean)) / d.Count);
-        }
-    }
+    public double Std => EvaluationResult.PopulationStd(Differences);
 
     /// <summary>How many differences are above zero.</summary>
     public int Ahead => Differences.Count(d => d > 0);
@@ -78,15 +70,8 @@ public static class EvlfPairs
     {
         var a = fused.Accuracy!;
         var b = plain.Accuracy!;
-        var seeds = a.Seeds.Intersect(b.Seeds).Order().ToArray();
-        var differences = seeds.Select(s => a.Accuracies[IndexOf(a.Seeds, s)] - b.Accuracies[IndexOf(b.Seeds, s)]).ToArray();
-        return new EvlfPair(fused, plain, seeds, differences);
-    }
-
-    static int IndexOf(IReadOnlyList<long> seeds, long seed)
-    {
-        for (int i = 0; i < seeds.Count; i++)
-            if (seeds[i] == seed) return i;
-        return -1;
+        var bySeed = b.Seeds.Zip(b.Accuracies).ToDictionary(r => r.First, r => r.Second);
+        var shared = a.Seeds.Zip(a.Accuracies).Where(r => bySeed.ContainsKey(r.First)).OrderBy(r => r.First).ToArray();
+        return new EvlfPair(fused, plain, shared.Select(r => r.First).ToArray(), shared.Select(r => r.Second - bySeed[r.First]).ToArray());
     }
 }

@@ -7,8 +7,8 @@ namespace Evlf.OnnxHybrid.Evaluation.Reports;
 /// <summary>
 /// Writes a <see cref="ReportDocument"/> as markdown: a method × IPC summary of test accuracy (with pending cells and
 /// the published Fashion-MNIST rows), EVLF − base over paired runs (<see cref="EvlfPairs"/>) when there are any, a
-/// table of every run with its protocol, density and coverage, how the metrics are computed, and the figures. The text depends only on the document (no dates), so an unchanged set of runs
-/// gives the same file.
+/// table of every run with its protocol, density and coverage, how the metrics are computed, and the figures. The text
+/// depends only on the document (no dates), so an unchanged set of runs gives the same file.
 /// </summary>
 internal static class ResultsMarkdown
 {
@@ -234,8 +234,7 @@ internal static class ResultsMarkdown
     static string Pooled(IReadOnlyList<RunRecord> runs)
     {
         var all = runs.SelectMany(r => r.Accuracy!.Accuracies).ToArray();
-        double mean = all.Average(), std = Math.Sqrt(all.Sum(x => (x - mean) * (x - mean)) / all.Length);
-        return FormattableString.Invariant($"{mean:F2} ± {std:F2} ({runs.Count} seeds)");
+        return FormattableString.Invariant($"{all.Average():F2} ± {EvaluationResult.PopulationStd(all):F2} ({runs.Count} seeds)");
     }
 
     static string Accuracy(RunAccuracy a) => double.IsFinite(a.Std)
