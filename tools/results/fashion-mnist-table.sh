@@ -4,9 +4,9 @@
 # are also evaluated under DC's protocol (no augmentation, 300 epochs) in runs/table/{random,herding}-dc-ipcN.
 # Finished runs and evaluations are skipped and evlf eval keeps finished repeats, so the script can be stopped and
 # restarted, or rerun with more REPEATS.
-# At the IPCs in PAIRED_IPCS (default 10) evlf's default is also run without EVLF, and both at the generation seeds in
+# At the IPCs in PAIRED_IPCS (default 1 10) evlf's default is also run without EVLF, and both at the generation seeds in
 # PAIRED_SEEDS (default 0 1 2; seed 0 with EVLF is the "default" row itself), so the report can pair every EVLF run
-# with its base at the same seeds (its "EVLF − base, paired" section; EVALUATION.md §11).
+# with its base at the same seeds (its "EVLF − base, paired" section; EVALUATION.md §12).
 # Usage: tools/results/fashion-mnist-table.sh [REPEATS] [IPC...]      (defaults: 3, IPC 1 10)
 # ONLY="dit d4m-evlf ..." limits the work to those rows (run names without -ipcN) and skips the report, e.g. to
 # re-run the generative rows after a new bundle; run the script again without ONLY to write the report.
@@ -25,7 +25,7 @@ evaluate() {
     evlf eval --synthetic "$dir" --data fashion-mnist --model convnet3 --repeats "$repeats" --seed 0 --quiet "$@"
   fi
 }
-paired_ipcs=${PAIRED_IPCS:-10}
+paired_ipcs=${PAIRED_IPCS:-1 10}
 paired_seeds=${PAIRED_SEEDS:-0 1 2}
 runs=()
 for ipc in $ipcs; do

@@ -103,15 +103,15 @@ public static class Herding
     }
 
     /// <summary>
-    /// The embedding network of <see cref="HerdingFeatureSpace.ConvNet"/> trained on the real training split (eval mode),
-    /// with the training images it saw (indices into <c>dataset.Train</c>).
-    /// </summary>
-    /// <summary>
     /// The convolution kernels the embedding network trains and embeds with, always (<see cref="ConvolutionBackend"/>):
     /// part of every cache key of a stage that uses the network, so choices made before it was fixed are not reused.
     /// </summary>
     internal const string Kernels = "libtorch native convolutions";
 
+    /// <summary>
+    /// The embedding network of <see cref="HerdingFeatureSpace.ConvNet"/> trained on the real training split (eval mode),
+    /// with the training images it saw (indices into <c>dataset.Train</c>).
+    /// </summary>
     internal static (ConvNet Net, int[] Seen) TrainEmbedding(ImageDataset dataset, Normalization normalization, HerdingOptions options,
         IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
