@@ -84,11 +84,11 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         public int ModeStopT { get; init; } = 25;
 
         [CommandOption("--strength <S>")]
-        [Description("img2img strength when sampling starts from latents (D4M's released code: 0.7; the default preset's real start: 0.5); 0 decodes them without denoising.")]
+        [Description("img2img strength when sampling starts from latents (D4M's released code: 0.7; the default preset's real start: 0.3); 0 decodes them without denoising.")]
         public double? Strength { get; init; }
 
         [CommandOption("--start <FROM>")]
-        [Description("noise | modes | real: where sampling starts (released: modes for d4m, noise for dit and mgd3; the default preset: real); real = the training latents closest to the modes, noised to --strength.")]
+        [Description("noise | modes | real: where sampling starts (released: modes for d4m, noise for dit and mgd3; the default preset's mgd3: real from --ipc 10 up, noise below); real = the training latents closest to the modes, noised to --strength.")]
         public string? Start { get; init; }
 
         [CommandOption("--modes <KIND>")]
@@ -246,7 +246,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         if (s.Evlf && method is not (DistillMethod.D4m or DistillMethod.Mgd3 or DistillMethod.Minimax))
             throw new UserInputException($"--evlf applies to d4m, mgd3 and minimax (EVLF reshapes the latents those methods cluster or train on); method '{s.Method}' has no such stage.");
         // Flags left out keep the preset's value; the preset's sampling options apply to the generative methods only.
-        var preset = DistillOptions.For(method, Enum.Parse<DistillPreset>(s.Preset, true));
+        var preset = DistillOptions.For(method, Enum.Parse<DistillPreset>(s.Preset, true), s.Ipc);
         var training = FusionTrainingFlags.Options(preset.FusionTraining, s.FusionEpochs, s.FusionSamples, s.LearnTemperature, s.FusionLambda1, s.FusionLambda2);
         return preset with
         {

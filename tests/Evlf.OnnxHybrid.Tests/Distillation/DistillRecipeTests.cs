@@ -77,4 +77,21 @@ public class DistillRecipeTests
             });
         }
     }
+
+    [Theory]
+    [InlineData(1, null)]
+    [InlineData(9, null)]
+    [InlineData(10, SampleStart.Real)]
+    [InlineData(50, SampleStart.Real)]
+    public void TheDefaultPresetStartsMgd3FromRealLatentsFromIpc10Up(int ipc, SampleStart? start)
+    {
+        var options = DistillOptions.For(DistillMethod.Mgd3, DistillPreset.Default, ipc);
+        Assert.Equal((ipc, start, 10), (options.Ipc, options.Start, options.Candidates));
+        Assert.Equal(start is null ? new DistillOptions().Strength : DistillOptions.DefaultRealStrength, options.Strength);
+        // The other generative methods and the released preset keep their own start at every IPC.
+        foreach (var method in new[] { DistillMethod.Dit, DistillMethod.D4m, DistillMethod.Minimax })
+            Assert.Null(DistillOptions.For(method, DistillPreset.Default, ipc).Start);
+        Assert.Null(DistillOptions.For(DistillMethod.Mgd3, DistillPreset.Released, ipc).Start);
+        Assert.Equal(DistillOptions.For(DistillMethod.Mgd3, DistillPreset.Default, 10), DistillOptions.Default);
+    }
 }

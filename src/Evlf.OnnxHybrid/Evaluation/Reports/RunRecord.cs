@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Evlf.OnnxHybrid.Data;
+using Evlf.OnnxHybrid.Distillation;
 
 namespace Evlf.OnnxHybrid.Evaluation.Reports;
 
@@ -81,6 +82,8 @@ public sealed record RunRecord
     public bool Finetune { get; init; }
     /// <summary>Candidates sampled per kept image (manifest options.Candidates; 1 when it records none).</summary>
     public int Candidates { get; init; } = 1;
+    /// <summary>The img2img strength when sampling started from real latents (manifest options.Start = Real); else null.</summary>
+    public double? RealStartStrength { get; init; }
     public int? Ipc { get; init; }
     public long? Seed { get; init; }
 
@@ -119,10 +122,12 @@ public sealed record RunRecord
             string.Concat(BundleHashes.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => $"{h.Key}={h.Value}\n")))))[..8];
 
     /// <summary>
-    /// The row label: the method, "+EVLF" with fusion, "+ft" with a fine-tuned denoiser, "+select×M" when M candidates were
-    /// sampled per kept image (e.g. "d4m+EVLF", "mgd3+EVLF+select×10": what `evlf distill` runs by default).
+    /// The row label: the method, "+EVLF" with fusion, "+ft" with a fine-tuned denoiser, "+realS" when sampling started
+    /// from real latents at strength S, "+select×M" when M candidates were sampled per kept image (e.g. "d4m+EVLF",
+    /// "mgd3+EVLF+real0.3+select×10": what `evlf distill` runs by default from IPC 10 up).
     /// </summary>
-    public string Label => Method + (Evlf ? "+EVLF" : "") + (Finetune ? "+ft" : "") + (Candidates > 1 ? $"+select×{Candidates}" : "");
+    public string Label => Method + (Evlf ? "+EVLF" : "") + (Finetune ? "+ft" : "")
+        + (RealStartStrength is double s ? FormattableString.Invariant($"+real{s}") : "") + (Candidates > 1 ? $"+select×{Candidates}" : "");
 
     /// <summary>Reads <paramref name="directory"/>; a missing folder, a missing or unreadable manifest.json, or an unreadable eval.json is a <see cref="UserInputException"/>.</summary>
     public static RunRecord Read(string directory)
@@ -152,6 +157,7 @@ public sealed record RunRecord
             Evlf = Flag(manifest["evlf"]),
             Finetune = Flag(manifest["finetune"]),
             Candidates = Integer(options?["Candidates"]) ?? 1,
+            RealStartStrength = StartsFromReal(options?["Start"]) ? Double(options?["Strength"]) : null,
             Ipc = ipc,
             Seed = Long(manifest["seed"]) ?? Long(options?["seed"]),
             DataSpec = Text((manifest["data"] as JsonObject)?["spec"]),
@@ -236,6 +242,10 @@ public sealed record RunRecord
     static string? Text(JsonNode? n) => n is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
     static bool Flag(JsonNode? n) => n is JsonValue v && v.TryGetValue<bool>(out var b) && b;
     static double? Double(JsonNode? n) => n is JsonValue v && v.TryGetValue<double>(out var d) ? d : null;
+
+    /// <summary>Whether a manifest's options.Start is <see cref="SampleStart.Real"/> (written as the enum's number, or its name).</summary>
+    static bool StartsFromReal(JsonNode? start) =>
+        Integer(start) == (int)SampleStart.Real || string.Equals(Text(start), nameof(SampleStart.Real), StringComparison.OrdinalIgnoreCase);
 
     static int? Integer(JsonNode? n) => Long(n) is long l and >= int.MinValue and <= int.MaxValue ? (int)l : null;
 

@@ -65,6 +65,30 @@ public class RunRecordTests
         Assert.False((dc with { Epochs = 1000 }).IsDcReference);
     }
 
+    [Theory]
+    [InlineData(2, 0.3, "mgd3+EVLF+real0.3+select×10")] // SampleStart.Real as the manifest writes it: the enum's number
+    [InlineData("Real", 0.5, "mgd3+EVLF+real0.5+select×10")]
+    [InlineData(1, 0.7, "mgd3+EVLF+select×10")] // from the modes: no real start
+    [InlineData(null, 0.7, "mgd3+EVLF+select×10")] // the method's own start
+    public void TheLabelNamesARealStartAndItsStrength(object? start, double strength, string label)
+    {
+        using var dir = new TempDir();
+        var run = dir.Combine("run");
+        Directory.CreateDirectory(run);
+        File.WriteAllText(Path.Combine(run, "manifest.json"), new JsonObject
+        {
+            ["method"] = "mgd3", ["evlf"] = true, ["ipc"] = 10, ["seed"] = 0,
+            ["options"] = new JsonObject
+            {
+                ["Candidates"] = 10, ["Strength"] = strength,
+                ["Start"] = start switch { int i => JsonValue.Create(i), string t => JsonValue.Create(t), _ => null },
+            },
+        }.ToJsonString());
+        var r = RunRecord.Read(run);
+        Assert.Equal(label, r.Label);
+        Assert.Equal(label.Contains("+real") ? strength : null, r.RealStartStrength);
+    }
+
     [Fact]
     public void ARunWithoutEvalJsonHasNoAccuracyAndIpcComesFromTheImageSet()
     {
