@@ -132,7 +132,7 @@ public sealed record DistillOptions
         var released = new DistillOptions { Method = method, Evlf = method != DistillMethod.Minimax, Ipc = ipc };
         if (preset == DistillPreset.Released || !released.UsesGenerativeModel) return released;
         // Over-generation with selection is the option that measured best (docs/EVALUATION.md, "Where quality is lost"),
-        // and for mgd3 from IPC 10 up, real-anchored img2img besides (§13).
+        // and for mgd3 from IPC 10 up, real-anchored img2img besides (docs/EVALUATION.md §13).
         var selecting = released with
         {
             Candidates = 10, Selection = CandidateSelection.Herding,
