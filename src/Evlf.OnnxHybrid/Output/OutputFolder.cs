@@ -177,7 +177,16 @@ public sealed class OutputFolder : IDisposable
             return path;
         }
         if (File.Exists(path) || Directory.Exists(path) || new FileInfo(path).LinkTarget is not null)
+        {
+            // A sharing process saves the marker before it makes the entry, so an entry made between the first look at
+            // the marker and this one is listed by now.
+            if (folderLock is null && OnDisk().Contains(name))
+            {
+                entries.Add(name);
+                return path;
+            }
             throw new UserInputException($"'{path}' exists and was not written by evlf; move it away or choose another output folder (evlf never replaces what it did not write).");
+        }
         entries.Add(name);
         SaveMarker();
         return path;
