@@ -170,25 +170,13 @@ public sealed class OutputFolder : IDisposable
             throw new ArgumentException($"'{name}' is not a top-level entry name.", nameof(name));
         var path = System.IO.Path.Combine(Path, name);
         if (entries.Contains(name)) return path;
-        // A process sharing the folder (another shard) may have claimed it since this one opened the folder.
-        if (folderLock is null && OnDisk().Contains(name))
-        {
-            entries.Add(name);
-            return path;
-        }
-        if (File.Exists(path) || Directory.Exists(path) || new FileInfo(path).LinkTarget is not null)
-        {
-            // A sharing process saves the marker before it makes the entry, so an entry made between the first look at
-            // the marker and this one is listed by now.
-            if (folderLock is null && OnDisk().Contains(name))
-            {
-                entries.Add(name);
-                return path;
-            }
+        // A process sharing the folder (another shard) may have claimed and made the entry since this one opened the
+        // folder. It saves the marker before it makes the entry, so the marker is read only after the entry is seen.
+        bool exists = File.Exists(path) || Directory.Exists(path) || new FileInfo(path).LinkTarget is not null;
+        if (exists && !(folderLock is null && OnDisk().Contains(name)))
             throw new UserInputException($"'{path}' exists and was not written by evlf; move it away or choose another output folder (evlf never replaces what it did not write).");
-        }
         entries.Add(name);
-        SaveMarker();
+        if (!exists) SaveMarker();
         return path;
     }
 
