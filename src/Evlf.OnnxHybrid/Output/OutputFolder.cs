@@ -20,6 +20,9 @@ public sealed class OutputFolder : IDisposable
     /// <summary>Value of the marker's <c>format</c>.</summary>
     public const string MarkerFormat = "evlf-output/1";
 
+    /// <summary>The lock processes sharing a folder take while they update its marker (housekeeping: it starts with <see cref="FolderLock.FolderLockFile"/>).</summary>
+    const string MarkerLockFile = FolderLock.FolderLockFile + ".marker";
+
     const string TempSuffix = ".evlf-tmp";
     const string OldSuffix = ".evlf-old";
 
@@ -241,8 +244,12 @@ public sealed class OutputFolder : IDisposable
 
     void SaveMarker()
     {
-        // Without the folder's lock other processes may add entries meanwhile: keep theirs.
-        if (folderLock is null) entries.UnionWith(OnDisk());
+        // Without the folder's lock other processes may add entries meanwhile: keep theirs, reading and writing the marker
+        // under a lock of its own so that two processes saving at once cannot drop each other's entries.
+        using var markerLock = folderLock is null
+            ? FolderLock.Wait(System.IO.Path.Combine(Path, MarkerLockFile), "evlf, saving the output marker", null, CancellationToken.None)
+            : null;
+        if (markerLock is not null) entries.UnionWith(OnDisk());
         marker["entries"] = new JsonArray(entries.Select(e => (JsonNode)e).ToArray());
         AtomicFile.WriteJson(System.IO.Path.Combine(Path, MarkerFile), marker);
     }

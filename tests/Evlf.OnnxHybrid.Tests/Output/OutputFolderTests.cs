@@ -35,6 +35,29 @@ public class OutputFolderTests : IDisposable
     }
 
     [Fact]
+    public void SharingProcessesSavingAtOnceKeepEveryEntry()
+    {
+        // Shards claim entries at the same moment; each claim reads, extends and rewrites the marker, so without a lock
+        // around that, one save can drop the entry another saved just before. (flock locks are per open file, so
+        // instances in one process stand in for processes.)
+        var dir = Path.Combine(root, "busy");
+        Directory.CreateDirectory(dir);
+        const int Shards = 6, EntriesEach = 15;
+        using var start = new Barrier(Shards);
+        Parallel.For(0, Shards, new ParallelOptions { MaxDegreeOfParallelism = Shards }, shard =>
+        {
+            using var folder = OutputFolder.Open(dir, "distill", exclusive: false);
+            start.SignalAndWait();
+            for (int i = 0; i < EntriesEach; i++) folder.Reserve($"shard{shard}-{i}.json");
+        });
+        var entries = OutputFolder.ReadMarker(dir)!["entries"]!.AsArray().Select(e => (string?)e).ToHashSet();
+        for (int shard = 0; shard < Shards; shard++)
+            for (int i = 0; i < EntriesEach; i++) Assert.Contains($"shard{shard}-{i}.json", entries);
+        // The lock file is evlf's housekeeping: the folder opens again as evlf's own.
+        using var finish = OutputFolder.Open(dir, "distill");
+    }
+
+    [Fact]
     public void ANewFolderIsCreatedAndMarked()
     {
         var dir = Path.Combine(root, "new", "run");
