@@ -1,5 +1,6 @@
-"""The defaults of `evlf distill` that its PyTorch-eager twins reproduce (src/Evlf.Cli/Commands/DistillCommand.cs,
-DistillOptions, FusionTrainingOptions, FusionConfig)."""
+"""The settings of `evlf distill --preset released --fusion-samples 12000` that its PyTorch-eager twins reproduce
+(src/Evlf.Cli/Commands/DistillCommand.cs, DistillOptions, FusionTrainingOptions, FusionConfig): one sample per image
+from noise; the default preset's candidates, choice and real starts have no twin."""
 
 IPC, SEED, STEPS, CFG_SCALE, GUIDED_CHANNELS = 10, 0, 50, 4.0, 3
 MODE_LAMBDA, MODE_STOP_T = 0.1, 25

@@ -1,4 +1,4 @@
-"""The stages of the default `evlf distill` in PyTorch eager, each doing what its C# counterpart does (the list and
+"""The stages of `evlf distill --preset released` in PyTorch eager, each doing what its C# counterpart does (the list and
 every difference from the C# run are in pipeline_reference.py's docstring). A stage reads what the stages before it
 left on the object and returns nothing but the sample stage's set folder."""
 

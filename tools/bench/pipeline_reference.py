@@ -1,12 +1,15 @@
 #!/usr/bin/python3
-"""PyTorch-eager reference of the default `evlf distill` job, stage by stage, for timing.
+"""PyTorch-eager reference of the released-recipe `evlf distill` job, stage by stage, for timing.
 
-`evlf distill` with its defaults runs MGD3 + EVLF at IPC 10 on the default bundle models/fmnist-ldm and Fashion-MNIST
-(src/Evlf.OnnxHybrid/Distillation/DistillationPipeline.cs). This script does the same work in PyTorch eager on the
+`evlf distill --preset released` runs MGD3 + EVLF at IPC 10 on the default bundle models/fmnist-ldm and Fashion-MNIST,
+one sample per image from noise (src/Evlf.OnnxHybrid/Distillation/DistillationPipeline.cs); the default preset adds
+10 candidates per image, herding's choice among them and, from IPC 10 up, real starts, which this script does not do,
+so `evlf bench` runs its C# distill with --preset released. This script does the same work in PyTorch eager on the
 CPU, the way the official Python code would: the bundle's ONNX networks run through tools/bench/onnx_eager, the
 fusion module and projector are fusion_reference.py's nn.Modules trained with torch.optim.AdamW, the sampler math is
 diffusion_reference.py's, and k-means is scikit-learn's (the anchors' own tool). `evlf bench` runs it after its own
 end-to-end distill with the same settings and threads and records the C# speedup (src/Evlf.Bench/PyTorch/).
+The full job by hand is `evlf distill --preset released --fusion-samples 12000` against this script's defaults.
 By hand (the Debian interpreter with torch 1.13, onnx 1.12, numpy, scikit-learn and Pillow):
 
     /usr/bin/python3 tools/bench/pipeline_reference.py --bundle models/fmnist-ldm \

@@ -18,7 +18,7 @@ public sealed record PipelineStageComparison(string Stage, double CSharpSeconds,
 
 /// <summary>
 /// The PyTorch-eager end-to-end distill of <c>evlf bench</c>: tools/bench/pipeline_reference.py does the work of the
-/// bench's C# distill (mgd3 + EVLF, IPC 10, the same bundle, data, fusion epochs and samples, and threads) stage by stage,
+/// bench's C# distill (the released recipe: mgd3 + EVLF, IPC 10, one sample per image from noise; the same bundle, data, fusion epochs and samples, and threads) stage by stage,
 /// and the C# speedup is taken for the whole run and for each stage both report.
 /// </summary>
 public static class PipelineReference
@@ -29,7 +29,7 @@ public static class PipelineReference
     /// <summary>The key of the comparison under python_reference in bench.json, and of its ratio; also bench's C# key.</summary>
     public const string Key = DistillBenchmark.Key;
 
-    /// <summary>The stages of the default distill (DistillationPipeline's run-folder stages), in order; the script times the same.</summary>
+    /// <summary>The stages of the released recipe's distill (DistillationPipeline's run-folder stages), in order; the script times the same.</summary>
     public static IReadOnlyList<string> Stages { get; } = [StageNames.Latents, StageNames.Text, StageNames.Fusion, StageNames.Fuse, StageNames.Modes, StageNames.Sample];
 
     /// <summary>The script's arguments for the job the C# bench distilled.</summary>

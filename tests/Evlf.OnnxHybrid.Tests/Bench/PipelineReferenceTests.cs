@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Evlf.Bench;
 using Evlf.Bench.Benchmarks;
 using Evlf.Bench.PyTorch;
 using Evlf.OnnxHybrid.Distillation;
@@ -129,6 +130,29 @@ public class PipelineReferenceTests
 
         Assert.Equal("--bundle /b --data /d --out /o --fusion-epochs 1 --fusion-samples 4000 --threads 2 --max-train 20000", string.Join(' ', quick));
         Assert.Equal("--bundle /b --data /d --out /o --fusion-epochs 4 --fusion-samples 0 --threads 8", string.Join(' ', full));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void TheBenchDistillIsTheReleasedRecipeTheTwinReproduces(bool quick)
+    {
+        // The default preset's candidates, herding's choice and real starts have no twin in pipeline_reference.py, so the
+        // bench's C# distill must be the released recipe, changed only where the twin gets the same flags.
+        var bench = new BenchOptions { Quick = quick, Data = "fashion-mnist", Bundle = "/b" };
+        var arguments = DistillBenchmark.Arguments(bench, "/o");
+        Assert.Equal("distill", arguments[0]);
+
+        var (_, options) = Evlf.Cli.Commands.DistillArguments.Parse(arguments.Skip(1).ToList());
+
+        var released = DistillOptions.For(DistillMethod.Mgd3, DistillPreset.Released);
+        Assert.Equal(released with
+        {
+            Bundle = "/b", Out = "/o", Quiet = true, MaxTrain = DistillBenchmark.MaxTrain(quick),
+            FusionTraining = DistillBenchmark.FusionTraining(quick),
+        }, options);
+        Assert.Equal(1, options.Candidates);
+        Assert.Equal(SampleStart.Noise, options.SamplingStart);
     }
 
     [Fact]
