@@ -112,11 +112,14 @@ public sealed record DistillOptions
     /// <summary>
     /// <see cref="DistillPreset.Default"/>, mgd3: from this many images per class up, sampling starts from real latents
     /// (<see cref="SampleStart.Real"/>) at <see cref="DefaultRealStrength"/>; below it, from noise. Measured at IPC 1
-    /// (real starts −3.6 points), 10 (+1.7) and 50 (+2.8): docs/EVALUATION.md §13.
+    /// (real starts −3.6 points), 5 (+0.2, one classifier seed), 10 (+1.7) and 50 (+2.8): docs/EVALUATION.md §13–14.
     /// </summary>
     public const int DefaultRealStartIpc = 10;
 
-    /// <summary>The img2img strength of <see cref="DistillPreset.Default"/>'s real starts (<see cref="DefaultRealStartIpc"/>).</summary>
+    /// <summary>
+    /// The img2img strength of <see cref="DistillPreset.Default"/>'s real starts (<see cref="DefaultRealStartIpc"/>): of
+    /// 0.1–0.5 at IPC 10, 0.2 and 0.3 measured best and level over 3 × 3 seeds (docs/EVALUATION.md §14).
+    /// </summary>
     public const double DefaultRealStrength = 0.3;
 
     /// <summary>
