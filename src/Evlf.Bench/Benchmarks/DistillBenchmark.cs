@@ -9,9 +9,10 @@ namespace Evlf.Bench.Benchmarks;
 /// The end-to-end distill of the released recipe (<c>--preset released</c>: mgd3 + EVLF, IPC 10, sampling from noise, one
 /// sample per image; the bench's bundle, data and fusion training) as its own `evlf distill` process, the way a user runs
 /// it and the way the PyTorch twin runs. The default preset's candidates, herding's choice among them and real starts have
-/// no twin, so the bench leaves them out and both sides do the same work. The pipeline's own clock as <c>seconds</c>, the process's
-/// wall time with start-up as <c>process_seconds</c>, and the manifest's stages. Inside the bench's process, after the
-/// benchmarks before it, the same distill measured 10–30% slower (77–92 s against 70–72 s alone).
+/// no twin, so the bench leaves them out and both sides do the same work. It reports the pipeline's own clock as
+/// <c>seconds</c>, the process's wall time with start-up as <c>process_seconds</c>, and the manifest's stages. Inside the
+/// bench's process, after the benchmarks before it, the same distill measured 10–30% slower (77–92 s against 70–72 s
+/// alone).
 /// Left out with <see cref="BenchOptions.SkipDistill"/> or without the bundle.
 /// </summary>
 public sealed class DistillBenchmark : IBenchmark

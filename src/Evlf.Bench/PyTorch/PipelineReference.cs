@@ -18,8 +18,9 @@ public sealed record PipelineStageComparison(string Stage, double CSharpSeconds,
 
 /// <summary>
 /// The PyTorch-eager end-to-end distill of <c>evlf bench</c>: tools/bench/pipeline_reference.py does the work of the
-/// bench's C# distill (the released recipe: mgd3 + EVLF, IPC 10, one sample per image from noise; the same bundle, data, fusion epochs and samples, and threads) stage by stage,
-/// and the C# speedup is taken for the whole run and for each stage both report.
+/// bench's C# distill (the released recipe: mgd3 + EVLF, IPC 10, one sample per image from noise; the same bundle, data,
+/// fusion epochs and samples, and threads) stage by stage, and the C# speedup is taken for the whole run and for each
+/// stage both report.
 /// </summary>
 public static class PipelineReference
 {

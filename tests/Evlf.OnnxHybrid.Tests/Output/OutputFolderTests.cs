@@ -43,13 +43,26 @@ public class OutputFolderTests : IDisposable
         var dir = Path.Combine(root, "busy");
         Directory.CreateDirectory(dir);
         const int Shards = 6, EntriesEach = 15;
-        using var start = new Barrier(Shards);
-        Parallel.For(0, Shards, new ParallelOptions { MaxDegreeOfParallelism = Shards }, shard =>
+        var folders = Enumerable.Range(0, Shards).Select(_ => OutputFolder.Open(dir, "distill", exclusive: false)).ToList();
+        using var go = new ManualResetEventSlim();
+        var errors = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
+        var shards = Enumerable.Range(0, Shards).Select(shard => new Thread(() =>
         {
-            using var folder = OutputFolder.Open(dir, "distill", exclusive: false);
-            start.SignalAndWait();
-            for (int i = 0; i < EntriesEach; i++) folder.Reserve($"shard{shard}-{i}.json");
-        });
+            try
+            {
+                go.Wait();
+                for (int i = 0; i < EntriesEach; i++) folders[shard].Reserve($"shard{shard}-{i}.json");
+            }
+            catch (Exception e)
+            {
+                errors.Enqueue(e);
+            }
+        })).ToList();
+        shards.ForEach(t => t.Start());
+        go.Set();
+        shards.ForEach(t => t.Join());
+        folders.ForEach(f => f.Dispose());
+        Assert.Empty(errors);
         var entries = OutputFolder.ReadMarker(dir)!["entries"]!.AsArray().Select(e => (string?)e).ToHashSet();
         for (int shard = 0; shard < Shards; shard++)
             for (int i = 0; i < EntriesEach; i++) Assert.Contains($"shard{shard}-{i}.json", entries);
