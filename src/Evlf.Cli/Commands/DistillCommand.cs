@@ -88,7 +88,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         public double? Strength { get; init; }
 
         [CommandOption("--start <FROM>")]
-        [Description("noise | modes | real: where sampling starts (released: modes for d4m, noise for dit and mgd3; the default preset's mgd3: real from --ipc 10 up, noise below); real = the training latents closest to the modes, noised to --strength.")]
+        [Description("noise | modes | real | real-neighbours: where sampling starts (released: modes for d4m, noise for dit and mgd3; the default preset's mgd3: real from --ipc 10 up, noise below); real = the training latents closest to the modes, noised to --strength; real-neighbours = each of a mode's --candidates from its own one of the M latents closest to the mode.")]
         public string? Start { get; init; }
 
         [CommandOption("--modes <KIND>")]
@@ -196,7 +196,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
             if (FusionTrainingFlags.Error(FusionSamples) is string fusionError) return Spectre.Console.ValidationResult.Error(fusionError);
             if (!Enum.TryParse<DistillPreset>(Preset, true, out _) || int.TryParse(Preset, out _))
                 return Spectre.Console.ValidationResult.Error($"--preset must be default or released; got '{Preset}'.");
-            if (Start is not null && ParseStart(Start) is null) return Spectre.Console.ValidationResult.Error($"--start must be noise, modes or real; got '{Start}'.");
+            if (Start is not null && ParseStart(Start) is null) return Spectre.Console.ValidationResult.Error($"--start must be noise, modes, real or real-neighbours; got '{Start}'.");
             if (Selection is not null && ParseSelection(Selection) is null) return Spectre.Console.ValidationResult.Error($"--selection must be herding, k-center or kernel-herding; got '{Selection}'.");
             if (Modes is not null && ParseModes(Modes) is null) return Spectre.Console.ValidationResult.Error($"--modes must be centroid, closest-real or herding; got '{Modes}'.");
             if (GuidanceInterval is not null && ParseInterval(GuidanceInterval) is null)
@@ -209,8 +209,14 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         }
     }
 
-    static SampleStart? ParseStart(string value) =>
-        Enum.TryParse<SampleStart>(value, true, out var start) && !int.TryParse(value, out _) ? start : null;
+    static SampleStart? ParseStart(string value) => value.ToLowerInvariant() switch
+    {
+        "noise" => SampleStart.Noise,
+        "modes" => SampleStart.Modes,
+        "real" => SampleStart.Real,
+        "real-neighbours" => SampleStart.RealNeighbours,
+        _ => null,
+    };
 
     static ModeKind? ParseModes(string value) => value.ToLowerInvariant() switch
     {

@@ -133,16 +133,27 @@ public static class Prototypes
     /// For each centre in order, the row of <paramref name="rows"/> closest to it (Euclidean) that no earlier centre took:
     /// (k) row indices, distinct.
     /// </summary>
-    public static Tensor ClosestRows(Tensor rows, Tensor centres)
+    public static Tensor ClosestRows(Tensor rows, Tensor centres) => ClosestRows(rows, centres, 1);
+
+    /// <summary>
+    /// <paramref name="perCentre"/> rounds of <see cref="ClosestRows(Tensor, Tensor)"/>: in round r each centre in order
+    /// takes the closest row no earlier pick took. (perCentre · k) row indices, distinct; index r·k + j is centre j's pick of
+    /// round r, so the first k are <see cref="ClosestRows(Tensor, Tensor)"/>'s.
+    /// </summary>
+    /// <exception cref="ArgumentException">perCentre &lt; 1, or fewer rows than perCentre · k.</exception>
+    public static Tensor ClosestRows(Tensor rows, Tensor centres, int perCentre)
     {
+        long k = centres.shape[0];
+        if (perCentre < 1) throw new ArgumentException($"Rows per centre must be at least 1; got {perCentre}.", nameof(perCentre));
+        if (rows.shape[0] < perCentre * k)
+            throw new ArgumentException($"{perCentre} distinct rows for each of {k} centres need {perCentre * k} rows; got {rows.shape[0]}.", nameof(rows));
         using var scope = NewDisposeScope();
         var distance = cdist(centres.to(float64), rows.to(float64));
-        long k = centres.shape[0];
-        var picks = new long[k];
-        for (long j = 0; j < k; j++)
+        var picks = new long[perCentre * k];
+        for (long n = 0; n < picks.Length; n++)
         {
-            long i = distance[j].argmin().item<long>();
-            picks[j] = i;
+            long i = distance[n % k].argmin().item<long>();
+            picks[n] = i;
             distance.index_fill_(1, tensor(new[] { i }), double.PositiveInfinity);
         }
         return tensor(picks).MoveToOuterDisposeScope();

@@ -47,6 +47,12 @@ public enum SampleStart
     Modes,
     /// <summary>The real training latents closest to the modes, noised to <see cref="DistillOptions.Strength"/> (real-anchored img2img).</summary>
     Real,
+    /// <summary>
+    /// As <see cref="Real"/>, but each of a mode's <see cref="DistillOptions.Candidates"/> starts from a real latent of its
+    /// own: the Candidates training latents closest to the mode (each image at most once per class), so the candidates
+    /// differ in the real image they keep and not only in their noise. With one candidate, <see cref="Real"/>.
+    /// </summary>
+    RealNeighbours,
 }
 
 /// <summary>How over-generated candidates are narrowed to ipc per class (<see cref="DistillOptions.Candidates"/>).</summary>
@@ -249,6 +255,8 @@ public sealed record DistillOptions
     public bool UsesFusion => Evlf && Method is DistillMethod.D4m or DistillMethod.Mgd3 or DistillMethod.Minimax;
     /// <summary>Where sampling starts, with the method's default resolved.</summary>
     public SampleStart SamplingStart => Start ?? (Method == DistillMethod.D4m ? SampleStart.Modes : SampleStart.Noise);
+    /// <summary>Real latents each mode hands on as starts: <see cref="Candidates"/> with <see cref="SampleStart.RealNeighbours"/>, else 1.</summary>
+    internal int StartsPerMode => SamplingStart == SampleStart.RealNeighbours ? Candidates : 1;
     public double GuidanceScale => Cfg ?? (Method == DistillMethod.D4m ? 8.0 : 4.0);
 
     /// <summary>
@@ -285,6 +293,8 @@ public sealed record DistillOptions
                 : GuidanceInterval is not null ? nameof(GuidanceInterval) : Candidates != 1 ? nameof(Candidates) : null;
             Require(generativeOnly is null, generativeOnly!, $"applies to the generative methods (dit, d4m, mgd3, minimax); method '{method}' selects real images.");
         }
+        Require(!(SamplingStart == SampleStart.RealNeighbours && Modes == ModeKind.Herding), nameof(Start),
+            "real-neighbours takes the real latents around each k-means mode, but with modes 'herding' there is no k-means; use start 'real' or modes 'centroid' or 'closest-real'.");
         Require(!(Strength == 0 && UsesGenerativeModel && SamplingStart == SampleStart.Noise), nameof(Strength),
             $"0 decodes the starting latents without denoising, but method '{method}' starts from noise; start from the modes or from real latents.");
     }

@@ -103,7 +103,7 @@ public class SafetyTests : IDisposable
 
     [Theory]
     [InlineData("--preset", "best", "--preset must be default or released; got 'best'.")]
-    [InlineData("--start", "prototypes", "--start must be noise, modes or real; got 'prototypes'.")]
+    [InlineData("--start", "prototypes", "--start must be noise, modes, real or real-neighbours; got 'prototypes'.")]
     [InlineData("--modes", "medoid", "--modes must be centroid, closest-real or herding; got 'medoid'.")]
     [InlineData("--guidance-interval", "0.8,0.2", "--guidance-interval must be LOW,HIGH with 0 ≤ LOW ≤ HIGH ≤ 1; got '0.8,0.2'.")]
     [InlineData("--candidates", "0", "--candidates must be at least 1; got 0.")]

@@ -107,6 +107,8 @@ public class SamplingOptionsTests : IDisposable
     [InlineData(DistillMethod.Mgd3, "strength0", "DistillOptions.Strength 0 decodes the starting latents without denoising")]
     [InlineData(DistillMethod.Mgd3, "interval-order", "DistillOptions.GuidanceInterval must be LOW,HIGH")]
     [InlineData(DistillMethod.Dit, "strength", "DistillOptions.Strength must be in [0, 1]")]
+    [InlineData(DistillMethod.Mgd3, "neighbours-herding", "DistillOptions.Start real-neighbours takes the real latents around each k-means mode")]
+    [InlineData(DistillMethod.Mgd3, "neighbours-too-many", "DistillOptions.Candidates 5 with start real-neighbours needs 2 × 5 distinct training images per class, but class")]
     public void MisplacedOptionsAreRefusedBeforeAnyWork(DistillMethod method, string change, string message)
     {
         var options = Options(method, "refused");
@@ -118,6 +120,9 @@ public class SamplingOptionsTests : IDisposable
             "interval" => options with { GuidanceInterval = new GuidanceInterval(0.2, 0.8) },
             "strength0" => options with { Strength = 0 },
             "interval-order" => options with { GuidanceInterval = new GuidanceInterval(0.8, 0.2) },
+            "neighbours-herding" => options with { Start = SampleStart.RealNeighbours, Modes = ModeKind.Herding, Candidates = 2 },
+            // The tiny data has 8 training images per class: 2 modes × 5 candidates need 10.
+            "neighbours-too-many" => options with { Start = SampleStart.RealNeighbours, Candidates = 5 },
             _ => options with { Strength = 1.5 },
         };
         var e = Assert.Throws<UserInputException>(() => new DistillationPipeline(options).Run());
@@ -174,6 +179,73 @@ public class SamplingOptionsTests : IDisposable
         var rows = tensor(new float[] { 0, 0, 1, 0, 10, 0, 11, 0 }, 4, 2);
         var centres = tensor(new float[] { 0.4f, 0, 0.6f, 0, 10.6f, 0 }, 3, 2);
         Assert.Equal(new long[] { 0, 1, 3 }, Evlf.OnnxHybrid.Clustering.Prototypes.ClosestRows(rows, centres).data<long>().ToArray());
+    }
+
+    [Fact]
+    public void ClosestRowsPerCentreTakeTurnsStartingWithTheClosestRows()
+    {
+        // Rows at x = 0, 1, 2, 10, 11, 12; centres at 0.4 and 10.6: each round, each centre in order takes its nearest free row.
+        var rows = tensor(new float[] { 0, 0, 1, 0, 2, 0, 10, 0, 11, 0, 12, 0 }, 6, 2);
+        var centres = tensor(new float[] { 0.4f, 0, 10.6f, 0 }, 2, 2);
+        var three = Evlf.OnnxHybrid.Clustering.Prototypes.ClosestRows(rows, centres, 3).data<long>().ToArray();
+        Assert.Equal(new long[] { 0, 4, 1, 3, 2, 5 }, three);
+        Assert.Equal(Evlf.OnnxHybrid.Clustering.Prototypes.ClosestRows(rows, centres).data<long>().ToArray(), three[..2]);
+        Assert.Throws<ArgumentException>(() => Evlf.OnnxHybrid.Clustering.Prototypes.ClosestRows(rows, centres, 4));
+
+        // Against a plain greedy loop over exact distances on random points.
+        var random = new Random(5);
+        var points = Enumerable.Range(0, 40).Select(_ => new[] { random.NextDouble(), random.NextDouble(), random.NextDouble() }).ToArray();
+        var modes = Enumerable.Range(0, 4).Select(_ => new[] { random.NextDouble(), random.NextDouble(), random.NextDouble() }).ToArray();
+        var taken = new HashSet<int>();
+        var expected = new List<long>();
+        for (int n = 0; n < 4 * 5; n++)
+        {
+            var mode = modes[n % 4];
+            int best = Enumerable.Range(0, points.Length).Where(i => !taken.Contains(i))
+                .MinBy(i => points[i].Zip(mode, (a, b) => (a - b) * (a - b)).Sum());
+            taken.Add(best);
+            expected.Add(best);
+        }
+        var actual = Evlf.OnnxHybrid.Clustering.Prototypes.ClosestRows(tensor(points.SelectMany(p => p).ToArray(), 40, 3),
+            tensor(modes.SelectMany(p => p).ToArray(), 4, 3), 5).data<long>().ToArray();
+        Assert.Equal(expected, actual);
+    }
+
+    [Fact]
+    public void RealNeighboursStartEachCandidateFromARealLatentOfItsOwn()
+    {
+        // Strength 0 decodes the starts as they are: real starts repeat each mode's one latent over the candidates,
+        // real-neighbours hands each candidate its own, the first ipc of them the real start's.
+        DistillResult Run(SampleStart start) => new DistillationPipeline(Options(DistillMethod.Mgd3, $"starts-{start}") with
+        {
+            Start = start, Strength = 0, Candidates = 3,
+        }).Run();
+        static string[][] Sampled(DistillResult r)
+        {
+            string set = Path.Combine(Directory.GetDirectories(Path.Combine(r.Out, RunFolder.StagesFolder), "sample-*").Single(), "set", "images");
+            return Directory.GetDirectories(set).Order().Select(dir => Directory.GetFiles(dir, "*.png").OrderBy(f => int.Parse(Path.GetFileNameWithoutExtension(f)))
+                .Select(f => Convert.ToHexString(File.ReadAllBytes(f))).ToArray()).ToArray();
+        }
+        static long[][] Nearest(DistillResult r)
+        {
+            var nearest = StageTensors.Load(Directory.GetDirectories(Path.Combine(r.Out, RunFolder.StagesFolder), "modes-*").Single(), "nearest");
+            return Enumerable.Range(0, (int)nearest.shape[0]).Select(c => nearest[c].data<long>().ToArray()).ToArray();
+        }
+        var real = Run(SampleStart.Real);
+        var neighbours = Run(SampleStart.RealNeighbours);
+        var (realNearest, neighbourNearest) = (Nearest(real), Nearest(neighbours));
+        Assert.All(realNearest, row => Assert.Equal(2, row.Length));
+        Assert.All(neighbourNearest, row => Assert.Equal(6, row.Distinct().Count()));
+        Assert.Equal(realNearest, neighbourNearest.Select(row => row[..2]).ToArray());
+        var (realSampled, neighbourSampled) = (Sampled(real), Sampled(neighbours));
+        Assert.Equal(3, realSampled.Length);
+        for (int c = 0; c < realSampled.Length; c++)
+        {
+            Assert.Equal(6, realSampled[c].Length);
+            Assert.Equal(2, realSampled[c].Distinct().Count());
+            Assert.Equal(6, neighbourSampled[c].Distinct().Count());
+            Assert.Equal(realSampled[c][..2], neighbourSampled[c][..2]);
+        }
     }
 
     [Theory]

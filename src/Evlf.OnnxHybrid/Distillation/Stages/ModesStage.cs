@@ -12,7 +12,8 @@ internal sealed record ClusterInput(Tensor Latents, string Key);
 /// <param name="Key">The modes stage's cache key.</param>
 /// <param name="Nearest">(classes, ipc): the training image whose clustered latent lies closest to each cluster centre,
 /// each image at most once per class (<see cref="ModeKind.ClosestReal"/> keeps those latents; <see cref="SampleStart.Real"/>
-/// starts from them).</param>
+/// starts from them); with <see cref="SampleStart.RealNeighbours"/>, (classes, candidates · ipc): round r of
+/// <see cref="Prototypes.ClosestRows(Tensor, Tensor, int)"/> at r · ipc, so row n belongs to mode n mod ipc.</param>
 internal sealed record Modes(Tensor Vectors, string Key, Tensor Nearest);
 
 /// <summary>
@@ -30,7 +31,8 @@ internal static class ModesStage
         {
             stage = StageNames.Modes, upstreamKey = input.Key, options.Ipc, options.Seed, method = options.Method.ToString(), scale,
             // Herding's picks depend on its embedding network's settings too (the data is in the upstream key).
-            kind = options.Modes == ModeKind.Herding ? $"{options.Modes} {options.HerdingEmbedding} {Herding.Kernels}" : options.Modes.ToString(),
+            kind = options.Modes == ModeKind.Herding ? $"{options.Modes} {options.HerdingEmbedding} {Herding.Kernels}"
+                : options.Modes + (options.StartsPerMode > 1 ? $" starts {options.StartsPerMode}" : ""),
         });
         string folder = context.Run.Stage(StageNames.Modes, key, tmp =>
         {
@@ -73,8 +75,8 @@ internal static class ModesStage
             var rows = vectors.index_select(0, index);
             // k-means++ with one init, seeded as the reference does (random_state = seed for every class).
             using var prototypes = Prototypes.ForClass(rows, context.Options.Ipc, new PrototypeOptions(new KMeansOptions(Seed: context.Options.Seed)));
-            var closest = Prototypes.ClosestRows(rows, prototypes.Vectors);
-            modes.Add(context.Options.Modes == ModeKind.ClosestReal ? rows.index_select(0, closest) : prototypes.Vectors.clone());
+            var closest = Prototypes.ClosestRows(rows, prototypes.Vectors, context.Options.StartsPerMode);
+            modes.Add(context.Options.Modes == ModeKind.ClosestReal ? rows.index_select(0, closest.narrow(0, 0, context.Options.Ipc)) : prototypes.Vectors.clone());
             nearest.Add(index.index_select(0, closest));
             context.Report("k-means", c + 1, classes);
         }

@@ -10,7 +10,7 @@ namespace Evlf.OnnxHybrid.Distillation.Stages;
 /// Stage: ipc images per class from the denoiser (ONNX Runtime with the C# samplers), decoded by the VAE and written as
 /// the synthetic set. mgd3 guides sampling towards the modes, d4m runs img2img from the prototypes with the class
 /// prompt and a negative prompt, dit samples plainly; <see cref="DistillOptions.Start"/> moves any of them to start from
-/// noise, the modes or the closest real latents, and <see cref="DistillOptions.GuidanceInterval"/> limits guidance. Each class draws from its own seeded stream
+/// noise, the modes or the closest real latents (one per mode, or one per candidate), and <see cref="DistillOptions.GuidanceInterval"/> limits guidance. Each class draws from its own seeded stream
 /// (<see cref="SeedStream.ClassSampling"/>), so a class's images do not depend on the others.
 /// </summary>
 internal static class SampleStage
@@ -86,11 +86,12 @@ internal static class SampleStage
             var stepProgress = context.Progress.Renamed(task);
             var start = options.SamplingStart switch
             {
-                SampleStart.Modes => modes.Vectors[c].reshape(latentShape),
-                SampleStart.Real => realLatents.index_select(0, modes.Nearest[c]) * m.Latent.ScalingFactor,
+                SampleStart.Modes => modes.Vectors[c].reshape(latentShape).repeat(options.Candidates, 1, 1, 1),
+                SampleStart.Real => realLatents.index_select(0, modes.Nearest[c]).repeat(options.Candidates, 1, 1, 1) * m.Latent.ScalingFactor,
+                // One real latent per candidate, in the same order (row r of mode r mod ipc).
+                SampleStart.RealNeighbours => realLatents.index_select(0, modes.Nearest[c]) * m.Latent.ScalingFactor,
                 _ => null,
             };
-            start = start?.repeat(options.Candidates, 1, 1, 1);
             // Strength 0 decodes the starting latents as they are.
             var latents = start is not null && options.Strength == 0 ? start : sampler.Sample(denoiser, c, perClass, sampling, generator,
                 modes: options.Method == DistillMethod.Mgd3 ? classModes : null,

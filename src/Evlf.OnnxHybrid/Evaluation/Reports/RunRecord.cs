@@ -82,8 +82,10 @@ public sealed record RunRecord
     public bool Finetune { get; init; }
     /// <summary>Candidates sampled per kept image (manifest options.Candidates; 1 when it records none).</summary>
     public int Candidates { get; init; } = 1;
-    /// <summary>The img2img strength when sampling started from real latents (manifest options.Start = Real); else null.</summary>
+    /// <summary>The img2img strength when sampling started from real latents (manifest options.Start = Real or RealNeighbours); else null.</summary>
     public double? RealStartStrength { get; init; }
+    /// <summary>Whether each candidate started from a real latent of its own (manifest options.Start = RealNeighbours).</summary>
+    public bool RealStartNeighbours { get; init; }
     public int? Ipc { get; init; }
     public long? Seed { get; init; }
 
@@ -123,11 +125,11 @@ public sealed record RunRecord
 
     /// <summary>
     /// The row label: the method, "+EVLF" with fusion, "+ft" with a fine-tuned denoiser, "+realS" when sampling started
-    /// from real latents at strength S, "+select×M" when M candidates were sampled per kept image (e.g. "d4m+EVLF",
+    /// from real latents at strength S ("+real-neighboursS" when each candidate had its own), "+select×M" when M candidates were sampled per kept image (e.g. "d4m+EVLF",
     /// "mgd3+EVLF+real0.3+select×10": what `evlf distill` runs by default from IPC 10 up).
     /// </summary>
     public string Label => Method + (Evlf ? "+EVLF" : "") + (Finetune ? "+ft" : "")
-        + (RealStartStrength is double s ? FormattableString.Invariant($"+real{s}") : "") + (Candidates > 1 ? $"+select×{Candidates}" : "");
+        + (RealStartStrength is double s ? FormattableString.Invariant($"+real{(RealStartNeighbours ? "-neighbours" : "")}{s}") : "") + (Candidates > 1 ? $"+select×{Candidates}" : "");
 
     /// <summary>Reads <paramref name="directory"/>; a missing folder, a missing or unreadable manifest.json, or an unreadable eval.json is a <see cref="UserInputException"/>.</summary>
     public static RunRecord Read(string directory)
@@ -157,7 +159,8 @@ public sealed record RunRecord
             Evlf = Flag(manifest["evlf"]),
             Finetune = Flag(manifest["finetune"]),
             Candidates = Integer(options?["Candidates"]) ?? 1,
-            RealStartStrength = StartsFromReal(options?["Start"]) ? Double(options?["Strength"]) : null,
+            RealStartStrength = StartOf(options?["Start"]) is SampleStart.Real or SampleStart.RealNeighbours ? Double(options?["Strength"]) : null,
+            RealStartNeighbours = StartOf(options?["Start"]) == SampleStart.RealNeighbours,
             Ipc = ipc,
             Seed = Long(manifest["seed"]) ?? Long(options?["seed"]),
             DataSpec = Text((manifest["data"] as JsonObject)?["spec"]),
@@ -243,9 +246,10 @@ public sealed record RunRecord
     static bool Flag(JsonNode? n) => n is JsonValue v && v.TryGetValue<bool>(out var b) && b;
     static double? Double(JsonNode? n) => n is JsonValue v && v.TryGetValue<double>(out var d) ? d : null;
 
-    /// <summary>Whether a manifest's options.Start is <see cref="SampleStart.Real"/> (written as the enum's number, or its name).</summary>
-    static bool StartsFromReal(JsonNode? start) =>
-        Integer(start) == (int)SampleStart.Real || string.Equals(Text(start), nameof(SampleStart.Real), StringComparison.OrdinalIgnoreCase);
+    /// <summary>A manifest's options.Start (written as the enum's number, or its name); null when it records none evlf knows.</summary>
+    static SampleStart? StartOf(JsonNode? start) =>
+        Integer(start) is int i && Enum.IsDefined((SampleStart)i) ? (SampleStart)i
+        : Enum.TryParse<SampleStart>(Text(start), true, out var named) && !int.TryParse(Text(start), out _) ? named : null;
 
     static int? Integer(JsonNode? n) => Long(n) is long l and >= int.MinValue and <= int.MaxValue ? (int)l : null;
 

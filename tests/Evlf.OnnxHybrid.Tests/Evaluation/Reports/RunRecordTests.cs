@@ -68,6 +68,9 @@ public class RunRecordTests
     [Theory]
     [InlineData(2, 0.3, "mgd3+EVLF+real0.3+select×10")] // SampleStart.Real as the manifest writes it: the enum's number
     [InlineData("Real", 0.5, "mgd3+EVLF+real0.5+select×10")]
+    [InlineData(3, 0.3, "mgd3+EVLF+real-neighbours0.3+select×10")] // SampleStart.RealNeighbours
+    [InlineData("RealNeighbours", 0.2, "mgd3+EVLF+real-neighbours0.2+select×10")]
+    [InlineData(7, 0.3, "mgd3+EVLF+select×10")] // a start this evlf does not know
     [InlineData(1, 0.7, "mgd3+EVLF+select×10")] // from the modes: no real start
     [InlineData(null, 0.7, "mgd3+EVLF+select×10")] // the method's own start
     public void TheLabelNamesARealStartAndItsStrength(object? start, double strength, string label)
