@@ -16,8 +16,10 @@ public static class SquaredDistances
     /// <summary>‖x_i‖² for each row of a (N, D) tensor, in x's dtype.</summary>
     public static Tensor RowNorms(Tensor x)
     {
-        // vector_norm reduces without materialising x² (an N×D temporary); squaring the norm costs ~1 ulp.
-        using var norms = linalg.vector_norm(x, 2, [1L]);
+        // The norm reduces without materialising x² (an N×D temporary); squaring it costs ~1 ulp. Tensor.norm takes p as a
+        // number: TorchSharp's linalg.vector_norm wraps ord in a Scalar nothing keeps alive, which the finalizer can free
+        // while libtorch reads it ("Unknown scalar type", one CI run). Both give the same bits.
+        using var norms = x.norm(1, false, 2);
         return norms.square();
     }
 
