@@ -118,7 +118,7 @@ public sealed record DistillOptions
     /// <summary>
     /// <see cref="DistillPreset.Default"/>, mgd3: from this many images per class up, sampling starts from real latents
     /// (<see cref="SampleStart.Real"/>) at <see cref="DefaultRealStrength"/>; below it, from noise. Measured at IPC 1
-    /// (real starts −3.6 points), 5 (+0.2, one classifier seed), 10 (+1.7) and 50 (+2.8): docs/EVALUATION.md §13–14.
+    /// (real starts −3.6 points), 5 (+0.2, one classifier seed), 10 (+1.7) and 50 (+2.9): docs/EVALUATION.md §13–14.
     /// </summary>
     public const int DefaultRealStartIpc = 10;
 
