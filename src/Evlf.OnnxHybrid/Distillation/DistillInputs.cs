@@ -33,18 +33,13 @@ internal sealed record DistillInputs(DistillOptions Options, ImageDataset Datase
         dataset = OpenData(options, dataset, bundle is null ? null : new DatasetOptions(Channels: bundle.Manifest.Image.Channels), logger);
         var perClass = dataset.Train.CountPerClass(dataset.ClassNames.Count);
         int smallest = perClass.Min();
+        string smallestClass = dataset.ClassNames[Array.IndexOf(perClass, smallest)];
         if (options.Ipc > smallest)
-        {
-            string smallestClass = dataset.ClassNames[Array.IndexOf(perClass, smallest)];
             throw UserInputException.ForOption(DistillOptions.OptionName(nameof(DistillOptions.Ipc)),
                 $"{options.Ipc} is larger than class '{smallestClass}', which has {smallest} training images.");
-        }
         if (options.Ipc * options.StartsPerMode > smallest)
-        {
-            string smallestClass = dataset.ClassNames[Array.IndexOf(perClass, smallest)];
             throw UserInputException.ForOption(DistillOptions.OptionName(nameof(DistillOptions.Candidates)),
                 $"{options.Candidates} with start real-neighbours needs {options.Ipc} × {options.Candidates} distinct training images per class, but class '{smallestClass}' has {smallest}.");
-        }
         if (options.ThroughVae) CheckBundleFits(options, bundle!, dataset);
         return new DistillInputs(options, dataset, bundle, options.UsesGenerativeModel ? CheckGenerative(options, bundle!, dataset) : null);
     }
