@@ -24,12 +24,17 @@ public sealed record PretrainOptions
     public int TextMaxLength { get; init; } = 16;
     public string PromptTemplate { get; init; } = "a photo of a {class}";
     /// <summary>
-    /// A bundle folder to continue from (null: train from scratch). Its VAE is kept, not trained (its test PSNR is measured
-    /// again); its text UNet and class DiT start from its weights and train for <see cref="UNetTraining"/> and
+    /// A bundle folder to continue from (null: train from scratch). Its VAE is kept (its test PSNR is measured again), its
+    /// encoder always and its decoder unless <see cref="VaeDecoder"/> has steps; its text UNet and class DiT start from its weights and train for <see cref="UNetTraining"/> and
     /// <see cref="DitTraining"/> steps, where 0 steps copies that denoiser unchanged. The bundle must be one this pretraining
     /// writes: a single-channel VAE, an <c>unet</c> text UNet and a <c>dit</c> class DiT, for the dataset's classes.
     /// </summary>
     public string? From { get; init; }
+    /// <summary>
+    /// With <see cref="From"/>: how the kept VAE's decoder trains further (its encoder, and so the latents, the scaling factor
+    /// and the denoisers' data, stay as they are); 0 steps, the default, keeps the decoder too.
+    /// </summary>
+    public VaeDecoderOptions VaeDecoder { get; init; } = new();
     /// <summary>Where the VAE, the denoisers and the fidelity judge train (<see cref="ComputeDevice"/>): auto takes CUDA when libtorch sees a GPU.</summary>
     public ExecutionDevice Device { get; init; } = ExecutionDevice.Auto;
 

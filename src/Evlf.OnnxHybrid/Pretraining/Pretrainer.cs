@@ -94,28 +94,35 @@ public static class Pretrainer
             test = BundleImages.Load(dataset.Test, o.ImageSize, 1).DetachFromDisposeScope();
         });
 
+        // A continued bundle keeps its encoder, so its latents come first and its decoder can train on them (VaeDecoder).
         VaeStageResult vae = null!;
-        Stage("vae", () => vae = from is null
-            ? VaeStage.Run(o.Vae, train, test, o.VaeTraining, o.Seed, work, progress, cancellationToken, device)
-            : VaeStage.Keep(from, test));
-        logger?.LogInformation("{Message}", FormattableString.Invariant($"vae: test PSNR {vae.TestPsnr:F2} dB, scaling factor {vae.ScalingFactor:F4}"));
-
         LatentSet latents = null!;
+        void VaeStageOnce()
+        {
+            Stage("vae", () => vae = from is null
+                ? VaeStage.Run(o.Vae, train, test, o.VaeTraining, o.Seed, work, progress, cancellationToken, device)
+                : VaeStage.ContinueDecoder(from, latents, train, test, o.VaeDecoder, o.Seed, work, progress, cancellationToken, device));
+            logger?.LogInformation("{Message}", FormattableString.Invariant($"vae: test PSNR {vae.TestPsnr:F2} dB, scaling factor {vae.ScalingFactor:F4}"));
+        }
+        if (from is null) VaeStageOnce();
+
         Stage("latents", () =>
         {
-            using var encoder = OnnxSession.Open(vae.EncoderPath);
+            using var encoder = OnnxSession.Open(from is null ? vae.EncoderPath : from.PathOf(from.Manifest.Vae.Encoder));
+            double scaling = from is null ? vae.ScalingFactor : from.Manifest.Latent.ScalingFactor;
             var means = new List<Tensor>();
             var stds = new List<Tensor>();
             for (long start = 0; start < train.shape[0]; start += 500)
             {
                 using var scope = NewDisposeScope();
                 var r = encoder.Run(new Dictionary<string, Tensor> { [KlVae.ImageInput] = train.narrow(0, start, Math.Min(500, train.shape[0] - start)) });
-                means.Add((r[KlVae.MeanOutput] * vae.ScalingFactor).MoveToOuterDisposeScope());
-                stds.Add(((r[KlVae.LogVarOutput].clamp(-30, 20) * 0.5).exp() * vae.ScalingFactor).MoveToOuterDisposeScope());
+                means.Add((r[KlVae.MeanOutput] * scaling).MoveToOuterDisposeScope());
+                stds.Add(((r[KlVae.LogVarOutput].clamp(-30, 20) * 0.5).exp() * scaling).MoveToOuterDisposeScope());
             }
             latents = new LatentSet(cat(means, 0).DetachFromDisposeScope(), cat(stds, 0).DetachFromDisposeScope(),
                 tensor(dataset.Train.Labels().Select(l => (long)l).ToArray()).DetachFromDisposeScope());
         });
+        if (from is not null) VaeStageOnce();
 
         var classNames = dataset.ClassNames.ToList();
         var promptNames = dataset.Name.StartsWith("fashion-mnist", StringComparison.Ordinal) ? FashionMnist.PromptNames.ToList() : classNames;

@@ -16,6 +16,17 @@ public sealed record VaeStageOptions(
     double KlWeight = 1e-5,
     int CheckpointEvery = 200);
 
+/// <summary>
+/// Options for training a kept VAE's decoder further (<see cref="PretrainOptions.VaeDecoder"/>): MSE reconstruction from
+/// posterior samples of the frozen encoder, Adam, the learning rate falling from <paramref name="LearningRate"/> to zero on a
+/// half cosine over <paramref name="Steps"/> steps (0: the decoder is kept as it is).
+/// </summary>
+public sealed record VaeDecoderOptions(
+    int Steps = 0,
+    int BatchSize = 64,
+    double LearningRate = 5e-4,
+    int CheckpointEvery = 200);
+
 /// <param name="EncoderPath">The written encoder, WORK_DIR/vae_encoder.onnx.</param>
 /// <param name="DecoderPath">The written decoder, WORK_DIR/vae_decoder.onnx.</param>
 /// <param name="TestPsnr">Mean per-image PSNR (dB, pixels in [0,1]) of posterior-mean reconstructions of the test split.</param>
@@ -79,6 +90,45 @@ public static class VaeStage
         string encoderPath = bundle.PathOf(bundle.Manifest.Vae.Encoder), decoderPath = bundle.PathOf(bundle.Manifest.Vae.Decoder);
         double psnr = TestPsnr(encoderPath, decoderPath, test);
         return new VaeStageResult(encoderPath, decoderPath, psnr, bundle.Manifest.Latent.ScalingFactor, [], clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// The VAE of <paramref name="bundle"/> with its decoder trained further for <paramref name="o"/>'s steps. The encoder is
+    /// kept, so the latents, the scaling factor and every denoiser trained on them stay valid; the decoder, from the bundle's
+    /// weights, learns to rebuild the training images from posterior samples of those latents
+    /// (<paramref name="latents"/>: the encoder's means and standard deviations times the bundle's scaling factor, one row per
+    /// image of <paramref name="train"/>). A checkpoint in <paramref name="workDir"/> resumes, as for training.
+    /// </summary>
+    public static VaeStageResult ContinueDecoder(ModelBundle bundle, LatentSet latents, Tensor train, Tensor test, VaeDecoderOptions o, int seed,
+        string workDir, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default, Device? device = null)
+    {
+        if (o.Steps == 0) return Keep(bundle, test);
+        var clock = Stopwatch.StartNew();
+        string encoderPath = bundle.PathOf(bundle.Manifest.Vae.Encoder);
+        double scaling = bundle.Manifest.Latent.ScalingFactor;
+        var checkpoint = new TrainingCheckpoint(Path.Combine(workDir, "vae-decoder"));
+        using var decoder = OnnxTorchModule.FromModel(checkpoint.ModelOr("decoder", () => OnnxModel.Load(bundle.PathOf(bundle.Manifest.Vae.Decoder))));
+        if (device is not null) decoder.to(device);
+        var modules = new Dictionary<string, OnnxTorchModule> { ["decoder"] = decoder };
+        using var optimizer = optim.Adam(decoder.parameters().Where(p => p.requires_grad).ToList(), o.LearningRate);
+        var sampler = new EpochSampler(train.shape[0], o.BatchSize, seed);
+
+        var losses = TrainingLoop.Run("vae-decoder", checkpoint, modules, optimizer, o.Steps, step =>
+        {
+            var rows = sampler.Indices(step);
+            var means = latents.Means.index_select(0, rows);
+            var z = (means + latents.Stds.index_select(0, rows) * randn(means.shape, generator: sampler.StepGenerator(step))) / scaling;
+            return nn.functional.mse_loss(decoder.Run(OnDevice(z, device))[0], OnDevice(train.index_select(0, rows), device));
+        }, o.CheckpointEvery,
+            beforeStep: step =>
+            {
+                foreach (var group in optimizer.ParamGroups) group.LearningRate = o.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * step / o.Steps));
+            },
+            progress: progress, cancellationToken: cancellationToken);
+
+        string decoderPath = Path.Combine(workDir, "vae_decoder.onnx");
+        decoder.Save(decoderPath);
+        return new VaeStageResult(encoderPath, decoderPath, TestPsnr(encoderPath, decoderPath, test), scaling, losses, clock.Elapsed.TotalSeconds);
     }
 
     static Tensor OnDevice(Tensor t, Device? device) => device is null ? t : t.to(device);

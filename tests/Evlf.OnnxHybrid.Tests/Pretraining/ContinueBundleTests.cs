@@ -96,6 +96,60 @@ public class ContinueBundleTests
         Assert.Empty(kept.Losses);
     }
 
+    /// <summary>Images in [−1, 1] for TinyBundle's VAE, and their latents as the pretraining's latents stage computes them.</summary>
+    static (Tensor Images, LatentSet Latents) EncodedImages(ModelBundle bundle, int n, ulong seed)
+    {
+        using var g = new Generator(seed);
+        var images = rand(new long[] { n, 1, 16, 16 }, generator: g) * 2 - 1;
+        using var encoder = OnnxSession.Open(bundle.PathOf("vae_encoder.onnx"));
+        var r = encoder.Run(new Dictionary<string, Tensor> { [KlVae.ImageInput] = images });
+        double s = bundle.Manifest.Latent.ScalingFactor;
+        return (images, new LatentSet(r[KlVae.MeanOutput] * s, (r[KlVae.LogVarOutput].clamp(-30, 20) * 0.5).exp() * s, zeros(n, ScalarType.Int64)));
+    }
+
+    [Fact]
+    public void DecoderContinuesFromTheBundlesWeightsOnTheFrozenEncodersLatents()
+    {
+        using var dir = new TempDir();
+        var bundle = ModelBundle.Load(TinyBundle.Create(dir.Combine("bundle")));
+        var (train, latents) = EncodedImages(bundle, 8, 5);
+        var (test, _) = EncodedImages(bundle, 6, 6);
+        string start = bundle.PathOf("vae_decoder.onnx");
+
+        // A learning rate too small to move anything: the written decoder is the bundle's, and the first step's loss is the
+        // MSE of ONNX Runtime's decoder on the same posterior sample (the sampler's batch and noise for step 0).
+        var still = VaeStage.ContinueDecoder(bundle, latents, train, test, new VaeDecoderOptions(Steps: 1, BatchSize: 4, LearningRate: 1e-12, CheckpointEvery: 1),
+            seed: 0, dir.Combine("still"));
+        Assert.True(LargestDifference(still.DecoderPath, start) < 1e-6, "the continued decoder did not start from the bundle's weights");
+        var sampler = new EpochSampler(8, 4, 0);
+        var rows = sampler.Indices(0);
+        var means = latents.Means.index_select(0, rows);
+        var z = (means + latents.Stds.index_select(0, rows) * randn(means.shape, generator: sampler.StepGenerator(0))) / 0.5;
+        using (var decoder = OnnxSession.Open(start))
+        {
+            var y = decoder.Run(new Dictionary<string, Tensor> { [KlVae.LatentInput] = z })[KlVae.ImageOutput];
+            Assert.Equal((y - train.index_select(0, rows)).pow(2).mean().item<float>(), still.Losses.Single(), 4);
+        }
+        // The encoder and its scaling factor are the bundle's; the PSNR is the new decoder's.
+        Assert.Equal(bundle.PathOf("vae_encoder.onnx"), still.EncoderPath);
+        Assert.Equal(0.5, still.ScalingFactor);
+        Assert.Equal(VaeStage.TestPsnr(still.EncoderPath, still.DecoderPath, test), still.TestPsnr);
+
+        // A real learning rate moves the decoder and lowers its loss on these images; the same seed gives the same bytes.
+        var options = new VaeDecoderOptions(Steps: 30, BatchSize: 4, LearningRate: 1e-2, CheckpointEvery: 10);
+        var moved = VaeStage.ContinueDecoder(bundle, latents, train, test, options, seed: 0, dir.Combine("moved"));
+        Assert.Equal(3, moved.Losses.Length);
+        Assert.True(moved.Losses[^1] < moved.Losses[0], $"losses {string.Join(", ", moved.Losses)} did not fall");
+        Assert.True(LargestDifference(moved.DecoderPath, start) > 1e-4, "training further did not change the decoder");
+        var again = VaeStage.ContinueDecoder(bundle, latents, train, test, options, seed: 0, dir.Combine("again"));
+        Assert.Equal(File.ReadAllBytes(moved.DecoderPath), File.ReadAllBytes(again.DecoderPath));
+
+        // 0 steps: the bundle's VAE as it is.
+        var kept = VaeStage.ContinueDecoder(bundle, latents, train, test, new VaeDecoderOptions(), seed: 0, dir.Combine("kept"));
+        Assert.Equal(start, kept.DecoderPath);
+        Assert.Empty(kept.Losses);
+    }
+
     [Fact]
     public void ContinuedManifestIsTheBundlesUnderTheNamesPretrainWrites()
     {
@@ -192,6 +246,10 @@ public class ContinueBundleTests
             EvlfProcess.AssertUserError(EvlfProcess.Run("pretrain", "--out", dir.Combine("out"), "--unet-steps", "0")));
         Assert.Contains("--vae-epochs cannot be used with --from",
             EvlfProcess.AssertUserError(EvlfProcess.Run("pretrain", "--out", dir.Combine("out"), "--from", dir.Combine("b"), "--vae-epochs", "1")));
+        Assert.Contains("--vae-decoder-steps needs --from",
+            EvlfProcess.AssertUserError(EvlfProcess.Run("pretrain", "--out", dir.Combine("out"), "--vae-decoder-steps", "10")));
+        Assert.Contains("--vae-decoder-steps must be at least 0; got -1",
+            EvlfProcess.AssertUserError(EvlfProcess.Run("pretrain", "--out", dir.Combine("out"), "--from", dir.Combine("b"), "--vae-decoder-steps", "-1")));
         Assert.Contains("--dit-lr must be a number in (0, 1); got 0",
             EvlfProcess.AssertUserError(EvlfProcess.Run("pretrain", "--out", dir.Combine("out"), "--dit-lr", "0")));
         string bundle = TinyBundle.Create(dir.Combine("bundle"), withUNet: true);
