@@ -237,8 +237,10 @@ internal static class ResultsMarkdown
         return FormattableString.Invariant($"{all.Average():F2} ± {EvaluationResult.PopulationStd(all):F2} ({runs.Count} seeds)");
     }
 
-    static string Accuracy(RunAccuracy a) => double.IsFinite(a.Std)
-        ? FormattableString.Invariant($"{a.Mean:F2} ± {a.Std:F2}")
+    /// <summary>"mean ± std"; one repeat has no spread to show, so it says so instead of "± 0.00".</summary>
+    static string Accuracy(RunAccuracy a) =>
+        a.Repeats == 1 ? FormattableString.Invariant($"{a.Mean:F2} (1 repeat)")
+        : double.IsFinite(a.Std) ? FormattableString.Invariant($"{a.Mean:F2} ± {a.Std:F2}")
         : FormattableString.Invariant($"{a.Mean:F2}");
 
     /// <summary>The lowest class's agreement and, where the class names are known, its name: "60.0 (Shirt)".</summary>

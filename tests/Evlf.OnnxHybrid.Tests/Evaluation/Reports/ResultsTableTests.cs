@@ -124,9 +124,17 @@ public class ResultsTableTests
         Assert.DoesNotContain("bundle.json (", mixed);
     }
     [Fact]
+    public void OneRepeatShowsNoSpread()
+    {
+        var lines = RenderRuns([Run("herding", 50, accuracy: Dsa with { Mean = 83.514, Std = 0, Repeats = 1 })]).Split('\n');
+        Assert.Contains("| herding | 83.51 (1 repeat) |", lines);
+        Assert.Contains(lines, l => l.StartsWith("| `../runs/herding-ipc50` | herding | 50 | 83.51 (1 repeat) | 1 | 1000 |", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void SoftLabelResultsGetARowAndMarkOfTheirOwn()
     {
-        var soft = new RunAccuracy(80.1, 0.25, 1, 300, "soft", "convnet3", "soft labels (rded): ...")
+        var soft = new RunAccuracy(80.1, 0.25, 3, 300, "soft", "convnet3", "soft labels (rded): ...")
         {
             Teacher = "convnet3",
             TeacherAccuracy = 89.5,
@@ -141,7 +149,7 @@ public class ResultsTableTests
         Assert.Contains("| d4m, soft labels | 80.10 ± 0.25 § |", lines);      // ... its soft one below it
         Assert.Contains("§: soft labels", md);
         Assert.DoesNotContain("†", md);
-        Assert.Contains("| `../runs/random-soft-ipc10` | random | 10 | 80.10 ± 0.25 | 1 | 300 | soft (convnet3 teacher 89.50%, T 20) | convnet3 |", md);
+        Assert.Contains("| `../runs/random-soft-ipc10` | random | 10 | 80.10 ± 0.25 | 3 | 300 | soft (convnet3 teacher 89.50%, T 20) | convnet3 |", md);
         Assert.False(soft.IsDsaReference);
         Assert.True(soft.IsSoftLabel);
     }
