@@ -75,7 +75,7 @@ internal sealed class PretrainCommand : Command<PretrainCommand.Settings>
             if (DitLearningRate is double lr && !(lr > 0 && lr < 1))
                 return Spectre.Console.ValidationResult.Error($"--dit-lr must be a number in (0, 1); got {lr.ToString(CultureInfo.InvariantCulture)}.");
             if (From is not null && VaeEpochs is not null)
-                return Spectre.Console.ValidationResult.Error("--vae-epochs cannot be used with --from: a continued bundle keeps its VAE.");
+                return Spectre.Console.ValidationResult.Error("--vae-epochs cannot be used with --from: a continued bundle keeps its VAE (--vae-decoder-steps trains its decoder further).");
             if (VaeDecoderSteps is < 0) return Spectre.Console.ValidationResult.Error($"--vae-decoder-steps must be at least 0; got {VaeDecoderSteps}.");
             if (From is null && VaeDecoderSteps is not null)
                 return Spectre.Console.ValidationResult.Error("--vae-decoder-steps needs --from: a run from scratch trains the whole VAE (--vae-epochs).");

@@ -25,9 +25,10 @@ public sealed record PretrainOptions
     public string PromptTemplate { get; init; } = "a photo of a {class}";
     /// <summary>
     /// A bundle folder to continue from (null: train from scratch). Its VAE is kept (its test PSNR is measured again), its
-    /// encoder always and its decoder unless <see cref="VaeDecoder"/> has steps; its text UNet and class DiT start from its weights and train for <see cref="UNetTraining"/> and
-    /// <see cref="DitTraining"/> steps, where 0 steps copies that denoiser unchanged. The bundle must be one this pretraining
-    /// writes: a single-channel VAE, an <c>unet</c> text UNet and a <c>dit</c> class DiT, for the dataset's classes.
+    /// encoder always and its decoder unless <see cref="VaeDecoder"/> has steps; its text UNet and class DiT start from its
+    /// weights and train for <see cref="UNetTraining"/> and <see cref="DitTraining"/> steps, where 0 steps copies that
+    /// denoiser unchanged. The bundle must be one this pretraining writes: a single-channel VAE, an <c>unet</c> text UNet and
+    /// a <c>dit</c> class DiT, for the dataset's classes.
     /// </summary>
     public string? From { get; init; }
     /// <summary>
