@@ -52,6 +52,7 @@ static class OptionFlags
         [DistillOptions.OptionName(nameof(DistillOptions.ThroughVae))] = "--through-vae",
         [DistillOptions.OptionName(nameof(DistillOptions.Modes))] = "--modes",
         [DistillOptions.OptionName(nameof(DistillOptions.Start))] = "--start",
+        [DistillOptions.OptionName(nameof(DistillOptions.RealDetail))] = "--real-detail",
         [FusionTrainingOptions.OptionName(nameof(FusionTrainingOptions.Epochs))] = "--fusion-epochs",
         [FusionTrainingOptions.OptionName(nameof(FusionTrainingOptions.MaxSamples))] = "--fusion-samples",
         [FusionTrainingOptions.OptionName(nameof(FusionTrainingOptions.Lambda1))] = "--fusion-lambda1",

@@ -107,6 +107,10 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         [Description("herding | k-center | kernel-herding: how --candidates narrows the candidates (herding towards the class's mean real feature, k-center around it, or kernel herding towards the class's real features).")]
         public string? Selection { get; init; }
 
+        [CommandOption("--real-detail")]
+        [Description("With real starts (--start real | real-neighbours): write each sample as its starting real image plus what sampling changed in the decoded image, so the detail the VAE loses is kept. One more decoder call per sample.")]
+        public bool RealDetail { get; init; }
+
         [CommandOption("--keep-bundle-size")]
         [Description("Write generated images at the bundle's size (32×32 for the default bundle) instead of cutting them back to the data's size where the bundle padded it.")]
         public bool KeepBundleSize { get; init; }
@@ -264,7 +268,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
             MaxTrain = s.MaxTrain, Force = s.Force, Start = s.Start is null ? preset.Start : ParseStart(s.Start),
             Modes = s.Modes is null ? preset.Modes : ParseModes(s.Modes)!.Value,
             GuidanceInterval = s.GuidanceInterval is null ? preset.GuidanceInterval : ParseInterval(s.GuidanceInterval), ThroughVae = s.ThroughVae,
-            KeepBundleSize = s.KeepBundleSize, Candidates = s.Candidates ?? preset.Candidates,
+            KeepBundleSize = s.KeepBundleSize, RealDetail = s.RealDetail || preset.RealDetail, Candidates = s.Candidates ?? preset.Candidates,
             Selection = s.Selection is null ? preset.Selection : ParseSelection(s.Selection)!.Value,
             Minimax = preset.Minimax with { Steps = s.MinimaxSteps, MemorySize = s.MinimaxMemory },
             Shards = s.Shards is int shards ? new ShardSpec(shards, s.ShardIndex is null ? null : ShardSpec.ResolveIndex(s.ShardIndex)) : null,

@@ -215,6 +215,13 @@ public sealed record DistillOptions
     public ModeKind Modes { get; init; } = ModeKind.Centroid;
     /// <summary>Where sampling starts; null is the method's own: the modes for d4m, noise for dit and mgd3.</summary>
     public SampleStart? Start { get; init; }
+    /// <summary>
+    /// With real starts (<see cref="SampleStart.Real"/>, <see cref="SampleStart.RealNeighbours"/>): write each sample as its
+    /// starting real image plus what sampling changed in the decoded image, real + decode(sample) − decode(start), so the
+    /// detail the VAE loses of the real image (docs/EVALUATION.md §2: the VAE's cost) is kept and only the change is the
+    /// generator's. Not in any paper. Costs one more decoder call per sample.
+    /// </summary>
+    public bool RealDetail { get; init; }
     /// <summary>Guidance only in a band of noise levels (null: at every step, as released).</summary>
     public GuidanceInterval? GuidanceInterval { get; init; }
     /// <summary>
@@ -290,11 +297,14 @@ public sealed record DistillOptions
         if (!UsesGenerativeModel)
         {
             string? generativeOnly = Modes != ModeKind.Centroid ? nameof(Modes) : Start is not null ? nameof(Start)
-                : GuidanceInterval is not null ? nameof(GuidanceInterval) : Candidates != 1 ? nameof(Candidates) : null;
+                : GuidanceInterval is not null ? nameof(GuidanceInterval) : Candidates != 1 ? nameof(Candidates)
+                : RealDetail ? nameof(RealDetail) : null;
             Require(generativeOnly is null, generativeOnly!, $"applies to the generative methods (dit, d4m, mgd3, minimax); method '{method}' selects real images.");
         }
         Require(!(SamplingStart == SampleStart.RealNeighbours && Modes == ModeKind.Herding), nameof(Start),
             "real-neighbours takes the real latents around each k-means mode, but with modes 'herding' there is no k-means; use start 'real' or modes 'centroid' or 'closest-real'.");
+        Require(!RealDetail || SamplingStart is SampleStart.Real or SampleStart.RealNeighbours, nameof(RealDetail),
+            $"adds back the detail of the real image a sample starts from, but sampling starts from {SamplingStart.ToString().ToLowerInvariant()}; start from real latents (start 'real' or 'real-neighbours').");
         Require(!(Strength == 0 && UsesGenerativeModel && SamplingStart == SampleStart.Noise), nameof(Strength),
             $"0 decodes the starting latents without denoising, but method '{method}' starts from noise; start from the modes or from real latents.");
     }

@@ -142,7 +142,7 @@ public sealed class DistillationPipeline
         if (sampleFrom != bundle) manifest["finetuned_bundle"] = sampleFrom.Directory;
         // A fine-tuned denoiser is part of what the samples come from (its bytes follow its stage's options).
         string sampledDenoiser = sampleFrom == bundle ? "" : RunFolder.FileHash(sampleFrom.PathOf(sampleFrom.Denoiser(denoiser).File));
-        string sampled = SampleStage.Run(context, sampleFrom, denoiser, modes, latents.ZImg,
+        string sampled = SampleStage.Run(context, sampleFrom, denoiser, modes, latents,
             bundleKey: RunFolder.Key(hashes.ToJsonString() + sampledDenoiser));
         return recipe.Runs(StageNames.Choose) ? ChooseStage.Run(context, sampled) : sampled;
     }

@@ -99,6 +99,58 @@ public class SamplingOptionsTests : IDisposable
         }
     }
 
+    /// <summary>Each class's images of a run's set, in the order the class wrote them.</summary>
+    static ByteImage[][] SetImages(DistillResult r)
+    {
+        var train = SyntheticSetReader.Open(r.Out, new DatasetOptions(Channels: 1)).Train;
+        var labels = train.Labels();
+        return Enumerable.Range(0, labels.Max() + 1)
+            .Select(c => Enumerable.Range(0, train.Count).Where(i => labels[i] == c).Select(i => train.Load(i)).ToArray()).ToArray();
+    }
+
+    [Fact]
+    public void RealDetailAtStrengthZeroWritesTheStartingRealImagesThemselves()
+    {
+        // Without the flip coin each start is the plain training image; strength 0 decodes it unchanged, so real + decode −
+        // decode is the real image, byte for byte, where the decode alone is not.
+        var options = Options(DistillMethod.Dit, "detail0") with { Start = SampleStart.Real, Strength = 0, RealDetail = true, FlipForModes = false };
+        var r = new DistillationPipeline(options).Run();
+        var decoded = new DistillationPipeline(options with { RealDetail = false, Out = Path.Combine(root, "decoded0") }).Run();
+        var nearest = StageTensors.Load(Directory.GetDirectories(Path.Combine(r.Out, RunFolder.StagesFolder), "modes-*").Single(), "nearest");
+        var dataset = DataSpec.Open(data, new DatasetOptions(Channels: 1));
+        var written = SetImages(r);
+        for (int c = 0; c < written.Length; c++)
+            for (int k = 0; k < written[c].Length; k++)
+                Assert.Equal(dataset.Train.Load((int)nearest[c][k].item<long>()).Pixels, written[c][k].Pixels);
+        Assert.NotEqual(written.SelectMany(x => x).Select(i => i.Pixels), SetImages(decoded).SelectMany(x => x).Select(i => i.Pixels));
+    }
+
+    [Fact]
+    public void RealDetailAddsWhatTheVaeLosesOfTheStartToTheSample()
+    {
+        // Three runs on the same seed: the samples, the starts decoded (strength 0) and the samples with real detail. Pixel
+        // by pixel, detail = real + sample − decoded start, up to the byte rounding of each (≤ 1.5 levels), where nothing clipped.
+        var options = Options(DistillMethod.Mgd3, "sampled") with { Start = SampleStart.Real, Strength = 0.5 };
+        var sampled = SetImages(new DistillationPipeline(options).Run());
+        var starts = SetImages(new DistillationPipeline(options with { Strength = 0, Out = Path.Combine(root, "starts") }).Run());
+        var detailRun = new DistillationPipeline(options with { RealDetail = true, Out = Path.Combine(root, "detail") }).Run();
+        var detail = SetImages(detailRun);
+        var real = SetImages(new DistillationPipeline(options with { Strength = 0, RealDetail = true, Out = Path.Combine(root, "real") }).Run());
+        int compared = 0, changed = 0;
+        for (int c = 0; c < detail.Length; c++)
+            for (int k = 0; k < detail[c].Length; k++)
+                for (int p = 0; p < detail[c][k].Pixels.Length; p++)
+                {
+                    int s = sampled[c][k].Pixels[p], d = starts[c][k].Pixels[p], x = real[c][k].Pixels[p];
+                    if (s is 0 or 255 || d is 0 or 255 || x + s - d is < 0 or > 255) continue;
+                    Assert.InRange(detail[c][k].Pixels[p] - (x + s - d), -2, 2);
+                    compared++;
+                    if (detail[c][k].Pixels[p] != s) changed++;
+                }
+        Assert.True(compared > detail.Sum(x => x.Length) * 10, $"only {compared} pixels unclipped");
+        Assert.True(changed > 0);
+    }
+
     [Theory]
     [InlineData(DistillMethod.Dit, "through-vae", "DistillOptions.ThroughVae applies to the real-image methods")]
     [InlineData(DistillMethod.Random, "start", "DistillOptions.Start applies to the generative methods")]
@@ -107,6 +159,8 @@ public class SamplingOptionsTests : IDisposable
     [InlineData(DistillMethod.Mgd3, "strength0", "DistillOptions.Strength 0 decodes the starting latents without denoising")]
     [InlineData(DistillMethod.Mgd3, "interval-order", "DistillOptions.GuidanceInterval must be LOW,HIGH")]
     [InlineData(DistillMethod.Dit, "strength", "DistillOptions.Strength must be in [0, 1]")]
+    [InlineData(DistillMethod.Mgd3, "detail-noise", "DistillOptions.RealDetail adds back the detail of the real image a sample starts from, but sampling starts from noise")]
+    [InlineData(DistillMethod.Herding, "detail-real-method", "DistillOptions.RealDetail applies to the generative methods")]
     [InlineData(DistillMethod.Mgd3, "neighbours-herding", "DistillOptions.Start real-neighbours takes the real latents around each k-means mode")]
     [InlineData(DistillMethod.Mgd3, "neighbours-too-many", "DistillOptions.Candidates 5 with start real-neighbours needs 2 × 5 distinct training images per class, but class")]
     public void MisplacedOptionsAreRefusedBeforeAnyWork(DistillMethod method, string change, string message)
@@ -120,6 +174,8 @@ public class SamplingOptionsTests : IDisposable
             "interval" => options with { GuidanceInterval = new GuidanceInterval(0.2, 0.8) },
             "strength0" => options with { Strength = 0 },
             "interval-order" => options with { GuidanceInterval = new GuidanceInterval(0.8, 0.2) },
+            "detail-noise" => options with { RealDetail = true },
+            "detail-real-method" => options with { RealDetail = true },
             "neighbours-herding" => options with { Start = SampleStart.RealNeighbours, Modes = ModeKind.Herding, Candidates = 2 },
             // The tiny data has 8 training images per class: 2 modes × 5 candidates need 10.
             "neighbours-too-many" => options with { Start = SampleStart.RealNeighbours, Candidates = 5 },

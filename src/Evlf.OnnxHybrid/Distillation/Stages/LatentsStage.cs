@@ -74,7 +74,7 @@ internal static class LatentsStage
                 foreach (var (mask, flip, suffix) in views)
                 {
                     var index = mask.nonzero().flatten();
-                    var encoded = index.shape[0] > 0 ? Encode(context, runtime, images.index_select(0, index), flip) : default;
+                    (Tensor Mean, Tensor LogVar)? encoded = index.shape[0] > 0 ? Encode(context, runtime, images.index_select(0, index), flip) : null;
                     SaveView(tmp, suffix, images.shape[0], m.Latent, index, encoded);
                 }
                 StageTensors.Save(tmp, "labels", Labels(train));

@@ -10,7 +10,8 @@ namespace Evlf.OnnxHybrid.Distillation.Stages;
 /// Stage: ipc images per class from the denoiser (ONNX Runtime with the C# samplers), decoded by the VAE and written as
 /// the synthetic set. mgd3 guides sampling towards the modes, d4m runs img2img from the prototypes with the class
 /// prompt and a negative prompt, dit samples plainly; <see cref="DistillOptions.Start"/> moves any of them to start from
-/// noise, the modes or the closest real latents (one per mode, or one per candidate), and <see cref="DistillOptions.GuidanceInterval"/> limits guidance. Each class draws from its own seeded stream
+/// noise, the modes or the closest real latents (one per mode, or one per candidate), <see cref="DistillOptions.RealDetail"/> keeps a real
+/// start's pixel detail, and <see cref="DistillOptions.GuidanceInterval"/> limits guidance. Each class draws from its own seeded stream
 /// (<see cref="SeedStream.ClassSampling"/>), so a class's images do not depend on the others.
 /// </summary>
 internal static class SampleStage
@@ -20,29 +21,31 @@ internal static class SampleStage
 
     /// <summary>
     /// Samples from <paramref name="bundle"/> (the run's, or the fine-tuned one); <paramref name="bundleKey"/> identifies the
-    /// run's bundle files before any fine-tuning. <paramref name="realLatents"/> (training images, C, H, W; unscaled) are
-    /// the latents a <see cref="SampleStart.Real"/> run starts from, at the rows <see cref="Modes.Nearest"/> names. Returns
-    /// the stage folder; the set is in its <see cref="SetFolder"/>.
+    /// run's bundle files before any fine-tuning. <paramref name="real"/>'s zImg (training images, C, H, W; unscaled, each
+    /// in the view its flip coin picks) are the latents a <see cref="SampleStart.Real"/> run starts from, at the rows
+    /// <see cref="Modes.Nearest"/> names. Returns the stage folder; the set is in its <see cref="SetFolder"/>.
     /// </summary>
-    public static string Run(StageContext context, ModelBundle bundle, string denoiser, Modes modes, Tensor realLatents, string bundleKey)
+    public static string Run(StageContext context, ModelBundle bundle, string denoiser, Modes modes, ModeLatents real, string bundleKey)
     {
         var options = context.Options;
+        // Real detail joins the start's name rather than the key's fields, so the keys of runs without it stay as they were.
+        string start = options.SamplingStart + (options.RealDetail ? " with real detail" : "");
         string key = RunFolder.Key(new
         {
             stage = StageNames.Sample, modesKey = modes.Key, bundleKey, finetune = options.Finetune, options.Ipc, options.Seed, options.Steps,
             cfg = options.GuidanceScale, options.ModeGuidanceLambda, options.ModeGuidanceStopT, options.Strength, options.NegativePrompt,
-            method = options.Method.ToString(), options.DitGuidanceChannels, start = options.SamplingStart.ToString(),
+            method = options.Method.ToString(), options.DitGuidanceChannels, start,
             interval = options.GuidanceInterval?.ToString(), options.KeepBundleSize, options.Candidates,
         });
         int classes = bundle.Manifest.Classes.Count;
         // Split over shards by class ranges: each class draws from its own stream, so a class's images do not depend on
         // which process samples it.
         return ShardedStage.Run(context, StageNames.Sample, key,
-            whole: tmp => SampleClasses(context, bundle, denoiser, modes, realLatents, tmp, 0, classes),
+            whole: tmp => SampleClasses(context, bundle, denoiser, modes, real, tmp, 0, classes),
             part: (tmp, part, parts) =>
             {
                 var (first, count) = Partition.Range(classes, parts, part);
-                SampleClasses(context, bundle, denoiser, modes, realLatents, tmp, first, count);
+                SampleClasses(context, bundle, denoiser, modes, real, tmp, first, count);
             },
             merge: (tmp, parts) =>
             {
@@ -62,8 +65,9 @@ internal static class SampleStage
     }
 
     /// <summary>Samples classes <paramref name="first"/> to <paramref name="first"/> + <paramref name="count"/> − 1 into a set in <paramref name="folder"/>'s <see cref="SetFolder"/>.</summary>
-    static void SampleClasses(StageContext context, ModelBundle bundle, string denoiser, Modes modes, Tensor realLatents, string folder, int first, int count)
+    static void SampleClasses(StageContext context, ModelBundle bundle, string denoiser, Modes modes, ModeLatents real, string folder, int first, int count)
     {
+        var realLatents = real.ZImg;
         var options = context.Options;
         var m = bundle.Manifest;
         using var sampler = new BundleRuntime(bundle, context.Settings);
@@ -84,14 +88,17 @@ internal static class SampleStage
             string task = $"sample {m.Classes[c]}";
             // The loop counts finished steps up; img2img runs fewer than options.Steps and the class ends at full below.
             var stepProgress = context.Progress.Renamed(task);
-            var start = options.SamplingStart switch
+            // The training rows each sample starts from: one per mode, repeated for the candidates, or one per candidate
+            // (row r of mode r mod ipc).
+            var startRows = options.SamplingStart switch
             {
-                SampleStart.Modes => modes.Vectors[c].reshape(latentShape).repeat(options.Candidates, 1, 1, 1),
-                SampleStart.Real => realLatents.index_select(0, modes.Nearest[c]).repeat(options.Candidates, 1, 1, 1) * m.Latent.ScalingFactor,
-                // One real latent per candidate, in the same order (row r of mode r mod ipc).
-                SampleStart.RealNeighbours => realLatents.index_select(0, modes.Nearest[c]) * m.Latent.ScalingFactor,
+                SampleStart.Real => modes.Nearest[c].repeat(options.Candidates),
+                SampleStart.RealNeighbours => modes.Nearest[c],
                 _ => null,
             };
+            var start = startRows is not null ? realLatents.index_select(0, startRows) * m.Latent.ScalingFactor
+                : options.SamplingStart == SampleStart.Modes ? modes.Vectors[c].reshape(latentShape).repeat(options.Candidates, 1, 1, 1)
+                : null;
             // Strength 0 decodes the starting latents as they are.
             var latents = start is not null && options.Strength == 0 ? start : sampler.Sample(denoiser, c, perClass, sampling, generator,
                 modes: options.Method == DistillMethod.Mgd3 ? classModes : null,
@@ -100,9 +107,17 @@ internal static class SampleStage
                 negativePrompt: options.Method == DistillMethod.D4m ? options.NegativePrompt : null,
                 progress: stepProgress, cancellationToken: context.CancellationToken);
             var images = sampler.Decode(latents);
+            if (options.RealDetail) images = RealImages(context, m, real.FlipMask, startRows!) + images - sampler.Decode(start!);
             for (int k = 0; k < perClass; k++) writer.Add(c, output(BundleImages.ToByteImage(images[k])));
             context.Report(task, options.Steps, options.Steps);
         }
         writer.Commit();
+    }
+
+    /// <summary>The training images at <paramref name="rows"/> in the bundle's image space, each in the view its flip coin picks (as its latent was encoded).</summary>
+    static Tensor RealImages(StageContext context, BundleManifest m, Tensor flipMask, Tensor rows)
+    {
+        var images = BundleImages.Load(context.Dataset.Train, m.Image.Size, m.Image.Channels, [.. rows.data<long>().Select(i => (int)i)]);
+        return where(flipMask.index_select(0, rows), images.flip(3), images);
     }
 }
