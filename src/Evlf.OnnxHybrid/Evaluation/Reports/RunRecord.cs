@@ -86,6 +86,8 @@ public sealed record RunRecord
     public double? RealStartStrength { get; init; }
     /// <summary>Whether each candidate started from a real latent of its own (manifest options.Start = RealNeighbours).</summary>
     public bool RealStartNeighbours { get; init; }
+    /// <summary>Whether the samples kept their real starts' pixel detail (manifest options.RealDetail, with a real start).</summary>
+    public bool RealDetail { get; init; }
     public int? Ipc { get; init; }
     public long? Seed { get; init; }
 
@@ -125,11 +127,14 @@ public sealed record RunRecord
 
     /// <summary>
     /// The row label: the method, "+EVLF" with fusion, "+ft" with a fine-tuned denoiser, "+realS" when sampling started
-    /// from real latents at strength S ("+real-neighboursS" when each candidate had its own), "+select×M" when M candidates were sampled per kept image (e.g. "d4m+EVLF",
-    /// "mgd3+EVLF+real0.3+select×10": what `evlf distill` runs by default from IPC 10 up).
+    /// from real latents at strength S ("+real-neighboursS" when each candidate had its own), "+detail" when the samples kept
+    /// the real starts' pixel detail, "+select×M" when M candidates were sampled per kept image (e.g. "d4m+EVLF",
+    /// "mgd3+EVLF+real0.3+select×10": what `evlf distill` runs by default from IPC 10 up; "mgd3+EVLF+real0.2+detail+select×10"
+    /// from IPC 50 up).
     /// </summary>
     public string Label => Method + (Evlf ? "+EVLF" : "") + (Finetune ? "+ft" : "")
-        + (RealStartStrength is double s ? FormattableString.Invariant($"+real{(RealStartNeighbours ? "-neighbours" : "")}{s}") : "") + (Candidates > 1 ? $"+select×{Candidates}" : "");
+        + (RealStartStrength is double s ? FormattableString.Invariant($"+real{(RealStartNeighbours ? "-neighbours" : "")}{s}") : "")
+        + (RealDetail ? "+detail" : "") + (Candidates > 1 ? $"+select×{Candidates}" : "");
 
     /// <summary>Reads <paramref name="directory"/>; a missing folder, a missing or unreadable manifest.json, or an unreadable eval.json is a <see cref="UserInputException"/>.</summary>
     public static RunRecord Read(string directory)
@@ -161,6 +166,7 @@ public sealed record RunRecord
             Candidates = Integer(options?["Candidates"]) ?? 1,
             RealStartStrength = StartOf(options?["Start"]) is SampleStart.Real or SampleStart.RealNeighbours ? Double(options?["Strength"]) : null,
             RealStartNeighbours = StartOf(options?["Start"]) == SampleStart.RealNeighbours,
+            RealDetail = StartOf(options?["Start"]) is SampleStart.Real or SampleStart.RealNeighbours && Flag(options?["RealDetail"]),
             Ipc = ipc,
             Seed = Long(manifest["seed"]) ?? Long(options?["seed"]),
             DataSpec = Text((manifest["data"] as JsonObject)?["spec"]),

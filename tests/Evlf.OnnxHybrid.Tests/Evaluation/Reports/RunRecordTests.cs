@@ -73,7 +73,10 @@ public class RunRecordTests
     [InlineData(7, 0.3, "mgd3+EVLF+select×10")] // a start this evlf does not know
     [InlineData(1, 0.7, "mgd3+EVLF+select×10")] // from the modes: no real start
     [InlineData(null, 0.7, "mgd3+EVLF+select×10")] // the method's own start
-    public void TheLabelNamesARealStartAndItsStrength(object? start, double strength, string label)
+    [InlineData(2, 0.2, "mgd3+EVLF+real0.2+detail+select×10", true)] // the default from IPC 50 up
+    [InlineData(3, 0.3, "mgd3+EVLF+real-neighbours0.3+detail+select×10", true)]
+    [InlineData(1, 0.2, "mgd3+EVLF+select×10", true)] // detail only goes with a real start
+    public void TheLabelNamesARealStartAndItsStrength(object? start, double strength, string label, bool detail = false)
     {
         using var dir = new TempDir();
         var run = dir.Combine("run");
@@ -83,13 +86,14 @@ public class RunRecordTests
             ["method"] = "mgd3", ["evlf"] = true, ["ipc"] = 10, ["seed"] = 0,
             ["options"] = new JsonObject
             {
-                ["Candidates"] = 10, ["Strength"] = strength,
+                ["Candidates"] = 10, ["Strength"] = strength, ["RealDetail"] = detail,
                 ["Start"] = start switch { int i => JsonValue.Create(i), string t => JsonValue.Create(t), _ => null },
             },
         }.ToJsonString());
         var r = RunRecord.Read(run);
         Assert.Equal(label, r.Label);
         Assert.Equal(label.Contains("+real") ? strength : null, r.RealStartStrength);
+        Assert.Equal(label.Contains("+detail"), r.RealDetail);
     }
 
     [Fact]
