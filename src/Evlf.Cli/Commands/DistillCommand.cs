@@ -111,6 +111,10 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         [Description("With real starts (--start real | real-neighbours): write each sample as its starting real image plus what sampling changed in the decoded image, so the detail the VAE loses is kept. One more decoder call per sample.")]
         public bool RealDetail { get; init; }
 
+        [CommandOption("--no-real-detail")]
+        [Description("Decode the samples as they are where the default preset would keep the real starts' detail (mgd3 from IPC 50 up).")]
+        public bool NoRealDetail { get; init; }
+
         [CommandOption("--keep-bundle-size")]
         [Description("Write generated images at the bundle's size (32×32 for the default bundle) instead of cutting them back to the data's size where the bundle padded it.")]
         public bool KeepBundleSize { get; init; }
@@ -197,6 +201,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
             if (!Enum.TryParse<DistillMethod>(Method, true, out _) || int.TryParse(Method, out _))
                 return Spectre.Console.ValidationResult.Error($"--method must be random, herding, dit, d4m, mgd3 or minimax; got '{Method}'.");
             if (Evlf && NoEvlf) return Spectre.Console.ValidationResult.Error("--evlf and --no-evlf contradict each other; give one.");
+            if (RealDetail && NoRealDetail) return Spectre.Console.ValidationResult.Error("--real-detail and --no-real-detail contradict each other; give one.");
             if (FusionTrainingFlags.Error(FusionSamples) is string fusionError) return Spectre.Console.ValidationResult.Error(fusionError);
             if (!Enum.TryParse<DistillPreset>(Preset, true, out _) || int.TryParse(Preset, out _))
                 return Spectre.Console.ValidationResult.Error($"--preset must be default or released; got '{Preset}'.");
@@ -257,6 +262,9 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
             throw new UserInputException($"--evlf applies to d4m, mgd3 and minimax (EVLF reshapes the latents those methods cluster or train on); method '{s.Method}' has no such stage.");
         // Flags left out keep the preset's value; the preset's sampling options apply to the generative methods only.
         var preset = DistillOptions.For(method, Enum.Parse<DistillPreset>(s.Preset, true), s.Ipc);
+        var start = s.Start is null ? preset.Start : ParseStart(s.Start);
+        // The preset's real detail goes with its real starts: a start given instead (--start noise) drops it.
+        bool realDetail = s.RealDetail || (preset.RealDetail && !s.NoRealDetail && start is SampleStart.Real or SampleStart.RealNeighbours);
         var training = FusionTrainingFlags.Options(preset.FusionTraining, s.FusionEpochs, s.FusionSamples, s.LearnTemperature, s.FusionLambda1, s.FusionLambda2);
         return preset with
         {
@@ -265,10 +273,10 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
             Out = s.Out, Cache = s.Cache, Device = DeviceFlag.Read(s.Device), Steps = s.Steps, Cfg = s.Cfg ?? preset.Cfg, FusionTraining = training,
             FinetuneSteps = s.FinetuneSteps, Quiet = s.Quiet, ModeGuidanceLambda = s.ModeLambda, ModeGuidanceStopT = s.ModeStopT,
             Strength = s.Strength ?? preset.Strength, FlipForModes = !s.NoFlip, DitGuidanceChannels = !s.GuideAllChannels, FusionUsesPromptTemplate = s.FusionPromptTemplate,
-            MaxTrain = s.MaxTrain, Force = s.Force, Start = s.Start is null ? preset.Start : ParseStart(s.Start),
+            MaxTrain = s.MaxTrain, Force = s.Force, Start = start,
             Modes = s.Modes is null ? preset.Modes : ParseModes(s.Modes)!.Value,
             GuidanceInterval = s.GuidanceInterval is null ? preset.GuidanceInterval : ParseInterval(s.GuidanceInterval), ThroughVae = s.ThroughVae,
-            KeepBundleSize = s.KeepBundleSize, RealDetail = s.RealDetail || preset.RealDetail, Candidates = s.Candidates ?? preset.Candidates,
+            KeepBundleSize = s.KeepBundleSize, RealDetail = realDetail, Candidates = s.Candidates ?? preset.Candidates,
             Selection = s.Selection is null ? preset.Selection : ParseSelection(s.Selection)!.Value,
             Minimax = preset.Minimax with { Steps = s.MinimaxSteps, MemorySize = s.MinimaxMemory },
             Shards = s.Shards is int shards ? new ShardSpec(shards, s.ShardIndex is null ? null : ShardSpec.ResolveIndex(s.ShardIndex)) : null,
