@@ -1,5 +1,6 @@
 using Evlf.Cli.Commands;
 using Evlf.OnnxHybrid.Distillation;
+using Evlf.OnnxHybrid.Tests.Data;
 using Xunit;
 
 namespace Evlf.OnnxHybrid.Tests.Cli;
@@ -45,8 +46,10 @@ public class RealDetailFlagTests
     [Fact]
     public void BothFlagsAreOneLineError()
     {
-        var line = EvlfProcess.AssertUserError(EvlfProcess.Run("distill", "--real-detail", "--no-real-detail", "--out", "never-written"));
+        using var dir = new TempDir();
+        var outDir = dir.Combine("never-written");
+        var line = EvlfProcess.AssertUserError(EvlfProcess.Run("distill", "--real-detail", "--no-real-detail", "--out", outDir));
         Assert.Contains("--real-detail and --no-real-detail contradict each other; give one.", line);
-        Assert.False(Directory.Exists("never-written"));
+        Assert.False(Directory.Exists(outDir));
     }
 }

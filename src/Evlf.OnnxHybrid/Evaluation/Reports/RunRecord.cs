@@ -146,6 +146,8 @@ public sealed record RunRecord
             throw new UserInputException($"Run folder '{directory}' has no manifest.json; expected a run folder as evlf distill writes it.");
         var manifest = ParseObject(manifestPath);
         var options = manifest["options"] as JsonObject;
+        var start = StartOf(options?["Start"]);
+        bool realStart = start is SampleStart.Real or SampleStart.RealNeighbours;
 
         var evalPath = Path.Combine(directory, EvaluationResult.FileName);
         JsonObject? eval = File.Exists(evalPath) ? ParseObject(evalPath) : null;
@@ -164,9 +166,9 @@ public sealed record RunRecord
             Evlf = Flag(manifest["evlf"]),
             Finetune = Flag(manifest["finetune"]),
             Candidates = Integer(options?["Candidates"]) ?? 1,
-            RealStartStrength = StartOf(options?["Start"]) is SampleStart.Real or SampleStart.RealNeighbours ? Double(options?["Strength"]) : null,
-            RealStartNeighbours = StartOf(options?["Start"]) == SampleStart.RealNeighbours,
-            RealDetail = StartOf(options?["Start"]) is SampleStart.Real or SampleStart.RealNeighbours && Flag(options?["RealDetail"]),
+            RealStartStrength = realStart ? Double(options?["Strength"]) : null,
+            RealStartNeighbours = start == SampleStart.RealNeighbours,
+            RealDetail = realStart && Flag(options?["RealDetail"]),
             Ipc = ipc,
             Seed = Long(manifest["seed"]) ?? Long(options?["seed"]),
             DataSpec = Text((manifest["data"] as JsonObject)?["spec"]),
