@@ -107,6 +107,10 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         [Description("herding | k-center | kernel-herding: how --candidates narrows the candidates (herding towards the class's mean real feature, k-center around it, or kernel herding towards the class's real features).")]
         public string? Selection { get; init; }
 
+        [CommandOption("--one-per-mode")]
+        [Description("With --candidates: keep one candidate of each mode (and so of each real start) before any mode gives a second, so the kept images cover every mode; --selection still picks which.")]
+        public bool OnePerMode { get; init; }
+
         [CommandOption("--real-detail")]
         [Description("With real starts (--start real | real-neighbours): write each sample as its starting real image plus what sampling changed in the decoded image, so the detail the VAE loses is kept. One more decoder call per sample.")]
         public bool RealDetail { get; init; }
@@ -277,7 +281,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
             Modes = s.Modes is null ? preset.Modes : ParseModes(s.Modes)!.Value,
             GuidanceInterval = s.GuidanceInterval is null ? preset.GuidanceInterval : ParseInterval(s.GuidanceInterval), ThroughVae = s.ThroughVae,
             KeepBundleSize = s.KeepBundleSize, RealDetail = realDetail, Candidates = s.Candidates ?? preset.Candidates,
-            Selection = s.Selection is null ? preset.Selection : ParseSelection(s.Selection)!.Value,
+            Selection = s.Selection is null ? preset.Selection : ParseSelection(s.Selection)!.Value, OnePerMode = s.OnePerMode || preset.OnePerMode,
             Minimax = preset.Minimax with { Steps = s.MinimaxSteps, MemorySize = s.MinimaxMemory },
             Shards = s.Shards is int shards ? new ShardSpec(shards, s.ShardIndex is null ? null : ShardSpec.ResolveIndex(s.ShardIndex)) : null,
         };

@@ -250,6 +250,13 @@ public sealed record DistillOptions
     public int Candidates { get; init; } = 1;
     public CandidateSelection Selection { get; init; } = CandidateSelection.Herding;
     /// <summary>
+    /// With <see cref="Candidates"/>: keep one candidate of each mode (each mode's M samples, and so each real start) before
+    /// a mode gives a second, so the kept set covers every mode; <see cref="Selection"/> still picks which candidate and in
+    /// what order. Off: the selection may take several candidates of one mode and none of another. Not in any paper; costs
+    /// nothing.
+    /// </summary>
+    public bool OnePerMode { get; init; }
+    /// <summary>
     /// Write generated images at the bundle's size (32×32 for the default bundle) instead of cutting them back to the
     /// data's size where the bundle padded it (Fashion-MNIST: 28×28, the window the real image filled).
     /// </summary>
@@ -299,6 +306,7 @@ public sealed record DistillOptions
         Require(ModeGuidanceStopT >= 0, nameof(ModeGuidanceStopT), $"must be at least 0; got {ModeGuidanceStopT}.");
         Require(Strength >= 0 && Strength <= 1, nameof(Strength), $"must be in [0, 1]; got {Finite(Strength)}.");
         Require(Candidates >= 1, nameof(Candidates), $"must be at least 1; got {Candidates}.");
+        Require(!OnePerMode || Candidates > 1, nameof(OnePerMode), $"chooses among each mode's candidates, but there is {Candidates} candidate per image; sample more (candidates 2 or more).");
         if (GuidanceInterval is { } interval)
             Require(interval.Low >= 0 && interval.Low <= interval.High && interval.High <= 1, nameof(GuidanceInterval), $"must be LOW,HIGH with 0 ≤ LOW ≤ HIGH ≤ 1; got {interval}.");
         Require(FinetuneSteps >= 1, nameof(FinetuneSteps), $"must be at least 1; got {FinetuneSteps}.");
@@ -321,6 +329,8 @@ public sealed record DistillOptions
         }
         Require(!(SamplingStart == SampleStart.RealNeighbours && Modes == ModeKind.Herding), nameof(Start),
             "real-neighbours takes the real latents around each k-means mode, but with modes 'herding' there is no k-means; use start 'real' or modes 'centroid' or 'closest-real'.");
+        Require(!OnePerMode || Method == DistillMethod.Mgd3 || SamplingStart != SampleStart.Noise, nameof(OnePerMode),
+            $"groups the candidates by the mode they are guided by or start from, but method '{method}' samples from noise without modes; start from the modes or from real latents.");
         Require(!RealDetail || SamplingStart is SampleStart.Real or SampleStart.RealNeighbours, nameof(RealDetail),
             $"adds back the detail of the real image a sample starts from, but sampling starts from {SamplingStart.ToString().ToLowerInvariant()}; start from real latents (start 'real' or 'real-neighbours').");
         Require(!(Strength == 0 && UsesGenerativeModel && SamplingStart == SampleStart.Noise), nameof(Strength),

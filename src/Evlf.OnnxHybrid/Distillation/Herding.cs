@@ -41,9 +41,10 @@ public static class Herding
 {
     /// <summary>
     /// Herding on one class: <paramref name="features"/> is n×d; returns <paramref name="k"/> row indices in pick order. The
-    /// running mean tracks <paramref name="towards"/> (d), by default the mean of <paramref name="features"/> themselves.
+    /// running mean tracks <paramref name="towards"/> (d), by default the mean of <paramref name="features"/> themselves. With
+    /// <paramref name="groups"/> (n group ids), one row per group until every group has one (<see cref="CandidateChoice"/>).
     /// </summary>
-    public static int[] Select(Tensor features, int k, Tensor? towards = null)
+    public static int[] Select(Tensor features, int k, Tensor? towards = null, Tensor? groups = null)
     {
         if (features.ndim != 2) throw new ArgumentException($"Features must be n×d, got [{string.Join(", ", features.shape)}].", nameof(features));
         long n = features.shape[0];
@@ -53,17 +54,17 @@ public static class Herding
         var mu = towards?.to(float64) ?? f.mean([0]);
         var squaredNorms = f.pow(2).sum(1);
         var sum = zeros_like(mu);
-        var taken = zeros(n, dtype: @bool);
+        var taken = new Eligibility(n, groups);
         var picks = new int[k];
         for (int t = 1; t <= k; t++)
         {
             // ‖μ − (S + f_i)/t‖² = ‖target − f_i‖²/t² with target = tμ − S; drop the constant ‖target‖².
             var target = mu * t - sum;
             var distance = squaredNorms - 2 * f.matmul(target);
-            distance.masked_fill_(taken, double.PositiveInfinity);
+            distance.masked_fill_(taken.Mask, double.PositiveInfinity);
             long i = distance.argmin().item<long>();
             picks[t - 1] = (int)i;
-            taken[i] = true;
+            taken.Take(i);
             sum.add_(f[i]);
         }
         return picks;

@@ -162,6 +162,8 @@ public class SamplingOptionsTests : IDisposable
     [InlineData(DistillMethod.Mgd3, "detail-noise", "DistillOptions.RealDetail adds back the detail of the real image a sample starts from, but sampling starts from noise")]
     [InlineData(DistillMethod.Herding, "detail-real-method", "DistillOptions.RealDetail applies to the generative methods")]
     [InlineData(DistillMethod.Mgd3, "neighbours-herding", "DistillOptions.Start real-neighbours takes the real latents around each k-means mode")]
+    [InlineData(DistillMethod.Mgd3, "one-per-mode-alone", "DistillOptions.OnePerMode chooses among each mode's candidates, but there is 1 candidate per image")]
+    [InlineData(DistillMethod.Dit, "one-per-mode-noise", "DistillOptions.OnePerMode groups the candidates by the mode they are guided by or start from, but method 'dit' samples from noise")]
     [InlineData(DistillMethod.Mgd3, "neighbours-too-many", "DistillOptions.Candidates 5 with start real-neighbours needs 2 × 5 distinct training images per class, but class")]
     public void MisplacedOptionsAreRefusedBeforeAnyWork(DistillMethod method, string change, string message)
     {
@@ -176,6 +178,8 @@ public class SamplingOptionsTests : IDisposable
             "interval-order" => options with { GuidanceInterval = new GuidanceInterval(0.8, 0.2) },
             "detail-noise" => options with { RealDetail = true },
             "detail-real-method" => options with { RealDetail = true },
+            "one-per-mode-alone" => options with { OnePerMode = true },
+            "one-per-mode-noise" => options with { OnePerMode = true, Candidates = 3 },
             "neighbours-herding" => options with { Start = SampleStart.RealNeighbours, Modes = ModeKind.Herding, Candidates = 2 },
             // The tiny data has 8 training images per class: 2 modes × 5 candidates need 10.
             "neighbours-too-many" => options with { Start = SampleStart.RealNeighbours, Candidates = 5 },
@@ -319,6 +323,73 @@ public class SamplingOptionsTests : IDisposable
         Assert.Equal(18, candidates.Count);
         // Every kept image is one of the candidates.
         Assert.All(Images(r), image => Assert.Contains(candidates, c => c.SequenceEqual(image)));
+    }
+
+    [Fact]
+    public void OnePerModeKeepsEachRealStartOnce()
+    {
+        // At strength 0 a mode's three candidates are its real start three times over; one per mode keeps each start once.
+        var options = Options(DistillMethod.Mgd3, "one-per-mode") with
+        {
+            Start = SampleStart.Real, Strength = 0, RealDetail = true, FlipForModes = false, Candidates = 3, OnePerMode = true,
+        };
+        var r = new DistillationPipeline(options).Run();
+        var nearest = StageTensors.Load(Directory.GetDirectories(Path.Combine(r.Out, RunFolder.StagesFolder), "modes-*").Single(), "nearest");
+        var dataset = DataSpec.Open(data, new DatasetOptions(Channels: 1));
+        var written = SetImages(r);
+        for (int c = 0; c < written.Length; c++)
+        {
+            var starts = nearest[c].data<long>().Select(i => dataset.Train.Load((int)i).Pixels).ToList();
+            Assert.Equal(2, written[c].Length);
+            Assert.All(starts, start => Assert.Single(written[c], image => image.Pixels.SequenceEqual(start)));
+        }
+    }
+
+    /// <summary>Greedy herding by its definition, over the rows <paramref name="eligible"/> allows at each step.</summary>
+    static int[] HerdByHand(double[][] rows, int k, Func<IReadOnlyList<int>, int, bool> eligible)
+    {
+        int d = rows[0].Length;
+        var mean = Enumerable.Range(0, d).Select(j => rows.Average(r => r[j])).ToArray();
+        var chosen = new List<int>();
+        for (int t = 1; t <= k; t++)
+            chosen.Add(Enumerable.Range(0, rows.Length).Where(i => !chosen.Contains(i) && eligible(chosen, i)).MinBy(i =>
+                Enumerable.Range(0, d).Sum(j => Math.Pow(mean[j] - (chosen.Sum(c => rows[c][j]) + rows[i][j]) / t, 2))));
+        return [.. chosen];
+    }
+
+    [Fact]
+    public void GroupsGiveOneRowEachBeforeAnyGivesTwo()
+    {
+        var random = new Random(3);
+        var rows = Enumerable.Range(0, 12).Select(_ => Enumerable.Range(0, 4).Select(_ => random.NextDouble()).ToArray()).ToArray();
+        // Group of row r is r mod 4 (a mode's candidates), except that group 3 has only row 3: it is used up in round one.
+        long[] groups = [.. Enumerable.Range(0, 12).Select(r => r % 4 == 3 && r > 3 ? 0L : r % 4)];
+        // A row is eligible when its group has not given a row in this round (round n = the picks since every group last gave one).
+        bool Eligible(IReadOnlyList<int> chosen, int i)
+        {
+            var round = new HashSet<long>();
+            for (int n = 1; n <= chosen.Count; n++)
+            {
+                round.Add(groups[chosen[n - 1]]);
+                var open = Enumerable.Range(0, 12).Where(r => !chosen.Take(n).Contains(r)).Select(r => groups[r]);
+                if (open.All(round.Contains)) round.Clear();
+            }
+            return !round.Contains(groups[i]);
+        }
+        var f = tensor(rows.SelectMany(r => r).ToArray(), 12, 4);
+        var picks = Herding.Select(f, 9, groups: tensor(groups));
+        Assert.Equal(HerdByHand(rows, 9, Eligible), picks);
+        Assert.Equal(4, picks.Take(4).Select(p => groups[p]).Distinct().Count());
+        Assert.NotEqual(HerdByHand(rows, 9, (_, _) => true), picks);
+        Assert.Equal(HerdByHand(rows, 9, (_, _) => true), Herding.Select(f, 9));
+
+        // k-center by hand on five points: row 1 nearest the target (group 0), then the farthest of groups 1 and 2 (row 2,
+        // 4 away; row 3 3.16, row 4 3.90), then group 2's one row, then round two: row 3 (3.16 from the chosen) over row 0 (1).
+        var points = tensor(new float[] { 0, 0, 1, 0, 5, 0, 0, 3, 4.9f, 0.1f }, 5, 2);
+        Assert.Equal(new[] { 1, 2, 4, 3 }, CandidateChoice.KCenter(points, 4, tensor(new float[] { 1.2f, 0 }), tensor(new long[] { 0, 0, 1, 1, 2 })));
+        // Kernel herding keeps the rule: its first picks come from distinct groups.
+        var kernel = CandidateChoice.KernelHerding(f, 4, f, tensor(groups));
+        Assert.Equal(4, kernel.Select(p => groups[p]).Distinct().Count());
     }
 
     [Fact]

@@ -8,7 +8,8 @@ namespace Evlf.OnnxHybrid.Distillation.Stages;
 /// ConvNet trained briefly on the real training split (herding's embedding network, <see cref="HerdingOptions"/>) embeds
 /// and classifies every candidate; candidates it assigns to another class are dropped (if fewer than ipc remain, the most
 /// probable of the dropped ones fill up), and the rest are chosen by <see cref="DistillOptions.Selection"/> against the
-/// class's real images the network trained on (their mean feature, or for kernel herding all of them).
+/// class's real images the network trained on (their mean feature, or for kernel herding all of them), with
+/// <see cref="DistillOptions.OnePerMode"/> one candidate of each mode first.
 /// </summary>
 internal static class ChooseStage
 {
@@ -19,7 +20,8 @@ internal static class ChooseStage
         var embedding = options.HerdingEmbedding;
         string key = RunFolder.Key(new
         {
-            stage = StageNames.Choose, sampled = Path.GetFileName(sampleStage), options.Ipc, selection = options.Selection.ToString(),
+            stage = StageNames.Choose, sampled = Path.GetFileName(sampleStage), options.Ipc,
+            selection = options.Selection + (options.OnePerMode ? " one per mode" : ""),
             embedding, kernels = Herding.Kernels, dataId = context.DataId,
         });
         return context.Run.Stage(StageNames.Choose, key, tmp =>
@@ -47,11 +49,13 @@ internal static class ChooseStage
                 var realOfClass = realFeatures.index_select(0, real.Labels.eq(c).nonzero().flatten());
                 var target = realOfClass.mean([0]);
                 var kept = CandidateChoice.Assigned(logits.softmax(1)[.., c], logits.argmax(1).eq(c), options.Ipc);
+                // Candidate row r of a class follows mode r mod ipc (SampleStage).
+                var modeOf = options.OnePerMode ? kept.remainder(options.Ipc) : null;
                 var picks = options.Selection switch
                 {
-                    CandidateSelection.KCenter => CandidateChoice.KCenter(features.index_select(0, kept), options.Ipc, target),
-                    CandidateSelection.KernelHerding => CandidateChoice.KernelHerding(features.index_select(0, kept), options.Ipc, realOfClass),
-                    _ => Herding.Select(features.index_select(0, kept), options.Ipc, target),
+                    CandidateSelection.KCenter => CandidateChoice.KCenter(features.index_select(0, kept), options.Ipc, target, modeOf),
+                    CandidateSelection.KernelHerding => CandidateChoice.KernelHerding(features.index_select(0, kept), options.Ipc, realOfClass, modeOf),
+                    _ => Herding.Select(features.index_select(0, kept), options.Ipc, target, modeOf),
                 };
                 var keptRows = kept.data<long>().ToArray();
                 foreach (int p in picks) writer.Add(c, candidates.Train.Load(byClass[c][(int)keptRows[p]]));
