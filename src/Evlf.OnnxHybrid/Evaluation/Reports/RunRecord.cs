@@ -88,6 +88,8 @@ public sealed record RunRecord
     public bool RealStartNeighbours { get; init; }
     /// <summary>Whether the samples kept their real starts' pixel detail (manifest options.RealDetail, with a real start).</summary>
     public bool RealDetail { get; init; }
+    /// <summary>Whether the selection kept one candidate of each mode first (manifest options.OnePerMode, with candidates).</summary>
+    public bool OnePerMode { get; init; }
     public int? Ipc { get; init; }
     public long? Seed { get; init; }
 
@@ -128,13 +130,14 @@ public sealed record RunRecord
     /// <summary>
     /// The row label: the method, "+EVLF" with fusion, "+ft" with a fine-tuned denoiser, "+realS" when sampling started
     /// from real latents at strength S ("+real-neighboursS" when each candidate had its own), "+detail" when the samples kept
-    /// the real starts' pixel detail, "+select×M" when M candidates were sampled per kept image (e.g. "d4m+EVLF",
+    /// the real starts' pixel detail, "+select×M" when M candidates were sampled per kept image ("+select×M/mode" when one
+    /// of each mode was kept first) (e.g. "d4m+EVLF",
     /// "mgd3+EVLF+real0.3+select×10": what `evlf distill` runs by default from IPC 10 up; "mgd3+EVLF+real0.2+detail+select×10"
     /// from IPC 50 up).
     /// </summary>
     public string Label => Method + (Evlf ? "+EVLF" : "") + (Finetune ? "+ft" : "")
         + (RealStartStrength is double s ? FormattableString.Invariant($"+real{(RealStartNeighbours ? "-neighbours" : "")}{s}") : "")
-        + (RealDetail ? "+detail" : "") + (Candidates > 1 ? $"+select×{Candidates}" : "");
+        + (RealDetail ? "+detail" : "") + (Candidates > 1 ? $"+select×{Candidates}{(OnePerMode ? "/mode" : "")}" : "");
 
     /// <summary>Reads <paramref name="directory"/>; a missing folder, a missing or unreadable manifest.json, or an unreadable eval.json is a <see cref="UserInputException"/>.</summary>
     public static RunRecord Read(string directory)
@@ -158,6 +161,7 @@ public sealed record RunRecord
         var hashes = ((manifest["bundle"] as JsonObject)?["hashes"] as JsonObject)?
             .Select(h => (h.Key, Hash: Text(h.Value))).Where(h => h.Hash is not null).ToDictionary(h => h.Key, h => h.Hash!)
             ?? new Dictionary<string, string>();
+        int candidates = Integer(options?["Candidates"]) ?? 1;
         var record = new RunRecord
         {
             Directory = directory,
@@ -165,10 +169,11 @@ public sealed record RunRecord
             Method = method,
             Evlf = Flag(manifest["evlf"]),
             Finetune = Flag(manifest["finetune"]),
-            Candidates = Integer(options?["Candidates"]) ?? 1,
+            Candidates = candidates,
             RealStartStrength = realStart ? Double(options?["Strength"]) : null,
             RealStartNeighbours = start == SampleStart.RealNeighbours,
             RealDetail = realStart && Flag(options?["RealDetail"]),
+            OnePerMode = candidates > 1 && Flag(options?["OnePerMode"]),
             Ipc = ipc,
             Seed = Long(manifest["seed"]) ?? Long(options?["seed"]),
             DataSpec = Text((manifest["data"] as JsonObject)?["spec"]),

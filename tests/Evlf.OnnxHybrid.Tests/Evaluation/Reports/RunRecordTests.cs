@@ -76,7 +76,9 @@ public class RunRecordTests
     [InlineData(2, 0.2, "mgd3+EVLF+real0.2+detail+select×10", true)] // the default from IPC 50 up
     [InlineData(3, 0.3, "mgd3+EVLF+real-neighbours0.3+detail+select×10", true)]
     [InlineData(1, 0.2, "mgd3+EVLF+select×10", true)] // detail only goes with a real start
-    public void TheLabelNamesARealStartAndItsStrength(object? start, double strength, string label, bool detail = false)
+    [InlineData(2, 0.2, "mgd3+EVLF+real0.2+detail+select×10/mode", true, true)] // one candidate of each mode first
+    [InlineData(null, 0.7, "mgd3+EVLF+select×10/mode", false, true)]
+    public void TheLabelNamesARealStartAndItsStrength(object? start, double strength, string label, bool detail = false, bool perMode = false)
     {
         using var dir = new TempDir();
         var run = dir.Combine("run");
@@ -86,7 +88,7 @@ public class RunRecordTests
             ["method"] = "mgd3", ["evlf"] = true, ["ipc"] = 10, ["seed"] = 0,
             ["options"] = new JsonObject
             {
-                ["Candidates"] = 10, ["Strength"] = strength, ["RealDetail"] = detail,
+                ["Candidates"] = 10, ["Strength"] = strength, ["RealDetail"] = detail, ["OnePerMode"] = perMode,
                 ["Start"] = start switch { int i => JsonValue.Create(i), string t => JsonValue.Create(t), _ => null },
             },
         }.ToJsonString());
@@ -94,6 +96,7 @@ public class RunRecordTests
         Assert.Equal(label, r.Label);
         Assert.Equal(label.Contains("+real") ? strength : null, r.RealStartStrength);
         Assert.Equal(label.Contains("+detail"), r.RealDetail);
+        Assert.Equal(perMode, r.OnePerMode);
     }
 
     [Fact]
