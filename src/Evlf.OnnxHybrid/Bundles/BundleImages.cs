@@ -15,12 +15,14 @@ public static class BundleImages
         int n = indices?.Count ?? split.Count;
         var data = new float[(long)n * channels * size * size];
         int done = 0;
+        var counting = new Lock();
         Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
         {
             var image = Fit(split.Load(indices?[i] ?? i).WithChannels(channels), size);
             NchwBatch.WriteChw(image, Normalization.MinusOneToOne, data.AsSpan((int)((long)i * channels * size * size), channels * size * size));
-            int d = Interlocked.Increment(ref done);
-            if (progress is not null && d % 1000 == 0) progress.Report(new WorkProgress("load images", d, n));
+            // Counted and reported under one lock, so the reports count up in order.
+            lock (counting)
+                if (++done % 1000 == 0) progress?.Report(new WorkProgress("load images", done, n));
         });
         progress?.Report(new WorkProgress("load images", n, n));
         return tensor(data, new long[] { n, channels, size, size });

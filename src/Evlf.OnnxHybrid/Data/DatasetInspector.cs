@@ -32,6 +32,7 @@ public static class DatasetInspector
         var heights = new int[total];
         var problems = new string?[total];
         int done = 0, reportEvery = Math.Max(1, total / 200);
+        var counting = new Lock();
         progress?.Report(new WorkProgress($"decoding {split.Name}", 0, total));
 
         var parallel = new ParallelOptions
@@ -53,8 +54,12 @@ public static class DatasetInspector
                 problems[i] = e.Message;
                 if (!skipBad) state.Break(); // iterations below i still run, so the lowest bad index is found
             }
-            int n = Interlocked.Increment(ref done);
-            if (progress != null && (n % reportEvery == 0 || n == total)) progress.Report(new WorkProgress($"decoding {split.Name}", n, total));
+            // Counted and reported under one lock: two threads that count 3 and 4 must not report 4 before 3.
+            lock (counting)
+            {
+                int n = ++done;
+                if (progress != null && (n % reportEvery == 0 || n == total)) progress.Report(new WorkProgress($"decoding {split.Name}", n, total));
+            }
         });
 
         var bad = new List<BadSample>();
