@@ -100,7 +100,8 @@ public sealed record RunRecord
     public RunAccuracy? Accuracy { get; init; }
 
     /// <summary>
-    /// What the run was made with besides its seed and EVLF: the manifest's options without the places it wrote to or read
+    /// What the run was made with besides its seed and EVLF: the manifest's options (one it does not name at its default,
+    /// as before the option existed) without the places it wrote to or read
     /// from (output, cache, bundle and data paths, device, quiet, force), without EVLF and the settings only fusion reads,
     /// with the data's identity and the bundle's <see cref="BundleId"/> instead of their paths; null when the manifest has
     /// no options. Runs with equal settings and seed differ only by EVLF (<see cref="EvlfPairs"/>).
@@ -183,7 +184,7 @@ public sealed record RunRecord
         if (options is null) return record;
         return record with
         {
-            Settings = Canonical(options, key => !RunKeys.Contains(key) && !FusionKeys.Contains(key))
+            Settings = Canonical(WithDefaults(options), key => !RunKeys.Contains(key) && !FusionKeys.Contains(key))
                 + $";data={Text((manifest["data"] as JsonObject)?["id"]) ?? record.DataSpec};bundle={record.BundleId}",
             FusionSettings = record.Evlf ? Canonical(options, FusionKeys.Contains) : null,
         };
@@ -197,6 +198,20 @@ public sealed record RunRecord
 
     /// <summary>Options only the fusion stage reads (DistillOptions.Fusion, FusionTraining, FusionUsesPromptTemplate).</summary>
     static readonly HashSet<string> FusionKeys = new(StringComparer.OrdinalIgnoreCase) { "Fusion", "FusionTraining", "FusionUsesPromptTemplate" };
+
+    /// <summary>
+    /// <paramref name="options"/> with each option it does not name set to its default (<see cref="DistillOptions"/> as
+    /// constructed): a manifest written before an option existed names no value for it, and an option that is added keeps
+    /// what runs did before by default, so such a run pairs with a twin made later with the option at its default.
+    /// </summary>
+    static JsonObject WithDefaults(JsonObject options)
+    {
+        var filled = (JsonObject)DefaultOptions.DeepClone();
+        foreach (var (key, value) in options) filled[key] = value?.DeepClone();
+        return filled;
+    }
+
+    static readonly JsonObject DefaultOptions = JsonSerializer.SerializeToNode(new DistillOptions())!.AsObject();
 
     /// <summary>The options whose names pass <paramref name="keep"/>, in ordinal order of the names, as compact JSON.</summary>
     static string Canonical(JsonObject options, Func<string, bool> keep) =>

@@ -103,11 +103,12 @@ public class EvlfPairsTests
     public void SettingsIgnoreWhereARunWroteButNotWhatItMade()
     {
         using var dir = new TempDir();
-        string Write(string name, bool evlf, long seed, int candidates = 10, double lambda1 = 0.1, string dit = "bb", string dataId = "d1")
+        string Write(string name, bool evlf, long seed, int candidates = 10, double lambda1 = 0.1, string dit = "bb", string dataId = "d1",
+            bool? onePerMode = null)
         {
             var run = dir.Combine(name);
             Directory.CreateDirectory(run);
-            File.WriteAllText(Path.Combine(run, "manifest.json"), new JsonObject
+            var manifest = new JsonObject
             {
                 ["method"] = "mgd3", ["evlf"] = evlf, ["finetune"] = false, ["ipc"] = 10, ["seed"] = seed,
                 ["data"] = new JsonObject { ["spec"] = "fashion-mnist", ["id"] = dataId },
@@ -118,7 +119,9 @@ public class EvlfPairsTests
                     ["Candidates"] = candidates, ["FusionTraining"] = new JsonObject { ["Lambda1"] = lambda1 },
                 },
                 ["bundle"] = new JsonObject { ["hashes"] = new JsonObject { ["dit.onnx"] = dit, ["bundle.json"] = "aa" } },
-            }.ToJsonString());
+            };
+            if (onePerMode is bool on) manifest["options"]!["OnePerMode"] = on;
+            File.WriteAllText(Path.Combine(run, "manifest.json"), manifest.ToJsonString());
             RunRecordTests.Eval([80, 81, 82]).Write(Path.Combine(run, EvaluationResult.FileName));
             return run;
         }
@@ -131,6 +134,9 @@ public class EvlfPairsTests
         Assert.NotEqual(evlf.Settings, RunRecord.Read(Write("candidates", evlf: false, seed: 1, candidates: 1)).Settings);
         Assert.NotEqual(evlf.Settings, RunRecord.Read(Write("bundle", evlf: false, seed: 1, dit: "cc")).Settings);
         Assert.NotEqual(evlf.Settings, RunRecord.Read(Write("data", evlf: false, seed: 1, dataId: "d2")).Settings);
+        // A manifest written before an option existed (no OnePerMode) pairs with one that records it at its default.
+        Assert.Equal(evlf.Settings, RunRecord.Read(Write("later", evlf: false, seed: 1, onePerMode: false)).Settings);
+        Assert.NotEqual(evlf.Settings, RunRecord.Read(Write("per-mode", evlf: false, seed: 1, onePerMode: true)).Settings);
         Assert.Equal([0L, 1, 2], evlf.Accuracy!.Seeds);
         Assert.Equal([80.0, 81, 82], evlf.Accuracy.Accuracies);
     }
