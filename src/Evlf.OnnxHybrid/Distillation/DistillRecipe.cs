@@ -27,12 +27,17 @@ public sealed record DistillRecipe(DistillMethod Method, IReadOnlyList<string> S
     public static DistillRecipe For(DistillOptions options)
     {
         var stages = !options.UsesGenerativeModel ? (options.ThroughVae ? [.. RealImages, StageNames.ThroughVae] : RealImages) : options.UsesFusion ? GenerativeWithFusion : Generative;
+        // Herding's embedding network trains right before the first stage that embeds with it: herding's choice of real
+        // images, herding's modes, or the choice among candidates; a later stage reads it from there.
+        if (options.Method == DistillMethod.Herding) stages = [StageNames.Embedding, .. stages];
+        if (options.UsesGenerativeModel && options.Modes == ModeKind.Herding) stages = [.. stages.TakeWhile(s => s != StageNames.Modes), StageNames.Embedding, .. stages.SkipWhile(s => s != StageNames.Modes)];
         // Finetune trains the denoiser on what the modes cluster, right before it samples.
         if (options.UsesGenerativeModel && options.Finetune) stages = [.. stages[..^1], StageNames.Finetune, StageNames.Sample];
         // minimax fine-tunes the DiT with its criteria on the same latents, then samples plainly as dit does.
         if (options.Method == DistillMethod.Minimax) stages = [.. stages[..^1], StageNames.Minimax, StageNames.Sample];
         // Candidates above 1 sample more than they keep, then chooses.
-        if (options.UsesGenerativeModel && options.Candidates > 1) stages = [.. stages, StageNames.Choose];
+        if (options.UsesGenerativeModel && options.Candidates > 1)
+            stages = stages.Contains(StageNames.Embedding) ? [.. stages, StageNames.Choose] : [.. stages, StageNames.Embedding, StageNames.Choose];
         return new DistillRecipe(options.Method, stages);
     }
 

@@ -77,18 +77,25 @@ public static class Herding
     public static int[][] Select(ImageDataset dataset, int ipc, HerdingOptions options, Normalization normalization,
         IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        if (ipc < 1) throw new UserInputException($"Images per class must be 1 or more; got {ipc}.");
+        ByClass(dataset, ipc);
+        var probe = dataset.Train.Load(0);
+        using var embedding = options.FeatureSpace == HerdingFeatureSpace.ConvNet
+            ? TrainEmbedding(dataset, normalization, dataset.Channels, probe.Height, probe.Width, options, progress, cancellationToken)
+            : null;
+        return Select(dataset, ipc, embedding, normalization, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// As <see cref="Select(ImageDataset, int, HerdingOptions, Normalization, IProgress{WorkProgress}?, CancellationToken)"/>
+    /// in the features of <paramref name="embedding"/>, an embedding network already trained (null: normalised pixels).
+    /// </summary>
+    internal static int[][] Select(ImageDataset dataset, int ipc, ConvNet? embedding, Normalization normalization,
+        IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
+    {
         var split = dataset.Train;
-        var byClass = RandomSelection.IndicesByClass(split, dataset.ClassCount);
-        for (int c = 0; c < byClass.Length; c++)
-            if (byClass[c].Count < ipc)
-                throw new UserInputException($"Class '{dataset.ClassNames[c]}' has {byClass[c].Count} training images; {ipc} per class were asked for.");
+        var byClass = ByClass(dataset, ipc);
         var probe = split.Load(0);
         int channels = dataset.Channels, height = probe.Height, width = probe.Width;
-
-        using var embedding = options.FeatureSpace == HerdingFeatureSpace.ConvNet
-            ? TrainEmbedding(dataset, normalization, channels, height, width, options, progress, cancellationToken)
-            : null;
         var chosen = new int[dataset.ClassCount][];
         for (int c = 0; c < dataset.ClassCount; c++)
         {
@@ -103,22 +110,44 @@ public static class Herding
         return chosen;
     }
 
+    /// <summary>The training images of each class, after checking that each class has <paramref name="ipc"/> to choose.</summary>
+    static List<int>[] ByClass(ImageDataset dataset, int ipc)
+    {
+        if (ipc < 1) throw new UserInputException($"Images per class must be 1 or more; got {ipc}.");
+        var byClass = RandomSelection.IndicesByClass(dataset.Train, dataset.ClassCount);
+        for (int c = 0; c < byClass.Length; c++)
+            if (byClass[c].Count < ipc)
+                throw new UserInputException($"Class '{dataset.ClassNames[c]}' has {byClass[c].Count} training images; {ipc} per class were asked for.");
+        return byClass;
+    }
+
     /// <summary>
     /// The convolution kernels the embedding network trains and embeds with, always (<see cref="ConvolutionBackend"/>):
     /// part of every cache key of a stage that uses the network, so choices made before it was fixed are not reused.
     /// </summary>
     internal const string Kernels = "libtorch native convolutions";
 
-    /// <summary>
-    /// The embedding network of <see cref="HerdingFeatureSpace.ConvNet"/> trained on the real training split (eval mode),
-    /// with the training images it saw (indices into <c>dataset.Train</c>).
-    /// </summary>
-    internal static (ConvNet Net, int[] Seen) TrainEmbedding(ImageDataset dataset, Normalization normalization, HerdingOptions options,
+    /// <summary>The embedding network of <see cref="HerdingFeatureSpace.ConvNet"/> trained on the real training split (eval mode).</summary>
+    internal static ConvNet TrainEmbedding(ImageDataset dataset, Normalization normalization, HerdingOptions options,
         IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
         var probe = dataset.Train.Load(0);
-        var seen = EmbeddingSubset(dataset.Train.Count, options);
-        return (TrainEmbedding(dataset, normalization, dataset.Channels, probe.Height, probe.Width, options, progress, cancellationToken), seen);
+        return TrainEmbedding(dataset, normalization, dataset.Channels, probe.Height, probe.Width, options, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// The embedding network <see cref="TrainEmbedding(ImageDataset, Normalization, HerdingOptions, IProgress{WorkProgress}?, CancellationToken)"/>
+    /// trained and saved to <paramref name="weights"/> (eval mode, on the same kernels, <see cref="Kernels"/>), with the
+    /// training images it saw (indices into <c>dataset.Train</c>).
+    /// </summary>
+    internal static (ConvNet Net, int[] Seen) LoadEmbedding(ImageDataset dataset, HerdingOptions options, string weights)
+    {
+        ConvolutionBackend.UseNativeKernels();
+        var probe = dataset.Train.Load(0);
+        var net = new ConvNet(dataset.Channels, probe.Height, probe.Width, dataset.ClassCount);
+        net.load(weights);
+        net.eval();
+        return (net, EmbeddingSubset(dataset.Train.Count, options));
     }
 
     static int[] EmbeddingSubset(int total, HerdingOptions options)

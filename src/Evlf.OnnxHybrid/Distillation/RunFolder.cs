@@ -126,16 +126,17 @@ public sealed class RunFolder : IDisposable
     {
         if (isDone(dir))
         {
-            records.Add(new StageRecord(record, key, true, 0));
+            Record(new StageRecord(record, key, true, 0));
             return dir;
         }
         whenMissing?.Invoke();
         using var folderLock = FolderLock.Wait(dir + ".lock", $"evlf, stage {record}", logger, cancellationToken);
         if (isDone(dir)) // another process finished it while this one waited
         {
-            records.Add(new StageRecord(record, key, true, 0));
+            Record(new StageRecord(record, key, true, 0));
             return dir;
         }
+        double producedBefore = producedSeconds;
         var clock = Stopwatch.StartNew();
         // Under the folder's lock every temporary of it is a dead process's.
         foreach (var stale in Directory.EnumerateDirectories(stages, Path.GetFileName(dir) + ".tmp-*")) Directory.Delete(stale, true);
@@ -146,9 +147,21 @@ public sealed class RunFolder : IDisposable
         // An incomplete folder (no .done) of an older layout, or a part whose files no longer match its marker.
         if (Directory.Exists(dir)) Directory.Delete(dir, true);
         Directory.Move(tmp, dir);
-        records.Add(new StageRecord(record, key, false, Math.Round(clock.Elapsed.TotalSeconds, 2)));
+        // A stage produced inside this one (the embedding network inside choose) has its own record and time.
+        double seconds = clock.Elapsed.TotalSeconds;
+        Record(new StageRecord(record, key, false, Math.Round(seconds - (producedSeconds - producedBefore), 2)));
+        producedSeconds = producedBefore + seconds;
         return dir;
     }
+
+    /// <summary>Adds a stage's record, once per stage and key: a stage that two others read is listed where it was first needed.</summary>
+    void Record(StageRecord stage)
+    {
+        if (!records.Any(r => r.Stage == stage.Stage && r.Key == stage.Key)) records.Add(stage);
+    }
+
+    /// <summary>The time of every stage this run produced so far, stages produced inside another counted once.</summary>
+    double producedSeconds;
 
     static bool IsDone(string dir) => File.Exists(Path.Combine(dir, ".done"));
 

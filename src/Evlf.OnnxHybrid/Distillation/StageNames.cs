@@ -26,6 +26,11 @@ public static class StageNames
     public const string Minimax = "minimax";
     /// <summary>Sampling and decoding: the synthetic images (with <see cref="DistillOptions.Candidates"/> M, M times as many).</summary>
     public const string Sample = "sample";
+    /// <summary>
+    /// Herding's embedding network, trained on the real training split: for the herding baseline, <see cref="ModeKind.Herding"/>
+    /// and <see cref="Choose"/>.
+    /// </summary>
+    public const string Embedding = "embedding";
     /// <summary><see cref="DistillOptions.Candidates"/> M: ipc images per class chosen among the sampled candidates.</summary>
     public const string Choose = "choose";
 

@@ -287,20 +287,27 @@ public class SafetyTests : IDisposable
         var reference = EvlfProcess.Run(Args(whole));
         Assert.True(reference.ExitCode == 0, reference.Stderr);
 
-        var cache = Directory.CreateDirectory(Path.Combine(root, "choice-cache")).FullName;
-        foreach (var stage in Directory.GetDirectories(Path.Combine(whole, ".stages")).Where(d => !Path.GetFileName(d).StartsWith("choose-", StringComparison.Ordinal)))
-            CopyTree(stage, Path.Combine(cache, Path.GetFileName(stage)));
-        var fromCache = Path.Combine(root, "choice-from-cache");
-        var r = EvlfProcess.Run(Args(fromCache, "--cache", cache));
-        Assert.True(r.ExitCode == 0, r.Stderr);
-        var stages = JsonNode.Parse(File.ReadAllText(Path.Combine(fromCache, "manifest.json")))!["stages"]!.AsArray()
-            .ToDictionary(s => (string)s!["stage"]!, s => (bool)s!["cached"]!);
-        Assert.True(stages["fusion"] && stages["sample"] && !stages["choose"], "only the choice was to run again");
-        var expected = Path.Combine(whole, "images");
-        var files = Directory.GetFiles(expected, "*.png", SearchOption.AllDirectories).Order().ToArray();
-        Assert.Equal(6, files.Length);
-        foreach (var f in files)
-            Assert.Equal(File.ReadAllBytes(f), File.ReadAllBytes(Path.Combine(fromCache, "images", Path.GetRelativePath(expected, f))));
+        // Twice: the embedding network trained again in the run, and read from the cache as the first run saved it.
+        foreach (bool trainEmbedding in new[] { true, false })
+        {
+            string name = trainEmbedding ? "trained" : "saved";
+            var cache = Directory.CreateDirectory(Path.Combine(root, "choice-cache-" + name)).FullName;
+            foreach (var stage in Directory.GetDirectories(Path.Combine(whole, ".stages")).Where(d => !Path.GetFileName(d).StartsWith("choose-", StringComparison.Ordinal)
+                && !(trainEmbedding && Path.GetFileName(d).StartsWith("embedding-", StringComparison.Ordinal))))
+                CopyTree(stage, Path.Combine(cache, Path.GetFileName(stage)));
+            var fromCache = Path.Combine(root, "choice-from-cache-" + name);
+            var r = EvlfProcess.Run(Args(fromCache, "--cache", cache));
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            var stages = JsonNode.Parse(File.ReadAllText(Path.Combine(fromCache, "manifest.json")))!["stages"]!.AsArray()
+                .ToDictionary(s => (string)s!["stage"]!, s => (bool)s!["cached"]!);
+            Assert.True(stages["fusion"] && stages["sample"] && !stages["choose"], "only the choice was to run again");
+            Assert.Equal(!trainEmbedding, stages["embedding"]);
+            var expected = Path.Combine(whole, "images");
+            var files = Directory.GetFiles(expected, "*.png", SearchOption.AllDirectories).Order().ToArray();
+            Assert.Equal(6, files.Length);
+            foreach (var f in files)
+                Assert.Equal(File.ReadAllBytes(f), File.ReadAllBytes(Path.Combine(fromCache, "images", Path.GetRelativePath(expected, f))));
+        }
     }
 
     /// <summary>Copies the folder <paramref name="from"/> with everything in it to <paramref name="to"/>.</summary>

@@ -10,7 +10,7 @@ public class DistillRecipeTests
 {
     [Theory]
     [InlineData(DistillMethod.Random, true, false, "select")]
-    [InlineData(DistillMethod.Herding, true, false, "select")]
+    [InlineData(DistillMethod.Herding, true, false, "embedding select")]
     [InlineData(DistillMethod.Dit, true, false, "latents modes sample")]       // --evlf does not apply to dit
     [InlineData(DistillMethod.Dit, false, true, "latents modes finetune sample")]
     [InlineData(DistillMethod.D4m, false, false, "latents modes sample")]
@@ -26,6 +26,14 @@ public class DistillRecipeTests
         Assert.Equal(method, recipe.Method);
         Assert.Equal(stages.Split(' '), recipe.Stages);
     }
+
+    // Herding's embedding network trains before the first stage that embeds with it, once.
+    [Theory]
+    [InlineData(ModeKind.Centroid, 10, "latents text fusion fuse modes sample embedding choose")]
+    [InlineData(ModeKind.Herding, 1, "latents text fusion fuse embedding modes sample")]
+    [InlineData(ModeKind.Herding, 10, "latents text fusion fuse embedding modes sample choose")]
+    public void HerdingsNetworkTrainsBeforeTheFirstStageThatEmbeds(ModeKind modes, int candidates, string stages) =>
+        Assert.Equal(stages.Split(' '), DistillRecipe.For(new DistillOptions { Method = DistillMethod.Mgd3, Modes = modes, Candidates = candidates }).Stages);
 
     // A scheduler runs one wave (shards, then the finishing run) per sharded stage: encode, [fuse,] sample; random and
     // herding one, whose shards have nothing to do (evlf cluster renders this many).

@@ -29,8 +29,7 @@ internal static class ChooseStage
             var dataset = context.Dataset;
             var normalization = DatasetNormalization.For(dataset);
             var probe = dataset.Train.Load(0);
-            var (net, seen) = Herding.TrainEmbedding(dataset, normalization, embedding,
-                context.Progress, context.CancellationToken);
+            var (net, seen) = EmbeddingStage.Run(context);
             using var _ = net;
             using var scope = NewDisposeScope();
             using var grad = no_grad();

@@ -56,9 +56,7 @@ internal static class ModesStage
     /// <summary>The rows (training indices: the latents hold every training image) of the images herding picks per class.</summary>
     static (Tensor Modes, Tensor Nearest) HerdedPerClass(StageContext context, Tensor vectors)
     {
-        var dataset = context.Dataset;
-        var picks = Herding.Select(dataset, context.Options.Ipc, context.Options.HerdingEmbedding, DatasetNormalization.For(dataset),
-            context.Progress, context.CancellationToken);
+        var picks = SelectStage.Herded(context);
         var nearest = stack(picks.Select(p => tensor(p.Select(i => (long)i).ToArray())).ToArray(), 0);
         return (stack(picks.Select((_, c) => vectors.index_select(0, nearest[c])).ToArray(), 0), nearest);
     }

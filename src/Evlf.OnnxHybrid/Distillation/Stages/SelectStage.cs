@@ -23,10 +23,17 @@ internal static class SelectStage
         return context.Run.Stage(StageNames.Select, key, tmp =>
         {
             var chosen = options.Method == DistillMethod.Herding
-                ? Herding.Select(dataset, options.Ipc, herding, DatasetNormalization.For(dataset),
-                    context.Progress, context.CancellationToken)
+                ? Herded(context)
                 : RandomSelection.Select(dataset.Train, dataset.ClassNames.Count, options.Ipc, options.Seed);
             RealSubset.Write(dataset, chosen, Path.Combine(tmp, SampleStage.SetFolder), options.Method.ToString().ToLowerInvariant());
         });
+    }
+
+    /// <summary>Herding's ipc picks per class (indices into the training split), in the embedding stage's network's features.</summary>
+    internal static int[][] Herded(StageContext context)
+    {
+        var (net, _) = EmbeddingStage.Run(context);
+        using var _ = net;
+        return Herding.Select(context.Dataset, context.Options.Ipc, net, DatasetNormalization.For(context.Dataset), context.Progress, context.CancellationToken);
     }
 }
