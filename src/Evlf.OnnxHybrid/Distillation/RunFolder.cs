@@ -37,6 +37,8 @@ public sealed class RunFolder : IDisposable
     readonly CancellationToken cancellationToken;
     readonly List<StageRecord> records = new();
     readonly ShardSpec? shards;
+    /// <summary>The time of every stage this run produced so far, a stage produced inside another counted once.</summary>
+    double producedSeconds;
 
     public sealed record StageRecord(string Stage, string Key, bool Cached, double Seconds);
 
@@ -159,9 +161,6 @@ public sealed class RunFolder : IDisposable
     {
         if (!records.Any(r => r.Stage == stage.Stage && r.Key == stage.Key)) records.Add(stage);
     }
-
-    /// <summary>The time of every stage this run produced so far, stages produced inside another counted once.</summary>
-    double producedSeconds;
 
     static bool IsDone(string dir) => File.Exists(Path.Combine(dir, ".done"));
 
