@@ -30,7 +30,11 @@ public sealed record DistillRecipe(DistillMethod Method, IReadOnlyList<string> S
         // Herding's embedding network trains right before the first stage that embeds with it: herding's choice of real
         // images, herding's modes, or the choice among candidates; a later stage reads it from there.
         if (options.Method == DistillMethod.Herding) stages = [StageNames.Embedding, .. stages];
-        if (options.UsesGenerativeModel && options.Modes == ModeKind.Herding) stages = [.. stages.TakeWhile(s => s != StageNames.Modes), StageNames.Embedding, .. stages.SkipWhile(s => s != StageNames.Modes)];
+        if (options.UsesGenerativeModel && options.Modes == ModeKind.Herding)
+        {
+            int modes = Array.IndexOf(stages, StageNames.Modes);
+            stages = [.. stages[..modes], StageNames.Embedding, .. stages[modes..]];
+        }
         // Finetune trains the denoiser on what the modes cluster, right before it samples.
         if (options.UsesGenerativeModel && options.Finetune) stages = [.. stages[..^1], StageNames.Finetune, StageNames.Sample];
         // minimax fine-tunes the DiT with its criteria on the same latents, then samples plainly as dit does.

@@ -77,23 +77,22 @@ public static class Herding
     public static int[][] Select(ImageDataset dataset, int ipc, HerdingOptions options, Normalization normalization,
         IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        ByClass(dataset, ipc);
-        var probe = dataset.Train.Load(0);
+        var byClass = ByClass(dataset, ipc);
         using var embedding = options.FeatureSpace == HerdingFeatureSpace.ConvNet
-            ? TrainEmbedding(dataset, normalization, dataset.Channels, probe.Height, probe.Width, options, progress, cancellationToken)
+            ? TrainEmbedding(dataset, normalization, options, progress, cancellationToken)
             : null;
-        return Select(dataset, ipc, embedding, normalization, progress, cancellationToken);
+        return Select(dataset, byClass, ipc, embedding, normalization, progress, cancellationToken);
     }
 
     /// <summary>
     /// As <see cref="Select(ImageDataset, int, HerdingOptions, Normalization, IProgress{WorkProgress}?, CancellationToken)"/>
-    /// in the features of <paramref name="embedding"/>, an embedding network already trained (null: normalised pixels).
+    /// among <paramref name="byClass"/> (<see cref="ByClass"/>) in the features of <paramref name="embedding"/>, an embedding
+    /// network already trained (null: normalised pixels).
     /// </summary>
-    internal static int[][] Select(ImageDataset dataset, int ipc, ConvNet? embedding, Normalization normalization,
+    internal static int[][] Select(ImageDataset dataset, List<int>[] byClass, int ipc, ConvNet? embedding, Normalization normalization,
         IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
         var split = dataset.Train;
-        var byClass = ByClass(dataset, ipc);
         var probe = split.Load(0);
         int channels = dataset.Channels, height = probe.Height, width = probe.Width;
         var chosen = new int[dataset.ClassCount][];
@@ -111,7 +110,7 @@ public static class Herding
     }
 
     /// <summary>The training images of each class, after checking that each class has <paramref name="ipc"/> to choose.</summary>
-    static List<int>[] ByClass(ImageDataset dataset, int ipc)
+    internal static List<int>[] ByClass(ImageDataset dataset, int ipc)
     {
         if (ipc < 1) throw new UserInputException($"Images per class must be 1 or more; got {ipc}.");
         var byClass = RandomSelection.IndicesByClass(dataset.Train, dataset.ClassCount);
@@ -126,14 +125,6 @@ public static class Herding
     /// part of every cache key of a stage that uses the network, so choices made before it was fixed are not reused.
     /// </summary>
     internal const string Kernels = "libtorch native convolutions";
-
-    /// <summary>The embedding network of <see cref="HerdingFeatureSpace.ConvNet"/> trained on the real training split (eval mode).</summary>
-    internal static ConvNet TrainEmbedding(ImageDataset dataset, Normalization normalization, HerdingOptions options,
-        IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
-    {
-        var probe = dataset.Train.Load(0);
-        return TrainEmbedding(dataset, normalization, dataset.Channels, probe.Height, probe.Width, options, progress, cancellationToken);
-    }
 
     /// <summary>
     /// The embedding network <see cref="TrainEmbedding(ImageDataset, Normalization, HerdingOptions, IProgress{WorkProgress}?, CancellationToken)"/>
@@ -163,8 +154,9 @@ public static class Herding
         return subset[..count];
     }
 
-    static ConvNet TrainEmbedding(ImageDataset dataset, Normalization normalization, int channels, int height, int width,
-        HerdingOptions options, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>The embedding network of <see cref="HerdingFeatureSpace.ConvNet"/> trained on the real training split (eval mode).</summary>
+    internal static ConvNet TrainEmbedding(ImageDataset dataset, Normalization normalization, HerdingOptions options,
+        IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
         // libtorch has one convolution switch per process, and the importer turns oneDNN off for good the first time it
         // builds a graph with convolutions (the fusion module, a fine-tune). Without this line the network would train on
@@ -172,6 +164,8 @@ public static class Herding
         // the two would choose different candidates from the same inputs. See Kernels.
         ConvolutionBackend.UseNativeKernels();
         var split = dataset.Train;
+        var probe = split.Load(0);
+        int channels = dataset.Channels, height = probe.Height, width = probe.Width;
         var subset = EmbeddingSubset(split.Count, options);
         int count = subset.Length;
         using var train = LabelledImages.Load(split, normalization, channels, height, width, subset);

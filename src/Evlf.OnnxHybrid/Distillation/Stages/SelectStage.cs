@@ -32,8 +32,9 @@ internal static class SelectStage
     /// <summary>Herding's ipc picks per class (indices into the training split), in the embedding stage's network's features.</summary>
     internal static int[][] Herded(StageContext context)
     {
+        var byClass = Herding.ByClass(context.Dataset, context.Options.Ipc);
         var (net, _) = EmbeddingStage.Run(context);
         using var _ = net;
-        return Herding.Select(context.Dataset, context.Options.Ipc, net, DatasetNormalization.For(context.Dataset), context.Progress, context.CancellationToken);
+        return Herding.Select(context.Dataset, byClass, context.Options.Ipc, net, DatasetNormalization.For(context.Dataset), context.Progress, context.CancellationToken);
     }
 }

@@ -182,11 +182,12 @@ public sealed record RunRecord
             BundleHashes = hashes,
         };
         if (options is null) return record;
+        var filled = WithDefaults(options, DefaultOptions);
         return record with
         {
-            Settings = Canonical(WithDefaults(options), key => !RunKeys.Contains(key) && !FusionKeys.Contains(key))
+            Settings = Canonical(filled, key => !RunKeys.Contains(key) && !FusionKeys.Contains(key))
                 + $";data={Text((manifest["data"] as JsonObject)?["id"]) ?? record.DataSpec};bundle={record.BundleId}",
-            FusionSettings = record.Evlf ? Canonical(options, FusionKeys.Contains) : null,
+            FusionSettings = record.Evlf ? Canonical(filled, FusionKeys.Contains) : null,
         };
     }
 
@@ -200,17 +201,20 @@ public sealed record RunRecord
     static readonly HashSet<string> FusionKeys = new(StringComparer.OrdinalIgnoreCase) { "Fusion", "FusionTraining", "FusionUsesPromptTemplate" };
 
     /// <summary>
-    /// <paramref name="options"/> with each option it does not name set to its default (<see cref="DistillOptions"/> as
-    /// constructed): a manifest written before an option existed names no value for it, and an option that is added keeps
-    /// what runs did before by default, so such a run pairs with a twin made later with the option at its default.
+    /// <paramref name="options"/> with each option it does not name, at any depth (FusionTraining's too), set to its value
+    /// in <paramref name="defaults"/> (<see cref="DefaultOptions"/>): a manifest written before an option existed names no
+    /// value for it, and an option that is added keeps what runs did before by default, so such a run pairs with a twin
+    /// made later with the option at its default.
     /// </summary>
-    static JsonObject WithDefaults(JsonObject options)
+    static JsonObject WithDefaults(JsonObject options, JsonObject defaults)
     {
-        var filled = (JsonObject)DefaultOptions.DeepClone();
-        foreach (var (key, value) in options) filled[key] = value?.DeepClone();
+        var filled = (JsonObject)defaults.DeepClone();
+        foreach (var (key, value) in options)
+            filled[key] = value is JsonObject inner && defaults[key] is JsonObject innerDefaults ? WithDefaults(inner, innerDefaults) : value?.DeepClone();
         return filled;
     }
 
+    /// <summary><see cref="DistillOptions"/> as constructed, as a manifest records options.</summary>
     static readonly JsonObject DefaultOptions = JsonSerializer.SerializeToNode(new DistillOptions())!.AsObject();
 
     /// <summary>The options whose names pass <paramref name="keep"/>, in ordinal order of the names, as compact JSON.</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Evlf.OnnxHybrid.Distillation;
 using Evlf.OnnxHybrid.Evaluation;
 using Evlf.OnnxHybrid.Evaluation.Reports;
 using Evlf.OnnxHybrid.Tests.Data;
@@ -104,7 +105,7 @@ public class EvlfPairsTests
     {
         using var dir = new TempDir();
         string Write(string name, bool evlf, long seed, int candidates = 10, double lambda1 = 0.1, string dit = "bb", string dataId = "d1",
-            bool? onePerMode = null)
+            bool? onePerMode = null, double? temperature = null)
         {
             var run = dir.Combine(name);
             Directory.CreateDirectory(run);
@@ -121,6 +122,7 @@ public class EvlfPairsTests
                 ["bundle"] = new JsonObject { ["hashes"] = new JsonObject { ["dit.onnx"] = dit, ["bundle.json"] = "aa" } },
             };
             if (onePerMode is bool on) manifest["options"]!["OnePerMode"] = on;
+            if (temperature is double t) manifest["options"]!["FusionTraining"]!["Temperature"] = t;
             File.WriteAllText(Path.Combine(run, "manifest.json"), manifest.ToJsonString());
             RunRecordTests.Eval([80, 81, 82]).Write(Path.Combine(run, EvaluationResult.FileName));
             return run;
@@ -137,6 +139,10 @@ public class EvlfPairsTests
         // A manifest written before an option existed (no OnePerMode) pairs with one that records it at its default.
         Assert.Equal(evlf.Settings, RunRecord.Read(Write("later", evlf: false, seed: 1, onePerMode: false)).Settings);
         Assert.NotEqual(evlf.Settings, RunRecord.Read(Write("per-mode", evlf: false, seed: 1, onePerMode: true)).Settings);
+        // The same inside FusionTraining: a setting the EVLF run's manifest does not name counts at its default.
+        var fusionDefault = new DistillOptions().FusionTraining.Temperature;
+        Assert.Equal(evlf.FusionSettings, RunRecord.Read(Write("later-fusion", evlf: true, seed: 2, temperature: fusionDefault)).FusionSettings);
+        Assert.NotEqual(evlf.FusionSettings, RunRecord.Read(Write("other-fusion", evlf: true, seed: 2, temperature: fusionDefault * 2)).FusionSettings);
         Assert.Equal([0L, 1, 2], evlf.Accuracy!.Seeds);
         Assert.Equal([80.0, 81, 82], evlf.Accuracy.Accuracies);
     }
