@@ -215,13 +215,22 @@ public sealed class RunFolder : IDisposable
     }
 
     /// <summary>
-    /// A folder for a stage's work in progress that survives a killed run (checkpoints of training stages);
-    /// it is keyed like the stage, so changed inputs never resume from stale checkpoints.
+    /// As <see cref="Stage(string, string, Action{string})"/>, for a stage whose work in progress (a training stage's
+    /// checkpoints) must survive a killed run: <paramref name="produce"/> gets the temporary folder and a work folder,
+    /// keyed like the stage so changed inputs never resume from stale checkpoints. The work folder is made only under the
+    /// stage's lock, by the process that produces the stage, and deleted once the stage is in place (or found finished), so
+    /// processes that share the stage cache (shards) never race over it.
     /// </summary>
-    public string WorkFolder(string stage, string key)
+    public string Stage(string stage, string key, Action<string, string> produce)
     {
-        string dir = Path.Combine(stages, $"{stage}-{key}.work");
-        Directory.CreateDirectory(dir);
+        string work = Path.Combine(stages, $"{stage}-{key}.work");
+        string dir = Stage(stage, key, tmp =>
+        {
+            Directory.CreateDirectory(work);
+            produce(tmp, work);
+        });
+        // Nothing makes the work folder once the stage is finished, so any process may remove what is left of it.
+        OutputFolder.TryDelete(work);
         return dir;
     }
 }

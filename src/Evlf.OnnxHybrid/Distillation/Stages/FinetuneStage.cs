@@ -24,8 +24,7 @@ internal static class FinetuneStage
             stage = StageNames.Finetune, upstreamKey = input.Key, denoiser, bundle = RunFolder.FileHash(bundle.PathOf(spec.File)),
             options.FinetuneSteps, options.FinetuneLearningRate, options.Seed,
         });
-        string work = context.Run.WorkFolder(StageNames.Finetune, key);
-        string folder = context.Run.Stage(StageNames.Finetune, key, tmp =>
+        string folder = context.Run.Stage(StageNames.Finetune, key, (tmp, work) =>
         {
             var scaled = input.Latents * bundle.Manifest.Latent.ScalingFactor;
             var data = new LatentSet(scaled, zeros_like(scaled), labels);
@@ -50,7 +49,6 @@ internal static class FinetuneStage
             CopyBundleFiles(bundle.Directory, bundleFolder);
             File.Copy(result.ModelPath, Path.Combine(bundleFolder, spec.File), overwrite: true);
         });
-        Directory.Delete(work, true);
         return ModelBundle.Load(Path.Combine(folder, "bundle"));
     }
 

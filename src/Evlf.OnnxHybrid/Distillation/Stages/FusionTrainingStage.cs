@@ -32,8 +32,7 @@ internal static class FusionTrainingStage
         {
             stage = StageNames.Fusion, latentKey = latents.EncoderKey, textKey = text.Key, config, training = options.FusionTraining, options.Seed,
         });
-        string work = context.Run.WorkFolder(StageNames.Fusion, key);
-        string folder = context.Run.Stage(StageNames.Fusion, key, tmp =>
+        string folder = context.Run.Stage(StageNames.Fusion, key, (tmp, work) =>
         {
             var data = new FusionData(StageTensors.Load(latents.Folder, "mean"), StageTensors.Load(latents.Folder, "labels"), text.Tokens, text.Vectors,
                 StageTensors.Load(latents.Folder, "mean_flip"));
@@ -45,7 +44,6 @@ internal static class FusionTrainingStage
             StageTensors.Save(tmp, "class_vectors", text.Vectors);
             File.WriteAllText(Path.Combine(tmp, "fusion-test.json"), JsonSerializer.Serialize(TestQuality(context, bundle, runtime, tmp, text, config)));
         });
-        Directory.Delete(work, true);
         var record = new JsonObject
         {
             ["config"] = JsonSerializer.SerializeToNode(config),

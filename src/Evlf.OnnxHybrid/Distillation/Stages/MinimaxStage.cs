@@ -32,8 +32,7 @@ internal static class MinimaxStage
             stage = StageNames.Minimax, upstreamKey = input.Key, denoiser, bundle = RunFolder.FileHash(bundle.PathOf(spec.File)),
             minimax = options.Minimax, options.Seed, posterior = !fused,
         });
-        string work = context.Run.WorkFolder(StageNames.Minimax, key);
-        string folder = context.Run.Stage(StageNames.Minimax, key, tmp =>
+        string folder = context.Run.Stage(StageNames.Minimax, key, (tmp, work) =>
         {
             double scale = bundle.Manifest.Latent.ScalingFactor;
             var means = input.Latents * scale;
@@ -48,7 +47,6 @@ internal static class MinimaxStage
             FinetuneStage.CopyBundleFiles(bundle.Directory, bundleFolder);
             File.Copy(result.ModelPath, Path.Combine(bundleFolder, spec.File), overwrite: true);
         });
-        Directory.Delete(work, true);
         return ModelBundle.Load(Path.Combine(folder, "bundle"));
     }
 
