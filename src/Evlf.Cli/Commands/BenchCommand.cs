@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using Evlf.Bench;
+using Evlf.OnnxHybrid.Data;
 using Spectre.Console.Cli;
 
 namespace Evlf.Cli.Commands;
@@ -19,14 +20,17 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
         public bool Quick { get; init; }
 
         [CommandOption("--out <DIR>")]
+        [Description("The folder bench.json is written to.")]
         [DefaultValue(".")]
         public string Out { get; init; } = ".";
 
         [CommandOption("--bundle <DIR>")]
+        [Description("The model bundle whose graphs are timed.")]
         [DefaultValue("models/fmnist-ldm")]
         public string Bundle { get; init; } = "models/fmnist-ldm";
 
         [CommandOption("--data <SPEC>")]
+        [Description("The dataset the end-to-end distill uses: " + DataSpec.ValidForms + ".")]
         [DefaultValue("fashion-mnist")]
         public string Data { get; init; } = "fashion-mnist";
 

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using Evlf.OnnxHybrid;
+using Evlf.OnnxHybrid.Data;
 using Evlf.OnnxHybrid.Distillation;
 using Evlf.OnnxHybrid.Onnx;
 using Evlf.OnnxHybrid.Sharding;
@@ -14,10 +15,12 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
     public sealed class Settings : CommandSettings
     {
         [CommandOption("--data <SPEC>")]
+        [Description("The dataset to distil: " + DataSpec.ValidForms + ".")]
         [DefaultValue("fashion-mnist")]
         public string Data { get; init; } = "fashion-mnist";
 
         [CommandOption("--bundle <DIR>")]
+        [Description("The model bundle folder (VAE, text encoder, denoisers, fusion module).")]
         [DefaultValue("models/fmnist-ldm")]
         public string Bundle { get; init; } = "models/fmnist-ldm";
 
@@ -49,10 +52,12 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         public int Ipc { get; init; } = 10;
 
         [CommandOption("--seed <SEED>")]
+        [Description("Seed of every random choice; the same seed gives the same images on the same machine.")]
         [DefaultValue(0)]
         public int Seed { get; init; }
 
         [CommandOption("--out <DIR>")]
+        [Description("Where the images and manifest.json go: a new folder, or one an earlier evlf distill wrote (a killed run resumes there).")]
         [DefaultValue("runs/distill")]
         public string Out { get; init; } = "runs/distill";
 
@@ -66,6 +71,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         public string Device { get; init; } = "auto";
 
         [CommandOption("--steps <K>")]
+        [Description("Denoising steps per sample.")]
         [DefaultValue(50)]
         public int Steps { get; init; } = 50;
 
@@ -162,6 +168,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         public bool LearnTemperature { get; init; }
 
         [CommandOption("--finetune-steps <N>")]
+        [Description("With --finetune: denoiser fine-tune steps (released code: 500).")]
         [DefaultValue(500)]
         public int FinetuneSteps { get; init; } = 500;
 
@@ -196,6 +203,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         public bool Force { get; init; }
 
         [CommandOption("--quiet")]
+        [Description("No progress bars; print only the result.")]
         public bool Quiet { get; init; }
 
         // What the flags cannot say on their own (names, spellings); the values themselves are checked once, by the library

@@ -90,6 +90,7 @@ internal sealed class EvalCommand : Command<EvalCommand.Settings>
         public int Repeats { get; init; } = 5;
 
         [CommandOption("--seed <SEED>")]
+        [Description("Seed of the first classifier; repeat r uses seed SEED + r.")]
         [DefaultValue(0L)]
         public long Seed { get; init; }
 

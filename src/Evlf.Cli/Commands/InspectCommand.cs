@@ -64,6 +64,7 @@ internal sealed class InspectCommand : Command<InspectCommand.Settings>
         public int Batch { get; init; } = 2;
 
         [CommandOption("--seed <SEED>")]
+        [Description("Seed of the random inputs (and of --train-check).")]
         [DefaultValue(0L)]
         public long Seed { get; init; }
 

@@ -16,21 +16,26 @@ internal sealed class PretrainCommand : Command<PretrainCommand.Settings>
     public sealed class Settings : CommandSettings
     {
         [CommandOption("--data <SPEC>")]
+        [Description("The dataset the bundle learns: " + DataSpec.ValidForms + ".")]
         [DefaultValue("fashion-mnist")]
         public string Data { get; init; } = "fashion-mnist";
 
         [CommandOption("--out <DIR>")]
+        [Description("The bundle folder to write: a new folder or one evlf pretrain wrote.")]
         [DefaultValue("models/fmnist-ldm")]
         public string Out { get; init; } = "models/fmnist-ldm";
 
         [CommandOption("--seed <SEED>")]
+        [Description("Seed of every random choice in training.")]
         [DefaultValue(0)]
         public int Seed { get; init; }
 
         [CommandOption("--vae-epochs <N>")]
+        [Description("VAE training epochs (default 3).")]
         public int? VaeEpochs { get; init; }
 
         [CommandOption("--unet-steps <N>")]
+        [Description("Text UNet training steps (default 2000).")]
         public int? UNetSteps { get; init; }
 
         [CommandOption("--dit-steps <N>")]
@@ -63,6 +68,7 @@ internal sealed class PretrainCommand : Command<PretrainCommand.Settings>
         public bool Force { get; init; }
 
         [CommandOption("--quiet")]
+        [Description("No progress bars; print only the result.")]
         public bool Quiet { get; init; }
 
         public override Spectre.Console.ValidationResult Validate()

@@ -18,6 +18,7 @@ internal sealed class SampleCommand : Command<SampleCommand.Settings>
     public sealed class Settings : CommandSettings
     {
         [CommandOption("--bundle <DIR>")]
+        [Description("The model bundle folder.")]
         [DefaultValue("models/fmnist-ldm")]
         public string Bundle { get; init; } = "models/fmnist-ldm";
 
@@ -37,6 +38,7 @@ internal sealed class SampleCommand : Command<SampleCommand.Settings>
         public int N { get; init; } = 10;
 
         [CommandOption("--cfg <SCALE>")]
+        [Description("Classifier-free guidance scale (1 = no guidance).")]
         [DefaultValue(4.0)]
         public double Cfg { get; init; } = 4.0;
 
@@ -45,14 +47,17 @@ internal sealed class SampleCommand : Command<SampleCommand.Settings>
         public bool GuideAllChannels { get; init; }
 
         [CommandOption("--steps <K>")]
+        [Description("Denoising steps per sample.")]
         [DefaultValue(50)]
         public int Steps { get; init; } = 50;
 
         [CommandOption("--seed <SEED>")]
+        [Description("Seed of the starting noise.")]
         [DefaultValue(0)]
         public int Seed { get; init; }
 
         [CommandOption("--out <DIR>")]
+        [Description("Where the PNGs go: a new folder or one evlf sample wrote.")]
         [DefaultValue("samples")]
         public string Out { get; init; } = "samples";
 
@@ -66,6 +71,7 @@ internal sealed class SampleCommand : Command<SampleCommand.Settings>
         public bool Force { get; init; }
 
         [CommandOption("--quiet")]
+        [Description("No progress bars; print only the result.")]
         public bool Quiet { get; init; }
 
         public override Spectre.Console.ValidationResult Validate()

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Text.Json.Nodes;
 using Evlf.OnnxHybrid;
+using Evlf.OnnxHybrid.Data;
 using Evlf.OnnxHybrid.Distillation;
 using Evlf.OnnxHybrid.Onnx;
 using Spectre.Console.Cli;
@@ -17,6 +18,7 @@ internal sealed class TrainFusionCommand : Command<TrainFusionCommand.Settings>
     public sealed class Settings : CommandSettings
     {
         [CommandOption("--data <SPEC>")]
+        [Description("The dataset whose images and class names train the module: " + DataSpec.ValidForms + ".")]
         [DefaultValue("fashion-mnist")]
         public string Data { get; init; } = "fashion-mnist";
 
@@ -26,10 +28,12 @@ internal sealed class TrainFusionCommand : Command<TrainFusionCommand.Settings>
         public string Bundle { get; init; } = "models/fmnist-ldm";
 
         [CommandOption("--seed <SEED>")]
+        [Description("Seed of every random choice in training.")]
         [DefaultValue(0)]
         public int Seed { get; init; }
 
         [CommandOption("--out <DIR>")]
+        [Description("Where the trained fusion module goes: a new folder, or one an earlier run wrote (a killed run resumes there).")]
         [DefaultValue("runs/fusion")]
         public string Out { get; init; } = "runs/fusion";
 
@@ -73,6 +77,7 @@ internal sealed class TrainFusionCommand : Command<TrainFusionCommand.Settings>
         public bool Force { get; init; }
 
         [CommandOption("--quiet")]
+        [Description("No progress bars; print only the result.")]
         public bool Quiet { get; init; }
 
         public override Spectre.Console.ValidationResult Validate()

@@ -51,7 +51,7 @@ public sealed class RunFolder : IDisposable
     /// <param name="cancellationToken">Ends a wait for another process's stage.</param>
     /// <param name="shards">The run's sharding, when it is split over processes: a shard (<see cref="ShardSpec.Index"/> set)
     /// shares the run folder with the other shards instead of locking it, and never produces a whole stage
-    /// (<see cref="Stage"/> stops it with <see cref="ShardWaitException"/>); it produces only its parts (<see cref="Part"/>).</param>
+    /// (<see cref="Stage(string, string, Action{string})"/> stops it with <see cref="ShardWaitException"/>); it produces only its parts (<see cref="Part"/>).</param>
     public RunFolder(string root, string? stagesRoot = null, string command = "distill", bool force = false, ILogger? logger = null,
         CancellationToken cancellationToken = default, ShardSpec? shards = null)
     {
@@ -177,7 +177,7 @@ public sealed class RunFolder : IDisposable
 
     /// <summary>
     /// Returns the folder of shard <paramref name="part"/>'s part of the stage, producing it first with
-    /// <paramref name="produce"/> (given a temporary folder) unless a valid one exists: as <see cref="Stage"/>, under a
+    /// <paramref name="produce"/> (given a temporary folder) unless a valid one exists: as <see cref="Stage(string, string, Action{string})"/>, under a
     /// lock of its own, renamed into place when complete, with a completion marker (<see cref="ShardMarker"/>) holding the
     /// stage key, the part and the hash of its files. A part whose marker does not match its files is produced again.
     /// </summary>

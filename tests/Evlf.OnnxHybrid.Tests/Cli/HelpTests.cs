@@ -1,8 +1,12 @@
+using System.ComponentModel;
+using System.Reflection;
+using Spectre.Console.Cli;
+
 namespace Evlf.OnnxHybrid.Tests.Cli;
 
 /// <summary>
 /// Every command's help renders: option descriptions are console markup, so a stray bracket in one of them breaks
-/// `--help` for the whole command.
+/// `--help` for the whole command; and every option has a description, so `--help` says what each one does.
 /// </summary>
 public class HelpTests
 {
@@ -29,5 +33,19 @@ public class HelpTests
         var r = EvlfProcess.Run("--help");
         Assert.Equal(0, r.ExitCode);
         Assert.Contains("distill", r.Stdout);
+    }
+
+    [Fact]
+    public void EveryOptionSaysWhatItDoes()
+    {
+        var settings = typeof(Evlf.Cli.Commands.DistillCommand).Assembly.GetTypes()
+            .Where(t => typeof(CommandSettings).IsAssignableFrom(t) && !t.IsAbstract);
+        var undescribed =
+            from type in settings
+            from property in type.GetProperties()
+            let option = property.GetCustomAttribute<CommandOptionAttribute>()
+            where option is not null && string.IsNullOrWhiteSpace(property.GetCustomAttribute<DescriptionAttribute>()?.Description)
+            select $"{type.FullName}: {string.Join("|", option.LongNames.Select(n => "--" + n))}";
+        Assert.Empty(undescribed.Distinct());
     }
 }
