@@ -20,7 +20,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         public string Data { get; init; } = "fashion-mnist";
 
         [CommandOption("--bundle <DIR>")]
-        [Description("The model bundle folder (VAE, text encoder, denoisers, fusion module).")]
+        [Description("The model bundle folder (VAE, text encoder, denoisers).")]
         [DefaultValue("models/fmnist-ldm")]
         public string Bundle { get; init; } = "models/fmnist-ldm";
 
