@@ -10,7 +10,8 @@ namespace Evlf.OnnxHybrid.Tests;
 /// another test imports a graph at that moment: <c>IdcProtocolTests.ATinyIdcRunIsDeterministicForASeed</c> failed that
 /// way in one full run (final losses 1.5882222 and 1.5882219: the second is what a run on the native kernels gives, a
 /// run on oneDNN throughout gives 1.5882226, so the first run changed kernels partway). So the test process chooses
-/// libtorch's native kernels before any test runs, and every in-process training sees one kernel family throughout. `evlf eval`'s oneDNN classifiers are still tested, in child processes (EvlfProcess).
+/// libtorch's native kernels before any test runs, and every in-process training sees one kernel family throughout.
+/// `evlf eval`'s oneDNN classifiers are still tested, in child processes (EvlfProcess).
 /// </summary>
 static class ConvolutionKernels
 {
