@@ -98,7 +98,7 @@ internal static class ResultsMarkdown
             foreach (var d in deltas)
                 md.AppendLine(Row([
                     Escape(d.Label), d.Ipc?.ToString(CultureInfo.InvariantCulture) ?? "?", Escape(d.Evaluation.ProtocolLabel),
-                    FormattableString.Invariant($"{d.Pairs.Count} × {d.Pairs.Max(p => p.Differences.Count)}"),
+                    SeedGrid(d.Pairs),
                     FormattableString.Invariant($"{d.Mean:+0.00;−0.00;0.00} ± {d.Std:F2}"),
                     string.Join(", ", d.Pairs.Select(p => FormattableString.Invariant($"{p.WithEvlf.Seed}: {p.Differences.Average():+0.00;−0.00;0.00}"))),
                     FormattableString.Invariant($"{d.Ahead} of {d.Differences.Count}"),
@@ -202,6 +202,18 @@ internal static class ResultsMarkdown
     }
 
     /// <summary>A table row; empty cells are written "| |".</summary>
+    /// <summary>
+    /// "generation seeds × classifiers": "3 × 3" when every generation seed has as many paired classifiers, "3 × 1–3" when
+    /// they differ (a seed evaluated over fewer classifier seeds), so the grid never claims more differences than "ahead" counts.
+    /// </summary>
+    static string SeedGrid(IReadOnlyList<EvlfPair> pairs)
+    {
+        int fewest = pairs.Min(p => p.Differences.Count), most = pairs.Max(p => p.Differences.Count);
+        return fewest == most
+            ? FormattableString.Invariant($"{pairs.Count} × {most}")
+            : FormattableString.Invariant($"{pairs.Count} × {fewest}–{most}");
+    }
+
     static string Row(params string[] cells) => "|" + string.Concat(cells.Select(c => c.Length == 0 ? " |" : $" {c} |"));
 
     /// <summary>The order of rows: the standard methods first, in their order.</summary>

@@ -101,6 +101,21 @@ public class EvlfPairsTests
     }
 
     [Fact]
+    public void TheSeedGridSaysWhenGenerationSeedsHaveFewerClassifiers()
+    {
+        // Seed 0 over three classifier seeds, seed 1 over one: four differences (0.58, 0.48, 0.25 | −0.50), mean 0.2025,
+        // population sd 0.422870 (python3 statistics); "2 × 3" would claim six.
+        RunRecord[] runs =
+        [
+            Runs[0], Runs[1],
+            Run("evlf-s1-one", evlf: true, seed: 1, [76.0]),
+            Run("base-s1-one", evlf: false, seed: 1, [76.5]),
+        ];
+        var lines = ResultsTableTests.RenderRuns(runs).Split('\n');
+        Assert.Contains("| mgd3+EVLF+select×10 | 10 | dsa | 2 × 1–3 | +0.20 ± 0.42 | 0: +0.44, 1: −0.50 | 3 of 4 | `evlf-s0` / `base-s0`, `evlf-s1-one` / `base-s1-one` |", lines);
+    }
+
+    [Fact]
     public void SettingsIgnoreWhereARunWroteButNotWhatItMade()
     {
         using var dir = new TempDir();
