@@ -201,10 +201,10 @@ internal static class ResultsMarkdown
         return md.ToString().TrimEnd('\n') + "\n";
     }
 
-    /// <summary>A table row; empty cells are written "| |".</summary>
     /// <summary>
-    /// "generation seeds × classifiers": "3 × 3" when every generation seed has as many paired classifiers, "3 × 1–3" when
-    /// they differ (a seed evaluated over fewer classifier seeds), so the grid never claims more differences than "ahead" counts.
+    /// "generation seeds × classifiers": "3 × 3" when every generation seed has as many paired classifiers, "3 × 1–3"
+    /// when they differ (a seed evaluated over fewer classifier seeds), so the grid never claims more differences than
+    /// "ahead" counts.
     /// </summary>
     static string SeedGrid(IReadOnlyList<EvlfPair> pairs)
     {
@@ -214,6 +214,7 @@ internal static class ResultsMarkdown
             : FormattableString.Invariant($"{pairs.Count} × {fewest}–{most}");
     }
 
+    /// <summary>A table row; empty cells are written "| |".</summary>
     static string Row(params string[] cells) => "|" + string.Concat(cells.Select(c => c.Length == 0 ? " |" : $" {c} |"));
 
     /// <summary>The order of rows: the standard methods first, in their order.</summary>
