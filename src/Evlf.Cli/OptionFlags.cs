@@ -53,6 +53,7 @@ static class OptionFlags
         [DistillOptions.OptionName(nameof(DistillOptions.Modes))] = "--modes",
         [DistillOptions.OptionName(nameof(DistillOptions.Start))] = "--start",
         [DistillOptions.OptionName(nameof(DistillOptions.RealDetail))] = "--real-detail",
+        [DistillOptions.OptionName(nameof(DistillOptions.OwnView))] = "--own-view",
         [DistillOptions.OptionName(nameof(DistillOptions.OnePerMode))] = "--one-per-mode",
         [FusionTrainingOptions.OptionName(nameof(FusionTrainingOptions.Epochs))] = "--fusion-epochs",
         [FusionTrainingOptions.OptionName(nameof(FusionTrainingOptions.MaxSamples))] = "--fusion-samples",

@@ -51,7 +51,7 @@ public sealed class UserInputExceptionTests
     {
         foreach (var option in new[] { DatasetInspector.SkipBadOption, OnnxHybrid.Onnx.RandomInputs.BatchOption, OnnxHybrid.Onnx.RandomInputs.DimsOption, OnnxHybrid.Onnx.OnnxSession.DeviceOption, OnnxHybrid.Training.TorchThreads.ThreadsOption,
                      "EvaluationOptions.Resolution", "ReportOptions.Out", "DistillOptions.Out", "DistillOptions.Cache", "DistillOptions.Force",
-                     "DistillOptions.Data", "DistillOptions.Bundle", "DistillOptions.Device", "DistillOptions.RealDetail" })
+                     "DistillOptions.Data", "DistillOptions.Bundle", "DistillOptions.Device", "DistillOptions.RealDetail", "DistillOptions.OwnView" })
             Assert.True(OptionFlags.Of(option) is not null, $"{option} has no flag");
     }
 

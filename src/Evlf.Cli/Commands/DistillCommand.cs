@@ -125,6 +125,10 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         [Description("Decode the samples as they are where the default preset would keep the real starts' detail (mgd3 from IPC 50 up).")]
         public bool NoRealDetail { get; init; }
 
+        [CommandOption("--own-view")]
+        [Description("With real starts (--start real | real-neighbours): write each sample in its real image's own orientation, mirroring back the samples whose start the modes' flip coin mirrored.")]
+        public bool OwnView { get; init; }
+
         [CommandOption("--keep-bundle-size")]
         [Description("Write generated images at the bundle's size (32×32 for the default bundle) instead of cutting them back to the data's size where the bundle padded it.")]
         public bool KeepBundleSize { get; init; }
@@ -288,7 +292,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
             MaxTrain = s.MaxTrain, Force = s.Force, Start = start,
             Modes = s.Modes is null ? preset.Modes : ParseModes(s.Modes)!.Value,
             GuidanceInterval = s.GuidanceInterval is null ? preset.GuidanceInterval : ParseInterval(s.GuidanceInterval), ThroughVae = s.ThroughVae,
-            KeepBundleSize = s.KeepBundleSize, RealDetail = realDetail, Candidates = s.Candidates ?? preset.Candidates,
+            KeepBundleSize = s.KeepBundleSize, RealDetail = realDetail, OwnView = s.OwnView, Candidates = s.Candidates ?? preset.Candidates,
             Selection = s.Selection is null ? preset.Selection : ParseSelection(s.Selection)!.Value, OnePerMode = s.OnePerMode || preset.OnePerMode,
             Minimax = preset.Minimax with { Steps = s.MinimaxSteps, MemorySize = s.MinimaxMemory },
             Shards = s.Shards is int shards ? new ShardSpec(shards, s.ShardIndex is null ? null : ShardSpec.ResolveIndex(s.ShardIndex)) : null,

@@ -151,6 +151,38 @@ public class SamplingOptionsTests : IDisposable
         Assert.True(changed > 0);
     }
 
+    [Fact]
+    public void OwnViewWritesEachSampleInItsRealStartsOrientation()
+    {
+        // With the flip coin about half the starts are their image's mirrored view. Strength 0 with real detail writes the
+        // starts themselves: the training images, some mirrored, and with own view every one as the data holds it.
+        var options = Options(DistillMethod.Dit, "view") with { Start = SampleStart.Real, Strength = 0, RealDetail = true };
+        var asStarted = new DistillationPipeline(options).Run();
+        var own = SetImages(new DistillationPipeline(options with { OwnView = true, Out = Path.Combine(root, "own") }).Run());
+        var nearest = StageTensors.Load(Directory.GetDirectories(Path.Combine(asStarted.Out, RunFolder.StagesFolder), "modes-*").Single(), "nearest");
+        var dataset = DataSpec.Open(data, new DatasetOptions(Channels: 1));
+        var written = SetImages(asStarted);
+        var mirrored = new List<(int Class, int Row)>();
+        for (int c = 0; c < written.Length; c++)
+            for (int k = 0; k < written[c].Length; k++)
+            {
+                var image = dataset.Train.Load((int)nearest[c][k].item<long>());
+                Assert.Equal(image.Pixels, own[c][k].Pixels);
+                if (written[c][k].Pixels.SequenceEqual(image.Pixels)) continue;
+                Assert.Equal(ImageTransforms.HorizontalFlip(image).Pixels, written[c][k].Pixels);
+                mirrored.Add((c, k));
+            }
+        Assert.NotEmpty(mirrored);
+        Assert.True(mirrored.Count < written.Sum(x => x.Length), "every start mirrored");
+        // Sampled (no detail): the same samples, the mirrored starts' ones mirrored back.
+        var sampling = options with { Strength = 0.5, RealDetail = false };
+        var sampled = SetImages(new DistillationPipeline(sampling with { Out = Path.Combine(root, "sampled") }).Run());
+        var sampledOwn = SetImages(new DistillationPipeline(sampling with { OwnView = true, Out = Path.Combine(root, "sampled-own") }).Run());
+        for (int c = 0; c < sampled.Length; c++)
+            for (int k = 0; k < sampled[c].Length; k++)
+                Assert.Equal((mirrored.Contains((c, k)) ? ImageTransforms.HorizontalFlip(sampled[c][k]) : sampled[c][k]).Pixels, sampledOwn[c][k].Pixels);
+    }
+
     [Theory]
     [InlineData(DistillMethod.Dit, "through-vae", "DistillOptions.ThroughVae applies to the real-image methods")]
     [InlineData(DistillMethod.Random, "start", "DistillOptions.Start applies to the generative methods")]
@@ -161,6 +193,8 @@ public class SamplingOptionsTests : IDisposable
     [InlineData(DistillMethod.Dit, "strength", "DistillOptions.Strength must be in [0, 1]")]
     [InlineData(DistillMethod.Mgd3, "detail-noise", "DistillOptions.RealDetail adds back the detail of the real image a sample starts from, but sampling starts from noise")]
     [InlineData(DistillMethod.Herding, "detail-real-method", "DistillOptions.RealDetail applies to the generative methods")]
+    [InlineData(DistillMethod.Mgd3, "own-view-noise", "DistillOptions.OwnView writes each sample in the orientation of the real image it starts from, but sampling starts from noise")]
+    [InlineData(DistillMethod.Random, "own-view-real-method", "DistillOptions.OwnView applies to the generative methods")]
     [InlineData(DistillMethod.Mgd3, "neighbours-herding", "DistillOptions.Start real-neighbours takes the real latents around each k-means mode")]
     [InlineData(DistillMethod.Mgd3, "one-per-mode-alone", "DistillOptions.OnePerMode chooses among each mode's candidates, but there is 1 candidate per image")]
     [InlineData(DistillMethod.Dit, "one-per-mode-noise", "DistillOptions.OnePerMode groups the candidates by the mode they are guided by or start from, but method 'dit' samples from noise")]
@@ -178,6 +212,7 @@ public class SamplingOptionsTests : IDisposable
             "interval-order" => options with { GuidanceInterval = new GuidanceInterval(0.8, 0.2) },
             "detail-noise" => options with { RealDetail = true },
             "detail-real-method" => options with { RealDetail = true },
+            "own-view-noise" or "own-view-real-method" => options with { OwnView = true },
             "one-per-mode-alone" => options with { OnePerMode = true },
             "one-per-mode-noise" => options with { OnePerMode = true, Candidates = 3 },
             "neighbours-herding" => options with { Start = SampleStart.RealNeighbours, Modes = ModeKind.Herding, Candidates = 2 },

@@ -11,7 +11,7 @@ namespace Evlf.OnnxHybrid.Distillation.Stages;
 /// the synthetic set. mgd3 guides sampling towards the modes, d4m runs img2img from the prototypes with the class
 /// prompt and a negative prompt, dit samples plainly; <see cref="DistillOptions.Start"/> moves any of them to start from
 /// noise, the modes or the closest real latents (one per mode, or one per candidate), <see cref="DistillOptions.RealDetail"/> keeps a real
-/// start's pixel detail, and <see cref="DistillOptions.GuidanceInterval"/> limits guidance. Each class draws from its own seeded stream
+/// start's pixel detail, <see cref="DistillOptions.OwnView"/> writes it in its image's own orientation, and <see cref="DistillOptions.GuidanceInterval"/> limits guidance. Each class draws from its own seeded stream
 /// (<see cref="SeedStream.ClassSampling"/>), so a class's images do not depend on the others.
 /// </summary>
 internal static class SampleStage
@@ -29,7 +29,7 @@ internal static class SampleStage
     {
         var options = context.Options;
         // Real detail joins the start's name rather than the key's fields, so the keys of runs without it stay as they were.
-        string start = options.SamplingStart + (options.RealDetail ? " with real detail" : "");
+        string start = options.SamplingStart + (options.RealDetail ? " with real detail" : "") + (options.OwnView ? " in its own view" : "");
         string key = RunFolder.Key(new
         {
             stage = StageNames.Sample, modesKey = modes.Key, bundleKey, finetune = options.Finetune, options.Ipc, options.Seed, options.Steps,
@@ -108,6 +108,8 @@ internal static class SampleStage
                 progress: stepProgress, cancellationToken: context.CancellationToken);
             var images = sampler.Decode(latents);
             if (options.RealDetail) images = RealImages(context, m, real.FlipMask, startRows!) + images - sampler.Decode(start!);
+            // Mirrored back in the bundle's image space, where the flipped view was made (LatentsStage), before the cut back.
+            if (options.OwnView) images = where(real.FlipMask.index_select(0, startRows!), images.flip(3), images);
             for (int k = 0; k < perClass; k++) writer.Add(c, output(BundleImages.ToByteImage(images[k])));
             context.Report(task, options.Steps, options.Steps);
         }

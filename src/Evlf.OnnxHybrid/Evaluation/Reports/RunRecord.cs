@@ -88,6 +88,8 @@ public sealed record RunRecord
     public bool RealStartNeighbours { get; init; }
     /// <summary>Whether the samples kept their real starts' pixel detail (manifest options.RealDetail, with a real start).</summary>
     public bool RealDetail { get; init; }
+    /// <summary>Whether the samples were written in their real starts' own orientation (manifest options.OwnView, with a real start).</summary>
+    public bool OwnView { get; init; }
     /// <summary>Whether the selection kept one candidate of each mode first (manifest options.OnePerMode, with candidates).</summary>
     public bool OnePerMode { get; init; }
     public int? Ipc { get; init; }
@@ -131,13 +133,13 @@ public sealed record RunRecord
     /// <summary>
     /// The row label: the method, "+EVLF" with fusion, "+ft" with a fine-tuned denoiser, "+realS" when sampling started
     /// from real latents at strength S ("+real-neighboursS" when each candidate had its own), "+detail" when the samples kept
-    /// the real starts' pixel detail, "+select×M" when M candidates were sampled per kept image, "+select×M/mode" when one
+    /// the real starts' pixel detail, "+own-view" when they were written in their starts' own orientation, "+select×M" when M candidates were sampled per kept image, "+select×M/mode" when one
     /// of each mode was kept first. E.g. "d4m+EVLF"; "mgd3+EVLF+real0.3+select×10", what `evlf distill` runs by default from
     /// IPC 10 up; "mgd3+EVLF+real0.2+detail+select×10", from IPC 50 up.
     /// </summary>
     public string Label => Method + (Evlf ? "+EVLF" : "") + (Finetune ? "+ft" : "")
         + (RealStartStrength is double s ? FormattableString.Invariant($"+real{(RealStartNeighbours ? "-neighbours" : "")}{s}") : "")
-        + (RealDetail ? "+detail" : "") + (Candidates > 1 ? $"+select×{Candidates}{(OnePerMode ? "/mode" : "")}" : "");
+        + (RealDetail ? "+detail" : "") + (OwnView ? "+own-view" : "") + (Candidates > 1 ? $"+select×{Candidates}{(OnePerMode ? "/mode" : "")}" : "");
 
     /// <summary>Reads <paramref name="directory"/>; a missing folder, a missing or unreadable manifest.json, or an unreadable eval.json is a <see cref="UserInputException"/>.</summary>
     public static RunRecord Read(string directory)
@@ -173,6 +175,7 @@ public sealed record RunRecord
             RealStartStrength = realStart ? Double(options?["Strength"]) : null,
             RealStartNeighbours = start == SampleStart.RealNeighbours,
             RealDetail = realStart && Flag(options?["RealDetail"]),
+            OwnView = realStart && Flag(options?["OwnView"]),
             OnePerMode = candidates > 1 && Flag(options?["OnePerMode"]),
             Ipc = ipc,
             Seed = Long(manifest["seed"]) ?? Long(options?["seed"]),

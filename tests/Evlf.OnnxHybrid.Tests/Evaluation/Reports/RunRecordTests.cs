@@ -78,7 +78,9 @@ public class RunRecordTests
     [InlineData(1, 0.2, "mgd3+EVLF+select×10", true)] // detail only goes with a real start
     [InlineData(2, 0.2, "mgd3+EVLF+real0.2+detail+select×10/mode", true, true)] // one candidate of each mode first
     [InlineData(null, 0.7, "mgd3+EVLF+select×10/mode", false, true)]
-    public void TheLabelNamesARealStartAndItsStrength(object? start, double strength, string label, bool detail = false, bool perMode = false)
+    [InlineData(2, 0.2, "mgd3+EVLF+real0.2+detail+own-view+select×10", true, false, true)] // the starts' own orientation
+    [InlineData(1, 0.2, "mgd3+EVLF+select×10", false, false, true)] // own view only goes with a real start
+    public void TheLabelNamesARealStartAndItsStrength(object? start, double strength, string label, bool detail = false, bool perMode = false, bool ownView = false)
     {
         using var dir = new TempDir();
         var run = dir.Combine("run");
@@ -88,7 +90,7 @@ public class RunRecordTests
             ["method"] = "mgd3", ["evlf"] = true, ["ipc"] = 10, ["seed"] = 0,
             ["options"] = new JsonObject
             {
-                ["Candidates"] = 10, ["Strength"] = strength, ["RealDetail"] = detail, ["OnePerMode"] = perMode,
+                ["Candidates"] = 10, ["Strength"] = strength, ["RealDetail"] = detail, ["OnePerMode"] = perMode, ["OwnView"] = ownView,
                 ["Start"] = start switch { int i => JsonValue.Create(i), string t => JsonValue.Create(t), _ => null },
             },
         }.ToJsonString());
@@ -97,6 +99,7 @@ public class RunRecordTests
         Assert.Equal(label.Contains("+real") ? strength : null, r.RealStartStrength);
         Assert.Equal(label.Contains("+detail"), r.RealDetail);
         Assert.Equal(perMode, r.OnePerMode);
+        Assert.Equal(label.Contains("+own-view"), r.OwnView);
     }
 
     [Fact]
