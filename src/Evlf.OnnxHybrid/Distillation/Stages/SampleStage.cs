@@ -11,7 +11,8 @@ namespace Evlf.OnnxHybrid.Distillation.Stages;
 /// the synthetic set. mgd3 guides sampling towards the modes, d4m runs img2img from the prototypes with the class
 /// prompt and a negative prompt, dit samples plainly; <see cref="DistillOptions.Start"/> moves any of them to start from
 /// noise, the modes or the closest real latents (one per mode, or one per candidate), <see cref="DistillOptions.RealDetail"/> keeps a real
-/// start's pixel detail, <see cref="DistillOptions.OwnView"/> writes it in its image's own orientation, and <see cref="DistillOptions.GuidanceInterval"/> limits guidance. Each class draws from its own seeded stream
+/// start's pixel detail, <see cref="DistillOptions.OwnView"/> writes a real start's samples in its image's own orientation,
+/// and <see cref="DistillOptions.GuidanceInterval"/> limits guidance. Each class draws from its own seeded stream
 /// (<see cref="SeedStream.ClassSampling"/>), so a class's images do not depend on the others.
 /// </summary>
 internal static class SampleStage
@@ -28,7 +29,7 @@ internal static class SampleStage
     public static string Run(StageContext context, ModelBundle bundle, string denoiser, Modes modes, ModeLatents real, string bundleKey)
     {
         var options = context.Options;
-        // Real detail joins the start's name rather than the key's fields, so the keys of runs without it stay as they were.
+        // Real detail and the own view join the start's name rather than the key's fields, so the keys of runs without them stay as they were.
         string start = options.SamplingStart + (options.RealDetail ? " with real detail" : "") + (options.OwnView ? " in its own view" : "");
         string key = RunFolder.Key(new
         {

@@ -133,9 +133,10 @@ public sealed record RunRecord
     /// <summary>
     /// The row label: the method, "+EVLF" with fusion, "+ft" with a fine-tuned denoiser, "+realS" when sampling started
     /// from real latents at strength S ("+real-neighboursS" when each candidate had its own), "+detail" when the samples kept
-    /// the real starts' pixel detail, "+own-view" when they were written in their starts' own orientation, "+select×M" when M candidates were sampled per kept image, "+select×M/mode" when one
-    /// of each mode was kept first. E.g. "d4m+EVLF"; "mgd3+EVLF+real0.3+select×10", what `evlf distill` runs by default from
-    /// IPC 10 up; "mgd3+EVLF+real0.2+detail+select×10", from IPC 50 up.
+    /// the real starts' pixel detail, "+own-view" when they were written in their starts' own orientation, "+select×M" when
+    /// M candidates were sampled per kept image, "+select×M/mode" when one of each mode was kept first. E.g. "d4m+EVLF";
+    /// "mgd3+EVLF+real0.3+select×10", what `evlf distill` runs by default from IPC 10 up; "mgd3+EVLF+real0.2+detail+select×10",
+    /// from IPC 50 up.
     /// </summary>
     public string Label => Method + (Evlf ? "+EVLF" : "") + (Finetune ? "+ft" : "")
         + (RealStartStrength is double s ? FormattableString.Invariant($"+real{(RealStartNeighbours ? "-neighbours" : "")}{s}") : "")
