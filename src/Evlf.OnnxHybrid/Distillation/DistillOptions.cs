@@ -340,9 +340,10 @@ public sealed record DistillOptions
             "real-neighbours takes the real latents around each k-means mode, but with modes 'herding' there is no k-means; use start 'real' or modes 'centroid' or 'closest-real'.");
         Require(!OnePerMode || Method == DistillMethod.Mgd3 || SamplingStart != SampleStart.Noise, nameof(OnePerMode),
             $"groups the candidates by the mode they are guided by or start from, but method '{method}' samples from noise without modes; start from the modes or from real latents.");
-        Require(!RealDetail || SamplingStart is SampleStart.Real or SampleStart.RealNeighbours, nameof(RealDetail),
+        bool realStart = SamplingStart is SampleStart.Real or SampleStart.RealNeighbours;
+        Require(!RealDetail || realStart, nameof(RealDetail),
             $"adds back the detail of the real image a sample starts from, but sampling starts from {SamplingStart.ToString().ToLowerInvariant()}; start from real latents (start 'real' or 'real-neighbours').");
-        Require(!OwnView || SamplingStart is SampleStart.Real or SampleStart.RealNeighbours, nameof(OwnView),
+        Require(!OwnView || realStart, nameof(OwnView),
             $"writes each sample in the orientation of the real image it starts from, but sampling starts from {SamplingStart.ToString().ToLowerInvariant()}; start from real latents (start 'real' or 'real-neighbours').");
         Require(!(Strength == 0 && UsesGenerativeModel && SamplingStart == SampleStart.Noise), nameof(Strength),
             $"0 decodes the starting latents without denoising, but method '{method}' starts from noise; start from the modes or from real latents.");

@@ -110,7 +110,7 @@ internal static class SampleStage
             var images = sampler.Decode(latents);
             if (options.RealDetail) images = RealImages(context, m, real.FlipMask, startRows!) + images - sampler.Decode(start!);
             // Mirrored back in the bundle's image space, where the flipped view was made (LatentsStage), before the cut back.
-            if (options.OwnView) images = where(real.FlipMask.index_select(0, startRows!), images.flip(3), images);
+            if (options.OwnView) images = FlippedByCoin(images, real.FlipMask, startRows!);
             for (int k = 0; k < perClass; k++) writer.Add(c, output(BundleImages.ToByteImage(images[k])));
             context.Report(task, options.Steps, options.Steps);
         }
@@ -121,6 +121,12 @@ internal static class SampleStage
     static Tensor RealImages(StageContext context, BundleManifest m, Tensor flipMask, Tensor rows)
     {
         var images = BundleImages.Load(context.Dataset.Train, m.Image.Size, m.Image.Channels, [.. rows.data<long>().Select(i => (int)i)]);
-        return where(flipMask.index_select(0, rows), images.flip(3), images);
+        return FlippedByCoin(images, flipMask, rows);
     }
+
+    /// <summary>
+    /// <paramref name="images"/> (one per row of <paramref name="rows"/>) mirrored where the flip coin mirrored that training
+    /// image: a plain image into the view its latent was encoded in, or a sample of a mirrored start back into its own.
+    /// </summary>
+    static Tensor FlippedByCoin(Tensor images, Tensor flipMask, Tensor rows) => where(flipMask.index_select(0, rows), images.flip(3), images);
 }
