@@ -305,9 +305,11 @@ public sealed class OutputFolder : IDisposable
 
     string HiddenSibling(string name, string suffix) => System.IO.Path.Combine(Path, $".{name}.{Guid.NewGuid().ToString("N")[..12]}{suffix}");
 
-    // The lock and the marker's own temporary files: evlf's, whoever's folder it is.
+    // The lock, the marker and their own temporary files (a hidden sibling: "." + name + "." + id): evlf's, whoever's
+    // folder it is. A shard that opens the folder while another writes its lock's holder sees that holder's temporary file.
     static bool IsHousekeeping(string name) => name == MarkerFile ||
-        name.StartsWith(FolderLock.FolderLockFile, StringComparison.Ordinal) || name.StartsWith("." + MarkerFile + ".", StringComparison.Ordinal);
+        name.StartsWith(FolderLock.FolderLockFile, StringComparison.Ordinal) || name.StartsWith("." + FolderLock.FolderLockFile, StringComparison.Ordinal) ||
+        name.StartsWith("." + MarkerFile + ".", StringComparison.Ordinal);
 
     static bool IsLegacyRun(string folder)
     {

@@ -83,6 +83,22 @@ public class OutputFolderTests : IDisposable
     }
 
     [Fact]
+    public void ALockHoldersTemporaryFileIsNotAUserFile()
+    {
+        // What a shard saw while another shard wrote the holder of the folder's lock (a Slurm run of .ci/run).
+        var dir = Path.Combine(root, "shared");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "..evlf-lock.marker.holder.json.009fe08e7b33"), "{}");
+        using (var output = OutputFolder.Open(dir, "test", exclusive: false)) { }
+        Assert.True(OutputFolder.IsOwned(dir));
+        // A user's hidden file is still refused.
+        var other = Path.Combine(root, "user");
+        Directory.CreateDirectory(other);
+        File.WriteAllText(Path.Combine(other, ".notes"), "mine");
+        Assert.Throws<UserInputException>(() => OutputFolder.Open(other, "test"));
+    }
+
+    [Fact]
     public void AFolderHoldingUserFilesIsRefusedAndLeftAlone()
     {
         var dir = UserFolder("thesis");
