@@ -132,9 +132,9 @@ public sealed record DistillOptions
     /// <see cref="DistillPreset.Default"/>, mgd3: from this many images per class up, the real starts keep their pixel
     /// detail (<see cref="RealDetail"/>) and are sampled at <see cref="DefaultRealDetailStrength"/> instead of
     /// <see cref="DefaultRealStrength"/>. Measured at IPC 10 (−0.37 at strength 0.3, one classifier seed; at 0.2 level with
-    /// the default over 3 × 3 seeds, docs/EVALUATION.md §21: kept off there) and 50 (+1.02 over three classifier seeds, paired); IPC 11–49
-    /// unmeasured: docs/EVALUATION.md §17. A caller that sets
-    /// another <see cref="Start"/> on these options turns <see cref="RealDetail"/> off too (it needs a real start).
+    /// the default over 3 × 3 seeds, docs/EVALUATION.md §21: kept off there) and 50 (+1.02 over three classifier seeds,
+    /// paired); IPC 11–49 unmeasured: docs/EVALUATION.md §17. A caller that sets another <see cref="Start"/> on these
+    /// options turns <see cref="RealDetail"/> off too (it needs a real start).
     /// </summary>
     public const int DefaultRealDetailIpc = 50;
 
