@@ -38,6 +38,8 @@ internal static class EvlfApp
         app.Configure(config =>
         {
             config.SetApplicationName("evlf");
+            // `evlf --version`: the library as built, the same string a run's manifest records (Provenance).
+            config.SetApplicationVersion(Evlf.OnnxHybrid.Training.Provenance.LibraryVersion);
             config.PropagateExceptions();
             config.UseStrictParsing(); // an unknown or misspelt option is an error, never silently dropped
             if (console is not null) config.ConfigureConsole(console);

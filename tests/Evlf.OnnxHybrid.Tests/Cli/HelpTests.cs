@@ -36,6 +36,15 @@ public class HelpTests
     }
 
     [Fact]
+    public void VersionPrintsTheLibraryVersionAManifestRecords()
+    {
+        var r = EvlfProcess.Run("--version");
+        Assert.True(r.ExitCode == 0, $"evlf --version exited {r.ExitCode}\nstdout: {r.Stdout}\nstderr: {r.Stderr}");
+        Assert.Equal(Evlf.OnnxHybrid.Training.Provenance.LibraryVersion, r.Stdout.Trim());
+        Assert.Equal("", r.Stderr.Trim());
+    }
+
+    [Fact]
     public void EveryOptionSaysWhatItDoes()
     {
         var settings = typeof(Evlf.Cli.Commands.DistillCommand).Assembly.GetTypes()
