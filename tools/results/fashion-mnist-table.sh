@@ -52,10 +52,11 @@ evaluate() {
 
 # row NAME IPC SEED EVAL DISTILL-OPTIONS...: make $RUNS/NAME[-seedS]-ipcN unless it is finished and evaluate it
 # (EVAL: dsa = the table's protocol, dc = DC's, soft = soft labels, none = make the set only). dc and soft take the
-# name of a hard-label run instead of the distill options and evaluate a copy of its set.
+# name of a hard-label run instead of the distill options and evaluate a copy of its set (copy_row makes that run).
 row() {
   local name=$1 ipc=$2 seed=$3 eval=$4; shift 4
-  local out="$runs_dir/$name$([ "$seed" = 0 ] || echo "-seed$seed")-ipc$ipc"
+  local suffix; suffix="$([ "$seed" = 0 ] || echo "-seed$seed")-ipc$ipc"
+  local out="$runs_dir/$name$suffix"
   if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $name "* ]]; then return; fi
   if [ ! -f "$out/manifest.json" ]; then
     if [ "$eval" = dsa ] || [ "$eval" = none ]; then
@@ -63,7 +64,7 @@ row() {
       evlf distill "$@" --fusion-samples 12000 --ipc "$ipc" --seed "$seed" --out "$out" --cache "$runs_dir/.cache" --quiet
     else
       # The same images as the hard-label run $1, evaluated another way (its row comes first).
-      local source="$runs_dir/$1$([ "$seed" = 0 ] || echo "-seed$seed")-ipc$ipc"
+      local source="$runs_dir/$1$suffix"
       rm -rf "$out" && mkdir -p "$out" && cp -r "$source/images" "$out/" && cp "$source/manifest.json" "$out/manifest.json"
     fi
   fi
@@ -89,6 +90,14 @@ recipe_name() { # RECIPE IPC
   esac
 }
 default_recipe() { if [ "$1" -lt 10 ]; then echo noise; elif [ "$1" -lt 50 ]; then echo real03; else echo detail; fi; }
+# copy_row NAME SOURCE IPC EVAL DISTILL-OPTIONS...: the set of the hard-label run SOURCE evaluated as EVAL (dc, soft) in
+# run NAME; SOURCE is made with the options where no other row made it (made only, not evaluated under hard labels).
+copy_row() {
+  local name=$1 source=$2 ipc=$3 eval=$4; shift 4
+  if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $name "* ]]; then return; fi
+  ONLY='' row "$source" "$ipc" 0 none "$@"
+  row "$name" "$ipc" 0 "$eval" "$source"
+}
 # paired RECIPE IPC SEEDS...: the recipe with and without EVLF at each generation seed.
 paired() {
   local recipe=$1 ipc=$2; shift 2
@@ -104,9 +113,9 @@ paired() {
 for ipc in $ipcs; do
   if has released; then
     row random "$ipc" 0 dsa --method random
-    row random-dc "$ipc" 0 dc random
+    copy_row random-dc random "$ipc" dc --method random
     row herding "$ipc" 0 dsa --method herding
-    row herding-dc "$ipc" 0 dc herding
+    copy_row herding-dc herding "$ipc" dc --method herding
     row dit "$ipc" 0 dsa --method dit --preset released
     for seed in 0 $([ "$ipc" -ge 50 ] && echo 1 2); do
       row d4m-no-evlf "$ipc" "$seed" dsa --method d4m --no-evlf --preset released
@@ -130,24 +139,13 @@ for ipc in $ipcs; do
     fi
   done
   if has soft; then
-    for source in random herding d4m-no-evlf d4m-evlf "$(recipe_name noise "$ipc")" "$(recipe_name real03 "$ipc")"; do
-      # The soft runs keep the names they were first made under: soft-default (from noise), soft-default-real.
-      case $source in
-        "$(recipe_name noise "$ipc")") soft=soft-default ;;
-        "$(recipe_name real03 "$ipc")") soft=soft-default-real ;;
-        *) soft=soft-$source ;;
-      esac
-      if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $soft "* ]]; then continue; fi
-      # The set itself, where the other groups did not make it (made, not evaluated under hard labels).
-      case $source in
-        random|herding) ONLY='' row "$source" "$ipc" 0 none --method "$source" ;;
-        d4m-no-evlf) ONLY='' row "$source" "$ipc" 0 none --method d4m --no-evlf --preset released ;;
-        d4m-evlf) ONLY='' row "$source" "$ipc" 0 none --method d4m --evlf --preset released ;;
-        "$(recipe_name noise "$ipc")") ONLY='' row "$source" "$ipc" 0 none "${noise[@]}" --evlf ;;
-        *) ONLY='' row "$source" "$ipc" 0 none "${real03[@]}" --evlf ;;
-      esac
-      row "$soft" "$ipc" 0 soft "$source"
-    done
+    # The soft runs keep the names they were first made under: soft-default (from noise), soft-default-real.
+    copy_row soft-random random "$ipc" soft --method random
+    copy_row soft-herding herding "$ipc" soft --method herding
+    copy_row soft-d4m-no-evlf d4m-no-evlf "$ipc" soft --method d4m --no-evlf --preset released
+    copy_row soft-d4m-evlf d4m-evlf "$ipc" soft --method d4m --evlf --preset released
+    copy_row soft-default "$(recipe_name noise "$ipc")" "$ipc" soft "${noise[@]}" --evlf
+    copy_row soft-default-real "$(recipe_name real03 "$ipc")" "$ipc" soft "${real03[@]}" --evlf
   fi
 done
 if [ -n "${ONLY:-}" ]; then

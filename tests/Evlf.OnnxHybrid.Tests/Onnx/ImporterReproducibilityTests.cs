@@ -22,13 +22,7 @@ public class ImporterReproducibilityTests
         _ => new Fixture(name).Load(), // torch-exported: GroupNorm as InstanceNormalization, attention, nearest Resize, 3-channel conv_out
     };
 
-    static string DefaultBundleFile(string file)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Evlf.OnnxHybrid.sln")))
-                return Path.Combine(dir.FullName, "models", "fmnist-ldm", file);
-        throw new FileNotFoundException($"No Evlf.OnnxHybrid.sln above {AppContext.BaseDirectory}, so models/fmnist-ldm/{file} cannot be found.");
-    }
+    static string DefaultBundleFile(string file) => Path.Combine(RepositoryFolder.Root, "models", "fmnist-ldm", file);
 
     static T OnThreads<T>(int threads, Func<T> run)
     {

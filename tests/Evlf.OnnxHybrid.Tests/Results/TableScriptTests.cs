@@ -14,13 +14,6 @@ public class TableScriptTests
     // The real-start recipe at IPC 50 made on an earlier machine; the script makes the same command as real03-ipc50.
     static readonly string[] EarlierMachineOnly = ["default-ipc50"];
 
-    static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Evlf.OnnxHybrid.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException($"No Evlf.OnnxHybrid.sln above {AppContext.BaseDirectory}.");
-    }
-
     sealed class FakeRun : IDisposable
     {
         readonly TempDir temp = new();
@@ -46,9 +39,12 @@ public class TableScriptTests
         public (Shell.Result Result, string[] Calls) Run(string rows, params string[] args)
         {
             File.Delete(Log);
-            string script = Path.Combine(RepositoryRoot(), "tools", "results", "fashion-mnist-table.sh");
-            string[] env = [$"FAKE_LOG={Log}", $"EVLF={temp.Combine("evlf")}", $"RUNS={Runs}", $"REPORT={Report}", $"ROWS={rows}"];
-            var result = Shell.Bash(null, ["-c", $"env {string.Join(" ", env.Select(e => $"'{e}'"))} bash '{script}' {string.Join(" ", args)}"]);
+            string script = Path.Combine(RepositoryFolder.Root, "tools", "results", "fashion-mnist-table.sh");
+            var environment = new Dictionary<string, string>
+            {
+                ["FAKE_LOG"] = Log, ["EVLF"] = temp.Combine("evlf"), ["RUNS"] = Runs, ["REPORT"] = Report, ["ROWS"] = rows,
+            };
+            var result = Shell.BashWith(environment, [script, .. args]);
             return (result, File.Exists(Log) ? File.ReadAllLines(Log) : []);
         }
 
@@ -65,7 +61,7 @@ public class TableScriptTests
         var (result, calls) = fake.Run("all", "3");
         Assert.True(result.ExitCode == 0, result.Stderr);
 
-        string results = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "RESULTS.md"));
+        string results = File.ReadAllText(Path.Combine(RepositoryFolder.Root, "docs", "RESULTS.md"));
         var tableRuns = Regex.Matches(results, @"`\.\./runs/table/([^/`]+)/`").Select(m => m.Groups[1].Value).ToHashSet();
         Assert.True(tableRuns.Count > 80, $"found only {tableRuns.Count} runs in docs/RESULTS.md");
         var made = Directory.GetDirectories(fake.Runs).Select(Path.GetFileName).ToHashSet();

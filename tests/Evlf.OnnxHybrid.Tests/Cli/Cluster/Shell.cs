@@ -8,11 +8,15 @@ static class Shell
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
     /// <summary>bash ARGS, with <paramref name="path"/> before PATH when given.</summary>
-    public static Result Bash(string? path, params string[] args)
+    public static Result Bash(string? path, params string[] args) =>
+        BashWith(path is null ? new Dictionary<string, string>() : new() { ["PATH"] = path + ":" + Environment.GetEnvironmentVariable("PATH") }, args);
+
+    /// <summary>bash ARGS with <paramref name="environment"/>'s variables set (the rest inherited).</summary>
+    public static Result BashWith(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
-        if (path is not null) psi.Environment["PATH"] = path + ":" + Environment.GetEnvironmentVariable("PATH");
+        foreach (var (name, value) in environment) psi.Environment[name] = value;
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
