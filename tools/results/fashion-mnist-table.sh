@@ -10,10 +10,12 @@
 #             minimax, each with and without EVLF; random and herding again under DC's own evaluation (no augmentation,
 #             300 epochs) in *-dc-ipcN; at IPC 50 d4m with and without EVLF at generation seeds 0, 1 and 2 as well.
 #   default   what `evlf distill` runs at that IPC, with and without EVLF (--no-evlf) so the report pairs them (its
-#             "EVLF − base, paired" section): from noise at IPC 1, real starts at 0.3 at IPC 10 (generation seeds
-#             PAIRED_SEEDS, default 0 1 2), real starts at 0.2 with their detail kept at IPC 50 (seed 0).
-#   recipes   the default's recipes at the IPCs where it is not the default (from noise, real starts at 0.3, real starts
-#             at 0.2 with the detail), with and without EVLF; at IPC 10 over PAIRED_SEEDS (EVALUATION.md §12–13, §21).
+#             "EVLF − base, paired" section): from noise with the discriminative choice at IPC 1, real starts at 0.3 at
+#             IPC 10 (both over generation seeds PAIRED_SEEDS, default 0 1 2), real starts at 0.2 with their detail kept
+#             at IPC 50 (seed 0).
+#   recipes   the default's recipes at the IPCs where it is not the default (from noise with herding's choice, real
+#             starts at 0.3, real starts at 0.2 with the detail), with and without EVLF; over PAIRED_SEEDS at IPC 10 and
+#             from noise at IPC 1 (EVALUATION.md §12–13, §21). The discriminative choice is measured at IPC 1 only (§24).
 #   soft      random, herding, d4m, d4m+EVLF, the recipe from noise and the real starts at 0.3 under soft labels
 #             (`evlf eval --soft-labels rded`: a cached ConvNet-3 teacher, 300 epochs), each on a copy of the set.
 # Run names follow the history of the default: "default" is the recipe that was the default when the row was first made.
@@ -77,9 +79,10 @@ row() {
   [[ " ${runs[*]} " == *" $out "* ]] || runs+=("$out")
 }
 
-# The default's three recipes (EVALUATION.md §12–13, §17): the options, and each one's run name at an IPC (RESULTS.md's
+# The default's four recipes (EVALUATION.md §12–13, §17, §24): the options, and each one's run name at an IPC (RESULTS.md's
 # default-ipc50 is real03-ipc50's command made on an earlier machine, when it was the default there).
-noise=(--method mgd3 --preset default --start noise)
+noise=(--method mgd3 --preset default --start noise --selection herding)
+disc=(--method mgd3 --preset default --start noise --selection discriminative)
 real03=(--method mgd3 --preset default --start real --strength 0.3 --no-real-detail)
 detail=(--method mgd3 --preset default --start real --strength 0.2 --real-detail)
 recipe_name() { # RECIPE IPC
@@ -87,9 +90,12 @@ recipe_name() { # RECIPE IPC
     noise) [ "$2" -lt 10 ] && echo default || echo noise ;;
     real03) if [ "$2" -lt 10 ]; then echo default-real; elif [ "$2" -lt 50 ]; then echo default; else echo real03; fi ;;
     detail) echo default-detail ;;
+    disc) echo default-disc ;;
   esac
 }
-default_recipe() { if [ "$1" -lt 10 ]; then echo noise; elif [ "$1" -lt 50 ]; then echo real03; else echo detail; fi; }
+default_recipe() {
+  if [ "$1" -le 1 ]; then echo disc; elif [ "$1" -lt 10 ]; then echo noise; elif [ "$1" -lt 50 ]; then echo real03; else echo detail; fi
+}
 # copy_row NAME SOURCE IPC EVAL DISTILL-OPTIONS...: the set of the hard-label run SOURCE evaluated as EVAL (dc, soft) in
 # run NAME; SOURCE is made with the options where no other row made it (made only, not evaluated under hard labels).
 copy_row() {
@@ -127,11 +133,12 @@ for ipc in $ipcs; do
     row minimax-evlf "$ipc" 0 dsa --method minimax --evlf --preset released
   fi
   default=$(default_recipe "$ipc")
-  for recipe in noise real03 detail; do
+  for recipe in noise disc real03 detail; do
+    if [ "$recipe" = disc ] && [ "$ipc" -gt 1 ]; then continue; fi
     if [ "$recipe" = "$default" ]; then has default || continue; else has recipes || continue; fi
-    # Over the paired seeds where EVALUATION.md measures them (IPC 1 and 10 for the recipe from noise, IPC 10 for the
+    # Over the paired seeds where EVALUATION.md measures them (IPC 1 and 10 for the recipes from noise, IPC 10 for the
     # real starts), at seed 0 elsewhere.
-    if [ "$ipc" = 10 ] || { [ "$ipc" = 1 ] && [ "$recipe" = noise ]; }; then
+    if [ "$ipc" = 10 ] || { [ "$ipc" = 1 ] && [[ $recipe == noise || $recipe == disc ]]; }; then
       # shellcheck disable=SC2086 # the seeds are a list
       paired "$recipe" "$ipc" $paired_seeds
     else

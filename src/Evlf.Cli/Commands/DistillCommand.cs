@@ -110,7 +110,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         public int? Candidates { get; init; }
 
         [CommandOption("--selection <HOW>")]
-        [Description("herding | k-center | kernel-herding: how --candidates narrows the candidates (herding towards the class's mean real feature, k-center around it, or kernel herding towards the class's real features).")]
+        [Description("herding | k-center | kernel-herding | discriminative: how --candidates narrows the candidates (herding towards the class's mean real feature, k-center around it, kernel herding towards the class's real features, or herding's choice refined so the chosen images classify every class's real features best as nearest prototypes).")]
         public string? Selection { get; init; }
 
         [CommandOption("--one-per-mode")]
@@ -222,7 +222,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
             if (!Enum.TryParse<DistillPreset>(Preset, true, out _) || int.TryParse(Preset, out _))
                 return Spectre.Console.ValidationResult.Error($"--preset must be default or released; got '{Preset}'.");
             if (Start is not null && ParseStart(Start) is null) return Spectre.Console.ValidationResult.Error($"--start must be noise, modes, real or real-neighbours; got '{Start}'.");
-            if (Selection is not null && ParseSelection(Selection) is null) return Spectre.Console.ValidationResult.Error($"--selection must be herding, k-center or kernel-herding; got '{Selection}'.");
+            if (Selection is not null && ParseSelection(Selection) is null) return Spectre.Console.ValidationResult.Error($"--selection must be herding, k-center, kernel-herding or discriminative; got '{Selection}'.");
             if (Modes is not null && ParseModes(Modes) is null) return Spectre.Console.ValidationResult.Error($"--modes must be centroid, closest-real or herding; got '{Modes}'.");
             if (GuidanceInterval is not null && ParseInterval(GuidanceInterval) is null)
                 return Spectre.Console.ValidationResult.Error($"--guidance-interval must be LOW,HIGH with 0 ≤ LOW ≤ HIGH ≤ 1; got '{GuidanceInterval}'.");
@@ -256,6 +256,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         "herding" => CandidateSelection.Herding,
         "k-center" => CandidateSelection.KCenter,
         "kernel-herding" => CandidateSelection.KernelHerding,
+        "discriminative" => CandidateSelection.Discriminative,
         _ => null,
     };
 

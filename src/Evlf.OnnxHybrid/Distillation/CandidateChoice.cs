@@ -58,6 +58,76 @@ public static class CandidateChoice
         return picks;
     }
 
+    /// <summary>
+    /// τ's factor for <see cref="Discriminative"/>: screened at 0.03, 0.1, 0.3 and 1 on the default run at IPC 1
+    /// (docs/EVALUATION.md §24); 0.1 and 0.3 chose the same images and scored best.
+    /// </summary>
+    public const double DiscriminativeTemperature = 0.1;
+
+    /// <summary>
+    /// Refines a choice of candidates across classes: <paramref name="candidates"/>[c] holds class c's candidate features
+    /// (n_c×d), <paramref name="picks"/>[c] the rows chosen so far (changed in place). A real row r of class y is
+    /// classified by its nearest chosen image, logits ℓ_c(r) = −min_{s∈S_c} ‖r − s‖² / τ, and the loss is the mean
+    /// cross-entropy −ℓ_y(r) + log Σ_c exp ℓ_c(r) over <paramref name="real"/> (labels <paramref name="realLabels"/>).
+    /// Coordinate descent: for each class and each chosen row in turn, the candidate of that class that lowers the loss
+    /// most takes its place; rounds repeat until none changes or after <paramref name="rounds"/>. τ is the median over
+    /// real rows of the squared distance to the nearest initially chosen image, times <paramref name="temperature"/>.
+    /// With <paramref name="groups"/> (a group id per candidate of each class), a chosen row is only replaced by one of its
+    /// own group, so each group keeps as many chosen rows as it had. Returns the loss before and after.
+    /// </summary>
+    public static (double Before, double After) Discriminative(IReadOnlyList<Tensor> candidates, int[][] picks, Tensor real, Tensor realLabels,
+        double temperature = DiscriminativeTemperature, int rounds = 5, IReadOnlyList<Tensor>? groups = null)
+    {
+        using var scope = NewDisposeScope();
+        int classes = candidates.Count;
+        var r = real.to(float64);
+        var labels = realLabels.to(int64);
+        var distances = candidates.Select(f => SquaredDistances(r, f.to(float64))).ToArray();
+        Tensor Chosen(int c, int skip = -1)
+        {
+            var rows = picks[c].Where((_, j) => j != skip).Select(i => (long)i).ToArray();
+            return rows.Length == 0
+                ? full(r.shape[0], double.PositiveInfinity, dtype: float64)
+                : distances[c].index_select(1, tensor(rows)).amin(1);
+        }
+        var nearest = stack(Enumerable.Range(0, classes).Select(c => Chosen(c)).ToArray(), 1);
+        double tau = nearest.amin(1).median().item<double>() * temperature;
+        if (!(tau > 0)) tau = 1.0;
+        double Loss(Tensor d) => ((d.gather(1, labels.unsqueeze(1)).squeeze(1) / tau) + (-d / tau).logsumexp(1)).mean().item<double>();
+        double before = Loss(nearest);
+        for (int round = 0; round < rounds; round++)
+        {
+            bool changed = false;
+            for (int c = 0; c < classes; c++)
+            {
+                // Each class's and each slot's temporaries go when they are done: a round makes classes × ipc of them, each real rows × candidates.
+                using var classScope = NewDisposeScope();
+                var ofClass = labels.eq(c);
+                var others = (-nearest / tau).index_fill(1, tensor(new long[] { c }), double.NegativeInfinity).logsumexp(1);
+                var ownOther = nearest.gather(1, labels.unsqueeze(1)).squeeze(1) / tau;
+                for (int j = 0; j < picks[c].Length; j++)
+                {
+                    using var slotScope = NewDisposeScope();
+                    // The class's nearest chosen distance with candidate i in slot j, for every real row and candidate.
+                    var column = minimum(Chosen(c, j).unsqueeze(1), distances[c]) / tau;
+                    var own = where(ofClass.unsqueeze(1), column, ownOther.unsqueeze(1));
+                    var loss = (own + logaddexp(others.unsqueeze(1), -column)).mean([0]);
+                    foreach (var (other, k) in picks[c].Select((p, k) => (p, k))) if (k != j) loss[other] = double.PositiveInfinity;
+                    if (groups is not null) loss.masked_fill_(groups[c].ne(groups[c][picks[c][j]]), double.PositiveInfinity);
+                    int best = (int)loss.argmin().item<long>();
+                    if (best != picks[c][j] && loss[best].item<double>() < loss[picks[c][j]].item<double>() - 1e-12)
+                    {
+                        picks[c][j] = best;
+                        changed = true;
+                        nearest[.., c] = Chosen(c);
+                    }
+                }
+            }
+            if (!changed) break;
+        }
+        return (before, Loss(nearest));
+    }
+
     static Tensor SquaredDistances(Tensor a, Tensor b) =>
         (a.pow(2).sum(1, keepdim: true) - 2 * a.matmul(b.t()) + b.pow(2).sum(1).unsqueeze(0)).clamp_min(0);
 

@@ -107,7 +107,7 @@ public class SafetyTests : IDisposable
     [InlineData("--modes", "medoid", "--modes must be centroid, closest-real or herding; got 'medoid'.")]
     [InlineData("--guidance-interval", "0.8,0.2", "--guidance-interval must be LOW,HIGH with 0 ≤ LOW ≤ HIGH ≤ 1; got '0.8,0.2'.")]
     [InlineData("--candidates", "0", "--candidates must be at least 1; got 0.")]
-    [InlineData("--selection", "random", "--selection must be herding, k-center or kernel-herding; got 'random'.")]
+    [InlineData("--selection", "random", "--selection must be herding, k-center, kernel-herding or discriminative; got 'random'.")]
     [InlineData("--strength", "1.5", "--strength must be in [0, 1]; got 1.5.")]
     [InlineData("--fusion-lambda2", "-1", "--fusion-lambda2 must be a finite number of at least 0; got -1.")]
     public void SamplingFlagsOutOfRangeAreOneLineErrors(string flag, string value, string message)

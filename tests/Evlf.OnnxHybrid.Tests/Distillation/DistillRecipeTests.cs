@@ -87,23 +87,28 @@ public class DistillRecipeTests
     }
 
     [Theory]
-    [InlineData(1, null, false)]
+    [InlineData(1, null, false, CandidateSelection.Discriminative)]
+    [InlineData(2, null, false)]
     [InlineData(9, null, false)]
     [InlineData(10, SampleStart.Real, false)]
     [InlineData(49, SampleStart.Real, false)]
     [InlineData(50, SampleStart.Real, true)]
     [InlineData(100, SampleStart.Real, true)]
-    public void TheDefaultPresetStartsMgd3FromRealLatentsFromIpc10UpAndKeepsTheirDetailFromIpc50Up(int ipc, SampleStart? start, bool detail)
+    public void TheDefaultPresetChoosesMgd3DiscriminativelyAtIpc1StartsFromRealLatentsFromIpc10UpAndKeepsTheirDetailFromIpc50Up(int ipc, SampleStart? start, bool detail,
+        CandidateSelection selection = CandidateSelection.Herding)
     {
         var options = DistillOptions.For(DistillMethod.Mgd3, DistillPreset.Default, ipc);
-        Assert.Equal((ipc, start, 10, detail), (options.Ipc, options.Start, options.Candidates, options.RealDetail));
+        Assert.Equal((ipc, start, 10, detail, selection), (options.Ipc, options.Start, options.Candidates, options.RealDetail, options.Selection));
         Assert.Equal(start is null ? new DistillOptions().Strength : detail ? DistillOptions.DefaultRealDetailStrength : DistillOptions.DefaultRealStrength,
             options.Strength);
         // What the preset asks for is a valid run.
         options.Validate();
         // The other generative methods and the released preset keep their own start at every IPC.
         foreach (var method in new[] { DistillMethod.Dit, DistillMethod.D4m, DistillMethod.Minimax })
+        {
             Assert.Null(DistillOptions.For(method, DistillPreset.Default, ipc).Start);
+            Assert.Equal(CandidateSelection.Herding, DistillOptions.For(method, DistillPreset.Default, ipc).Selection);
+        }
         Assert.Null(DistillOptions.For(DistillMethod.Mgd3, DistillPreset.Released, ipc).Start);
         Assert.False(DistillOptions.For(DistillMethod.Mgd3, DistillPreset.Released, ipc).RealDetail);
         Assert.Equal(DistillOptions.For(DistillMethod.Mgd3, DistillPreset.Default, 10), DistillOptions.Default);

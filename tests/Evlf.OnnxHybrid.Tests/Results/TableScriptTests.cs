@@ -77,13 +77,17 @@ public class TableScriptTests
     public void RowsCarryTheOptionsEvaluationMdGives()
     {
         using var fake = new FakeRun();
-        var (result, calls) = fake.Run("all", "3", "50");
+        var (result, calls) = fake.Run("all", "3", "1", "50");
         Assert.True(result.ExitCode == 0, result.Stderr);
 
         // The IPC-50 default: real starts at 0.2 with their detail; its base without EVLF on the same seed.
         Assert.Contains("--start real --strength 0.2 --real-detail --evlf", DistillOf(calls, "default-detail-ipc50"));
         Assert.Contains("--real-detail --no-evlf", DistillOf(calls, "default-detail-no-evlf-ipc50"));
         Assert.Contains("--start real --strength 0.3 --no-real-detail --evlf", DistillOf(calls, "real03-ipc50"));
+        // IPC 1: the default chooses discriminatively; the recipe from noise keeps herding's choice, as its rows were made.
+        Assert.Contains("--start noise --selection discriminative --evlf", DistillOf(calls, "default-disc-seed1-ipc1"));
+        Assert.Contains("--start noise --selection herding --no-evlf", DistillOf(calls, "default-no-evlf-seed2-ipc1"));
+        Assert.Null(DistillOf(calls, "default-disc-ipc10"));
         Assert.Contains("--method d4m --no-evlf --preset released --fusion-samples 12000 --ipc 50 --seed 2",
             DistillOf(calls, "d4m-no-evlf-seed2-ipc50"));
         // Soft labels evaluate a copy of the hard-label set, which is never distilled again.
@@ -103,7 +107,7 @@ public class TableScriptTests
         // More repeats: every run is evaluated again (evlf eval keeps the finished repeats), nothing distilled.
         (_, calls) = fake.Run("released default", "5", "1");
         Assert.DoesNotContain(calls, c => c.StartsWith("distill "));
-        Assert.Contains(calls, c => c.StartsWith($"eval --synthetic {fake.Runs}/default-seed2-ipc1 ") && c.Contains("--repeats 5"));
+        Assert.Contains(calls, c => c.StartsWith($"eval --synthetic {fake.Runs}/default-disc-seed2-ipc1 ") && c.Contains("--repeats 5"));
     }
 
     [Fact]

@@ -9,7 +9,8 @@ namespace Evlf.OnnxHybrid.Distillation.Stages;
 /// and classifies every candidate; candidates it assigns to another class are dropped (if fewer than ipc remain, the most
 /// probable of the dropped ones fill up), and the rest are chosen by <see cref="DistillOptions.Selection"/> against the
 /// class's real images the network trained on (their mean feature, or for kernel herding all of them), with
-/// <see cref="DistillOptions.OnePerMode"/> one candidate of each mode first.
+/// <see cref="DistillOptions.OnePerMode"/> one candidate of each mode first. The discriminative selection then refines
+/// herding's choice against the real images of every class at once.
 /// </summary>
 internal static class ChooseStage
 {
@@ -21,7 +22,8 @@ internal static class ChooseStage
         string key = RunFolder.Key(new
         {
             stage = StageNames.Choose, sampled = Path.GetFileName(sampleStage), options.Ipc,
-            selection = options.Selection + (options.OnePerMode ? " one per mode" : ""),
+            selection = options.Selection + (options.OnePerMode ? " one per mode" : "")
+                + (options.Selection == CandidateSelection.Discriminative ? FormattableString.Invariant($" temperature {CandidateChoice.DiscriminativeTemperature}") : ""),
             embedding, kernels = Herding.Kernels, dataId = context.DataId,
         });
         return context.Run.Stage(StageNames.Choose, key, tmp =>
@@ -39,6 +41,10 @@ internal static class ChooseStage
             var candidates = SyntheticSetReader.Open(Path.Combine(sampleStage, SampleStage.SetFolder), new DatasetOptions(Channels: dataset.Channels));
             var byClass = RandomSelection.IndicesByClass(candidates.Train, dataset.ClassCount);
             using var writer = SyntheticSetWriter.Create(Path.Combine(tmp, SampleStage.SetFolder), dataset.ClassNames, dataset.Channels);
+            var keptFeatures = new Tensor[dataset.ClassCount];
+            var keptRows = new long[dataset.ClassCount][];
+            var picks = new int[dataset.ClassCount][];
+            var modesOf = new Tensor[dataset.ClassCount];
             for (int c = 0; c < dataset.ClassCount; c++)
             {
                 context.CancellationToken.ThrowIfCancellationRequested();
@@ -49,17 +55,22 @@ internal static class ChooseStage
                 var target = realOfClass.mean([0]);
                 var kept = CandidateChoice.Assigned(logits.softmax(1)[.., c], logits.argmax(1).eq(c), options.Ipc);
                 // Candidate row r of a class follows mode r mod ipc (SampleStage).
-                var modeOf = options.OnePerMode ? kept.remainder(options.Ipc) : null;
-                var picks = options.Selection switch
+                modesOf[c] = kept.remainder(options.Ipc);
+                var modeOf = options.OnePerMode ? modesOf[c] : null;
+                keptFeatures[c] = features.index_select(0, kept);
+                keptRows[c] = kept.data<long>().ToArray();
+                picks[c] = options.Selection switch
                 {
-                    CandidateSelection.KCenter => CandidateChoice.KCenter(features.index_select(0, kept), options.Ipc, target, modeOf),
-                    CandidateSelection.KernelHerding => CandidateChoice.KernelHerding(features.index_select(0, kept), options.Ipc, realOfClass, modeOf),
-                    _ => Herding.Select(features.index_select(0, kept), options.Ipc, target, modeOf),
+                    CandidateSelection.KCenter => CandidateChoice.KCenter(keptFeatures[c], options.Ipc, target, modeOf),
+                    CandidateSelection.KernelHerding => CandidateChoice.KernelHerding(keptFeatures[c], options.Ipc, realOfClass, modeOf),
+                    _ => Herding.Select(keptFeatures[c], options.Ipc, target, modeOf),
                 };
-                var keptRows = kept.data<long>().ToArray();
-                foreach (int p in picks) writer.Add(c, candidates.Train.Load(byClass[c][(int)keptRows[p]]));
                 context.Report("choose", c + 1, dataset.ClassCount);
             }
+            if (options.Selection == CandidateSelection.Discriminative)
+                CandidateChoice.Discriminative(keptFeatures, picks, realFeatures, real.Labels, groups: options.OnePerMode ? modesOf : null);
+            for (int c = 0; c < dataset.ClassCount; c++)
+                foreach (int p in picks[c]) writer.Add(c, candidates.Train.Load(byClass[c][(int)keptRows[c][p]]));
             writer.Commit();
         });
     }

@@ -92,6 +92,11 @@ public sealed record RunRecord
     public bool OwnView { get; init; }
     /// <summary>Whether the selection kept one candidate of each mode first (manifest options.OnePerMode, with candidates).</summary>
     public bool OnePerMode { get; init; }
+    /// <summary>
+    /// How the candidates were narrowed (manifest options.Selection, with candidates), as `evlf distill --selection` names
+    /// it; null for herding, the default, and when the run sampled one candidate per image or records none.
+    /// </summary>
+    public string? Selection { get; init; }
     public int? Ipc { get; init; }
     public long? Seed { get; init; }
 
@@ -134,13 +139,14 @@ public sealed record RunRecord
     /// The row label: the method, "+EVLF" with fusion, "+ft" with a fine-tuned denoiser, "+realS" when sampling started
     /// from real latents at strength S ("+real-neighboursS" when each candidate had its own), "+detail" when the samples kept
     /// the real starts' pixel detail, "+own-view" when they were written in their starts' own orientation, "+select×M" when
-    /// M candidates were sampled per kept image, "+select×M/mode" when one of each mode was kept first. E.g. "d4m+EVLF";
+    /// M candidates were sampled per kept image ("+select×M-discriminative" when chosen otherwise than by herding, as
+    /// <see cref="Selection"/> names it), "+select×M/mode" when one of each mode was kept first. E.g. "d4m+EVLF";
     /// "mgd3+EVLF+real0.3+select×10", what `evlf distill` runs by default from IPC 10 up; "mgd3+EVLF+real0.2+detail+select×10",
     /// from IPC 50 up.
     /// </summary>
     public string Label => Method + (Evlf ? "+EVLF" : "") + (Finetune ? "+ft" : "")
         + (RealStartStrength is double s ? FormattableString.Invariant($"+real{(RealStartNeighbours ? "-neighbours" : "")}{s}") : "")
-        + (RealDetail ? "+detail" : "") + (OwnView ? "+own-view" : "") + (Candidates > 1 ? $"+select×{Candidates}{(OnePerMode ? "/mode" : "")}" : "");
+        + (RealDetail ? "+detail" : "") + (OwnView ? "+own-view" : "") + (Candidates > 1 ? $"+select×{Candidates}{(Selection is null ? "" : "-" + Selection)}{(OnePerMode ? "/mode" : "")}" : "");
 
     /// <summary>Reads <paramref name="directory"/>; a missing folder, a missing or unreadable manifest.json, or an unreadable eval.json is a <see cref="UserInputException"/>.</summary>
     public static RunRecord Read(string directory)
@@ -178,6 +184,7 @@ public sealed record RunRecord
             RealDetail = realStart && Flag(options?["RealDetail"]),
             OwnView = realStart && Flag(options?["OwnView"]),
             OnePerMode = candidates > 1 && Flag(options?["OnePerMode"]),
+            Selection = candidates > 1 ? SelectionOf(options?["Selection"]) : null,
             Ipc = ipc,
             Seed = Long(manifest["seed"]) ?? Long(options?["seed"]),
             DataSpec = Text((manifest["data"] as JsonObject)?["spec"]),
@@ -285,6 +292,15 @@ public sealed record RunRecord
     static SampleStart? StartOf(JsonNode? start) =>
         Integer(start) is int i && Enum.IsDefined((SampleStart)i) ? (SampleStart)i
         : Enum.TryParse<SampleStart>(Text(start), true, out var named) && !int.TryParse(Text(start), out _) ? named : null;
+
+    /// <summary>A selection other than herding as `evlf distill --selection` names it (KernelHerding → kernel-herding); null for herding or one this evlf does not know.</summary>
+    static string? SelectionOf(JsonNode? selection)
+    {
+        CandidateSelection? known = Integer(selection) is int i && Enum.IsDefined((CandidateSelection)i) ? (CandidateSelection)i
+            : Enum.TryParse<CandidateSelection>(Text(selection), true, out var named) && !int.TryParse(Text(selection), out _) ? named : null;
+        return known is null or CandidateSelection.Herding ? null
+            : string.Concat(known.Value.ToString().Select((ch, k) => char.IsUpper(ch) && k > 0 ? "-" + char.ToLowerInvariant(ch) : char.ToLowerInvariant(ch).ToString()));
+    }
 
     static int? Integer(JsonNode? n) => Long(n) is long l and >= int.MinValue and <= int.MaxValue ? (int)l : null;
 

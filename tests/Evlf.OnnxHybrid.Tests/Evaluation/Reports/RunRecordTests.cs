@@ -80,7 +80,13 @@ public class RunRecordTests
     [InlineData(null, 0.7, "mgd3+EVLF+select×10/mode", false, true)]
     [InlineData(2, 0.2, "mgd3+EVLF+real0.2+detail+own-view+select×10", true, false, true)] // the starts' own orientation
     [InlineData(1, 0.2, "mgd3+EVLF+select×10", false, false, true)] // own view only goes with a real start
-    public void TheLabelNamesARealStartAndItsStrength(object? start, double strength, string label, bool detail = false, bool perMode = false, bool ownView = false)
+    [InlineData(0, 0.7, "mgd3+EVLF+select×10-discriminative", false, false, false, 3)] // CandidateSelection.Discriminative
+    [InlineData(0, 0.7, "mgd3+EVLF+select×10-kernel-herding/mode", false, true, false, "KernelHerding")]
+    [InlineData(0, 0.7, "mgd3+EVLF+select×10-k-center", false, false, false, 1)]
+    [InlineData(0, 0.7, "mgd3+EVLF+select×10", false, false, false, 0)] // herding, the default
+    [InlineData(0, 0.7, "mgd3+EVLF+select×10", false, false, false, 9)] // a selection this evlf does not know
+    public void TheLabelNamesARealStartAndItsStrength(object? start, double strength, string label, bool detail = false, bool perMode = false, bool ownView = false,
+        object? selection = null)
     {
         using var dir = new TempDir();
         var run = dir.Combine("run");
@@ -92,6 +98,7 @@ public class RunRecordTests
             {
                 ["Candidates"] = 10, ["Strength"] = strength, ["RealDetail"] = detail, ["OnePerMode"] = perMode, ["OwnView"] = ownView,
                 ["Start"] = start switch { int i => JsonValue.Create(i), string t => JsonValue.Create(t), _ => null },
+                ["Selection"] = selection switch { int i => JsonValue.Create(i), string t => JsonValue.Create(t), _ => null },
             },
         }.ToJsonString());
         var r = RunRecord.Read(run);
