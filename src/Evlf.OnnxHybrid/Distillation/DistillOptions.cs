@@ -163,8 +163,7 @@ public sealed record DistillOptions
     /// the fusion module on a subset (<see cref="DefaultFusionSamples"/>); random and herding are the same in both presets.
     /// Its mgd3 chooses discriminatively up to <see cref="DefaultDiscriminativeIpc"/> images per class, starts from real
     /// latents from <see cref="DefaultRealStartIpc"/> up, and keeps their pixel detail from <see cref="DefaultRealDetailIpc"/>
-    /// up, so a caller that
-    /// changes <see cref="Ipc"/> afterwards should ask this method again rather than use <c>with</c>.
+    /// up, so a caller that changes <see cref="Ipc"/> afterwards should ask this method again rather than use <c>with</c>.
     /// </summary>
     public static DistillOptions For(DistillMethod method, DistillPreset preset = DistillPreset.Default, int ipc = 10)
     {
@@ -181,8 +180,8 @@ public sealed record DistillOptions
         if (method != DistillMethod.Mgd3) return selecting;
         // At one image per class mgd3's choice looks at every class at once (docs/EVALUATION.md §24).
         if (ipc <= DefaultDiscriminativeIpc) return selecting with { Selection = CandidateSelection.Discriminative };
-        // From IPC 50 up (DefaultRealDetailIpc) the real starts keep their pixel detail as well (docs/EVALUATION.md §17).
         if (ipc < DefaultRealStartIpc) return selecting;
+        // From IPC 50 up (DefaultRealDetailIpc) the real starts keep their pixel detail as well (docs/EVALUATION.md §17).
         return ipc >= DefaultRealDetailIpc
             ? selecting with { Start = SampleStart.Real, Strength = DefaultRealDetailStrength, RealDetail = true }
             : selecting with { Start = SampleStart.Real, Strength = DefaultRealStrength };
