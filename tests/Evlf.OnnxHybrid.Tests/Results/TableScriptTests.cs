@@ -119,6 +119,9 @@ public class TableScriptTests
         Assert.NotNull(DistillOf(calls, "random-ipc1"));
         Assert.DoesNotContain(calls, c => c.StartsWith($"eval --synthetic {fake.Runs}/random-ipc1 "));
         Assert.Contains(calls, c => c.StartsWith($"eval --synthetic {fake.Runs}/soft-random-ipc1 "));
+        // At IPC 1 the default's set under soft labels as well: a copy of default-disc-ipc1.
+        Assert.NotNull(DistillOf(calls, "default-disc-ipc1"));
+        Assert.Contains(calls, c => c.StartsWith($"eval --synthetic {fake.Runs}/soft-default-disc-ipc1 ") && c.EndsWith("--soft-labels rded"));
         Assert.DoesNotContain($"{fake.Runs}/random-ipc1 ", Assert.Single(calls, c => c.StartsWith("report ")) + " ");
     }
 
