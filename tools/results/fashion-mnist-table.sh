@@ -84,6 +84,7 @@ row() {
 # default-ipc50 is real03-ipc50's command made on an earlier machine, when it was the default there).
 noise=(--method mgd3 --preset default --start noise --selection herding)
 disc=(--method mgd3 --preset default --start noise --selection discriminative)
+disc_ipc=1 # the IPCs up to which the default chooses discriminatively (DistillOptions.DefaultDiscriminativeIpc)
 real03=(--method mgd3 --preset default --start real --strength 0.3 --no-real-detail)
 detail=(--method mgd3 --preset default --start real --strength 0.2 --real-detail)
 recipe_name() { # RECIPE IPC
@@ -95,7 +96,7 @@ recipe_name() { # RECIPE IPC
   esac
 }
 default_recipe() {
-  if [ "$1" -le 1 ]; then echo disc; elif [ "$1" -lt 10 ]; then echo noise; elif [ "$1" -lt 50 ]; then echo real03; else echo detail; fi
+  if [ "$1" -le "$disc_ipc" ]; then echo disc; elif [ "$1" -lt 10 ]; then echo noise; elif [ "$1" -lt 50 ]; then echo real03; else echo detail; fi
 }
 # copy_row NAME SOURCE IPC EVAL DISTILL-OPTIONS...: the set of the hard-label run SOURCE evaluated as EVAL (dc, soft) in
 # run NAME; SOURCE is made with the options where no other row made it (made only, not evaluated under hard labels).
@@ -135,7 +136,7 @@ for ipc in $ipcs; do
   fi
   default=$(default_recipe "$ipc")
   for recipe in noise disc real03 detail; do
-    if [ "$recipe" = disc ] && [ "$ipc" -gt 1 ]; then continue; fi
+    if [ "$recipe" = disc ] && [ "$ipc" -gt "$disc_ipc" ]; then continue; fi
     if [ "$recipe" = "$default" ]; then has default || continue; else has recipes || continue; fi
     # Over the paired seeds where EVALUATION.md measures them (IPC 1 and 10 for the recipes from noise, IPC 10 for the
     # real starts), at seed 0 elsewhere.
@@ -155,7 +156,7 @@ for ipc in $ipcs; do
     copy_row soft-d4m-evlf d4m-evlf "$ipc" soft --method d4m --evlf --preset released
     copy_row soft-default "$(recipe_name noise "$ipc")" "$ipc" soft "${noise[@]}" --evlf
     copy_row soft-default-real "$(recipe_name real03 "$ipc")" "$ipc" soft "${real03[@]}" --evlf
-    if [ "$ipc" -le 1 ]; then copy_row soft-default-disc "$(recipe_name disc "$ipc")" "$ipc" soft "${disc[@]}" --evlf; fi
+    if [ "$ipc" -le "$disc_ipc" ]; then copy_row soft-default-disc "$(recipe_name disc "$ipc")" "$ipc" soft "${disc[@]}" --evlf; fi
   fi
 done
 if [ -n "${ONLY:-}" ]; then

@@ -467,20 +467,19 @@ public class SamplingOptionsTests : IDisposable
         Assert.Equal(chosen.ToArray(), CandidateChoice.KernelHerding(T(candidates), 5, T(real)));
     }
 
+    static double SquaredDistance(double[] x, double[] y) => x.Zip(y, (a, b) => (a - b) * (a - b)).Sum();
+
     /// <summary>
     /// The nearest-chosen-image classifier's mean cross-entropy on <paramref name="real"/>, written out: for each real row,
     /// each class's nearest chosen candidate, logits −distance²/τ, then −log softmax at the row's label.
     /// </summary>
-    static double PrototypeLoss(double[][][] candidates, int[][] picks, double[][] real, int[] labels, double tau)
-    {
-        static double D(double[] x, double[] y) => x.Zip(y, (a, b) => (a - b) * (a - b)).Sum();
-        return real.Select((r, i) =>
+    static double PrototypeLoss(double[][][] candidates, int[][] picks, double[][] real, int[] labels, double tau) =>
+        real.Select((r, i) =>
         {
-            var logits = candidates.Select((f, c) => -picks[c].Min(p => D(r, f[p])) / tau).ToArray();
+            var logits = candidates.Select((f, c) => -picks[c].Min(p => SquaredDistance(r, f[p])) / tau).ToArray();
             double max = logits.Max();
             return max + Math.Log(logits.Sum(l => Math.Exp(l - max))) - logits[labels[i]];
         }).Average();
-    }
 
     [Fact]
     public void DiscriminativeChoiceDescendsThePrototypeLossOneSwapAtATime()
@@ -488,15 +487,15 @@ public class SamplingOptionsTests : IDisposable
         var random = new Random(11);
         double[][] Rows(int n, double shift) => Enumerable.Range(0, n).Select(_ => Enumerable.Range(0, 3).Select(_ => random.NextDouble() * 2 + shift).ToArray()).ToArray();
         var candidates = new[] { Rows(6, 0.0), Rows(6, 0.6), Rows(6, 1.2) };
-        var real = new[] { Rows(7, 0.0), Rows(7, 0.6), Rows(7, 1.2) };
+        var real = new[] { Rows(7, 0.0), Rows(7, 0.6), Rows(7, 1.2) }.SelectMany(r => r).ToArray();
         int[] labels = [.. Enumerable.Range(0, 21).Select(i => i / 7)];
         var start = new[] { new[] { 0, 1 }, new[] { 0, 1 }, new[] { 0, 1 } };
         // τ by hand: the median of each real row's squared distance to its nearest chosen candidate (21 rows: the 11th).
-        var nearest = real.SelectMany(r => r).Select(r => candidates.SelectMany((f, c) => start[c].Select(p => f[p]))
-            .Min(x => x.Zip(r, (a, b) => (a - b) * (a - b)).Sum())).Order().ToArray();
+        var nearest = real.Select(r => candidates.SelectMany((f, c) => start[c].Select(p => SquaredDistance(f[p], r))).Min()).Order().ToArray();
         double tau = nearest[10] * 0.5;
 
-        // Coordinate descent by hand: class by class, slot by slot, the candidate that makes the loss smallest (ties: the lowest row).
+        // Coordinate descent by hand: class by class, slot by slot, the candidate that makes the loss smallest (ties: the
+        // lowest row) takes the slot when it lowers the loss.
         var expected = start.Select(p => p.ToArray()).ToArray();
         for (bool changed = true; changed;)
         {
@@ -504,39 +503,37 @@ public class SamplingOptionsTests : IDisposable
             for (int c = 0; c < 3; c++)
                 for (int j = 0; j < 2; j++)
                 {
-                    int best = Enumerable.Range(0, 6).Where(i => i == expected[c][j] || !expected[c].Contains(i)).MinBy(i =>
+                    int[][] With(int i)
                     {
                         var trial = expected.Select(p => p.ToArray()).ToArray();
                         trial[c][j] = i;
-                        return PrototypeLoss(candidates, trial, real.SelectMany(r => r).ToArray(), labels, tau);
-                    });
-                    double now = PrototypeLoss(candidates, expected, real.SelectMany(r => r).ToArray(), labels, tau);
-                    var swapped = expected.Select(p => p.ToArray()).ToArray();
-                    swapped[c][j] = best;
-                    if (best != expected[c][j] && PrototypeLoss(candidates, swapped, real.SelectMany(r => r).ToArray(), labels, tau) < now - 1e-12)
+                        return trial;
+                    }
+                    double Loss(int i) => PrototypeLoss(candidates, With(i), real, labels, tau);
+                    int best = Enumerable.Range(0, 6).Where(i => i == expected[c][j] || !expected[c].Contains(i)).MinBy(Loss);
+                    if (best != expected[c][j] && Loss(best) < Loss(expected[c][j]) - 1e-12)
                     {
-                        expected = swapped;
+                        expected = With(best);
                         changed = true;
                     }
                 }
         }
 
         static Tensor T(double[][] rows) => tensor(rows.SelectMany(r => r).ToArray(), rows.Length, rows[0].Length);
+        var features = candidates.Select(T).ToArray();
+        var realLabels = tensor(labels.Select(l => (long)l).ToArray());
         var picks = start.Select(p => p.ToArray()).ToArray();
-        var (before, after) = CandidateChoice.Discriminative(candidates.Select(T).ToArray(), picks, T(real.SelectMany(r => r).ToArray()),
-            tensor(labels.Select(l => (long)l).ToArray()), temperature: 0.5, rounds: 100);
+        var (before, after) = CandidateChoice.Discriminative(features, picks, T(real), realLabels, temperature: 0.5, rounds: 100);
         Assert.Equal(expected, picks);
         Assert.NotEqual(start, picks);
-        var flat = real.SelectMany(r => r).ToArray();
-        Assert.Equal(PrototypeLoss(candidates, start, flat, labels, tau), before, 9);
-        Assert.Equal(PrototypeLoss(candidates, picks, flat, labels, tau), after, 9);
+        Assert.Equal(PrototypeLoss(candidates, start, real, labels, tau), before, 9);
+        Assert.Equal(PrototypeLoss(candidates, picks, real, labels, tau), after, 9);
         Assert.True(after < before);
 
         // With groups (row i of a class in group i mod 2, as a mode's candidates), each chosen row gives way only within its group.
         var grouped = start.Select(p => p.ToArray()).ToArray();
         var groups = Enumerable.Range(0, 3).Select(_ => tensor(Enumerable.Range(0, 6).Select(i => (long)(i % 2)).ToArray())).ToArray();
-        CandidateChoice.Discriminative(candidates.Select(T).ToArray(), grouped, T(flat), tensor(labels.Select(l => (long)l).ToArray()),
-            temperature: 0.5, rounds: 100, groups: groups);
+        CandidateChoice.Discriminative(features, grouped, T(real), realLabels, temperature: 0.5, rounds: 100, groups: groups);
         Assert.All(grouped, p => Assert.Equal(new[] { 0, 1 }, p.Select(i => i % 2)));
         Assert.NotEqual(start, grouped);
     }

@@ -158,7 +158,7 @@ public sealed record RunRecord
             throw new UserInputException($"Run folder '{directory}' has no manifest.json; expected a run folder as evlf distill writes it.");
         var manifest = ParseObject(manifestPath);
         var options = manifest["options"] as JsonObject;
-        var start = StartOf(options?["Start"]);
+        var start = EnumOf<SampleStart>(options?["Start"]);
         bool realStart = start is SampleStart.Real or SampleStart.RealNeighbours;
 
         var evalPath = Path.Combine(directory, EvaluationResult.FileName);
@@ -288,19 +288,15 @@ public sealed record RunRecord
     static bool Flag(JsonNode? n) => n is JsonValue v && v.TryGetValue<bool>(out var b) && b;
     static double? Double(JsonNode? n) => n is JsonValue v && v.TryGetValue<double>(out var d) ? d : null;
 
-    /// <summary>A manifest's options.Start (written as the enum's number, or its name); null when it records none evlf knows.</summary>
-    static SampleStart? StartOf(JsonNode? start) =>
-        Integer(start) is int i && Enum.IsDefined((SampleStart)i) ? (SampleStart)i
-        : Enum.TryParse<SampleStart>(Text(start), true, out var named) && !int.TryParse(Text(start), out _) ? named : null;
+    /// <summary>A manifest's enum option (written as the enum's number, or its name); null when it records none evlf knows.</summary>
+    static T? EnumOf<T>(JsonNode? value) where T : struct, Enum =>
+        Integer(value) is int i && Enum.IsDefined(typeof(T), i) ? (T)Enum.ToObject(typeof(T), i)
+        : Enum.TryParse<T>(Text(value), true, out var named) && !int.TryParse(Text(value), out _) ? named : null;
 
     /// <summary>A selection other than herding as `evlf distill --selection` names it (KernelHerding → kernel-herding); null for herding or one this evlf does not know.</summary>
-    static string? SelectionOf(JsonNode? selection)
-    {
-        CandidateSelection? known = Integer(selection) is int i && Enum.IsDefined((CandidateSelection)i) ? (CandidateSelection)i
-            : Enum.TryParse<CandidateSelection>(Text(selection), true, out var named) && !int.TryParse(Text(selection), out _) ? named : null;
-        return known is null or CandidateSelection.Herding ? null
-            : string.Concat(known.Value.ToString().Select((ch, k) => char.IsUpper(ch) && k > 0 ? "-" + char.ToLowerInvariant(ch) : char.ToLowerInvariant(ch).ToString()));
-    }
+    static string? SelectionOf(JsonNode? selection) => EnumOf<CandidateSelection>(selection) is { } known && known != CandidateSelection.Herding
+        ? string.Concat(known.ToString().Select((ch, k) => char.IsUpper(ch) && k > 0 ? "-" + char.ToLowerInvariant(ch) : char.ToLowerInvariant(ch).ToString()))
+        : null;
 
     static int? Integer(JsonNode? n) => Long(n) is long l and >= int.MinValue and <= int.MaxValue ? (int)l : null;
 
