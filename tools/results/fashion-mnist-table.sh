@@ -10,13 +10,13 @@
 #             minimax, each with and without EVLF; random and herding again under DC's own evaluation (no augmentation,
 #             300 epochs) in *-dc-ipcN; at IPC 50 d4m with and without EVLF at generation seeds 0, 1 and 2 as well.
 #   default   what `evlf distill` runs at that IPC, with and without EVLF (--no-evlf) so the report pairs them (its
-#             "EVLF − base, paired" section): from noise with the discriminative choice at IPC 1, real starts at 0.3 at
-#             IPC 10 (both over generation seeds PAIRED_SEEDS, default 0 1 2), real starts at 0.2 with their detail kept
-#             at IPC 50 (seed 0).
+#             "EVLF − base, paired" section): from noise with the discriminative choice up to IPC 3 (made at IPC 1),
+#             real starts at 0.3 at IPC 10 (both over generation seeds PAIRED_SEEDS, default 0 1 2), real starts at 0.2
+#             with their detail kept at IPC 50 (seed 0).
 #   recipes   the default's recipes at the IPCs where it is not the default (from noise with herding's choice, real
 #             starts at 0.3, real starts at 0.2 with the detail), with and without EVLF; over PAIRED_SEEDS at IPC 10 and
-#             from noise at IPC 1 (EVALUATION.md §12–13, §21). The discriminative choice is measured at IPC 1 only (§24).
-#   soft      random, herding, d4m, d4m+EVLF, the recipe from noise, the real starts at 0.3 and at IPC 1 the default
+#             from noise at IPC 1 (EVALUATION.md §12–13, §21). The discriminative choice runs up to IPC 3 only (§24–25).
+#   soft      random, herding, d4m, d4m+EVLF, the recipe from noise, the real starts at 0.3 and up to IPC 3 the default
 #             under soft labels (`evlf eval --soft-labels rded`: a cached ConvNet-3 teacher, 300 epochs), each on a copy
 #             of the set.
 # Run names follow the history of the default: "default" is the recipe that was the default when the row was first made.
@@ -84,7 +84,7 @@ row() {
 # default-ipc50 is real03-ipc50's command made on an earlier machine, when it was the default there).
 noise=(--method mgd3 --preset default --start noise --selection herding)
 disc=(--method mgd3 --preset default --start noise --selection discriminative)
-disc_ipc=1 # the IPCs up to which the default chooses discriminatively (DistillOptions.DefaultDiscriminativeIpc)
+disc_ipc=3 # the IPCs up to which the default chooses discriminatively (DistillOptions.DefaultDiscriminativeIpc)
 real03=(--method mgd3 --preset default --start real --strength 0.3 --no-real-detail)
 detail=(--method mgd3 --preset default --start real --strength 0.2 --real-detail)
 recipe_name() { # RECIPE IPC

@@ -88,13 +88,14 @@ public class DistillRecipeTests
 
     [Theory]
     [InlineData(1, null, false, CandidateSelection.Discriminative)]
-    [InlineData(2, null, false)]
+    [InlineData(3, null, false, CandidateSelection.Discriminative)]
+    [InlineData(4, null, false)]
     [InlineData(9, null, false)]
     [InlineData(10, SampleStart.Real, false)]
     [InlineData(49, SampleStart.Real, false)]
     [InlineData(50, SampleStart.Real, true)]
     [InlineData(100, SampleStart.Real, true)]
-    public void TheDefaultPresetChoosesMgd3DiscriminativelyAtIpc1StartsFromRealLatentsFromIpc10UpAndKeepsTheirDetailFromIpc50Up(int ipc, SampleStart? start, bool detail,
+    public void TheDefaultPresetChoosesMgd3DiscriminativelyUpToIpc3StartsFromRealLatentsFromIpc10UpAndKeepsTheirDetailFromIpc50Up(int ipc, SampleStart? start, bool detail,
         CandidateSelection selection = CandidateSelection.Herding)
     {
         var options = DistillOptions.For(DistillMethod.Mgd3, DistillPreset.Default, ipc);
