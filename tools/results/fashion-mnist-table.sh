@@ -16,9 +16,9 @@
 #   recipes   the default's recipes at the IPCs where it is not the default (from noise with herding's choice, real
 #             starts at 0.3, real starts at 0.2 with the detail), with and without EVLF; over PAIRED_SEEDS at IPC 10 and
 #             from noise at IPC 1 (EVALUATION.md §12–13, §21). The discriminative choice runs up to IPC 3 only (§24–25).
-#   soft      random, herding, d4m, d4m+EVLF, the recipe from noise, the real starts at 0.3 and up to IPC 3 the default
-#             under soft labels (`evlf eval --soft-labels rded`: a cached ConvNet-3 teacher, 300 epochs), each on a copy
-#             of the set.
+#   soft      random, herding, d4m, d4m+EVLF, the recipe from noise, the real starts at 0.3, and the default up to IPC 3
+#             and from IPC 50 up, under soft labels (`evlf eval --soft-labels rded`: a cached ConvNet-3 teacher, 300
+#             epochs), each on a copy of the set.
 # Run names follow the history of the default: "default" is the recipe that was the default when the row was first made.
 # ONLY="dit d4m-evlf ..." limits the work to those rows (run names without -ipcN and -seedS) and skips the report.
 # EVLF=COMMAND runs another evlf (default: the Release build of src/Evlf.Cli, built first); RUNS=DIR (default
@@ -149,7 +149,7 @@ for ipc in $ipcs; do
   done
   if has soft; then
     # The soft runs keep the names they were first made under: soft-default (from noise), soft-default-real,
-    # soft-default-disc.
+    # soft-default-disc, soft-default-detail.
     copy_row soft-random random "$ipc" soft --method random
     copy_row soft-herding herding "$ipc" soft --method herding
     copy_row soft-d4m-no-evlf d4m-no-evlf "$ipc" soft --method d4m --no-evlf --preset released
@@ -157,6 +157,7 @@ for ipc in $ipcs; do
     copy_row soft-default "$(recipe_name noise "$ipc")" "$ipc" soft "${noise[@]}" --evlf
     copy_row soft-default-real "$(recipe_name real03 "$ipc")" "$ipc" soft "${real03[@]}" --evlf
     if [ "$ipc" -le "$disc_ipc" ]; then copy_row soft-default-disc "$(recipe_name disc "$ipc")" "$ipc" soft "${disc[@]}" --evlf; fi
+    if [ "$(default_recipe "$ipc")" = detail ]; then copy_row soft-default-detail "$(recipe_name detail "$ipc")" "$ipc" soft "${detail[@]}" --evlf; fi
   fi
 done
 if [ -n "${ONLY:-}" ]; then

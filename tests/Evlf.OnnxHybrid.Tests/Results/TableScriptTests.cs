@@ -93,6 +93,9 @@ public class TableScriptTests
         // Soft labels evaluate a copy of the hard-label set, which is never distilled again.
         Assert.Null(DistillOf(calls, "soft-random-ipc50"));
         Assert.Contains(calls, c => c.StartsWith($"eval --synthetic {fake.Runs}/soft-default-real-ipc50 ") && c.EndsWith("--soft-labels rded"));
+        // The IPC-50 default's set too (a copy of default-detail-ipc50), and only where the detail is the default.
+        Assert.Contains(calls, c => c.StartsWith($"eval --synthetic {fake.Runs}/soft-default-detail-ipc50 ") && c.EndsWith("--soft-labels rded"));
+        Assert.DoesNotContain(calls, c => c.Contains("soft-default-detail-ipc1"));
         Assert.True(Directory.Exists(Path.Combine(fake.Runs, "soft-default-real-ipc50", "images", "0")));
     }
 
