@@ -44,7 +44,8 @@ internal static class ChooseStage
             var keptFeatures = new Tensor[dataset.ClassCount];
             var keptRows = new long[dataset.ClassCount][];
             var picks = new int[dataset.ClassCount][];
-            var modesOf = new Tensor[dataset.ClassCount];
+            // The mode of each kept candidate, per class, where the choice keeps one of each mode first.
+            var modesOf = options.OnePerMode ? new Tensor[dataset.ClassCount] : null;
             for (int c = 0; c < dataset.ClassCount; c++)
             {
                 context.CancellationToken.ThrowIfCancellationRequested();
@@ -55,8 +56,8 @@ internal static class ChooseStage
                 var target = realOfClass.mean([0]);
                 var kept = CandidateChoice.Assigned(logits.softmax(1)[.., c], logits.argmax(1).eq(c), options.Ipc);
                 // Candidate row r of a class follows mode r mod ipc (SampleStage).
-                modesOf[c] = kept.remainder(options.Ipc);
-                var modeOf = options.OnePerMode ? modesOf[c] : null;
+                Tensor? modeOf = null;
+                if (modesOf is not null) modeOf = modesOf[c] = kept.remainder(options.Ipc);
                 keptFeatures[c] = features.index_select(0, kept);
                 keptRows[c] = kept.data<long>().ToArray();
                 picks[c] = options.Selection switch
@@ -68,7 +69,7 @@ internal static class ChooseStage
                 context.Report("choose", c + 1, dataset.ClassCount);
             }
             if (options.Selection == CandidateSelection.Discriminative)
-                CandidateChoice.Discriminative(keptFeatures, picks, realFeatures, real.Labels, groups: options.OnePerMode ? modesOf : null);
+                CandidateChoice.Discriminative(keptFeatures, picks, realFeatures, real.Labels, groups: modesOf);
             for (int c = 0; c < dataset.ClassCount; c++)
                 foreach (int p in picks[c]) writer.Add(c, candidates.Train.Load(byClass[c][(int)keptRows[c][p]]));
             writer.Commit();
