@@ -156,8 +156,11 @@ for ipc in $ipcs; do
     copy_row soft-d4m-evlf d4m-evlf "$ipc" soft --method d4m --evlf --preset released
     copy_row soft-default "$(recipe_name noise "$ipc")" "$ipc" soft "${noise[@]}" --evlf
     copy_row soft-default-real "$(recipe_name real03 "$ipc")" "$ipc" soft "${real03[@]}" --evlf
-    if [ "$ipc" -le "$disc_ipc" ]; then copy_row soft-default-disc "$(recipe_name disc "$ipc")" "$ipc" soft "${disc[@]}" --evlf; fi
-    if [ "$(default_recipe "$ipc")" = detail ]; then copy_row soft-default-detail "$(recipe_name detail "$ipc")" "$ipc" soft "${detail[@]}" --evlf; fi
+    # The default's own set at the IPCs where it is neither of those two recipes: soft-default-disc, soft-default-detail.
+    if [[ $default == disc || $default == detail ]]; then
+      default_options="$default[@]"
+      copy_row "soft-$(recipe_name "$default" "$ipc")" "$(recipe_name "$default" "$ipc")" "$ipc" soft "${!default_options}" --evlf
+    fi
   fi
 done
 if [ -n "${ONLY:-}" ]; then
